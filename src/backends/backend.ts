@@ -1,0 +1,46 @@
+import type { Network } from '../ir/network.js';
+
+/**
+ * What one layer did in one run, counted by the code that ran.
+ * `macs*` cover Convolution and InnerProduct only (the paper's headline metric); `otherOps`
+ * counts every other scalar operation (bias adds, comparisons, pooling, normalisation, ...).
+ */
+export interface LayerCounters {
+  readonly name: string;
+  readonly type: string;
+  /** MACs the dense layer would execute for this batch (from the layer's shapes). */
+  macsDense: number;
+  /** MACs the kernels really executed. Equal to macsDense on the dense path. */
+  macsExecuted: number;
+  /** Other scalar operations executed. */
+  otherOps: number;
+}
+
+/** Result of running a batch through a network. */
+export interface RunResult {
+  /** The network's output blob, N x (C*H*W). */
+  readonly output: Float32Array;
+  /** One entry per layer, in execution order. */
+  readonly counters: readonly LayerCounters[];
+  /** Every blob of the run, when `keepBlobs` was asked for (parity tests, debugging). */
+  readonly blobs?: ReadonlyMap<string, Float32Array>;
+}
+
+export interface RunOptions {
+  /** Keep every intermediate blob in the result. */
+  readonly keepBlobs?: boolean;
+}
+
+/**
+ * A backend executes a whole network on a batch of images. CPU and WebGPU implement it; the plain
+ * CPU reference is the oracle every other implementation is tested against.
+ */
+export interface Backend {
+  /** Short name for reports: `cpu`, `cpu-reference`, `webgpu`. */
+  readonly name: string;
+  /**
+   * Runs `batch` images (`input` holds batch x C x H x W values, CHW per image) through `net`.
+   * Throws a DataError when the input size does not match the network's input shape.
+   */
+  run(net: Network, input: Float32Array, batch: number, options?: RunOptions): Promise<RunResult>;
+}
