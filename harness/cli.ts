@@ -1,0 +1,45 @@
+import { DyveError } from '../src/errors.js';
+import { BENCH_HELP, benchCommand } from './commands/bench.js';
+import { BENCHMARKS_HELP, benchmarksCommand } from './commands/benchmarks.js';
+import { INFO_HELP, infoCommand } from './commands/info.js';
+import { MODELS_HELP, modelsCommand } from './commands/models.js';
+
+const COMMANDS: Record<string, { run: (args: string[]) => Promise<void> | void; help: string; summary: string }> = {
+  bench: { run: benchCommand, help: BENCH_HELP, summary: 'accuracy, ops and speed of a model over a dataset' },
+  info: { run: infoCommand, help: INFO_HELP, summary: 'layers, shapes, parameters and MACs of a model' },
+  models: { run: modelsCommand, help: MODELS_HELP, summary: 'the model zoo' },
+  benchmarks: { run: benchmarksCommand, help: BENCHMARKS_HELP, summary: 'measure the zoo and write BENCHMARKS.md' },
+};
+
+const USAGE = `dyve — dynamic variable effort inference for Caffe CNNs
+
+Usage: dyve <command> [options]     (dyve <command> --help for its options)
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}`).join('\n')}`;
+
+/** Entry point of the `dyve` command. Returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    console.log(rest[0] && COMMANDS[rest[0]] ? COMMANDS[rest[0]].help : USAGE);
+    return 0;
+  }
+  const entry = COMMANDS[command];
+  if (!entry) {
+    console.error(`dyve: unknown command '${command}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await entry.run(rest);
+    return 0;
+  } catch (err) {
+    // Our own errors and bad flags are the user's to fix: one clear line, no stack.
+    const code = (err as { code?: string }).code;
+    if (err instanceof DyveError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'))) {
+      console.error(`dyve ${command}: ${(err as Error).message}`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,139 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Backend } from '../../src/backends/backend.js';
+import { CpuBackend } from '../../src/backends/cpu/cpu-backend.js';
+import { DyveError } from '../../src/errors.js';
+import { evaluate, type Evaluation } from '../../src/evaluation/evaluate.js';
+import { formatShape } from '../../src/ir/network.js';
+import { machineDescription } from '../machine.js';
+import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
+import { grouped, percent, si } from '../terminal/format.js';
+import { ProgressBar } from '../terminal/progress.js';
+import { renderTable } from '../terminal/table.js';
+
+export const BENCH_HELP = `dyve bench --model NAME|FILE.prototxt [options]
+
+Runs a model over a dataset: top-1, top-5, images, MACs, total scalar ops and images/s.
+
+${MODEL_HELP}
+
+${DATA_HELP}
+
+Run:
+      --backend cpu|cpu-reference   cpu = fast dense kernels (default); cpu-reference = the plain
+                            loops every fast path is tested against
+      --batch B             images per run (default 1)
+      --layers              print a per-layer table
+      --json FILE           write the results as JSON
+      --quiet               no progress bar
+  -h, --help                this help
+
+Examples:
+  dyve bench --model cifar10-quick
+  dyve bench --model squeezenet-dc --limit 100 --layers
+  dyve bench --model vgg16 --weights synthetic --limit 2
+  dyve bench --model net.prototxt --weights net.caffemodel --dataset ./images --resize 256x256 --crop 227 --mean 104,117,123 --channels bgr`;
+
+/** The JSON written by `dyve bench --json` (later issues add fields, never rename these). */
+export interface BenchJson {
+  model: string;
+  backend: string;
+  effort: string;
+  images: number;
+  top1: number | null;
+  top5: number | null;
+  macs: { dense: number; executed: number };
+  ops: { total: number };
+  seconds: number;
+  layers: { name: string; type: string; macsDense: number; macsExecuted: number; otherOps: number }[];
+  weights: string;
+  synthetic: boolean;
+  dataset: string;
+  batch: number;
+  imagesPerSecond: number;
+  wallSeconds: number;
+  machine: string;
+}
+
+/** Picks a backend by name. */
+export function backendNamed(name: string): Backend {
+  if (name === 'cpu') return new CpuBackend({ kernels: 'fast' });
+  if (name === 'cpu-reference') return new CpuBackend({ kernels: 'reference' });
+  throw new DyveError(`unknown backend '${name}' (available: cpu, cpu-reference)`);
+}
+
+/** Runs a bench from parsed flags; shared by `dyve bench` and `dyve benchmarks`. */
+export async function runBench(values: Record<string, string | boolean | undefined>): Promise<BenchJson> {
+  const opened = await openModel(values);
+  const { dataset, description } = await openDataset(opened, values);
+  const backendName = typeof values.backend === 'string' ? values.backend : 'cpu';
+  const backend = backendNamed(backendName);
+  const batch = Math.max(1, intOption(values, 'batch', 1));
+  const progress = new ProgressBar(opened.label, !values.quiet);
+  const result: Evaluation = await evaluate(opened.net, dataset, backend, { batch, onProgress: (d, t) => progress.update(d, t) });
+  return {
+    model: opened.label,
+    backend: backend.name,
+    effort: 'dense',
+    images: result.images,
+    top1: result.top1,
+    top5: result.top5,
+    macs: result.macs,
+    ops: result.ops,
+    seconds: result.seconds,
+    layers: result.layers.map((l) => ({ name: l.name, type: l.type, macsDense: l.macsDense, macsExecuted: l.macsExecuted, otherOps: l.otherOps })),
+    weights: opened.weightsLabel,
+    synthetic: opened.net.synthetic,
+    dataset: `${description}, input ${formatShape(opened.net.inputShape)}`,
+    batch,
+    imagesPerSecond: result.images / result.seconds,
+    wallSeconds: result.wallSeconds,
+    machine: machineDescription(),
+  };
+}
+
+/** Human-readable summary of a bench. */
+export function formatBench(r: BenchJson, withLayers: boolean): string {
+  const ratio = r.macs.executed > 0 ? r.macs.dense / r.macs.executed : 1;
+  const lines = [
+    `model     ${r.model}, weights ${r.weights}${r.synthetic ? ' — SYNTHETIC weights: no accuracy' : ''}`,
+    `data      ${r.dataset}`,
+    `backend   ${r.backend}, batch ${r.batch}, effort ${r.effort}`,
+    `images    ${r.images}`,
+    `top-1     ${percent(r.top1)}`,
+    `top-5     ${percent(r.top5)}`,
+    `MACs      ${si(r.macs.executed)} executed of ${si(r.macs.dense)} dense (${ratio.toFixed(2)}x reduction), ${grouped(r.macs.dense / Math.max(1, r.images))} per image`,
+    `total ops ${si(r.ops.total)} (MACs + every other scalar op)`,
+    `time      ${r.seconds.toFixed(2)} s inference (${r.wallSeconds.toFixed(2)} s with data loading), ${r.imagesPerSecond.toFixed(r.imagesPerSecond < 10 ? 2 : 1)} images/s`,
+    `machine   ${r.machine}`,
+  ];
+  if (withLayers) {
+    const total = r.layers.reduce((s, l) => s + l.macsExecuted + l.otherOps, 0);
+    lines.push('', renderTable(
+      [{ header: 'layer' }, { header: 'type' }, { header: 'MACs dense', align: 'right' }, { header: 'MACs executed', align: 'right' },
+        { header: 'other ops', align: 'right' }, { header: 'share', align: 'right' }],
+      r.layers.map((l) => [l.name, l.type, grouped(l.macsDense), grouped(l.macsExecuted), grouped(l.otherOps),
+        `${((100 * (l.macsExecuted + l.otherOps)) / Math.max(1, total)).toFixed(1)} %`]),
+    ));
+  }
+  return lines.join('\n');
+}
+
+/** `dyve bench`. */
+export async function benchCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...MODEL_OPTIONS, ...DATA_OPTIONS,
+      backend: { type: 'string' }, batch: { type: 'string' }, layers: { type: 'boolean' }, json: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(BENCH_HELP);
+    return;
+  }
+  const result = await runBench(values);
+  console.log(formatBench(result, values.layers === true));
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+}

@@ -1,0 +1,23 @@
+/** Number formats shared by the CLI's tables and reports. */
+
+/** 12354176 -> "12,354,176". */
+export function grouped(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** 861339936 -> "861.3 M". */
+export function si(n: number): string {
+  const units = ['', ' k', ' M', ' G', ' T', ' P'];
+  let i = 0;
+  let v = n;
+  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(i === 0 ? 0 : v < 10 ? 2 : 1)}${units[i]}`;
+}
+
+/** 0.7374 -> "73.74 %"; null -> "n/a". */
+export function percent(fraction: number | null, digits = 2): string {
+  return fraction === null ? 'n/a' : `${(100 * fraction).toFixed(digits)} %`;
+}

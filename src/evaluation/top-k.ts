@@ -1,0 +1,28 @@
+/**
+ * Rank of the true class among `scores[offset .. offset + classes)`: the number of classes that
+ * score strictly higher, plus equal-scoring classes with a lower index (a stable sort's order).
+ * Rank 0 is a top-1 hit; rank < 5 a top-5 hit.
+ */
+export function rankOfLabel(scores: Float32Array, offset: number, classes: number, label: number): number {
+  const target = scores[offset + label];
+  let rank = 0;
+  for (let k = 0; k < classes; k++) {
+    const s = scores[offset + k];
+    if (s > target || (s === target && k < label)) rank++;
+  }
+  return rank;
+}
+
+/** Index of the highest score (the first one on ties). */
+export function argmax(scores: Float32Array, offset: number, classes: number): number {
+  let best = 0;
+  for (let k = 1; k < classes; k++) if (scores[offset + k] > scores[offset + best]) best = k;
+  return best;
+}
+
+/** The k best classes, best first. */
+export function topK(scores: Float32Array, offset: number, classes: number, k: number): number[] {
+  return Array.from({ length: classes }, (_, i) => i)
+    .sort((a, b) => scores[offset + b] - scores[offset + a] || a - b)
+    .slice(0, k);
+}

@@ -1,0 +1,38 @@
+import { readFile } from 'node:fs/promises';
+import { describeFsError, ModelFormatError } from '../../errors.js';
+import type { Shape } from '../../ir/network.js';
+import { decodeBlob } from './blob.js';
+import { caffeType } from './schema.js';
+import type { MessageObject } from './text-to-message.js';
+
+/** A mean image as stored in a Caffe `mean.binaryproto`: CHW values in the file's channel order. */
+export interface MeanImage {
+  readonly image: Float32Array;
+  readonly shape: Shape;
+}
+
+/** Decodes a BlobProto file holding a mean image (num 1, channels, height, width). */
+export function decodeMeanBinaryproto(bytes: Uint8Array, fileName: string): MeanImage {
+  const type = caffeType('BlobProto');
+  let blob: MessageObject;
+  try {
+    blob = type.toObject(type.decode(bytes), { enums: String, longs: Number, arrays: true }) as MessageObject;
+  } catch (err) {
+    throw new ModelFormatError(`${fileName}: not a readable Caffe BlobProto (${(err as Error).message})`);
+  }
+  const { dims, data } = decodeBlob(blob, fileName);
+  const d = dims.length === 4 ? dims : dims.length === 3 ? [1, ...dims] : undefined;
+  if (!d || d[0] !== 1) throw new ModelFormatError(`${fileName}: a mean image must have shape 1xCxHxW, found ${dims.join('x') || 'no shape'}`);
+  return { image: data, shape: { c: d[1], h: d[2], w: d[3] } };
+}
+
+/** Reads and decodes a `mean.binaryproto` file. */
+export async function loadMeanBinaryproto(path: string): Promise<MeanImage> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw describeFsError(path, 'mean file', err);
+  }
+  return decodeMeanBinaryproto(bytes, path);
+}

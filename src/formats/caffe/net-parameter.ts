@@ -1,0 +1,116 @@
+import { ModelFormatError, NetworkError } from '../../errors.js';
+import { parsePrototxt } from './prototxt.js';
+import { caffeType } from './schema.js';
+import { SOURCE_POSITION, textToMessage, type MessageObject } from './text-to-message.js';
+
+/** One layer of a Caffe net, V1 or current, reduced to what the IR builder needs. */
+export interface CaffeLayer {
+  readonly name: string;
+  /** Current type name (`Convolution`) or, for V1 layers, the enum name (`CONVOLUTION`). */
+  readonly type: string;
+  readonly bottoms: readonly string[];
+  readonly tops: readonly string[];
+  /** The whole LayerParameter / V1LayerParameter, for the type's parameter parser. */
+  readonly message: MessageObject;
+  /** `file:line:col: layer 'name' (Type)` for error messages. */
+  readonly where: string;
+}
+
+/** A Caffe network definition after phase filtering, with its single input declared. */
+export interface CaffeNetDefinition {
+  readonly name: string;
+  readonly inputName: string;
+  /** Declared input dims including the batch dim (N, C, H, W), as written. */
+  readonly inputDims: readonly number[];
+  readonly layers: readonly CaffeLayer[];
+  readonly fileName: string;
+}
+
+const DATA_LAYERS = new Set(['Data', 'ImageData', 'HDF5Data', 'MemoryData', 'DummyData', 'WindowData', 'AnnotatedData', 'Python',
+  'DATA', 'IMAGE_DATA', 'HDF5_DATA', 'MEMORY_DATA', 'DUMMY_DATA', 'WINDOW_DATA']);
+
+/** Parses a deploy prototxt into a network definition (syntax and schema checked). */
+export function parseNetPrototxt(source: string, fileName: string): CaffeNetDefinition {
+  const tree = parsePrototxt(source, fileName);
+  const net = textToMessage(tree, caffeType('NetParameter'), fileName);
+  return netDefinition(net, fileName);
+}
+
+/**
+ * Reduces a NetParameter object (from a prototxt, or decoded from a binary file) to the layers of
+ * the TEST phase and the declared input.
+ */
+export function netDefinition(net: MessageObject, fileName: string): CaffeNetDefinition {
+  const v1 = (net.layers as MessageObject[] | undefined) ?? [];
+  const current = (net.layer as MessageObject[] | undefined) ?? [];
+  if (v1.length > 0 && current.length > 0) {
+    throw new ModelFormatError(`${fileName}: mixes legacy 'layers' and current 'layer' entries; use one form`);
+  }
+  const layers = (current.length > 0 ? current : v1).map((m, i) => caffeLayer(m, i, fileName)).filter((l) => inTestPhase(l.message));
+
+  let inputName: string | undefined;
+  let inputDims: number[] | undefined;
+  const inputs = (net.input as string[] | undefined) ?? [];
+  if (inputs.length > 1) throw new NetworkError(`${fileName}: ${inputs.length} inputs declared (${inputs.join(', ')}); dyvedeep runs networks with one input`);
+  if (inputs.length === 1) {
+    inputName = inputs[0];
+    const shapes = (net.input_shape as MessageObject[] | undefined) ?? [];
+    const dims = (net.input_dim as number[] | undefined) ?? [];
+    if (shapes.length > 0) inputDims = (shapes[0].dim as number[] | undefined) ?? [];
+    else if (dims.length > 0) inputDims = dims;
+    else throw new NetworkError(`${fileName}: input '${inputName}' has no input_dim or input_shape`);
+  }
+  const body: CaffeLayer[] = [];
+  for (const layer of layers) {
+    if (layer.type === 'Input') {
+      if (inputName !== undefined) throw new NetworkError(`${layer.where}: a second input; dyvedeep runs networks with one input`);
+      const shapes = ((layer.message.input_param as MessageObject | undefined)?.shape as MessageObject[] | undefined) ?? [];
+      if (layer.tops.length !== 1 || shapes.length !== 1) throw new NetworkError(`${layer.where}: an Input layer needs exactly one top and one shape`);
+      inputName = layer.tops[0];
+      inputDims = (shapes[0].dim as number[] | undefined) ?? [];
+      continue;
+    }
+    if (DATA_LAYERS.has(layer.type)) {
+      throw new NetworkError(`${layer.where}: is a data layer; give the deploy prototxt, which declares its input with input/input_dim, input_shape or an Input layer`);
+    }
+    body.push(layer);
+  }
+  if (inputName === undefined || inputDims === undefined) {
+    throw new NetworkError(`${fileName}: the network declares no input (input + input_dim, input_shape, or an Input layer)`);
+  }
+  if (inputDims.length !== 4 && inputDims.length !== 2) {
+    throw new NetworkError(`${fileName}: input '${inputName}' has ${inputDims.length} dims (${inputDims.join('x')}); expected N,C,H,W`);
+  }
+  return { name: (net.name as string | undefined) ?? '', inputName, inputDims, layers: body, fileName };
+}
+
+function caffeLayer(m: MessageObject, index: number, fileName: string): CaffeLayer {
+  const pos = m[SOURCE_POSITION];
+  const at = pos ? `${fileName}:${pos.line}:${pos.column}` : fileName;
+  const name = (m.name as string | undefined) ?? `#${index}`;
+  const type = m.type as string | undefined;
+  if (type === undefined || type === '' || type === 'NONE') throw new NetworkError(`${at}: layer '${name}' has no type`);
+  return {
+    name,
+    type,
+    bottoms: (m.bottom as string[] | undefined) ?? [],
+    tops: (m.top as string[] | undefined) ?? [],
+    message: m,
+    where: `${at}: layer '${name}' (${type})`,
+  };
+}
+
+/** Caffe's NetState rules for the TEST phase, level 0, no stages. */
+function inTestPhase(m: MessageObject): boolean {
+  const matches = (rule: MessageObject): boolean => {
+    if (rule.phase !== undefined && rule.phase !== 'TEST') return false;
+    if (typeof rule.min_level === 'number' && rule.min_level > 0) return false;
+    if (typeof rule.max_level === 'number' && rule.max_level < 0) return false;
+    if (Array.isArray(rule.stage) && rule.stage.length > 0) return false;
+    return true;
+  };
+  const include = (m.include as MessageObject[] | undefined) ?? [];
+  const exclude = (m.exclude as MessageObject[] | undefined) ?? [];
+  if (include.length > 0) return include.some(matches);
+  return !exclude.some(matches);
+}
