@@ -79,8 +79,11 @@ function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** Opens `--model` with its weights. */
-export async function openModel(values: Values): Promise<OpenedModel> {
+/**
+ * Opens `--model` with its weights. With `shapesOnly`, weights are read only when `--weights`
+ * names them (to check that they fit); otherwise the network has none (enough for shapes and MACs).
+ */
+export async function openModel(values: Values, { shapesOnly = false } = {}): Promise<OpenedModel> {
   const model = str(values, 'model');
   if (!model) throw new DyveError('--model is required: a zoo name (see `dyve models`) or a .prototxt file');
   const dataDir = resolveDataDir(str(values, 'data'));
@@ -92,7 +95,10 @@ export async function openModel(values: Values): Promise<OpenedModel> {
 
   let weights: WeightsSource;
   let weightsLabel: string;
-  if (weightsArg === 'synthetic') {
+  if (shapesOnly && !weightsArg) {
+    weights = { kind: 'none' };
+    weightsLabel = 'none';
+  } else if (weightsArg === 'synthetic') {
     weights = { kind: 'synthetic', seed };
     weightsLabel = `synthetic (seed ${seed})`;
   } else if (weightsArg) {

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { benchmarkConvolution, benchmarkCpuKernels, BENCHMARK_CONVOLUTIONS, type KernelTiming } from '../kernel-benchmark.js';
 import { machineDescription } from '../machine.js';
 import { intOption } from '../model-options.js';
 import { percent } from '../terminal/format.js';
@@ -57,7 +58,9 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
     console.error(`# ${run.title}, batch ${run.args.batch}`);
     results.push(await runBench(run.args));
   }
-  const report = renderReport(results, machineDescription(), args);
+  console.error('# kernels');
+  const kernels = [...benchmarkCpuKernels(1), ...BENCHMARK_CONVOLUTIONS.slice(2, 3).map((spec) => benchmarkConvolution(spec, 'reference', 1))];
+  const report = renderReport(results, kernels, machineDescription(), args);
   const out = values.out ?? 'BENCHMARKS.md';
   writeFileSync(out, report);
   if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
@@ -65,7 +68,7 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
   console.error(`wrote ${out}`);
 }
 
-function renderReport(results: readonly BenchJson[], machine: string, args: readonly string[]): string {
+function renderReport(results: readonly BenchJson[], kernels: readonly KernelTiming[], machine: string, args: readonly string[]): string {
   const rows = results.map((r) => {
     const perImage = r.macs.dense / r.images;
     return [
@@ -94,5 +97,12 @@ Synthetic-weight rows (seeded random weights, the architectures of the papers) m
 they report no accuracy.
 
 ${table}
+
+## Kernels (one image, one thread, best of repeated runs for about 1 s each)
+
+${renderMarkdownTable(
+    [{ header: 'kernel' }, { header: 'MACs', align: 'right' }, { header: 'ms', align: 'right' }, { header: 'GMAC/s', align: 'right' }],
+    kernels.map((k) => [k.name, k.macs.toLocaleString('en-US'), (k.seconds * 1000).toFixed(2), k.gmacPerSecond.toFixed(2)]),
+  )}
 `;
 }

@@ -22,8 +22,7 @@ export async function infoCommand(args: string[]): Promise<void> {
     console.log(INFO_HELP);
     return;
   }
-  // Shapes and MACs do not depend on weight values: synthetic weights let `info` run on any model.
-  const opened = await openModel({ ...values, weights: values.weights ?? 'synthetic' });
+  const opened = await openModel(values, { shapesOnly: true });
   const { net } = opened;
   const layers = net.layers.map((l) => ({
     name: l.name,

@@ -1,0 +1,113 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../harness/cli.js';
+import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA, SQUEEZENET_NET, SQUEEZENET_PROTOTXT } from './helpers/files.js';
+
+/** Runs the CLI in-process and captures what it prints. */
+async function dyve(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const code = await main(args);
+  vi.restoreAllMocks();
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'dyve-cli-'));
+
+describe('dyve CLI', () => {
+  it('has --help everywhere', async () => {
+    const top = await dyve('--help');
+    expect(top.code).toBe(0);
+    for (const c of ['bench', 'info', 'models', 'benchmarks']) expect(top.out).toContain(c);
+    for (const c of ['bench', 'info', 'models', 'benchmarks']) {
+      const r = await dyve(c, '--help');
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`dyve ${c}`);
+    }
+    expect((await dyve('frobnicate')).code).toBe(2);
+  });
+
+  it('info lists layers, shapes, parameters and MACs', async () => {
+    const r = await dyve('info', '--model', 'cifar10-quick');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/conv1\s+Convolution\s+32x32x32\s+2,432\s+2,457,600/);
+    expect(r.out).toMatch(/total\s+145,578\s+12,354,176/);
+    const vgg = await dyve('info', '--model', 'vgg16');
+    expect(vgg.out).toMatch(/total\s+138,357,544\s+15,470,264,320/);
+  });
+
+  it('models lists the zoo', async () => {
+    const r = await dyve('models');
+    for (const m of ['alexnet', 'alexnet-dc', 'cifar10-quick', 'overfeat', 'squeezenet-dc', 'vgg16']) expect(r.out).toContain(m);
+  });
+
+  it('bench writes the JSON contract', async () => {
+    const json = join(tmp(), 'r.json');
+    const r = await dyve('bench', '--model', 'cifar10-quick', '--limit', '50', '--batch', '8', '--json', json, '--layers', '--quiet');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('top-1');
+    expect(r.out).toMatch(/ip2\s+InnerProduct/);
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    expect(j).toMatchObject({ model: 'cifar10-quick', backend: 'cpu', effort: 'dense', images: 50, synthetic: false });
+    expect(j.top1).toBeGreaterThan(0.5);
+    expect(j.top1).toBeLessThanOrEqual(1);
+    expect(j.top5).toBeGreaterThanOrEqual(j.top1);
+    expect(j.macs).toEqual({ dense: 50 * 12_354_176, executed: 50 * 12_354_176 });
+    expect(j.ops.total).toBeGreaterThan(j.macs.executed);
+    expect(j.seconds).toBeGreaterThan(0);
+    expect(j.layers).toHaveLength(12);
+    expect(j.layers[0]).toMatchObject({ name: 'conv1', type: 'Convolution', macsDense: 50 * 2_457_600, macsExecuted: 50 * 2_457_600 });
+  });
+
+  it('runs a user-supplied prototxt + caffemodel with explicit preprocessing', async () => {
+    const json = join(tmp(), 'r.json');
+    const r = await dyve('bench', '--model', CIFAR_PROTOTXT, '--weights', CIFAR_CAFFEMODEL, '--dataset', 'cifar10',
+      '--channels', 'rgb', '--mean', join(DATA, 'cifar10/mean.binaryproto'), '--limit', '20', '--json', json, '--quiet');
+    expect(r.code).toBe(0);
+    const zoo = join(tmp(), 'z.json');
+    await dyve('bench', '--model', 'cifar10-quick', '--limit', '20', '--json', zoo, '--quiet');
+    expect(JSON.parse(readFileSync(json, 'utf8')).top1).toBe(JSON.parse(readFileSync(zoo, 'utf8')).top1);
+  });
+
+  it('labels synthetic weights and reports no accuracy', async () => {
+    const json = join(tmp(), 'r.json');
+    const r = await dyve('bench', '--model', 'alexnet', '--weights', 'synthetic', '--limit', '1', '--json', json, '--quiet');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('SYNTHETIC weights: no accuracy');
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    expect(j).toMatchObject({ synthetic: true, top1: null, top5: null, weights: 'synthetic (seed 1)' });
+    expect(j.macs.dense).toBe(724_406_816);
+  });
+
+  it('gives one clear line for bad input', async () => {
+    expect((await dyve('bench')).err).toContain('dyve bench: --model is required');
+    expect((await dyve('bench', '--model', 'lenet')).err).toMatch(/no model 'lenet' in the zoo \(models: alexnet, .*\)/);
+    expect((await dyve('bench', '--model', 'alexnet')).err).toContain("the weights of 'alexnet' are not available here");
+    expect((await dyve('bench', '--model', 'cifar10-quick', '--limit', 'ten')).err).toContain("--limit takes a whole number, found 'ten'");
+    expect((await dyve('bench', '--model', 'cifar10-quick', '--bogus')).err).toContain("Unknown option '--bogus'");
+    expect((await dyve('bench', '--model', 'missing.prototxt', '--weights', 'synthetic')).err).toContain('prototxt not found: missing.prototxt');
+
+    // An image folder whose images do not fit the network without --resize/--crop.
+    const dir = tmp();
+    const sample = 'n01440764_tench.JPEG';
+    copyFileSync(join(DATA, 'imagenet-sample', sample), join(dir, sample));
+    const wrong = await dyve('bench', '--model', SQUEEZENET_PROTOTXT, '--weights', SQUEEZENET_NET, '--dataset', dir, '--quiet');
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain(`image '${sample}' is 500x375`);
+    expect(wrong.err).toContain('but the network expects 3x227x227');
+
+    // A corrupt image.
+    const bad = tmp();
+    mkdirSync(bad, { recursive: true });
+    writeFileSync(join(bad, 'broken.jpg'), readFileSync(join(DATA, 'imagenet-sample', sample)).subarray(0, 2000));
+    const corrupt = await dyve('bench', '--model', 'squeezenet-dc', '--dataset', bad, '--quiet');
+    expect(corrupt.code).toBe(1);
+    expect(corrupt.err).toMatch(/broken\.jpg/);
+  });
+});
