@@ -1,11 +1,15 @@
 import { DyveError } from '../src/errors.js';
 import { BENCH_HELP, benchCommand } from './commands/bench.js';
+import { ABLATION_HELP, ablationCommand } from './commands/ablation.js';
 import { BENCHMARKS_HELP, benchmarksCommand } from './commands/benchmarks.js';
+import { CALIBRATE_HELP, calibrateCommand } from './commands/calibrate.js';
 import { INFO_HELP, infoCommand } from './commands/info.js';
 import { MODELS_HELP, modelsCommand } from './commands/models.js';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<void> | void; help: string; summary: string }> = {
+  ablation: { run: ablationCommand, help: ABLATION_HELP, summary: 'mechanism ablation report: table, JSON, SVG charts' },
   bench: { run: benchCommand, help: BENCH_HELP, summary: 'accuracy, ops and speed of a model over a dataset' },
+  calibrate: { run: calibrateCommand, help: CALIBRATE_HELP, summary: 'search DyVEDeep knobs within an accuracy budget' },
   info: { run: infoCommand, help: INFO_HELP, summary: 'layers, shapes, parameters and MACs of a model' },
   models: { run: modelsCommand, help: MODELS_HELP, summary: 'the model zoo' },
   benchmarks: { run: benchmarksCommand, help: BENCHMARKS_HELP, summary: 'measure the zoo and write BENCHMARKS.md' },

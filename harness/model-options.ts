@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { resolveDataDir } from '../src/data/data-dir.js';
-import { cifar10Dataset, imageFolderDataset, limit, type Dataset } from '../src/data/dataset.js';
+import { cifar10Dataset, imageFolderDataset, limit, subset, type Dataset } from '../src/data/dataset.js';
 import type { Preprocess } from '../src/data/preprocess.js';
 import { DyveError } from '../src/errors.js';
 import { loadMeanBinaryproto } from '../src/formats/caffe/binaryproto.js';
@@ -21,6 +21,7 @@ export const MODEL_OPTIONS = {
 /** The options of commands that read images. */
 export const DATA_OPTIONS = {
   dataset: { type: 'string' },
+  positions: { type: 'string' },
   limit: { type: 'string' },
   mean: { type: 'string' },
   channels: { type: 'string' },
@@ -41,7 +42,8 @@ export const DATA_HELP = `Data:
       --dataset cifar10|imagenet-sample|FILE.bin|DIR
                             CIFAR-10 test batch, the ImageNet samples, a CIFAR-10 binary batch
                             file, or a folder of JPEG/PNG images (labels from synset_words.txt)
-      --limit N             the first N images only
+      --positions even|odd  only the images at even (calibration) or odd (evaluation) positions
+      --limit N             the first N images only (after --positions)
       --mean FILE.binaryproto|r,g,b   mean to subtract (values in the network's channel order)
       --channels rgb|bgr    channel order of the network input
       --resize WxH          resize images first
@@ -166,7 +168,13 @@ export async function openDataset(opened: OpenedModel, values: Values): Promise<
   let dataset = statSync(path).isDirectory()
     ? await imageFolderDataset(path, preprocess, opened.net.inputShape)
     : await cifar10Dataset(path, preprocess, opened.net.inputShape);
+  const positions = str(values, 'positions');
+  if (positions !== undefined) {
+    if (positions !== 'even' && positions !== 'odd') throw new DyveError(`--positions takes even or odd, found '${positions}'`);
+    dataset = subset(dataset, positions);
+  }
   const n = intOption(values, 'limit', 0);
   if (n > 0) dataset = limit(dataset, n);
-  return { dataset, description: `${name === path ? path : name}${n > 0 ? ` (first ${dataset.size})` : ''}` };
+  const parts = [positions && `${positions} positions`, n > 0 && `first ${dataset.size}`].filter(Boolean);
+  return { dataset, description: `${name === path ? path : name}${parts.length ? ` (${parts.join(', ')})` : ''}` };
 }

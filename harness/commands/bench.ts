@@ -4,7 +4,8 @@ import type { Backend } from '../../src/backends/backend.js';
 import { CpuBackend } from '../../src/backends/cpu/cpu-backend.js';
 import { DyveError } from '../../src/errors.js';
 import { evaluate, type Evaluation } from '../../src/evaluation/evaluate.js';
-import { formatShape } from '../../src/ir/network.js';
+import { DENSE_PROFILE, loadProfile, MECHANISMS, restrictMechanisms, type EffortProfile, type Mechanism } from '../../src/effort/profile.js';
+import { formatShape, type Network } from '../../src/ir/network.js';
 import { machineDescription } from '../machine.js';
 import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
 import { grouped, percent, si } from '../terminal/format.js';
@@ -19,6 +20,13 @@ ${MODEL_HELP}
 
 ${DATA_HELP}
 
+Effort:
+      --effort dense|FILE.json      the DyVEDeep knobs per layer (default dense: every mechanism off)
+      --mechanisms spet,sdss,sfma   keep only these mechanisms of the profile (ablations)
+      --compare dense               also run dense on the same batches, interleaved: wall-time
+                            speed-up measured side by side (top-1 agreement is always reported
+                            for a non-dense profile)
+
 Run:
       --backend cpu|cpu-reference   cpu = fast dense kernels (default); cpu-reference = the plain
                             loops every fast path is tested against
@@ -32,6 +40,7 @@ Examples:
   dyve bench --model cifar10-quick
   dyve bench --model squeezenet-dc --limit 100 --layers
   dyve bench --model vgg16 --weights synthetic --limit 2
+  dyve bench --model cifar10-quick --effort models/cifar10-quick/effort.json --compare dense --layers
   dyve bench --model net.prototxt --weights net.caffemodel --dataset ./images --resize 256x256 --crop 227 --mean 104,117,123 --channels bgr`;
 
 /** The JSON written by `dyve bench --json` (later issues add fields, never rename these). */
@@ -45,7 +54,13 @@ export interface BenchJson {
   macs: { dense: number; executed: number };
   ops: { total: number };
   seconds: number;
-  layers: { name: string; type: string; macsDense: number; macsExecuted: number; otherOps: number }[];
+  layers: LayerJson[];
+  /** Top-1 agreement with dense (non-dense profiles). */
+  agreement?: number;
+  /** Dense on the same images (non-dense profiles): its top-1 and every scalar op it executed. */
+  dense?: { top1: number | null; opsTotal: number };
+  /** With --compare: dense and dynamic inference seconds measured side by side. */
+  compare?: { denseSeconds: number; dynamicSeconds: number; speedup: number };
   weights: string;
   synthetic: boolean;
   dataset: string;
@@ -55,6 +70,17 @@ export interface BenchJson {
   machine: string;
 }
 
+interface LayerJson {
+  name: string;
+  type: string;
+  macsDense: number;
+  macsExecuted: number;
+  otherOps: number;
+  spet?: { neurons: number; terminated: number; fraction: number };
+  sdss?: { outputs: number; interpolated: number; fraction: number };
+  sfma?: { maps: number; approximated: number; fraction: number };
+}
+
 /** Picks a backend by name. */
 export function backendNamed(name: string): Backend {
   if (name === 'cpu') return new CpuBackend({ kernels: 'fast' });
@@ -62,26 +88,62 @@ export function backendNamed(name: string): Backend {
   throw new DyveError(`unknown backend '${name}' (available: cpu, cpu-reference)`);
 }
 
+/** The profile named by --effort (dense by default), restricted by --mechanisms. */
+export async function effortFor(net: Network, values: Record<string, string | boolean | undefined>): Promise<{ profile: EffortProfile; label: string }> {
+  const arg = typeof values.effort === 'string' ? values.effort : 'dense';
+  let profile = arg === 'dense' ? DENSE_PROFILE : await loadProfile(arg, net);
+  let label = arg;
+  if (typeof values.mechanisms === 'string') {
+    const keep = values.mechanisms.split(',').map((m) => m.trim()).filter((m) => m !== '');
+    for (const m of keep) {
+      if (!(MECHANISMS as readonly string[]).includes(m)) throw new DyveError(`--mechanisms: unknown mechanism '${m}' (known: ${MECHANISMS.join(', ')})`);
+    }
+    profile = restrictMechanisms(profile, keep as Mechanism[]);
+    label = `${arg} [${keep.join('+') || 'none'}]`;
+  }
+  return { profile, label };
+}
+
+const fraction = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
+
 /** Runs a bench from parsed flags; shared by `dyve bench` and `dyve benchmarks`. */
 export async function runBench(values: Record<string, string | boolean | undefined>): Promise<BenchJson> {
   const opened = await openModel(values);
+  const { profile, label: effortLabel } = await effortFor(opened.net, values);
+  const dense = Object.keys(profile.layers).length === 0;
+  if (values.compare !== undefined && values.compare !== 'dense') throw new DyveError(`--compare takes 'dense', found '${String(values.compare)}'`);
   const { dataset, description } = await openDataset(opened, values);
   const backendName = typeof values.backend === 'string' ? values.backend : 'cpu';
   const backend = backendNamed(backendName);
   const batch = Math.max(1, intOption(values, 'batch', 1));
   const progress = new ProgressBar(opened.label, !values.quiet);
-  const result: Evaluation = await evaluate(opened.net, dataset, backend, { batch, onProgress: (d, t) => progress.update(d, t) });
+  const result: Evaluation = await evaluate(opened.net, dataset, backend, {
+    batch, effort: profile, baseline: dense ? undefined : DENSE_PROFILE, onProgress: (d, t) => progress.update(d, t),
+  });
+  const compare = values.compare === 'dense' && result.baseline
+    ? { denseSeconds: result.baseline.seconds, dynamicSeconds: result.seconds, speedup: result.baseline.seconds / result.seconds }
+    : undefined;
   return {
     model: opened.label,
     backend: backend.name,
-    effort: 'dense',
+    effort: dense ? 'dense' : effortLabel,
     images: result.images,
     top1: result.top1,
     top5: result.top5,
     macs: result.macs,
     ops: result.ops,
     seconds: result.seconds,
-    layers: result.layers.map((l) => ({ name: l.name, type: l.type, macsDense: l.macsDense, macsExecuted: l.macsExecuted, otherOps: l.otherOps })),
+    layers: result.layers.map((l) => {
+      const m = l.mechanisms;
+      return {
+        name: l.name, type: l.type, macsDense: l.macsDense, macsExecuted: l.macsExecuted, otherOps: l.otherOps,
+        ...(m?.spet && { spet: { ...m.spet, fraction: fraction(m.spet.terminated, m.spet.neurons) } }),
+        ...(m?.sdss && { sdss: { ...m.sdss, fraction: fraction(m.sdss.interpolated, m.sdss.outputs) } }),
+        ...(m?.sfma && { sfma: { ...m.sfma, fraction: fraction(m.sfma.approximated, m.sfma.maps) } }),
+      };
+    }),
+    ...(result.baseline && { agreement: result.baseline.agreement, dense: { top1: result.baseline.top1, opsTotal: result.baseline.opsTotal } }),
+    ...(compare && { compare }),
     weights: opened.weightsLabel,
     synthetic: opened.net.synthetic,
     dataset: `${description}, input ${formatShape(opened.net.inputShape)}`,
@@ -104,16 +166,21 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
     `top-5     ${percent(r.top5)}`,
     `MACs      ${si(r.macs.executed)} executed of ${si(r.macs.dense)} dense (${ratio.toFixed(2)}x reduction), ${grouped(r.macs.dense / Math.max(1, r.images))} per image`,
     `total ops ${si(r.ops.total)} (MACs + every other scalar op)`,
+    ...(r.dense ? [`dense     top-1 ${percent(r.dense.top1)} on the same images; ${(r.dense.opsTotal / r.ops.total).toFixed(2)}x more total ops than this run`] : []),
+    ...(r.agreement !== undefined ? [`agreement ${percent(r.agreement)} of top-1 predictions equal dense`] : []),
+    ...(r.compare ? [`compare   dense ${r.compare.denseSeconds.toFixed(2)} s, dynamic ${r.compare.dynamicSeconds.toFixed(2)} s, side by side: ${r.compare.speedup.toFixed(2)}x speed-up`] : []),
     `time      ${r.seconds.toFixed(2)} s inference (${r.wallSeconds.toFixed(2)} s with data loading), ${r.imagesPerSecond.toFixed(r.imagesPerSecond < 10 ? 2 : 1)} images/s`,
     `machine   ${r.machine}`,
   ];
   if (withLayers) {
     const total = r.layers.reduce((s, l) => s + l.macsExecuted + l.otherOps, 0);
+    const pct = (x?: { fraction: number }) => (x ? percent(x.fraction, 1) : '');
     lines.push('', renderTable(
       [{ header: 'layer' }, { header: 'type' }, { header: 'MACs dense', align: 'right' }, { header: 'MACs executed', align: 'right' },
-        { header: 'other ops', align: 'right' }, { header: 'share', align: 'right' }],
+        { header: 'other ops', align: 'right' }, { header: 'share', align: 'right' }, { header: 'SPET stop', align: 'right' },
+        { header: 'SDSS interp', align: 'right' }, { header: 'SFMA maps', align: 'right' }],
       r.layers.map((l) => [l.name, l.type, grouped(l.macsDense), grouped(l.macsExecuted), grouped(l.otherOps),
-        `${((100 * (l.macsExecuted + l.otherOps)) / Math.max(1, total)).toFixed(1)} %`]),
+        `${((100 * (l.macsExecuted + l.otherOps)) / Math.max(1, total)).toFixed(1)} %`, pct(l.spet), pct(l.sdss), pct(l.sfma)]),
     ));
   }
   return lines.join('\n');
@@ -126,6 +193,7 @@ export async function benchCommand(args: string[]): Promise<void> {
     options: {
       ...MODEL_OPTIONS, ...DATA_OPTIONS,
       backend: { type: 'string' }, batch: { type: 'string' }, layers: { type: 'boolean' }, json: { type: 'string' },
+      effort: { type: 'string' }, mechanisms: { type: 'string' }, compare: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
     },
   });

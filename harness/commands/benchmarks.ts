@@ -4,6 +4,7 @@ import { benchmarkConvolution, benchmarkCpuKernels, BENCHMARK_CONVOLUTIONS, type
 import { machineDescription } from '../machine.js';
 import { intOption } from '../model-options.js';
 import { percent } from '../terminal/format.js';
+import { writeSection } from '../report/sections.js';
 import { renderMarkdownTable } from '../terminal/table.js';
 import { runBench, type BenchJson } from './bench.js';
 
@@ -62,7 +63,7 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
   const kernels = [...benchmarkCpuKernels(1), ...BENCHMARK_CONVOLUTIONS.slice(2, 3).map((spec) => benchmarkConvolution(spec, 'reference', 1))];
   const report = renderReport(results, kernels, machineDescription(), args);
   const out = values.out ?? 'BENCHMARKS.md';
-  writeFileSync(out, report);
+  writeSection(out, 'dense-cpu', report);
   if (values.json) writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
   console.log(report);
   console.error(`wrote ${out}`);
@@ -83,18 +84,17 @@ function renderReport(results: readonly BenchJson[], kernels: readonly KernelTim
       { header: 'images/s', align: 'right' }, { header: 'GFLOP/s', align: 'right' }],
     rows,
   );
-  return `# Benchmarks
+  return `## Dense CPU path (plain TypeScript kernels, one thread)
 
 Written by \`dyve benchmarks${args.length ? ` ${args.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}.
-
 Machine: ${machine}.
 
-## Dense CPU path (plain TypeScript kernels, one thread)
-
-Accuracy over the whole set given; images/s = images / seconds inside the backend (decoding and
-preprocessing excluded), median-free single pass; GFLOP/s = 2 x executed MACs / those seconds.
-Synthetic-weight rows (seeded random weights, the architectures of the papers) measure speed only:
-they report no accuracy.
+One pass over the images of each row (accuracy over exactly those images: all 10,000 CIFAR-10
+test images, all 1,000 ImageNet samples, or the first 64 for the batch-16 SqueezeNet row);
+images/s = images / seconds inside the backend (decoding and preprocessing excluded);
+GFLOP/s = 2 x executed MACs / those seconds. Synthetic-weight rows (seeded random weights, the
+architectures of the papers) measure speed only: they report no accuracy. References
+(../shared/data/README.md): cifar10-quick 73.7 % top-1; squeezenet-dc about 65.7 % / 86.1 %.
 
 ${table}
 

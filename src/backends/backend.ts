@@ -1,3 +1,5 @@
+import type { MechanismStats } from '../effort/effort.js';
+import type { EffortProfile } from '../effort/profile.js';
 import type { Network } from '../ir/network.js';
 
 /**
@@ -14,6 +16,8 @@ export interface LayerCounters {
   macsExecuted: number;
   /** Other scalar operations executed. */
   otherOps: number;
+  /** What the dynamic-effort mechanisms did, when the layer ran with any. */
+  mechanisms?: MechanismStats;
 }
 
 /** Result of running a batch through a network. */
@@ -29,6 +33,8 @@ export interface RunResult {
 export interface RunOptions {
   /** Keep every intermediate blob in the result. */
   readonly keepBlobs?: boolean;
+  /** The dynamic-effort knobs per layer; absent or empty = dense. */
+  readonly effort?: EffortProfile;
 }
 
 /**

@@ -1,11 +1,20 @@
 import type { Backend, LayerCounters } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
+import type { MechanismStats } from '../effort/effort.js';
+import type { EffortProfile } from '../effort/profile.js';
 import { shapeSize, type Network } from '../ir/network.js';
 import { argmax, rankOfLabel } from './top-k.js';
 
 export interface EvaluateOptions {
   /** Images per backend run. */
   readonly batch?: number;
+  /** The effort profile to evaluate; absent = dense. */
+  readonly effort?: EffortProfile;
+  /**
+   * A second profile (normally dense) run on the same batches, interleaved with the first so
+   * both see the same machine conditions: gives top-1 agreement and side-by-side times.
+   */
+  readonly baseline?: EffortProfile;
   /** Called after every batch with images done and total. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -25,8 +34,66 @@ export interface Evaluation {
   readonly ops: { readonly total: number };
   /** Seconds inside backend runs (inference only: image decoding and preprocessing excluded). */
   readonly seconds: number;
-  /** Seconds of the whole evaluation, data loading included. */
+  /** Seconds of the whole evaluation, data loading (and any baseline runs) included. */
   readonly wallSeconds: number;
+  /** With a baseline: its results on the same images. */
+  readonly baseline?: {
+    readonly seconds: number;
+    readonly top1: number | null;
+    readonly predictions: Int32Array;
+    /** Every scalar op the baseline executed. */
+    readonly opsTotal: number;
+    /** Fraction of images whose top-1 class equals the baseline's. */
+    readonly agreement: number;
+  };
+}
+
+/** Accumulates accuracy and counters over batches. */
+class Tally {
+  top1 = 0;
+  top5 = 0;
+  labelled = 0;
+  seconds = 0;
+  readonly layers = new Map<string, LayerCounters>();
+  constructor(readonly predictions: Int32Array) {}
+
+  addCounters(counters: readonly LayerCounters[]): void {
+    for (const c of counters) {
+      const acc = this.layers.get(c.name);
+      if (!acc) {
+        this.layers.set(c.name, { ...c, mechanisms: c.mechanisms && cloneStats(c.mechanisms) });
+        continue;
+      }
+      acc.macsDense += c.macsDense;
+      acc.macsExecuted += c.macsExecuted;
+      acc.otherOps += c.otherOps;
+      if (c.mechanisms) acc.mechanisms = addStats(acc.mechanisms ?? {}, c.mechanisms);
+    }
+  }
+
+  addScores(output: Float32Array, labels: Int32Array, start: number, classes: number): void {
+    for (let i = 0; i < labels.length; i++) {
+      const offset = i * classes;
+      this.predictions[start + i] = argmax(output, offset, classes);
+      if (labels[i] < 0) continue;
+      this.labelled++;
+      const rank = rankOfLabel(output, offset, classes, labels[i]);
+      if (rank === 0) this.top1++;
+      if (rank < 5) this.top5++;
+    }
+  }
+}
+
+function cloneStats(s: MechanismStats): MechanismStats {
+  return JSON.parse(JSON.stringify(s)) as MechanismStats;
+}
+
+function addStats(a: MechanismStats, b: MechanismStats): MechanismStats {
+  const out = cloneStats(a);
+  if (b.spet) out.spet = { neurons: (out.spet?.neurons ?? 0) + b.spet.neurons, terminated: (out.spet?.terminated ?? 0) + b.spet.terminated };
+  if (b.sdss) out.sdss = { outputs: (out.sdss?.outputs ?? 0) + b.sdss.outputs, interpolated: (out.sdss?.interpolated ?? 0) + b.sdss.interpolated };
+  if (b.sfma) out.sfma = { maps: (out.sfma?.maps ?? 0) + b.sfma.maps, approximated: (out.sfma?.approximated ?? 0) + b.sfma.approximated };
+  return out;
 }
 
 /**
@@ -38,55 +105,48 @@ export async function evaluate(net: Network, dataset: Dataset, backend: Backend,
   const total = dataset.size;
   const outputShape = net.blobShapes.get(net.outputName);
   const classes = outputShape ? shapeSize(outputShape) : 0;
-  const predictions = new Int32Array(total);
-  const layers = new Map<string, LayerCounters>();
-  let top1 = 0;
-  let top5 = 0;
-  let labelled = 0;
-  let seconds = 0;
+  const main = new Tally(new Int32Array(total));
+  const base = options.baseline ? new Tally(new Int32Array(total)) : undefined;
   const wallStart = performance.now();
-  for (let start = 0; start < total; start += batchSize) {
-    const count = Math.min(batchSize, total - start);
-    const { input, labels } = await dataset.batch(start, count);
-    const t0 = performance.now();
-    const result = await backend.run(net, input, count);
-    seconds += (performance.now() - t0) / 1000;
-    for (const c of result.counters) {
-      const acc = layers.get(c.name);
-      if (acc) {
-        acc.macsDense += c.macsDense;
-        acc.macsExecuted += c.macsExecuted;
-        acc.otherOps += c.otherOps;
-      } else {
-        layers.set(c.name, { ...c });
-      }
-    }
-    for (let i = 0; i < count; i++) {
-      const offset = i * classes;
-      predictions[start + i] = argmax(result.output, offset, classes);
-      const label = labels[i];
-      if (label < 0) continue;
-      labelled++;
-      const rank = rankOfLabel(result.output, offset, classes, label);
-      if (rank === 0) top1++;
-      if (rank < 5) top5++;
+  let batchIndex = 0;
+  for (let start = 0; start < total; start += batchSize, batchIndex++) {
+    const { input, labels } = await dataset.batch(start, Math.min(batchSize, total - start));
+    const count = labels.length;
+    const runs: [Tally, EffortProfile | undefined][] = [[main, options.effort]];
+    // Alternate which profile runs first, so neither always meets a warmer cache.
+    if (base) runs[batchIndex % 2 === 0 ? 'push' : 'unshift']([base, options.baseline]);
+    for (const [tally, effort] of runs) {
+      const t0 = performance.now();
+      const result = await backend.run(net, input, count, { effort });
+      tally.seconds += (performance.now() - t0) / 1000;
+      tally.addCounters(result.counters);
+      tally.addScores(result.output, labels, start, classes);
     }
     options.onProgress?.(start + count, total);
   }
-  const layerList = [...layers.values()];
-  const dense = layerList.reduce((s, l) => s + l.macsDense, 0);
-  const executed = layerList.reduce((s, l) => s + l.macsExecuted, 0);
-  const other = layerList.reduce((s, l) => s + l.otherOps, 0);
-  const scored = labelled > 0 && !net.synthetic;
+  const layers = [...main.layers.values()];
+  const dense = layers.reduce((s, l) => s + l.macsDense, 0);
+  const executed = layers.reduce((s, l) => s + l.macsExecuted, 0);
+  const other = layers.reduce((s, l) => s + l.otherOps, 0);
+  const scored = main.labelled > 0 && !net.synthetic;
+  let agreement = 0;
+  if (base) for (let i = 0; i < total; i++) if (base.predictions[i] === main.predictions[i]) agreement++;
   return {
     images: total,
-    top1: scored ? top1 / labelled : null,
-    top5: scored ? top5 / labelled : null,
-    predictions,
-    layers: layerList,
+    top1: scored ? main.top1 / main.labelled : null,
+    top5: scored ? main.top5 / main.labelled : null,
+    predictions: main.predictions,
+    layers,
     macs: { dense, executed },
     ops: { total: executed + other },
-    seconds,
+    seconds: main.seconds,
     wallSeconds: (performance.now() - wallStart) / 1000,
+    baseline: base && {
+      seconds: base.seconds,
+      top1: scored ? base.top1 / base.labelled : null,
+      predictions: base.predictions,
+      opsTotal: [...base.layers.values()].reduce((sum, l) => sum + l.macsExecuted + l.otherOps, 0),
+      agreement: total > 0 ? agreement / total : 1,
+    },
   };
 }

@@ -1,3 +1,6 @@
+import { convolutionDynamic } from '../../dynamic/dynamic-convolution.js';
+import { innerProductDynamic } from '../../dynamic/dynamic-inner-product.js';
+import { hasEffort, type LayerEffort } from '../../effort/effort.js';
 import { DataError, NetworkError } from '../../errors.js';
 import type { Layer, LayerType, Network } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
@@ -42,10 +45,12 @@ function checkBatch(batch: number): void {
 
 /**
  * Runs one layer on given bottoms, without a network: per-layer parity tests feed the reference
- * run's blobs to each variant. `inputs[i]` holds batch x shapeSize(layer.inputShapes[i]) values.
+ * run's blobs to each variant. With `effort` knobs on, the layer's dynamic kernel runs. `inputs[i]` holds batch x shapeSize(layer.inputShapes[i]) values.
  * Throws a DataError when an input has the wrong size.
  */
-export function runLayer(layer: Layer, inputs: readonly Float32Array[], batch: number, variant: KernelVariant = 'fast'): LayerRun {
+export function runLayer(
+  layer: Layer, inputs: readonly Float32Array[], batch: number, variant: KernelVariant = 'fast', effort?: LayerEffort,
+): LayerRun {
   checkBatch(batch);
   if (inputs.length !== layer.inputShapes.length) {
     throw new DataError(`layer '${layer.name}' takes ${layer.inputShapes.length} input(s), got ${inputs.length}`);
@@ -59,8 +64,12 @@ export function runLayer(layer: Layer, inputs: readonly Float32Array[], batch: n
     }
   });
   const counters: LayerCounters = { name: layer.name, type: layer.params.type, macsDense: denseMacs(layer, batch), macsExecuted: 0, otherOps: 0 };
-  const outputs = kernelFor(layer.params.type, variant)(layer, inputs, batch, counters);
-  return { outputs, counters };
+  if (!hasEffort(effort)) return { outputs: kernelFor(layer.params.type, variant)(layer, inputs, batch, counters), counters };
+  // A layer with knobs on runs its dynamic kernel; every other layer keeps the dense one, bit for bit.
+  const type = layer.params.type;
+  if (type === 'Convolution') return { outputs: convolutionDynamic(layer, inputs, batch, counters, effort, variant), counters };
+  if (type === 'InnerProduct') return { outputs: innerProductDynamic(layer, inputs, batch, counters, effort, variant), counters };
+  throw new NetworkError(`layer '${layer.name}' (${type}) has effort knobs, but only Convolution and InnerProduct layers take them`);
 }
 
 /**
@@ -113,7 +122,7 @@ export class CpuBackend implements Backend {
         if (!blob) throw new NetworkError(`layer '${layer.name}' reads blob '${b}', which no earlier layer produced`);
         return blob;
       });
-      const { outputs, counters: c } = runLayer(layer, inputs, batch, this.variantFor(layer.params.type));
+      const { outputs, counters: c } = runLayer(layer, inputs, batch, this.variantFor(layer.params.type), options.effort?.layers[layer.name]);
       counters.push(c);
       options.onLayer?.(layer, inputs, outputs, c);
       layer.tops.forEach((t, j) => blobs.set(t, outputs[j]));

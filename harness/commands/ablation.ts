@@ -1,0 +1,111 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DyveError } from '../../src/errors.js';
+import { zooEntry } from '../../src/zoo/zoo.js';
+import { machineDescription } from '../machine.js';
+import { intOption } from '../model-options.js';
+import { renderBarChart } from '../report/bar-chart.js';
+import { writeSection } from '../report/sections.js';
+import { percent } from '../terminal/format.js';
+import { renderMarkdownTable } from '../terminal/table.js';
+import { runBench, type BenchJson } from './bench.js';
+
+export const ABLATION_HELP = `dyve ablation [--models a,b] [--out-dir DIR] [--benchmarks FILE] [--cifar-limit N] [--imagenet-limit N]
+
+For each model with a calibrated profile (models/<name>/effort.json), evaluates on the held-out
+set (CIFAR-10 test_batch.bin; the odd ImageNet samples) each mechanism alone and all together,
+with dense run side by side: MAC reduction, total-op reduction, wall-time speed-up, top-1 and
+agreement with dense. Writes DIR/ablation.md, DIR/ablation.json and two SVG charts, and the
+table and charts into the ablation section of BENCHMARKS.md, beside the paper's published ranges.
+
+      --models LIST         default: every zoo model that ships effort.json
+      --out-dir DIR         default reports/
+      --benchmarks FILE     default BENCHMARKS.md ('' to skip)
+      --cifar-limit N       test images for CIFAR-10 models (default all 10,000)
+      --imagenet-limit N    odd ImageNet samples (default all 500)
+      --batch B             default 16
+  -h, --help                this help`;
+
+/** The paper's published ranges (DyVEDeep, all six networks). */
+const PAPER = { opsReduction: [2.47, 5.15], cpuSpeedup: [1.94, 2.23] } as const;
+
+const SETTINGS = [
+  { label: 'SPET', mechanisms: 'spet' },
+  { label: 'SDSS', mechanisms: 'sdss' },
+  { label: 'SFMA', mechanisms: 'sfma' },
+  { label: 'all', mechanisms: 'spet,sdss,sfma' },
+] as const;
+
+interface Row {
+  readonly model: string;
+  readonly setting: string;
+  readonly result: BenchJson;
+}
+
+/** `dyve ablation`. */
+export async function ablationCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      models: { type: 'string' }, 'out-dir': { type: 'string' }, benchmarks: { type: 'string' }, data: { type: 'string' },
+      'cifar-limit': { type: 'string' }, 'imagenet-limit': { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(ABLATION_HELP);
+    return;
+  }
+  const models = (values.models ?? 'cifar10-quick,squeezenet-dc').split(',');
+  const rows: Row[] = [];
+  for (const model of models) {
+    const entry = zooEntry(model);
+    const profile = join(entry.folder, 'effort.json');
+    if (!existsSync(profile)) throw new DyveError(`model '${model}' has no calibrated profile (${profile}): run dyve calibrate first`);
+    const imagenet = entry.dataset === 'imagenet-sample';
+    const limit = intOption(values, imagenet ? 'imagenet-limit' : 'cifar-limit', 0);
+    for (const s of SETTINGS) {
+      console.error(`# ${model}: ${s.label}`);
+      const result = await runBench({
+        model, data: values.data, effort: profile, mechanisms: s.mechanisms, compare: 'dense', batch: values.batch ?? '16',
+        positions: imagenet ? 'odd' : undefined, limit: limit > 0 ? String(limit) : undefined,
+      });
+      rows.push({ model, setting: s.label, result });
+    }
+  }
+  const outDir = values['out-dir'] ?? 'reports';
+  mkdirSync(outDir, { recursive: true });
+  const table = renderMarkdownTable(
+    [{ header: 'model' }, { header: 'mechanisms' }, { header: 'images', align: 'right' }, { header: 'MAC reduction', align: 'right' },
+      { header: 'op reduction', align: 'right' }, { header: 'speed-up', align: 'right' }, { header: 'top-1 dense', align: 'right' },
+      { header: 'top-1 dynamic', align: 'right' }, { header: 'agreement', align: 'right' }],
+    rows.map(({ model, setting, result: r }) => [
+      model, setting, String(r.images), `${(r.macs.dense / r.macs.executed).toFixed(2)}x`, `${((r.dense?.opsTotal ?? 0) / r.ops.total).toFixed(2)}x`,
+      `${(r.compare?.speedup ?? 0).toFixed(2)}x`, percent(r.dense?.top1 ?? null), percent(r.top1), percent(r.agreement ?? null),
+    ]),
+  );
+  const chart = (title: string, unit: string, pick: (r: BenchJson) => number, band?: readonly [number, number], bandLabel = '') => renderBarChart({
+    title, unit, series: SETTINGS.map((s) => s.label),
+    groups: models.map((m) => ({ label: m, values: SETTINGS.map((s) => pick(rows.find((r) => r.model === m && r.setting === s.label)?.result as BenchJson)) })),
+    band: band && { from: band[0], to: band[1], label: bandLabel },
+  });
+  writeFileSync(join(outDir, 'ablation-macs.svg'), chart('Executed-MAC reduction vs dense', 'x', (r) => r.macs.dense / r.macs.executed, PAPER.opsReduction, 'paper: 2.47-5.15x fewer ops'));
+  writeFileSync(join(outDir, 'ablation-speedup.svg'), chart('Wall-clock speed-up vs dense (CPU, side by side)', 'x', (r) => r.compare?.speedup ?? 0, PAPER.cpuSpeedup, 'paper: 1.94-2.23x on a Xeon'));
+  const markdown = `## DyVEDeep ablation (CPU)
+
+Written by \`dyve ablation${args.length ? ` ${args.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}; machine: ${machineDescription()}.
+Calibrated profiles: models/<model>/effort.json (\`dyve calibrate\`, calibration set only); evaluated on
+held-out images. Speed-up = dense seconds / dynamic seconds, both measured in the same run on the same
+batches, interleaved. Paper (all six networks): ${PAPER.opsReduction.join('-')}x fewer scalar ops, ${PAPER.cpuSpeedup.join('-')}x CPU speed-up.
+
+${table}
+
+![MAC reduction](${join(outDir, 'ablation-macs.svg')})
+![Speed-up](${join(outDir, 'ablation-speedup.svg')})
+`;
+  writeFileSync(join(outDir, 'ablation.md'), markdown);
+  writeFileSync(join(outDir, 'ablation.json'), `${JSON.stringify({ machine: machineDescription(), paper: PAPER, rows }, null, 2)}\n`);
+  const bench = values.benchmarks ?? 'BENCHMARKS.md';
+  if (bench !== '') writeSection(bench, 'ablation', markdown);
+  console.log(markdown);
+}

@@ -1,0 +1,84 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { limit } from '../../src/data/dataset.js';
+import { calibrate } from '../../src/effort/calibration.js';
+import { MECHANISMS, type Mechanism } from '../../src/effort/profile.js';
+import { DyveError } from '../../src/errors.js';
+import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
+import { backendNamed } from './bench.js';
+
+export const CALIBRATE_HELP = `dyve calibrate --model NAME|FILE.prototxt --out PROFILE.json [--budget PP] [--calib N] [options]
+
+Searches the DyVEDeep knobs of every layer (SPET, SDSS, SFMA) that cut the most executed MACs
+while top-1 on the CALIBRATION set stays within --budget percentage points of dense. Never uses
+the test set: CIFAR-10 models calibrate on data_batch_1.bin, ImageNet samples on the even
+positions (the odd ones evaluate). Deterministic, logged layer by layer.
+
+      --out FILE            the profile to write (required)
+      --budget PP           top-1 drop allowed, percentage points (default 0.5)
+      --calib N             calibration images (default: all of the calibration set)
+      --mechanisms LIST     search only these (default spet,sdss,sfma)
+      --batch B             images per run (default 16)
+      --log FILE            also write the search log
+
+${MODEL_HELP}
+
+${DATA_HELP.replace('--limit N             the first N images only\n', '')}`;
+
+/** `dyve calibrate`. */
+export async function calibrateCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...MODEL_OPTIONS, ...DATA_OPTIONS, out: { type: 'string' }, budget: { type: 'string' }, calib: { type: 'string' },
+      mechanisms: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' }, log: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(CALIBRATE_HELP);
+    return;
+  }
+  if (!values.out) throw new DyveError('--out PROFILE.json is required');
+  const budgetPP = values.budget === undefined ? 0.5 : Number(values.budget);
+  if (!Number.isFinite(budgetPP) || budgetPP < 0) throw new DyveError(`--budget takes a number of percentage points >= 0, found '${values.budget}'`);
+  const mechanisms = (values.mechanisms ?? MECHANISMS.join(',')).split(',') as Mechanism[];
+  for (const m of mechanisms) if (!MECHANISMS.includes(m)) throw new DyveError(`--mechanisms: unknown mechanism '${m}'`);
+
+  const opened = await openModel(values);
+  const zooDataset = opened.entry?.dataset;
+  const split = values.dataset === undefined && zooDataset === 'cifar10'
+    ? { dataset: join(opened.dataDir, 'cifar10', 'data_batch_1.bin') }
+    : {};
+  const positions = values.positions ?? (values.dataset === undefined && zooDataset === 'imagenet-sample' ? 'even' : undefined);
+  let { dataset } = await openDataset(opened, { ...values, ...split, positions, limit: undefined });
+  const n = intOption(values, 'calib', 0);
+  if (n > 0) dataset = limit(dataset, n);
+
+  const lines: string[] = [];
+  const log = (line: string) => {
+    lines.push(line);
+    console.error(line);
+  };
+  log(`calibrating ${opened.label} on ${dataset.name} (${dataset.size} images), budget ${budgetPP} pp, mechanisms ${mechanisms.join(',')}`);
+  const backend = backendNamed(typeof values.backend === 'string' ? values.backend : 'cpu');
+  const result = await calibrate(opened.net, dataset, backend, { budgetPP, batch: Math.max(1, intOption(values, 'batch', 16)), mechanisms, log });
+  const profile = {
+    ...result.profile,
+    model: opened.label,
+    calibration: {
+      command: `dyve calibrate ${args.join(' ')}`,
+      dataset: dataset.name,
+      images: dataset.size,
+      budgetPP,
+      denseTop1: result.denseTop1,
+      top1: result.top1,
+      macReduction: result.macReduction,
+      evaluations: result.evaluations,
+    },
+  };
+  writeFileSync(values.out, `${JSON.stringify(profile, null, 2)}\n`);
+  if (values.log) writeFileSync(values.log, `${lines.join('\n')}\n`);
+  console.log(`wrote ${values.out}: ${result.macReduction.toFixed(2)}x fewer MACs, top-1 ${(100 * result.top1).toFixed(2)} % vs dense ${(100 * result.denseTop1).toFixed(2)} % on the calibration set`);
+}

@@ -1,0 +1,64 @@
+/**
+ * Dynamic-effort convolution: SFMA, SDSS and SPET (DYVEDEEP.md) composed inside one Convolution
+ * layer, in a REFERENCE (plain per-neuron loops) and a FAST (blocked, really skipping) variant.
+ *
+ * Composition, per image (our fixed choice):
+ *   1. SFMA decides, from each input map's mean and variance, which maps are kept; dropped maps
+ *      leave the convolution and add mean x (in-bounds kernel taps) to every evaluated output.
+ *   2. SDSS decides which neurons are evaluated: the grid, then the non-grid neurons whose grid
+ *      neighbours differ by more than delta; the others are interpolated.
+ *   3. Each evaluated neuron runs SPET over the kept channels when SPET is on (partial sum over its
+ *      significant kept channels, the termination test, then the rest), otherwise the full sum
+ *      over the kept channels.
+ * Both variants add the same terms in the same order for every evaluated neuron (bias, the SFMA
+ * correction, then per channel a tap sum started from 0: see reference-convolution.ts), so they
+ * take identical decisions and produce the same outputs.
+ *
+ * Counting: macsExecuted gets the MACs really executed (every tap of every evaluated channel of
+ * every evaluated neuron, padding taps included as on the dense path); otherOps every overhead:
+ * bias and correction adds, SFMA statistics, SPET tests and bounds, SDSS tests and
+ * interpolations; counts.mechanisms what each mechanism that was on did. With no mechanism on the
+ * layer is computed densely (the backend routes such layers to the dense kernel anyway).
+ */
+import type { LayerCounters } from '../backends/backend.js';
+import type { LayerEffort } from '../effort/effort.js';
+import type { Layer } from '../ir/network.js';
+import { DataError, NetworkError } from '../errors.js';
+import { dynamicFast } from './fast-convolution.js';
+import { convolutionGeometry, dynWeights } from './geometry.js';
+import { dynamicReference } from './reference-convolution.js';
+import { prepareCall, recordStats } from './run-state.js';
+import { validateSdss } from './sdss.js';
+import { validateSfma } from './sfma.js';
+import { validateSpet } from './spet.js';
+
+/** Checks every knob of `effort` for `layer`; throws a NetworkError naming the layer. */
+export function validateEffort(layer: Layer, effort: LayerEffort): void {
+  if (effort.spet) validateSpet(effort.spet, layer.name);
+  if (effort.sdss) validateSdss(effort.sdss, layer.name);
+  if (effort.sfma) validateSfma(effort.sfma, layer.name);
+}
+
+/**
+ * Runs a Convolution layer with the DyVEDeep mechanisms of `effort` on `batch` images
+ * (inputs[0]: batch x C x H x W). Adds what it executed to `counts` and fills counts.mechanisms.
+ *
+ * @throws NetworkError on a non-Convolution layer or invalid knobs; DataError on a wrong input size.
+ */
+export function convolutionDynamic(
+  layer: Layer, inputs: readonly Float32Array[], batch: number, counts: LayerCounters,
+  effort: LayerEffort, variant: 'fast' | 'reference',
+): Float32Array[] {
+  const geom = convolutionGeometry(layer);
+  validateEffort(layer, effort);
+  const x = inputs[0];
+  if (x.length !== batch * geom.inSize) {
+    throw new DataError(`layer '${layer.name}': expected ${batch * geom.inSize} input values (batch ${batch}), got ${x.length}`);
+  }
+  const w = dynWeights(layer, geom);
+  if (!layer.weights) throw new NetworkError(`layer '${layer.name}' has no weights loaded`);
+  const state = prepareCall(layer.weights, geom, w, x, batch, effort, counts);
+  const y = variant === 'reference' ? dynamicReference(state, x, counts) : dynamicFast(state, x, counts);
+  recordStats(state, counts);
+  return [y];
+}

@@ -1,0 +1,119 @@
+/**
+ * REFERENCE dynamic convolution: the composition of SFMA, SDSS and SPET with plain per-neuron
+ * loops, each step read off the definitions (see spet.ts, sdss.ts, sfma.ts). Also serves the
+ * inner product (a convolution whose kernel is the whole input map, see geometry.ts).
+ *
+ * Per image: SFMA's drops and means and the exact-mode input range come from run-state.ts. Per
+ * output channel o: with SDSS, the grid neurons are evaluated first, then every other neuron is
+ * interpolated or evaluated; without SDSS every neuron is evaluated. Evaluating neuron (o, y, x):
+ *   acc = bias[o] (+ SFMA correction when the group has dropped maps);
+ *   for each channel c of the evaluation order: acc += cs(c), where cs(c) is the sum over the
+ *   taps (ky-major) of w * x starting from 0, padding taps multiplying 0;
+ * the evaluation order is the kept channels ascending, or with SPET o's significant kept channels
+ * ascending, the termination test, then o's rest kept channels ascending. All sums in float64,
+ * stored as float32.
+ *
+ * Counting: every tap of every evaluated channel is one MAC (padding taps too, as on the dense
+ * path); one otherOp per bias add, per correction add, per SPET test op and per SDSS op (see the
+ * mechanism files).
+ */
+import type { LayerCounters } from '../backends/backend.js';
+import type { CallState } from './run-state.js';
+import { neighbourCount, sdssGrid, sdssInterpolate, sdssInterpolateOps, sdssTestOps } from './sdss.js';
+import { referenceCorrection } from './sfma.js';
+import { restBounds, spetTerminates } from './spet.js';
+
+/** Runs the reference dynamic layer on `x` (batch images) into a new output array. */
+export function dynamicReference(state: CallState, x: Float32Array, counts: LayerCounters): Float32Array {
+  const { geom, batch, spet, tally } = state;
+  const { outC, outH, outW, cpg, m, inC, inSize, outSize, taps } = geom;
+  const { weight, bias } = state.w;
+  const y = new Float32Array(batch * outSize);
+  const ops = new Float64Array(1);
+  const bounds = new Float64Array(2);
+  const grid = state.sdssStride > 0 ? sdssGrid(outH, outW, state.sdssStride) : null;
+
+  /** cs(c): the taps of channel c (group-relative) for neuron (o, oy, ox) of image img. */
+  const channelSum = (img: number, g: number, o: number, c: number, oy: number, ox: number): number => {
+    const plane = img * inSize + (g * cpg + c) * geom.planeSize;
+    let cs = 0;
+    for (let ky = 0; ky < geom.kernelH; ky++) {
+      const iy = oy * geom.strideH - geom.padH + ky * geom.dilationH;
+      for (let kx = 0; kx < geom.kernelW; kx++) {
+        const ix = ox * geom.strideW - geom.padW + kx * geom.dilationW;
+        const v = iy >= 0 && iy < geom.inH && ix >= 0 && ix < geom.inW ? x[plane + iy * geom.inW + ix] : 0;
+        cs += v * weight[((o * cpg + c) * geom.kernelH + ky) * geom.kernelW + kx];
+      }
+    }
+    counts.macsExecuted += taps;
+    return cs;
+  };
+
+  for (let img = 0; img < batch; img++) {
+    const lo = state.range[2 * img];
+    const hi = state.range[2 * img + 1];
+    for (let o = 0; o < outC; o++) {
+      const g = Math.floor(o / m);
+      const droppedList = state.droppedLists[img * geom.group + g];
+      const kept = state.keptLists[img * geom.group + g];
+      const hasDropped = droppedList.length > 0;
+      const dropOffset = img * inC + g * cpg;
+      if (spet && state.exact) counts.otherOps += restBounds(spet, cpg, o, hasDropped ? state.dropped : null, dropOffset, bounds, 0);
+
+      const evaluate = (oy: number, ox: number): number => {
+        let acc = bias ? bias[o] : 0;
+        if (bias) counts.otherOps += 1;
+        if (hasDropped) {
+          ops[0] = 0;
+          acc += referenceCorrection(weight, geom, o, oy, ox, droppedList, droppedList.length, state.means, dropOffset, ops);
+          counts.otherOps += ops[0] + 1;
+        }
+        if (!spet) {
+          for (const c of kept) acc += channelSum(img, g, o, c, oy, ox);
+          return acc;
+        }
+        for (let k = o * spet.nSig; k < (o + 1) * spet.nSig; k++) {
+          const c = spet.sigChannels[k];
+          if (!state.dropped[dropOffset + c]) acc += channelSum(img, g, o, c, oy, ox);
+        }
+        tally.spetNeurons++;
+        counts.otherOps += state.exact ? 5 : 1;
+        if (spetTerminates(state.exact, state.threshold, acc, bounds[0], bounds[1], lo, hi)) {
+          tally.spetTerminated++;
+          return 0;
+        }
+        for (let k = o * spet.nRest; k < (o + 1) * spet.nRest; k++) {
+          const c = spet.restChannels[k];
+          if (!state.dropped[dropOffset + c]) acc += channelSum(img, g, o, c, oy, ox);
+        }
+        return acc;
+      };
+
+      const map = img * outSize + o * outH * outW;
+      if (!grid) {
+        for (let oy = 0; oy < outH; oy++) for (let ox = 0; ox < outW; ox++) y[map + oy * outW + ox] = evaluate(oy, ox);
+        continue;
+      }
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) if (grid.gridRow[oy] && grid.gridCol[ox]) y[map + oy * outW + ox] = evaluate(oy, ox);
+      }
+      for (let oy = 0; oy < outH; oy++) {
+        for (let ox = 0; ox < outW; ox++) {
+          if (grid.gridRow[oy] && grid.gridCol[ox]) continue;
+          const n = neighbourCount(grid, oy, ox);
+          counts.otherOps += sdssTestOps(n);
+          const v = sdssInterpolate(y, map, grid, oy, ox, state.sdssDelta);
+          if (Number.isNaN(v)) {
+            y[map + oy * outW + ox] = evaluate(oy, ox);
+          } else {
+            y[map + oy * outW + ox] = v;
+            counts.otherOps += sdssInterpolateOps(n);
+            tally.sdssInterpolated++;
+          }
+        }
+      }
+      tally.sdssOutputs += outH * outW;
+    }
+  }
+  return y;
+}

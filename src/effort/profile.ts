@@ -1,0 +1,179 @@
+import { readFile } from 'node:fs/promises';
+import { describeFsError, DyveError } from '../errors.js';
+import type { Layer, Network } from '../ir/network.js';
+import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs } from './effort.js';
+
+/**
+ * An effort profile: per layer, the knobs of the DyVEDeep mechanisms. Stored as JSON:
+ *
+ * ```json
+ * { "format": "dyvedeep-effort/1", "model": "cifar10-quick", "description": "...",
+ *   "layers": {
+ *     "conv2": { "spet": { "mode": "threshold", "fraction": 0.5, "threshold": -0.5 },
+ *                "sdss": { "stride": 2, "delta": 0 },
+ *                "sfma": { "epsilon": 0.001 } } } }
+ * ```
+ * Layers not listed run dense. `calibration` (free-form, written by `dyve calibrate`) records how
+ * the profile was found. See docs in models/README.md.
+ */
+export interface EffortProfile {
+  readonly format: typeof PROFILE_FORMAT;
+  readonly model?: string;
+  readonly description?: string;
+  readonly calibration?: unknown;
+  readonly layers: Readonly<Record<string, LayerEffort>>;
+}
+
+export const PROFILE_FORMAT = 'dyvedeep-effort/1';
+
+/** The mechanisms, by the names used in profiles and on the command line. */
+export const MECHANISMS = ['spet', 'sdss', 'sfma'] as const;
+export type Mechanism = (typeof MECHANISMS)[number];
+
+/** The all-off profile: runs the dense kernels, bit for bit. */
+export const DENSE_PROFILE: EffortProfile = { format: PROFILE_FORMAT, description: 'dense: every mechanism off', layers: {} };
+
+class ProfileError extends DyveError {
+  override readonly name = 'ProfileError';
+}
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(obj: Json, allowed: readonly string[], where: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) throw new ProfileError(`${where}: unknown field '${key}' (allowed: ${allowed.join(', ')})`);
+  }
+}
+
+function numberField(obj: Json, key: string, where: string, check: (n: number) => boolean, rule: string): number {
+  const v = obj[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
+    throw new ProfileError(`${where}.${key} must be ${rule}, found ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function parseSpet(v: unknown, where: string): SpetKnobs {
+  if (!isObject(v)) throw new ProfileError(`${where} must be an object { mode, fraction, threshold }`);
+  const mode = v.mode ?? 'threshold';
+  const fraction = numberField(v, 'fraction', where, (n) => n > 0 && n <= 1, 'a number in (0, 1]');
+  if (mode === 'exact') {
+    checkKeys(v, ['mode', 'fraction'], where);
+    return { mode: 'exact', fraction };
+  }
+  if (mode !== 'threshold') throw new ProfileError(`${where}.mode must be "threshold" or "exact", found ${JSON.stringify(mode)}`);
+  checkKeys(v, ['mode', 'fraction', 'threshold'], where);
+  return { mode: 'threshold', fraction, threshold: numberField(v, 'threshold', where, () => true, 'a finite number') };
+}
+
+function parseSdss(v: unknown, where: string): SdssKnobs {
+  if (!isObject(v)) throw new ProfileError(`${where} must be an object { stride, delta }`);
+  checkKeys(v, ['stride', 'delta'], where);
+  return {
+    stride: numberField(v, 'stride', where, (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2'),
+    delta: numberField(v, 'delta', where, (n) => n >= 0, 'a number >= 0'),
+  };
+}
+
+function parseSfma(v: unknown, where: string): SfmaKnobs {
+  if (!isObject(v)) throw new ProfileError(`${where} must be an object { epsilon }`);
+  checkKeys(v, ['epsilon'], where);
+  return { epsilon: numberField(v, 'epsilon', where, (n) => n >= 0, 'a number >= 0') };
+}
+
+/**
+ * Whether a ReLU decides the sign of this layer's outputs: its only consumer is a ReLU (slope 0),
+ * possibly through MAX pools (max commutes with ReLU). Only then may SPET write 0 for a neuron it
+ * predicts negative.
+ */
+export function feedsRelu(net: Network, layer: Layer): boolean {
+  let blob = layer.tops[0];
+  for (;;) {
+    const consumers = net.layers.filter((l) => l.bottoms.includes(blob));
+    if (consumers.length !== 1 || blob === net.outputName) return false;
+    const next = consumers[0];
+    if (next.params.type === 'ReLU') return next.params.relu.negativeSlope === 0;
+    if (next.params.type === 'Pooling' && next.params.pool.method === 'max') {
+      blob = next.tops[0];
+      continue;
+    }
+    return false;
+  }
+}
+
+/**
+ * Checks a parsed JSON profile against a network: every layer exists, every knob is in range,
+ * every mechanism applies to its layer. Errors name the file, the layer and the field.
+ */
+export function validateProfile(json: unknown, net: Network, source = 'effort profile'): EffortProfile {
+  if (!isObject(json)) throw new ProfileError(`${source}: must be a JSON object with a "layers" field`);
+  checkKeys(json, ['format', 'model', 'description', 'calibration', 'layers', '$schema'], source);
+  if (json.format !== undefined && json.format !== PROFILE_FORMAT) {
+    throw new ProfileError(`${source}: format ${JSON.stringify(json.format)} is not supported (expected "${PROFILE_FORMAT}")`);
+  }
+  if (!isObject(json.layers)) throw new ProfileError(`${source}: "layers" must be an object mapping layer names to knobs`);
+  const layers: Record<string, LayerEffort> = {};
+  for (const [name, knobs] of Object.entries(json.layers)) {
+    const where = `${source}: layer '${name}'`;
+    const layer = net.layers.find((l) => l.name === name);
+    if (!layer) {
+      const candidates = net.layers.filter((l) => l.params.type === 'Convolution' || l.params.type === 'InnerProduct').map((l) => l.name);
+      throw new ProfileError(`${where} is not in the network (its conv/fc layers: ${candidates.join(', ')})`);
+    }
+    if (!isObject(knobs)) throw new ProfileError(`${where} must map to an object { spet?, sdss?, sfma? }`);
+    checkKeys(knobs, MECHANISMS, where);
+    const type = layer.params.type;
+    const effort: { spet?: SpetKnobs; sdss?: SdssKnobs; sfma?: SfmaKnobs } = {};
+    if (knobs.spet !== undefined) {
+      if (type !== 'Convolution' && type !== 'InnerProduct') throw new ProfileError(`${where}: SPET applies to Convolution and InnerProduct layers, not ${type}`);
+      if (!feedsRelu(net, layer)) throw new ProfileError(`${where}: SPET needs a ReLU after the layer (directly or through MAX pooling); its output feeds something else`);
+      effort.spet = parseSpet(knobs.spet, `${where}.spet`);
+    }
+    if (knobs.sdss !== undefined) {
+      if (type !== 'Convolution') throw new ProfileError(`${where}: SDSS applies to Convolution layers, not ${type}`);
+      effort.sdss = parseSdss(knobs.sdss, `${where}.sdss`);
+    }
+    if (knobs.sfma !== undefined) {
+      if (type !== 'Convolution') throw new ProfileError(`${where}: SFMA applies to Convolution layers, not ${type}`);
+      effort.sfma = parseSfma(knobs.sfma, `${where}.sfma`);
+    }
+    layers[name] = effort;
+  }
+  return {
+    format: PROFILE_FORMAT,
+    model: typeof json.model === 'string' ? json.model : undefined,
+    description: typeof json.description === 'string' ? json.description : undefined,
+    calibration: json.calibration,
+    layers,
+  };
+}
+
+/** Reads and validates a profile file. */
+export async function loadProfile(path: string, net: Network): Promise<EffortProfile> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw describeFsError(path, 'effort profile', err);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ProfileError(`${path}: not valid JSON (${(err as Error).message})`);
+  }
+  return validateProfile(json, net, path);
+}
+
+/** Keeps only the given mechanisms of a profile (for ablations). */
+export function restrictMechanisms(profile: EffortProfile, keep: readonly Mechanism[]): EffortProfile {
+  const layers: Record<string, LayerEffort> = {};
+  for (const [name, effort] of Object.entries(profile.layers)) {
+    layers[name] = Object.fromEntries(MECHANISMS.filter((m) => keep.includes(m) && effort[m]).map((m) => [m, effort[m]])) as LayerEffort;
+  }
+  return { ...profile, layers };
+}
