@@ -46,7 +46,7 @@ export function innerProductDynamic(
   }
   const w = dynWeights(layer, geom);
   if (!layer.weights) throw new NetworkError(`layer '${layer.name}' has no weights loaded`);
-  const state = prepareCall(layer.weights, geom, w, x, batch, effort, counts);
+  const state = prepareCall(layer.name, layer.weights, geom, w, x, batch, effort, counts);
   const y = variant === 'reference' ? dynamicReference(state, x, counts) : innerProductFast(state, x, counts);
   recordStats(state, counts);
   return [y];

@@ -2,373 +2,490 @@
  * FAST dynamic convolution: the same decisions and sums as reference-convolution.ts, executed by
  * the blocked loops of tile-kernels.ts so that skipped work is really skipped.
  *
- * Per group g and chunk of output rows (all of them unless the weights do not fit the workspace):
- * the weights are packed once, then per image:
- * - Phase A, the neurons every output channel evaluates (all positions, or the SDSS grid): patches
- *   of the KEPT channels only (SFMA's dropped maps are never read), P = bias + correction, then
- *   - without SPET: every row x kept channel by 4 x 3 tiles;
+ * Per group g and chunk of output rows (all of them unless the weights do not fit the workspace)
+ * the weights are packed once; then per image the KEPT input maps are copied into zero-padded
+ * planes (SFMA's dropped maps are never read again), and:
+ * - Phase A, the neurons every output channel evaluates (all positions, or the SDSS grid):
+ *   P = bias + correction, then
+ *   - without SPET: every row x kept channel, by 4 x 3 tiles;
  *   - with SPET: only the (row, channel) pairs where the channel is significant for the row
- *     (per-channel quads of rows; 1x1 kernels go neuron by neuron), the termination test on
- *     every neuron, and the rest channels for the survivors only, 8 neurons at a time.
- * - Phase B (SDSS): the test of every non-grid neuron; the failing ones (the union over rows of
- *   their positions gets patches) are evaluated neuron by neuron, with SPET when on.
- * Positions are processed in chunks that fit the workspace.
+ *     (per-channel quads of rows; 1x1 kernels neuron by neuron), the termination test of every
+ *     neuron, then the rest channels for the survivors only, 8 neurons at a time.
+ * - Phase B (SDSS): the test of every non-grid neuron; the failing ones are evaluated neuron by
+ *   neuron, 8 at a time per output channel, with SPET when on.
+ * Phase A's positions are processed in chunks whose partial sums fit the workspace.
  *
- * Counting: MACs of real neurons only (padding lanes of the last 3-slot panel and zero rows of the
- * last quad are not counted, as the dense GEMM does not count its edge padding). otherOps as in
- * the reference, except the SFMA correction, computed here once per border class (sfma.ts).
+ * Counting: MACs of real neurons only (the repeated lanes of a last 3-position tile and the zero
+ * rows of a last quad are not counted, as the dense GEMM does not count its edge padding).
+ * otherOps as in the reference, except the SFMA correction, computed here once per border class
+ * (sfma.ts).
+ *
+ * Hot loops keep their counts in locals, call no closures and take no data-dependent branches
+ * (SPET's compaction of survivors is branch-free): with cifar10-quick's conv1 (75 MACs per
+ * neuron) a mispredicted branch per neuron costs a quarter of the neuron's arithmetic.
  */
 import type { LayerCounters } from '../backends/backend.js';
+import { NetworkError } from '../errors.js';
+import type { DynGeometry } from './geometry.js';
 import type { CallState } from './run-state.js';
-import { neighbourCount, sdssGrid, sdssInterpolate, sdssInterpolateOps, sdssTestOps } from './sdss.js';
-import { correctionLayout, correctionTables } from './sfma.js';
-import { restBounds, spetTerminates } from './spet.js';
+import { sdssGrid, sdssTestMap, type SdssGrid } from './sdss.js';
+import { correctionLayout, correctionTables, type CorrectionLayout } from './sfma.js';
+import { restBounds, type SpetPlan } from './spet.js';
 import {
-  accumulateNeurons, accumulatePanels, accumulateSpetQuads, buildPatches, packChannelPanels, packRows,
-  packSpetQuads, slotOffset, workspace, WORKSPACE_DOUBLES, type SpetQuads,
+  accumulatePacked, accumulatePanels, accumulatePlanes, accumulateSpetQuads, buildPatches, packChannelPanels,
+  packRows, packSpetQuads, padPlanes, patchChannelStride, patchLane, tapLayout, workspace, WORKSPACE_DOUBLES,
+  type SpetQuads, type TapLayout,
 } from './tile-kernels.js';
 
-/** Growable scratch arrays (a call never holds two users of the same one). */
-let accScratch = new Float64Array(0);
-let slotScratch = new Int32Array(0);
-let idxScratch = new Int32Array(0);
+/** Growable scratch arrays, reused across calls (JS is single-threaded, nothing here awaits). */
+class Scratch {
+  private f = new Map<string, Float64Array>();
+  private i = new Map<string, Int32Array>();
+  f64(name: string, n: number): Float64Array {
+    let a = this.f.get(name);
+    if (!a || a.length < n) {
+      a = new Float64Array(Math.max(n, 64));
+      this.f.set(name, a);
+    }
+    return a;
+  }
+  i32(name: string, n: number): Int32Array {
+    let a = this.i.get(name);
+    if (!a || a.length < n) {
+      a = new Int32Array(Math.max(n, 64));
+      this.i.set(name, a);
+    }
+    return a;
+  }
+}
+const scratch = new Scratch();
 
-function f64(n: number): Float64Array {
-  if (accScratch.length < n) accScratch = new Float64Array(n);
-  return accScratch;
-}
-function slots(n: number): Int32Array {
-  if (slotScratch.length < n) slotScratch = new Int32Array(n);
-  return slotScratch;
-}
-function idx(n: number): Int32Array {
-  if (idxScratch.length < n) idxScratch = new Int32Array(n);
-  return idxScratch;
-}
-
-/** Per-row channel lists (flattened: row i's entries are start[i] .. start[i + 1] - 1). */
+/** Per-row channel lists (row i's entries are start[i] .. start[i + 1] - 1). */
 interface ChannelLists {
-  /** Group-relative channel: its weights are at row + c * T in W_B. */
+  /** Group-relative channel: its weights are at rowStart + c * T in W_B. */
   readonly c: Int32Array;
   /** Index of the channel among the kept ones: its patch block. */
   readonly j: Int32Array;
   readonly start: Int32Array;
 }
 
+/** Lists of rows o0 .. o0 + mc - 1 when nothing is dropped, per plan and chunk (built once). */
+const fullLists = new WeakMap<SpetPlan, Map<string, { sig: ChannelLists; rest: ChannelLists }>>();
+
 /**
- * For rows o0 .. o0 + mc - 1 (absolute o = oAbs0 + i): the kept channels among `source`'s
- * per-row entries [o * per, (o + 1) * per), in their order.
+ * For rows i < mc (absolute o = oAbs0 + i): the kept channels among `source`'s per-row entries
+ * [o * per, (o + 1) * per), in their order (keptIndex[c] < 0 for a dropped channel).
  */
 function channelLists(source: Int32Array, per: number, oAbs0: number, mc: number, keptIndex: Int32Array): ChannelLists {
-  const c: number[] = [];
-  const j: number[] = [];
+  const c = new Int32Array(mc * per);
+  const j = new Int32Array(mc * per);
   const start = new Int32Array(mc + 1);
+  let n = 0;
   for (let i = 0; i < mc; i++) {
-    start[i] = c.length;
+    start[i] = n;
     for (let k = (oAbs0 + i) * per; k < (oAbs0 + i + 1) * per; k++) {
       const ch = source[k];
       if (keptIndex[ch] >= 0) {
-        c.push(ch);
-        j.push(keptIndex[ch]);
+        c[n] = ch;
+        j[n] = keptIndex[ch];
+        n++;
       }
     }
   }
-  start[mc] = c.length;
-  return { c: Int32Array.from(c), j: Int32Array.from(j), start };
+  start[mc] = n;
+  return { c, j, start };
+}
+
+/** The packed weights of one (group, row chunk). */
+interface Packed {
+  readonly g: number;
+  readonly o0: number;
+  readonly mc: number;
+  readonly quads: number;
+  /** SPET quads (T > 1 with SPET), else null and W_A panels at wA. */
+  readonly sq: SpetQuads | null;
+  readonly wA: number;
+  readonly wB: number;
+  /** Padded planes of the kept channels (after the weights). */
+  readonly planes: number;
+  /** First free workspace index after the planes: patches and partial sums of phase A. */
+  readonly free: number;
 }
 
 /** Runs the fast dynamic layer on `x` (batch images) into a new output array. */
 export function dynamicFast(state: CallState, x: Float32Array, counts: LayerCounters): Float32Array {
-  const { geom, batch, spet } = state;
-  const { m, cpg, taps: T, group, outSize, positions: N } = geom;
-  const y = new Float32Array(batch * outSize);
-  const grid = state.sdssStride > 0 ? sdssGrid(geom.outH, geom.outW, state.sdssStride) : null;
+  const run = new FastRun(state, x);
+  const { m, cpg, taps: T, group } = state.geom;
   // Rows per chunk: the packed weights (panels or quads, plus the rows) must fit half the workspace.
-  const perRow = 2 * cpg * T;
-  const maxRows = Math.max(4, Math.floor(WORKSPACE_DOUBLES / 2 / perRow / 4) * 4);
+  const maxRows = Math.max(4, Math.floor(WORKSPACE_DOUBLES / 2 / (2 * cpg * T) / 4) * 4);
   const mcMax = Math.min(m, maxRows);
-  const needRows = spet !== null || grid !== null;
-
+  const needRows = state.spet !== null || run.grid !== null;
   for (let g = 0; g < group; g++) {
     for (let o0 = 0; o0 < m; o0 += mcMax) {
       const mc = Math.min(mcMax, m - o0);
       const quads = (mc + 3) >> 2;
-      // Packed weights: [0, wEnd). W_A (or SPET quads) first, then W_B.
       let sq: SpetQuads | null = null;
-      let wA = 0;
       let wEnd: number;
-      if (spet !== null && T > 1) {
-        sq = packSpetQuads(state.w.weight, geom, g, o0, mc, spet.rowsOfChannel, 0);
+      if (state.spet !== null && T > 1) {
+        sq = packSpetQuads(state.w.weight, state.geom, g, o0, mc, state.spet.rowsOfChannel, 0);
         wEnd = sq.size;
       } else {
-        packChannelPanels(state.w.weight, geom, g, o0, mc, 0);
-        wA = 0;
+        packChannelPanels(state.w.weight, state.geom, g, o0, mc, 0);
         wEnd = cpg * quads * 4 * T;
       }
       const wB = wEnd;
       if (needRows) {
-        packRows(state.w.weight, geom, g, o0, mc, wB);
+        packRows(state.w.weight, state.geom, g, o0, mc, wB);
         wEnd += mc * cpg * T;
       }
-      for (let img = 0; img < batch; img++) {
-        runImageChunk(state, x, y, counts, g, o0, mc, img, { sq, wA, wB, wEnd, quads }, grid, N);
+      const free = wEnd + cpg * run.tl.planeSize;
+      if (free + (quads * 4 + cpg * T) * 3 > WORKSPACE_DOUBLES) {
+        throw new NetworkError(
+          `layer '${state.layerName}': ${cpg} padded input maps of ${run.tl.planeSize} values per group do not fit the ` +
+            `${WORKSPACE_DOUBLES}-value workspace of the fast dynamic kernels; run it with the 'reference' variant`,
+        );
+      }
+      const pk: Packed = { g, o0, mc, quads, sq, wA: 0, wB, planes: wEnd, free };
+      for (let img = 0; img < state.batch; img++) run.image(pk, img);
+    }
+  }
+  counts.macsExecuted += run.macs;
+  counts.otherOps += run.ops;
+  return run.y;
+}
+
+/** One call of the fast layer: its output, counts, and per-image working state. */
+class FastRun {
+  readonly y: Float32Array;
+  readonly grid: SdssGrid | null;
+  readonly tl: TapLayout;
+  macs = 0;
+  ops = 0;
+  private readonly geom: DynGeometry;
+  private readonly layout: CorrectionLayout | null;
+  /** Per output position: its border class (rowClass * nColClasses + colClass), when SFMA is on. */
+  private readonly posClass: Int32Array | null;
+  private readonly nClasses: number;
+  /** Interpolation ops [0] and interpolated count [1] of the SDSS fast test. */
+  private readonly sdssOut = new Float64Array(2);
+
+  // Per image-chunk state (set by image()).
+  private img = 0;
+  private pk!: Packed;
+  private kept!: Int32Array;
+  private keptJ!: Int32Array;
+  private hasDropped = false;
+  private table: Float64Array | null = null;
+  private bounds!: Float64Array;
+  private sig: ChannelLists | null = null;
+  private rest: ChannelLists | null = null;
+  private lo = 0;
+  private hi = 0;
+
+  constructor(private readonly state: CallState, private readonly x: Float32Array) {
+    const geom = state.geom;
+    this.geom = geom;
+    this.y = new Float32Array(state.batch * geom.outSize);
+    this.grid = state.sdssStride > 0 ? sdssGrid(geom.outH, geom.outW, state.sdssStride) : null;
+    this.tl = tapLayout(geom);
+    this.layout = state.sfmaOn ? correctionLayout(geom) : null;
+    this.nClasses = this.layout ? this.layout.nRowClasses * this.layout.nColClasses : 0;
+    if (this.layout) {
+      const pc = new Int32Array(geom.positions);
+      for (let p = 0; p < geom.positions; p++) {
+        const oy = Math.floor(p / geom.outW);
+        pc[p] = this.layout.rowClass[oy] * this.layout.nColClasses + this.layout.colClass[p - oy * geom.outW];
+      }
+      this.posClass = pc;
+    } else {
+      this.posClass = null;
+    }
+  }
+
+  /** Everything of image `img` for the rows of `pk`. */
+  image(pk: Packed, img: number): void {
+    const { state, geom } = this;
+    const { cpg, group, inC, inSize, taps: T } = geom;
+    const spet = state.spet;
+    this.img = img;
+    this.pk = pk;
+    const kept = state.keptLists[img * group + pk.g];
+    this.kept = kept;
+    const nKept = kept.length;
+    const keptJ = scratch.i32('keptJ', nKept);
+    for (let k = 0; k < nKept; k++) keptJ[k] = k;
+    this.keptJ = keptJ;
+    const droppedList = state.droppedLists[img * group + pk.g];
+    this.hasDropped = droppedList.length > 0;
+    const dropOffset = img * inC + pk.g * cpg;
+    padPlanes(this.x, img * inSize + pk.g * cpg * geom.planeSize, geom, this.tl, kept, nKept, pk.planes);
+    const oAbs0 = pk.g * geom.m + pk.o0;
+    this.lo = state.range[2 * img];
+    this.hi = state.range[2 * img + 1];
+
+    this.table = null;
+    if (this.hasDropped && this.layout) {
+      this.table = scratch.f64('table', pk.mc * this.nClasses);
+      this.ops += correctionTables(
+        state.w.weight, geom, this.layout, oAbs0, pk.mc, droppedList, droppedList.length, state.means, dropOffset,
+        this.table, scratch.f64('k', T),
+      );
+    }
+    this.bounds = scratch.f64('bounds', 2 * pk.mc);
+    if (spet && state.exact) {
+      const dropped = this.hasDropped ? state.dropped : null;
+      for (let i = 0; i < pk.mc; i++) this.ops += restBounds(spet, cpg, oAbs0 + i, dropped, dropOffset, this.bounds, 2 * i);
+    }
+    this.sig = null;
+    this.rest = null;
+    if (spet) {
+      if (!this.hasDropped) {
+        let byChunk = fullLists.get(spet);
+        if (!byChunk) {
+          byChunk = new Map();
+          fullLists.set(spet, byChunk);
+        }
+        const key = `${oAbs0}/${pk.mc}`;
+        let lists = byChunk.get(key);
+        if (!lists) {
+          const all = new Int32Array(cpg);
+          for (let c = 0; c < cpg; c++) all[c] = c;
+          lists = {
+            sig: channelLists(spet.sigChannels, spet.nSig, oAbs0, pk.mc, all),
+            rest: channelLists(spet.restChannels, spet.nRest, oAbs0, pk.mc, all),
+          };
+          byChunk.set(key, lists);
+        }
+        this.sig = lists.sig;
+        this.rest = lists.rest;
+      } else {
+        const keptIndex = scratch.i32('keptIndex', cpg);
+        keptIndex.fill(-1, 0, cpg);
+        for (let k = 0; k < nKept; k++) keptIndex[kept[k]] = k;
+        this.sig = channelLists(spet.sigChannels, spet.nSig, oAbs0, pk.mc, keptIndex);
+        this.rest = channelLists(spet.restChannels, spet.nRest, oAbs0, pk.mc, keptIndex);
+      }
+    }
+    this.phaseA();
+    if (this.grid) this.phaseB(this.grid);
+  }
+
+  /** bias[o] (+ the SFMA correction) of row i at position p: the reference's first terms. */
+  private baseOf(i: number, bias: number, p: number): number {
+    const table = this.table;
+    const posClass = this.posClass;
+    return table !== null && posClass !== null ? bias + table[i * this.nClasses + posClass[p]] : bias;
+  }
+
+  private biasOf(i: number): number {
+    const b = this.state.w.bias;
+    return b ? b[this.geom.m * this.pk.g + this.pk.o0 + i] : 0;
+  }
+
+  private get baseOps(): number {
+    return (this.state.w.bias ? 1 : 0) + (this.hasDropped ? 1 : 0);
+  }
+
+  private yMap(i: number): number {
+    return this.img * this.geom.outSize + (this.pk.g * this.geom.m + this.pk.o0 + i) * this.geom.positions;
+  }
+
+  /** Phase A: every row evaluates the grid (SDSS) or every position. */
+  private phaseA(): void {
+    const { geom, pk, kept, state, y, tl } = this;
+    const { taps: T, positions: N } = geom;
+    const WS = workspace();
+    const nKept = kept.length;
+    const list = this.grid ? this.grid.grid : null;
+    const total = list ? list.length : N;
+    // Per position: its patches and its partial sums.
+    let chunk = Math.max(3, Math.floor((WORKSPACE_DOUBLES - pk.free) / (nKept * T + pk.quads * 4) / 3) * 3);
+    if (chunk > total) chunk = total;
+    const spet = state.spet;
+    for (let s0 = 0; s0 < total; s0 += chunk) {
+      const count = Math.min(chunk, total - s0);
+      const ld = Math.ceil(count / 3) * 3;
+      const xOff = pk.free;
+      const chanStride = patchChannelStride(T, ld);
+      const pOff = xOff + nKept * ld * T;
+      // Position bases; the lanes of a last partial tile repeat the first position (computed,
+      // never read).
+      const bases = scratch.i32('bases', ld);
+      const pos = scratch.i32('pos', ld);
+      for (let q = 0; q < ld; q++) {
+        const p = q < count ? (list ? list[s0 + q] : s0 + q) : (list ? list[s0] : s0);
+        pos[q] = p;
+        bases[q] = tl.posBase[p];
+      }
+      buildPatches(geom, tl, pk.planes, nKept, bases, ld, xOff);
+      // P = bias (+ correction); rows past mc are zero.
+      for (let i = 0; i < pk.quads * 4; i++) {
+        const row = pOff + i * ld;
+        if (i >= pk.mc) {
+          WS.fill(0, row, row + ld);
+          continue;
+        }
+        const b = this.biasOf(i);
+        if (this.table) {
+          for (let q = 0; q < ld; q++) WS[row + q] = this.baseOf(i, b, pos[q]);
+        } else {
+          WS.fill(b, row, row + ld);
+        }
+      }
+      this.ops += pk.mc * count * this.baseOps;
+
+      if (!spet) {
+        accumulatePanels(T, geom.cpg, kept, nKept, pk.wA, pk.quads, xOff, ld, pOff);
+        this.macs += pk.mc * count * nKept * T;
+        for (let i = 0; i < pk.mc; i++) {
+          const map = this.yMap(i);
+          const row = pOff + i * ld;
+          if (list) for (let q = 0; q < count; q++) y[map + pos[q]] = WS[row + q];
+          else y.set(WS.subarray(row, row + count), map + s0);
+        }
+        continue;
+      }
+
+      if (pk.sq) this.macs += count * accumulateSpetQuads(T, kept, nKept, pk.sq, pk.wB, geom.cpg * T, xOff, ld, pOff);
+      const acc = scratch.f64('acc', count);
+      const nb = scratch.i32('nb', count);
+      const np = scratch.i32('np', count);
+      const lanes = scratch.i32('lanes', count);
+      for (let q = 0; q < count; q++) lanes[q] = patchLane(q, T, nKept);
+      for (let i = 0; i < pk.mc; i++) {
+        const row = pOff + i * ld;
+        if (pk.sq) {
+          // The quads added the significant channels: decide straight from P.
+          const n = this.spetDecide(i, count, row, lanes, pos, acc, nb, np);
+          this.spetComplete(i, xOff, chanStride, nb, np, n, acc);
+        } else {
+          // 1x1: the significant channels neuron by neuron, from the base in P.
+          for (let q = 0; q < count; q++) {
+            acc[q] = WS[row + q];
+            nb[q] = lanes[q];
+            np[q] = pos[q];
+          }
+          this.spetEvaluate(i, xOff, chanStride, nb, np, count, acc);
+        }
       }
     }
   }
-  return y;
-}
-
-interface Packed {
-  readonly sq: SpetQuads | null;
-  readonly wA: number;
-  readonly wB: number;
-  readonly wEnd: number;
-  readonly quads: number;
-}
-
-function runImageChunk(
-  state: CallState, x: Float32Array, y: Float32Array, counts: LayerCounters,
-  g: number, o0: number, mc: number, img: number, pk: Packed, grid: ReturnType<typeof sdssGrid> | null, N: number,
-): void {
-  const { geom, spet, tally } = state;
-  const { m, cpg, taps: T, group, inC, inSize, outSize, outW } = geom;
-  const WS = workspace();
-  const bias = state.w.bias;
-  const oAbs0 = g * m + o0;
-  const kept = state.keptLists[img * group + g];
-  const nKept = kept.length;
-  const droppedList = state.droppedLists[img * group + g];
-  const hasDropped = droppedList.length > 0;
-  const dropOffset = img * inC + g * cpg;
-  const planeBase = img * inSize + g * cpg * geom.planeSize;
-  const keptIndex = idx(cpg);
-  keptIndex.fill(-1, 0, cpg);
-  for (let k = 0; k < nKept; k++) keptIndex[kept[k]] = k;
-  const keptIdx = keptIndex.slice(0, cpg);
-  const lo = state.range[2 * img];
-  const hi = state.range[2 * img + 1];
-  const rowLen = cpg * T;
-
-  // SFMA correction tables for the chunk's rows.
-  const layout = hasDropped ? correctionLayout(geom) : null;
-  const nClasses = layout ? layout.nRowClasses * layout.nColClasses : 0;
-  const table = layout ? new Float64Array(mc * nClasses) : null;
-  if (layout && table) {
-    counts.otherOps += correctionTables(state.w.weight, geom, layout, oAbs0, mc, droppedList, droppedList.length, state.means, dropOffset, table, new Float64Array(T));
-  }
-  // Exact-mode bounds per row.
-  const bounds = new Float64Array(2 * mc);
-  if (spet && state.exact) {
-    for (let i = 0; i < mc; i++) counts.otherOps += restBounds(spet, cpg, oAbs0 + i, hasDropped ? state.dropped : null, dropOffset, bounds, 2 * i);
-  }
-  // Channel lists for neuron-by-neuron evaluation.
-  const sigLists = spet ? channelLists(spet.sigChannels, spet.nSig, oAbs0, mc, keptIdx) : null;
-  const restLists = spet ? channelLists(spet.restChannels, spet.nRest, oAbs0, mc, keptIdx) : null;
-  // Without SPET every row runs over the kept channels: channel kept[k] is patch block k.
-  const keptJ = new Int32Array(nKept);
-  for (let k = 0; k < nKept; k++) keptJ[k] = k;
-
-  /** bias + correction of row i at position p, as the reference adds them. */
-  const base = (i: number, p: number): number => {
-    let v = bias ? bias[oAbs0 + i] : 0;
-    if (table && layout) {
-      const oy = (p / outW) | 0;
-      v += table[i * nClasses + layout.rowClass[oy] * layout.nColClasses + layout.colClass[p - oy * outW]];
-    }
-    return v;
-  };
-  const baseOps = (bias ? 1 : 0) + (hasDropped ? 1 : 0);
-  const yMap = (i: number): number => img * outSize + (oAbs0 + i) * N;
 
   /**
-   * Evaluates `count` listed neurons of row i (slots offsets in slotX[0 .. count), positions in
-   * pos[0 .. count), acc holding their base) neuron by neuron, with SPET when on, into y.
+   * Adds to acc[0 .. count) the tap sums of row i's channels lists.c/j[from .. to): from packed
+   * patches at xOff when xOff >= 0 (idx = lane offsets), else from the planes (idx = bases).
    */
-  const evaluateListed = (i: number, xOff: number, chanStride: number, slotX: Int32Array, pos: Int32Array, count: number, acc: Float64Array): void => {
-    const wRow = pk.wB + i * rowLen;
-    const map = yMap(i);
-    if (!spet || !sigLists || !restLists) {
-      accumulateNeurons(wRow, T, kept, keptJ, 0, nKept, xOff, chanStride, slotX, 0, count, acc);
-      counts.macsExecuted += count * nKept * T;
-      for (let k = 0; k < count; k++) y[map + pos[k]] = acc[k];
-      return;
-    }
-    const sFrom = sigLists.start[i];
-    const sTo = sigLists.start[i + 1];
-    accumulateNeurons(wRow, T, sigLists.c, sigLists.j, sFrom, sTo, xOff, chanStride, slotX, 0, count, acc);
-    counts.macsExecuted += count * (sTo - sFrom) * T;
-    const survivors = compactSurvivors(i, count, acc, slotX, pos, map);
-    const rFrom = restLists.start[i];
-    const rTo = restLists.start[i + 1];
-    accumulateNeurons(wRow, T, restLists.c, restLists.j, rFrom, rTo, xOff, chanStride, slotX, 0, survivors, acc);
-    counts.macsExecuted += survivors * (rTo - rFrom) * T;
-    for (let k = 0; k < survivors; k++) y[map + pos[k]] = acc[k];
-  };
+  private accumulate(
+    i: number, lists: ChannelLists | null, from: number, to: number,
+    xOff: number, chanStride: number, idx: Int32Array, count: number, acc: Float64Array,
+  ): void {
+    const { geom, pk, tl } = this;
+    const T = geom.taps;
+    const wRow = pk.wB + i * geom.cpg * T;
+    const c = lists ? lists.c : this.kept;
+    const j = lists ? lists.j : this.keptJ;
+    if (xOff >= 0) accumulatePacked(wRow, T, c, j, from, to, xOff, chanStride, idx, count, acc);
+    else accumulatePlanes(wRow, geom.kernelH, geom.kernelW, tl.rowStep, tl.colStep, c, j, from, to, pk.planes, tl.planeSize, idx, count, acc);
+    this.macs += count * (to - from) * T;
+  }
 
-  /** SPET tests of `count` listed neurons; terminated ones get 0, survivors move to the front. */
-  const compactSurvivors = (i: number, count: number, acc: Float64Array, slotX: Int32Array, pos: Int32Array, map: number): number => {
-    const pb = bounds[2 * i];
-    const nb = bounds[2 * i + 1];
+  /**
+   * Row i's `count` listed neurons (idx: lane offsets in the patches at xOff, or plane bases when
+   * xOff < 0; np: positions; acc: their bases) through SPET, into y: the significant channels,
+   * the test, the rest channels for the survivors.
+   */
+  private spetEvaluate(i: number, xOff: number, chanStride: number, idx: Int32Array, np: Int32Array, count: number, acc: Float64Array): void {
+    const sig = this.sig as ChannelLists;
+    this.accumulate(i, sig, sig.start[i], sig.start[i + 1], xOff, chanStride, idx, count, acc);
+    const n = this.spetDecide(i, count, -1, idx, np, acc, idx, np);
+    this.spetComplete(i, xOff, chanStride, idx, np, n, acc);
+  }
+
+  /**
+   * The SPET test of row i's `count` neurons whose partial sums are WS[src + k] (src >= 0) or
+   * acc[k], lane/base idxIn[k], position npIn[k]. Every neuron is written 0 in y (survivors are
+   * overwritten by spetComplete) and the survivors are compacted, branch-free, to the front of
+   * acc / idxOut / npOut (which may alias the inputs). Returns the survivor count.
+   */
+  private spetDecide(
+    i: number, count: number, src: number, idxIn: Int32Array, npIn: Int32Array,
+    acc: Float64Array, idxOut: Int32Array, npOut: Int32Array,
+  ): number {
+    const { state, y } = this;
+    const WS = workspace();
+    const map = this.yMap(i);
+    const threshold = state.threshold;
+    const pb = this.bounds[2 * i];
+    const ng = this.bounds[2 * i + 1];
+    const lo = this.lo;
+    const hi = this.hi;
+    const exact = state.exact;
     let n = 0;
+    // spetTerminates(), inlined by hand: n advances past survivors only.
     for (let k = 0; k < count; k++) {
-      const s = acc[k];
-      if (spetTerminates(state.exact, state.threshold, s, pb, nb, lo, hi)) {
-        y[map + pos[k]] = 0;
-      } else {
-        acc[n] = s;
-        slotX[n] = slotX[k];
-        pos[n] = pos[k];
-        n++;
-      }
+      const s = src >= 0 ? WS[src + k] : acc[k];
+      const p = npIn[k];
+      y[map + p] = 0;
+      acc[n] = s;
+      idxOut[n] = idxIn[k];
+      npOut[n] = p;
+      n += exact ? +!(s + pb * hi + ng * lo < 0) : +!(s < threshold);
     }
-    tally.spetNeurons += count;
-    tally.spetTerminated += count - n;
-    counts.otherOps += count * (state.exact ? 5 : 1);
+    state.tally.spetNeurons += count;
+    state.tally.spetTerminated += count - n;
+    this.ops += count * (exact ? 5 : 1);
     return n;
-  };
-
-  // ---- Phase A: every row evaluates these positions. ----
-  const listA = grid ? grid.grid : null;
-  const countA = grid ? grid.grid.length : N;
-  const capacity = WORKSPACE_DOUBLES - pk.wEnd;
-  const perSlot = nKept * T + pk.quads * 4;
-  let chunk = Math.max(3, Math.floor(capacity / perSlot / 3) * 3);
-  if (chunk > countA) chunk = countA;
-  for (let s0 = 0; s0 < countA; s0 += chunk) {
-    const count = Math.min(chunk, countA - s0);
-    const panels = Math.ceil(count / 3);
-    const ld = panels * 3;
-    const xOff = pk.wEnd;
-    const chanStride = panels * 3 * T;
-    const pOff = xOff + nKept * chanStride;
-    buildPatches(x, planeBase, geom, kept, nKept, listA, s0, count, xOff);
-    for (let i = 0; i < pk.quads * 4; i++) {
-      const row = pOff + i * ld;
-      if (i < mc) {
-        for (let q = 0; q < count; q++) WS[row + q] = base(i, listA ? listA[s0 + q] : s0 + q);
-        WS.fill(0, row + count, row + ld);
-      } else {
-        WS.fill(0, row, row + ld);
-      }
-    }
-    counts.otherOps += mc * count * baseOps;
-
-    if (!spet) {
-      accumulatePanels(T, kept, nKept, pk.wA, pk.quads, xOff, panels, pOff, ld);
-      counts.macsExecuted += mc * count * nKept * T;
-      for (let i = 0; i < mc; i++) {
-        const map = yMap(i);
-        const row = pOff + i * ld;
-        if (listA) for (let q = 0; q < count; q++) y[map + listA[s0 + q]] = WS[row + q];
-        else for (let q = 0; q < count; q++) y[map + s0 + q] = WS[row + q];
-      }
-      continue;
-    }
-
-    // SPET partial sums over the significant kept channels.
-    const acc = f64(count);
-    const slotX = slots(2 * count);
-    const pos = slotX.subarray(count);
-    if (pk.sq) {
-      const macsPerSlot = accumulateSpetQuads(T, kept, nKept, pk.sq, pk.wB, rowLen, xOff, panels, pOff, ld);
-      counts.macsExecuted += macsPerSlot * count;
-    }
-    for (let i = 0; i < mc; i++) {
-      const row = pOff + i * ld;
-      for (let q = 0; q < count; q++) {
-        acc[q] = WS[row + q];
-        slotX[q] = slotOffset(q, T);
-        pos[q] = listA ? listA[s0 + q] : s0 + q;
-      }
-      const map = yMap(i);
-      const wRow = pk.wB + i * rowLen;
-      if (!pk.sq && sigLists) {
-        // 1x1 kernels: the partial sums neuron by neuron (a channel is one tap).
-        const sFrom = sigLists.start[i];
-        const sTo = sigLists.start[i + 1];
-        accumulateNeurons(wRow, T, sigLists.c, sigLists.j, sFrom, sTo, xOff, chanStride, slotX, 0, count, acc);
-        counts.macsExecuted += count * (sTo - sFrom) * T;
-      }
-      const survivors = compactSurvivors(i, count, acc, slotX, pos, map);
-      if (restLists) {
-        const rFrom = restLists.start[i];
-        const rTo = restLists.start[i + 1];
-        accumulateNeurons(wRow, T, restLists.c, restLists.j, rFrom, rTo, xOff, chanStride, slotX, 0, survivors, acc);
-        counts.macsExecuted += survivors * (rTo - rFrom) * T;
-      }
-      for (let k = 0; k < survivors; k++) y[map + pos[k]] = acc[k];
-    }
   }
-  if (!grid) return;
 
-  // ---- Phase B: SDSS tests, then the failing neurons. ----
-  const others = grid.others;
-  const fail = new Int32Array(mc * others.length);
-  const nFail = new Int32Array(mc);
-  const marked = new Uint8Array(N);
-  for (let i = 0; i < mc; i++) {
-    const map = yMap(i);
-    let nf = 0;
-    for (let k = 0; k < others.length; k++) {
-      const p = others[k];
-      const oy = (p / outW) | 0;
-      const ox = p - oy * outW;
-      const n = neighbourCount(grid, oy, ox);
-      counts.otherOps += sdssTestOps(n);
-      const v = sdssInterpolate(y, map, grid, oy, ox, state.sdssDelta);
-      if (Number.isNaN(v)) {
-        fail[i * others.length + nf++] = p;
-        marked[p] = 1;
-      } else {
-        y[map + p] = v;
-        counts.otherOps += sdssInterpolateOps(n);
-        tally.sdssInterpolated++;
-      }
-    }
-    nFail[i] = nf;
+  /** Adds row i's rest channels to its n surviving neurons and writes them to y. */
+  private spetComplete(i: number, xOff: number, chanStride: number, idx: Int32Array, np: Int32Array, n: number, acc: Float64Array): void {
+    const rest = this.rest as ChannelLists;
+    this.accumulate(i, rest, rest.start[i], rest.start[i + 1], xOff, chanStride, idx, n, acc);
+    const map = this.yMap(i);
+    const y = this.y;
+    for (let k = 0; k < n; k++) y[map + np[k]] = acc[k];
   }
-  tally.sdssOutputs += mc * N;
-  const union: number[] = [];
-  const slotOf = new Int32Array(N);
-  for (let k = 0; k < others.length; k++) {
-    const p = others[k];
-    if (marked[p]) {
-      slotOf[p] = union.length;
-      union.push(p);
-    }
-  }
-  if (union.length === 0) return;
-  const unionList = Int32Array.from(union);
-  let chunkB = Math.max(3, Math.floor((WORKSPACE_DOUBLES - pk.wEnd) / Math.max(1, nKept * T) / 3) * 3);
-  if (chunkB > unionList.length) chunkB = unionList.length;
-  const cursor = new Int32Array(mc);
-  for (let u0 = 0; u0 < unionList.length; u0 += chunkB) {
-    const count = Math.min(chunkB, unionList.length - u0);
-    const panels = Math.ceil(count / 3);
-    const xOff = pk.wEnd;
-    const chanStride = panels * 3 * T;
-    buildPatches(x, planeBase, geom, kept, nKept, unionList, u0, count, xOff);
-    for (let i = 0; i < mc; i++) {
-      const acc = f64(count);
-      const slotX = slots(2 * count);
-      const pos = slotX.subarray(count);
-      let n = 0;
-      let cur = cursor[i];
-      const end = nFail[i];
-      while (cur < end) {
-        const p = fail[i * others.length + cur];
-        const slot = slotOf[p] - u0;
-        if (slot >= count) break;
-        acc[n] = base(i, p);
-        slotX[n] = slotOffset(slot, T);
-        pos[n] = p;
-        n++;
-        cur++;
-      }
-      cursor[i] = cur;
+
+  /** Phase B: the SDSS test of every non-grid neuron, then the failing ones neuron by neuron. */
+  private phaseB(grid: SdssGrid): void {
+    const { geom, pk, kept, state, y, tl } = this;
+    const N = geom.positions;
+    const nKept = kept.length;
+    const nOthers = grid.others.length;
+    const fail = scratch.i32('fail', nOthers);
+    const out = this.sdssOut;
+    out[0] = 0;
+    out[1] = 0;
+    const acc = scratch.f64('acc', nOthers);
+    const nb = scratch.i32('nb', nOthers);
+    const np = scratch.i32('np', nOthers);
+    const baseOps = this.baseOps;
+    for (let i = 0; i < pk.mc; i++) {
+      const map = this.yMap(i);
+      const n = sdssTestMap(y, map, grid, state.sdssDelta, fail, 0, out);
       if (n === 0) continue;
-      counts.otherOps += n * baseOps;
-      evaluateListed(i, xOff, chanStride, slotX, pos, n, acc);
+      const b = this.biasOf(i);
+      const posBase = tl.posBase;
+      if (this.table) {
+        for (let k = 0; k < n; k++) acc[k] = this.baseOf(i, b, fail[k]);
+      } else {
+        acc.fill(b, 0, n);
+      }
+      for (let k = 0; k < n; k++) {
+        const p = fail[k];
+        nb[k] = posBase[p];
+        np[k] = p;
+      }
+      this.ops += n * baseOps;
+      if (state.spet) {
+        this.spetEvaluate(i, -1, 0, nb, np, n, acc);
+      } else {
+        this.accumulate(i, null, 0, nKept, -1, 0, nb, n, acc);
+        for (let k = 0; k < n; k++) y[map + np[k]] = acc[k];
+      }
     }
+    this.ops += pk.mc * grid.testOps + out[0];
+    state.tally.sdssInterpolated += out[1];
+    state.tally.sdssOutputs += pk.mc * N;
   }
 }

@@ -50,7 +50,9 @@ export interface DynWeights {
 
 /** Geometry of a Convolution layer. */
 export function convolutionGeometry(layer: Layer): DynGeometry {
-  if (layer.params.type !== 'Convolution') throw new NetworkError(`layer '${layer.name}': a dynamic convolution was given a ${layer.params.type} layer`);
+  if (layer.params.type !== 'Convolution') {
+    throw new NetworkError(`layer '${layer.name}': a dynamic convolution was given a ${layer.params.type} layer`);
+  }
   const p = layer.params.conv;
   const { c: inC, h: inH, w: inW } = layer.inputShapes[0];
   const { c: outC, h: outH, w: outW } = layer.outputShapes[0];
@@ -65,7 +67,9 @@ export function convolutionGeometry(layer: Layer): DynGeometry {
 
 /** Geometry of an InnerProduct layer seen as a convolution whose kernel is the whole input map. */
 export function innerProductGeometry(layer: Layer): DynGeometry {
-  if (layer.params.type !== 'InnerProduct') throw new NetworkError(`layer '${layer.name}': a dynamic inner product was given a ${layer.params.type} layer`);
+  if (layer.params.type !== 'InnerProduct') {
+    throw new NetworkError(`layer '${layer.name}': a dynamic inner product was given a ${layer.params.type} layer`);
+  }
   const { c: inC, h: inH, w: inW } = layer.inputShapes[0];
   const outC = layer.params.ip.numOutput;
   return {
@@ -78,7 +82,8 @@ export function innerProductGeometry(layer: Layer): DynGeometry {
 
 /** The layer's weights, size-checked (a short array fails with a sentence instead of NaNs). */
 export function dynWeights(layer: Layer, g: DynGeometry): DynWeights {
-  const biasTerm = layer.params.type === 'Convolution' ? layer.params.conv.biasTerm : layer.params.type === 'InnerProduct' ? layer.params.ip.biasTerm : false;
+  const p = layer.params;
+  const biasTerm = p.type === 'Convolution' ? p.conv.biasTerm : p.type === 'InnerProduct' ? p.ip.biasTerm : false;
   const w = checkedWeights(layer, g.outC * g.cpg * g.taps, biasTerm, g.outC);
   return { weight: w.weight, bias: biasTerm ? w.bias : undefined };
 }

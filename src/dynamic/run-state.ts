@@ -22,6 +22,7 @@ export interface Tally {
 
 /** The per-call state both implementations read. */
 export interface CallState {
+  readonly layerName: string;
   readonly geom: DynGeometry;
   readonly w: DynWeights;
   readonly batch: number;
@@ -51,7 +52,7 @@ export interface CallState {
  * implementation: SFMA statistics and drops, the exact-mode input range. Counts their ops.
  */
 export function prepareCall(
-  layerWeights: LayerWeights, geom: DynGeometry, w: DynWeights, x: Float32Array, batch: number,
+  layerName: string, layerWeights: LayerWeights, geom: DynGeometry, w: DynWeights, x: Float32Array, batch: number,
   effort: LayerEffort, counts: LayerCounters,
 ): CallState {
   const { inC, group, cpg, planeSize, inSize } = geom;
@@ -87,7 +88,7 @@ export function prepareCall(
     }
   }
   return {
-    geom, w, batch, spet, exact, threshold,
+    layerName, geom, w, batch, spet, exact, threshold,
     sdssStride: effort.sdss ? effort.sdss.stride : 0, sdssDelta: effort.sdss ? effort.sdss.delta : 0,
     sfmaOn: effort.sfma !== undefined, means, dropped, droppedLists, keptLists, range, tally,
   };
@@ -98,8 +99,14 @@ export function recordStats(state: CallState, counts: LayerCounters): void {
   if (!state.spet && state.sdssStride === 0 && !state.sfmaOn) return;
   const t = state.tally;
   const m: MechanismStats = counts.mechanisms ?? {};
-  if (state.spet) m.spet = { neurons: (m.spet?.neurons ?? 0) + t.spetNeurons, terminated: (m.spet?.terminated ?? 0) + t.spetTerminated };
-  if (state.sdssStride > 0) m.sdss = { outputs: (m.sdss?.outputs ?? 0) + t.sdssOutputs, interpolated: (m.sdss?.interpolated ?? 0) + t.sdssInterpolated };
-  if (state.sfmaOn) m.sfma = { maps: (m.sfma?.maps ?? 0) + t.sfmaMaps, approximated: (m.sfma?.approximated ?? 0) + t.sfmaApproximated };
+  if (state.spet) {
+    m.spet = { neurons: (m.spet?.neurons ?? 0) + t.spetNeurons, terminated: (m.spet?.terminated ?? 0) + t.spetTerminated };
+  }
+  if (state.sdssStride > 0) {
+    m.sdss = { outputs: (m.sdss?.outputs ?? 0) + t.sdssOutputs, interpolated: (m.sdss?.interpolated ?? 0) + t.sdssInterpolated };
+  }
+  if (state.sfmaOn) {
+    m.sfma = { maps: (m.sfma?.maps ?? 0) + t.sfmaMaps, approximated: (m.sfma?.approximated ?? 0) + t.sfmaApproximated };
+  }
   counts.mechanisms = m;
 }

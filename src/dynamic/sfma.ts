@@ -127,7 +127,10 @@ function classes(ranges: Int32Array, n: number): { cls: Int32Array; uniq: Int32A
 
 /** The border classes of a geometry (cached by its numbers). */
 export function correctionLayout(geom: DynGeometry): CorrectionLayout {
-  const key = [geom.inH, geom.inW, geom.outH, geom.outW, geom.kernelH, geom.kernelW, geom.strideH, geom.strideW, geom.padH, geom.padW, geom.dilationH, geom.dilationW].join(',');
+  const key = [
+    geom.inH, geom.inW, geom.outH, geom.outW, geom.kernelH, geom.kernelW,
+    geom.strideH, geom.strideW, geom.padH, geom.padW, geom.dilationH, geom.dilationW,
+  ].join(',');
   let l = layouts.get(key);
   if (!l) {
     const rows = classes(inBoundsTapRanges(geom.outH, geom.inH, geom.kernelH, geom.strideH, geom.padH, geom.dilationH), geom.outH);

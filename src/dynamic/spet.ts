@@ -180,7 +180,9 @@ export function inputRangeOps(size: number): number {
  * index from `dropOffset`), or is null when none is dropped. Returns the ops executed (two adds
  * per summed channel; none when the plan's offline totals apply).
  */
-export function restBounds(plan: SpetPlan, cpg: number, o: number, dropped: Uint8Array | null, dropOffset: number, out: Float64Array, at: number): number {
+export function restBounds(
+  plan: SpetPlan, cpg: number, o: number, dropped: Uint8Array | null, dropOffset: number, out: Float64Array, at: number,
+): number {
   if (dropped === null) {
     out[at] = plan.restPos[o];
     out[at + 1] = plan.restNeg[o];
