@@ -65,6 +65,52 @@ describe('dyve CLI', () => {
     expect(j.layers[0]).toMatchObject({ name: 'conv1', type: 'Convolution', macsDense: 50 * 2_457_600, macsExecuted: 50 * 2_457_600 });
   });
 
+  it('calibrate writes a profile that bench runs, with the dynamic JSON contract', async () => {
+    const dir = tmp();
+    const profile = join(dir, 'p.json');
+    const log = join(dir, 'p.log');
+    const c = await dyve('calibrate', '--model', 'cifar10-quick', '--calib', '100', '--probe', '8', '--steps', '2', '--refine', '1',
+      '--budget', '2', '--batch', '50', '--out', profile, '--log', log);
+    expect(c.code, c.err).toBe(0);
+    expect(c.out).toMatch(/wrote .*fewer MACs/);
+    const p = JSON.parse(readFileSync(profile, 'utf8'));
+    expect(p).toMatchObject({ format: 'dyvedeep-effort/1', model: 'cifar10-quick', calibration: { dataset: 'data_batch_1.bin[:100]', images: 100, budgetPP: 2 } });
+    expect(readFileSync(log, 'utf8')).toMatch(/conv2: \d+ settings, \d+ on the Pareto front/);
+
+    const json = join(dir, 'r.json');
+    // A hand-made profile that fires every mechanism, so every per-layer object is present.
+    writeFileSync(profile, JSON.stringify({ layers: { conv2: { spet: { fraction: 0.5, threshold: 0 }, sdss: { stride: 2, delta: 0 }, sfma: { epsilon: 1 } } } }));
+    const r = await dyve('bench', '--model', 'cifar10-quick', '--limit', '32', '--batch', '16', '--effort', profile, '--compare', 'dense', '--json', json, '--layers', '--quiet');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/agreement/);
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    expect(j.compare.denseSeconds).toBeGreaterThan(0);
+    expect(j.compare.dynamicSeconds).toBeGreaterThan(0);
+    expect(j.compare.speedup).toBeCloseTo(j.compare.denseSeconds / j.compare.dynamicSeconds, 6);
+    expect(j.agreement).toBeGreaterThan(0);
+    expect(j.macs.executed).toBeLessThan(j.macs.dense);
+    const conv2 = j.layers.find((l: { name: string }) => l.name === 'conv2');
+    expect(conv2.spet.neurons).toBeGreaterThan(0);
+    expect(conv2.sdss.outputs).toBe(32 * 32 * 16 * 16);
+    expect(conv2.sfma.maps).toBe(32 * 32);
+    const bad = await dyve('bench', '--model', 'cifar10-quick', '--limit', '1', '--effort', join(dir, 'missing.json'));
+    expect(bad.code).not.toBe(0);
+  });
+
+  it('runs the zoo\'s shipped profiles by name', async () => {
+    const json = join(tmp(), 'r.json');
+    const exact = await dyve('bench', '--model', 'cifar10-quick', '--limit', '64', '--batch', '16', '--effort', 'exact', '--json', json, '--quiet');
+    expect(exact.code, exact.err).toBe(0);
+    // Exact SPET never changes a ReLU output, so never a prediction.
+    expect(JSON.parse(readFileSync(json, 'utf8')).agreement).toBe(1);
+    const calibrated = await dyve('bench', '--model', 'cifar10-quick', '--limit', '16', '--effort', 'calibrated', '--json', json, '--quiet');
+    expect(calibrated.code, calibrated.err).toBe(0);
+    expect(JSON.parse(readFileSync(json, 'utf8')).macs.executed).toBeLessThan(16 * 12_354_176);
+    const outside = await dyve('bench', '--model', CIFAR_PROTOTXT, '--weights', CIFAR_CAFFEMODEL, '--limit', '1', '--effort', 'calibrated');
+    expect(outside.code).not.toBe(0);
+    expect(outside.err).toContain('zoo');
+  });
+
   it('runs a user-supplied prototxt + caffemodel with explicit preprocessing', async () => {
     const json = join(tmp(), 'r.json');
     const r = await dyve('bench', '--model', CIFAR_PROTOTXT, '--weights', CIFAR_CAFFEMODEL, '--dataset', 'cifar10',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { convolutionGeometry } from '../src/dynamic/geometry.js';
 import { neighbourCount, sdssGrid, sdssInterpolate, sdssTestMap } from '../src/dynamic/sdss.js';
 import { correctionLayout, correctionTables, referenceCorrection, sfmaDecide } from '../src/dynamic/sfma.js';
-import { significantCount, spetPlan } from '../src/dynamic/spet.js';
+import { restBound, significantCount, spetPlan } from '../src/dynamic/spet.js';
 import { mulberry32 } from '../src/formats/synthetic-weights.js';
 import { convOutputSize } from '../src/ir/layers/convolution.js';
 import type { ConvolutionParams, Layer } from '../src/ir/network.js';
@@ -33,9 +33,15 @@ describe('SPET plan', () => {
     expect(Array.from(plan.sigChannels)).toEqual([1, 2, 0, 1]);
     expect(Array.from(plan.restChannels)).toEqual([0, 3, 2, 3]);
     expect(Array.from(plan.rowsOfChannel.map((r) => Array.from(r)))).toEqual([[1], [0, 1], [0], []]);
-    // Exact-mode bounds over the rest: output 0 rest {0: 1, 3: 2}; output 1 rest {2: 5, 3: -5}.
-    expect(Array.from(plan.restPos)).toEqual([3, 5]);
-    expect(Array.from(plan.restNeg)).toEqual([0, -5]);
+    // Exact-mode bounds over the rest, per channel range [lo_c, hi_c]: output 0 rest {0: w 1,
+    // 3: w 2}; output 1 rest {2: w 5, 3: w -5}.
+    const ranges = Float64Array.from([-1, 2, 0, 0, -2, 3, -4, 10]);
+    const ops = new Float64Array(1);
+    expect(restBound(plan, 4, 0, null, 0, ranges, 0, ops)).toBe(1 * 2 + 2 * 10);
+    expect(restBound(plan, 4, 1, null, 0, ranges, 0, ops)).toBe(5 * 3 + -5 * -4);
+    expect(ops[0]).toBe(16);
+    // A channel SFMA dropped leaves the bound.
+    expect(restBound(plan, 4, 0, Uint8Array.from([0, 0, 0, 1]), 0, ranges, 0, ops)).toBe(2);
     // Cached per weights and fraction.
     expect(spetPlan(layer.weights!, geom, 0.5)).toBe(plan);
     expect(spetPlan(layer.weights!, geom, 0.25)).not.toBe(plan);

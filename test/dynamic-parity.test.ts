@@ -37,18 +37,21 @@ function counters(layer: Layer): LayerCounters {
   return { name: layer.name, type: layer.params.type, macsDense: 0, macsExecuted: 0, otherOps: 0 };
 }
 
-function run(c: Captured, batch: number, effort: LayerEffort, variant: 'fast' | 'reference'): { y: Float32Array; counts: LayerCounters } {
+function run(
+  c: Captured, batch: number, effort: LayerEffort, variant: 'fast' | 'reference', rectified = false,
+): { y: Float32Array; counts: LayerCounters } {
   const counts = counters(c.layer);
-  const kernel = c.layer.params.type === 'Convolution' ? convolutionDynamic : innerProductDynamic;
-  const [y] = kernel(c.layer, [c.input], batch, counts, effort, variant);
+  const [y] = c.layer.params.type === 'Convolution'
+    ? convolutionDynamic(c.layer, [c.input], batch, counts, effort, variant, rectified)
+    : innerProductDynamic(c.layer, [c.input], batch, counts, effort, variant);
   return { y, counts };
 }
 
 /** Runs both variants and checks they agree; returns the fast run for further checks. */
-function expectParity(c: Captured, batch: number, effort: LayerEffort): { y: Float32Array; counts: LayerCounters } {
-  const ref = run(c, batch, effort, 'reference');
-  const fast = run(c, batch, effort, 'fast');
-  const what = `${c.layer.name} ${JSON.stringify(effort)}`;
+function expectParity(c: Captured, batch: number, effort: LayerEffort, rectified = false): { y: Float32Array; counts: LayerCounters } {
+  const ref = run(c, batch, effort, 'reference', rectified);
+  const fast = run(c, batch, effort, 'fast', rectified);
+  const what = `${c.layer.name} ${JSON.stringify(effort)}${rectified ? ' rectified' : ''}`;
   const err = relativeError(fast.y, ref.y);
   expect(err, `${what}: relative error ${err}`).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
   expect(fast.counts.mechanisms, what).toEqual(ref.counts.mechanisms);
@@ -100,8 +103,8 @@ describe('fast dynamic kernels equal their references on cifar10-quick', () => {
     it(`${name}: every mechanism alone and composed`, () => {
       const c = layers.get(name) as Captured;
       let fired = { terminated: 0, interpolated: 0, approximated: 0 };
-      for (const effort of efforts) {
-        const { counts } = expectParity(c, batch, effort);
+      for (const [effort, rectified] of efforts.flatMap((e) => (e.sdss ? [[e, false], [e, true]] as const : [[e, false]] as const))) {
+        const { counts } = expectParity(c, batch, effort, rectified);
         const m = counts.mechanisms ?? {};
         fired = {
           terminated: fired.terminated + (m.spet?.terminated ?? 0),
@@ -118,6 +121,27 @@ describe('fast dynamic kernels equal their references on cifar10-quick', () => {
       expect(fired.approximated).toBeGreaterThan(0);
     });
   }
+
+  it('rectified SDSS compares what the ReLU passes: saturated neighbourhoods interpolate to 0', () => {
+    for (const name of ['conv2', 'conv3']) {
+      const c = layers.get(name) as Captured;
+      const effort: LayerEffort = { sdss: { stride: 2, delta: 0 } };
+      const raw = expectParity(c, batch, effort, false);
+      const rect = expectParity(c, batch, effort, true);
+      // Raw pre-activations are almost never exactly equal; rectified ones are 0 wherever saturated.
+      expect(rect.counts.mechanisms?.sdss?.interpolated ?? 0).toBeGreaterThan(10 * (raw.counts.mechanisms?.sdss?.interpolated ?? 0) + 100);
+      // After the ReLU, every neuron the raw run computed equals the rectified run's wherever the
+      // rectified run computed it too, and interpolated ones are 0 (all neighbours saturated).
+      const dense = run(c, batch, {}, 'reference').y;
+      let interpolatedZero = 0;
+      for (let i = 0; i < dense.length; i++) {
+        const r = Math.max(rect.y[i], 0);
+        if (r === 0 && dense[i] > 0) interpolatedZero++;
+        else expect(r).toBeCloseTo(Math.max(dense[i], 0), 3);
+      }
+      expect(interpolatedZero).toBeLessThanOrEqual(rect.counts.mechanisms?.sdss?.interpolated ?? 0);
+    }
+  });
 
   for (const name of ['ip1', 'ip2']) {
     it(`${name}: SPET on a fully connected layer`, () => {

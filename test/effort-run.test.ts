@@ -40,12 +40,22 @@ describe('running with an effort profile', () => {
   });
 
   it('calibration stays within its budget on the calibration set and is deterministic', async () => {
-    const data = limit(calibration, 100);
-    const options = { budgetPP: 1, batch: 25, mechanisms: ['spet'] as const };
-    const a = await calibrate(net, data, new CpuBackend(), options);
+    const data = limit(calibration, 200);
+    const lines: string[] = [];
+    const options = { budgetPP: 1, batch: 50, probe: 16, steps: 3, mechanisms: ['spet', 'sdss'] as const };
+    const a = await calibrate(net, data, new CpuBackend(), { ...options, log: (l: string) => lines.push(l) });
     expect(a.denseTop1 - a.top1).toBeLessThanOrEqual(0.01 + 1e-12);
     expect(a.macReduction).toBeGreaterThan(1);
     expect(Object.keys(a.profile.layers).every((l) => ['conv1', 'conv2', 'conv3'].includes(l))).toBe(true);
+    // Each layer's sensitivity is logged and forms a Pareto front: more saved, more error.
+    expect(a.sensitivities.map((s) => s.layer)).toEqual(['conv1', 'conv2', 'conv3']);
+    for (const s of a.sensitivities) {
+      expect(lines.some((l) => l.includes(`${s.layer}:`))).toBe(true);
+      for (let i = 1; i < s.front.length; i++) {
+        expect(s.front[i].saved).toBeGreaterThan(s.front[i - 1].saved);
+        expect(s.front[i].error).toBeGreaterThanOrEqual(s.front[i - 1].error);
+      }
+    }
     // The written profile validates against the network.
     expect(() => validateProfile(JSON.parse(JSON.stringify(a.profile)), net)).not.toThrow();
     const b = await calibrate(net, data, new CpuBackend(), options);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DyveError } from '../../src/errors.js';
@@ -15,8 +15,9 @@ export const ABLATION_HELP = `dyve ablation [--models a,b] [--out-dir DIR] [--be
 
 For each model with a calibrated profile (models/<name>/effort.json), evaluates on the held-out
 set (CIFAR-10 test_batch.bin; the odd ImageNet samples) each mechanism alone and all together,
-with dense run side by side: MAC reduction, total-op reduction, wall-time speed-up, top-1 and
-agreement with dense. Writes DIR/ablation.md, DIR/ablation.json and two SVG charts, and the
+and the exact-SPET profile (models/<name>/effort-exact.json) when the model has one, with dense
+run side by side: MAC reduction, total-op reduction, wall-time speed-up, top-1, agreement with
+dense and the number of predictions that changed. Writes DIR/ablation.md, DIR/ablation.json and three SVG charts, and the
 table and charts into the ablation section of BENCHMARKS.md, beside the paper's published ranges.
 
       --models LIST         default: every zoo model that ships effort.json
@@ -25,16 +26,20 @@ table and charts into the ablation section of BENCHMARKS.md, beside the paper's 
       --cifar-limit N       test images for CIFAR-10 models (default all 10,000)
       --imagenet-limit N    odd ImageNet samples (default all 500)
       --batch B             default 16
+      --merge FILE.json     also show the rows of other models from an earlier ablation.json
+                            (lets models run in separate processes, side by side)
   -h, --help                this help`;
 
 /** The paper's published ranges (DyVEDeep, all six networks). */
 const PAPER = { opsReduction: [2.47, 5.15], cpuSpeedup: [1.94, 2.23] } as const;
 
+/** Each mechanism of the calibrated profile alone, then all of it; then the exact-SPET profile. */
 const SETTINGS = [
-  { label: 'SPET', mechanisms: 'spet' },
-  { label: 'SDSS', mechanisms: 'sdss' },
-  { label: 'SFMA', mechanisms: 'sfma' },
-  { label: 'all', mechanisms: 'spet,sdss,sfma' },
+  { label: 'SPET', mechanisms: 'spet', file: 'effort.json' },
+  { label: 'SDSS', mechanisms: 'sdss', file: 'effort.json' },
+  { label: 'SFMA', mechanisms: 'sfma', file: 'effort.json' },
+  { label: 'all', mechanisms: 'spet,sdss,sfma', file: 'effort.json' },
+  { label: 'SPET exact', mechanisms: 'spet', file: 'effort-exact.json' },
 ] as const;
 
 interface Row {
@@ -49,7 +54,7 @@ export async function ablationCommand(args: string[]): Promise<void> {
     args,
     options: {
       models: { type: 'string' }, 'out-dir': { type: 'string' }, benchmarks: { type: 'string' }, data: { type: 'string' },
-      'cifar-limit': { type: 'string' }, 'imagenet-limit': { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'cifar-limit': { type: 'string' }, 'imagenet-limit': { type: 'string' }, batch: { type: 'string' }, merge: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -58,6 +63,10 @@ export async function ablationCommand(args: string[]): Promise<void> {
   }
   const models = (values.models ?? 'cifar10-quick,squeezenet-dc').split(',');
   const rows: Row[] = [];
+  if (values.merge) {
+    const earlier = JSON.parse(readFileSync(values.merge, 'utf8')) as { rows: Row[] };
+    rows.push(...earlier.rows.filter((r) => !models.includes(r.model)));
+  }
   for (const model of models) {
     const entry = zooEntry(model);
     const profile = join(entry.folder, 'effort.json');
@@ -65,9 +74,11 @@ export async function ablationCommand(args: string[]): Promise<void> {
     const imagenet = entry.dataset === 'imagenet-sample';
     const limit = intOption(values, imagenet ? 'imagenet-limit' : 'cifar-limit', 0);
     for (const s of SETTINGS) {
+      const file = join(entry.folder, s.file);
+      if (!existsSync(file)) continue;
       console.error(`# ${model}: ${s.label}`);
       const result = await runBench({
-        model, data: values.data, effort: profile, mechanisms: s.mechanisms, compare: 'dense', batch: values.batch ?? '16',
+        model, data: values.data, effort: file, mechanisms: s.mechanisms, compare: 'dense', batch: values.batch ?? '16',
         positions: imagenet ? 'odd' : undefined, limit: limit > 0 ? String(limit) : undefined,
       });
       rows.push({ model, setting: s.label, result });
@@ -78,30 +89,39 @@ export async function ablationCommand(args: string[]): Promise<void> {
   const table = renderMarkdownTable(
     [{ header: 'model' }, { header: 'mechanisms' }, { header: 'images', align: 'right' }, { header: 'MAC reduction', align: 'right' },
       { header: 'op reduction', align: 'right' }, { header: 'speed-up', align: 'right' }, { header: 'top-1 dense', align: 'right' },
-      { header: 'top-1 dynamic', align: 'right' }, { header: 'agreement', align: 'right' }],
+      { header: 'top-1 dynamic', align: 'right' }, { header: 'agreement', align: 'right' }, { header: 'changed', align: 'right' }],
     rows.map(({ model, setting, result: r }) => [
       model, setting, String(r.images), `${(r.macs.dense / r.macs.executed).toFixed(2)}x`, `${((r.dense?.opsTotal ?? 0) / r.ops.total).toFixed(2)}x`,
       `${(r.compare?.speedup ?? 0).toFixed(2)}x`, percent(r.dense?.top1 ?? null), percent(r.top1), percent(r.agreement ?? null),
+      String(Math.round(r.images * (1 - (r.agreement ?? 1)))),
     ]),
   );
   const chart = (title: string, unit: string, pick: (r: BenchJson) => number, band?: readonly [number, number], bandLabel = '') => renderBarChart({
     title, unit, series: SETTINGS.map((s) => s.label),
-    groups: models.map((m) => ({ label: m, values: SETTINGS.map((s) => pick(rows.find((r) => r.model === m && r.setting === s.label)?.result as BenchJson)) })),
+    groups: [...new Set(rows.map((r) => r.model))].map((m) => ({
+      label: m,
+      values: SETTINGS.map((s) => {
+        const row = rows.find((r) => r.model === m && r.setting === s.label);
+        return row ? pick(row.result) : 0;
+      }),
+    })),
     band: band && { from: band[0], to: band[1], label: bandLabel },
   });
   writeFileSync(join(outDir, 'ablation-macs.svg'), chart('Executed-MAC reduction vs dense', 'x', (r) => r.macs.dense / r.macs.executed, PAPER.opsReduction, 'paper: 2.47-5.15x fewer ops'));
   writeFileSync(join(outDir, 'ablation-speedup.svg'), chart('Wall-clock speed-up vs dense (CPU, side by side)', 'x', (r) => r.compare?.speedup ?? 0, PAPER.cpuSpeedup, 'paper: 1.94-2.23x on a Xeon'));
+  writeFileSync(join(outDir, 'ablation-accuracy.svg'), chart('Top-1 drop vs dense on the held-out images', ' pp', (r) => 100 * ((r.dense?.top1 ?? 0) - (r.top1 ?? 0)), [0, 0.5], 'budget: 0.5 pp'));
   const markdown = `## DyVEDeep ablation (CPU)
 
 Written by \`dyve ablation${args.length ? ` ${args.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}; machine: ${machineDescription()}.
 Calibrated profiles: models/<model>/effort.json (\`dyve calibrate\`, calibration set only); evaluated on
 held-out images. Speed-up = dense seconds / dynamic seconds, both measured in the same run on the same
-batches, interleaved. Paper (all six networks): ${PAPER.opsReduction.join('-')}x fewer scalar ops, ${PAPER.cpuSpeedup.join('-')}x CPU speed-up.
+batches, interleaved; "changed" = test images whose top-1 class differs from dense. Paper (all six networks): ${PAPER.opsReduction.join('-')}x fewer scalar ops, ${PAPER.cpuSpeedup.join('-')}x CPU speed-up.
 
 ${table}
 
 ![MAC reduction](${join(outDir, 'ablation-macs.svg')})
 ![Speed-up](${join(outDir, 'ablation-speedup.svg')})
+![Top-1 drop](${join(outDir, 'ablation-accuracy.svg')})
 `;
   writeFileSync(join(outDir, 'ablation.md'), markdown);
   writeFileSync(join(outDir, 'ablation.json'), `${JSON.stringify({ machine: machineDescription(), paper: PAPER, rows }, null, 2)}\n`);

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Backend } from '../../src/backends/backend.js';
 import { CpuBackend } from '../../src/backends/cpu/cpu-backend.js';
@@ -6,6 +7,7 @@ import { DyveError } from '../../src/errors.js';
 import { evaluate, type Evaluation } from '../../src/evaluation/evaluate.js';
 import { DENSE_PROFILE, loadProfile, MECHANISMS, restrictMechanisms, type EffortProfile, type Mechanism } from '../../src/effort/profile.js';
 import { formatShape, type Network } from '../../src/ir/network.js';
+import type { ZooEntry } from '../../src/zoo/zoo.js';
 import { machineDescription } from '../machine.js';
 import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
 import { grouped, percent, si } from '../terminal/format.js';
@@ -21,7 +23,10 @@ ${MODEL_HELP}
 ${DATA_HELP}
 
 Effort:
-      --effort dense|FILE.json      the DyVEDeep knobs per layer (default dense: every mechanism off)
+      --effort dense|calibrated|exact|FILE.json
+                            the DyVEDeep knobs per layer: dense (default: every mechanism off),
+                            the zoo model's calibrated profile (models/NAME/effort.json), its
+                            exact-SPET profile (effort-exact.json), or a profile file
       --mechanisms spet,sdss,sfma   keep only these mechanisms of the profile (ablations)
       --compare dense               also run dense on the same batches, interleaved: wall-time
                             speed-up measured side by side (top-1 agreement is always reported
@@ -40,7 +45,7 @@ Examples:
   dyve bench --model cifar10-quick
   dyve bench --model squeezenet-dc --limit 100 --layers
   dyve bench --model vgg16 --weights synthetic --limit 2
-  dyve bench --model cifar10-quick --effort models/cifar10-quick/effort.json --compare dense --layers
+  dyve bench --model cifar10-quick --effort calibrated --compare dense --layers
   dyve bench --model net.prototxt --weights net.caffemodel --dataset ./images --resize 256x256 --crop 227 --mean 104,117,123 --channels bgr`;
 
 /** The JSON written by `dyve bench --json` (later issues add fields, never rename these). */
@@ -89,9 +94,11 @@ export function backendNamed(name: string): Backend {
 }
 
 /** The profile named by --effort (dense by default), restricted by --mechanisms. */
-export async function effortFor(net: Network, values: Record<string, string | boolean | undefined>): Promise<{ profile: EffortProfile; label: string }> {
+export async function effortFor(
+  net: Network, values: Record<string, string | boolean | undefined>, entry?: ZooEntry,
+): Promise<{ profile: EffortProfile; label: string }> {
   const arg = typeof values.effort === 'string' ? values.effort : 'dense';
-  let profile = arg === 'dense' ? DENSE_PROFILE : await loadProfile(arg, net);
+  let profile = arg === 'dense' ? DENSE_PROFILE : await loadProfile(zooProfilePath(arg, entry), net);
   let label = arg;
   if (typeof values.mechanisms === 'string') {
     const keep = values.mechanisms.split(',').map((m) => m.trim()).filter((m) => m !== '');
@@ -104,12 +111,24 @@ export async function effortFor(net: Network, values: Record<string, string | bo
   return { profile, label };
 }
 
+/** The zoo's shipped profiles by name: `calibrated` = effort.json, `exact` = effort-exact.json. */
+const ZOO_PROFILES: Readonly<Record<string, string>> = { calibrated: 'effort.json', exact: 'effort-exact.json' };
+
+function zooProfilePath(arg: string, entry?: ZooEntry): string {
+  const file = ZOO_PROFILES[arg];
+  if (file === undefined) return arg;
+  if (!entry) throw new DyveError(`--effort ${arg} names a zoo model's shipped profile; give a profile file for a model outside the zoo`);
+  const path = join(entry.folder, file);
+  if (!existsSync(path)) throw new DyveError(`model '${entry.name}' ships no ${arg} profile (${path}); run dyve calibrate to make one`);
+  return path;
+}
+
 const fraction = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
 
 /** Runs a bench from parsed flags; shared by `dyve bench` and `dyve benchmarks`. */
 export async function runBench(values: Record<string, string | boolean | undefined>): Promise<BenchJson> {
   const opened = await openModel(values);
-  const { profile, label: effortLabel } = await effortFor(opened.net, values);
+  const { profile, label: effortLabel } = await effortFor(opened.net, values, opened.entry);
   const dense = Object.keys(profile.layers).length === 0;
   if (values.compare !== undefined && values.compare !== 'dense') throw new DyveError(`--compare takes 'dense', found '${String(values.compare)}'`);
   const { dataset, description } = await openDataset(opened, values);

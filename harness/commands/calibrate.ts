@@ -6,6 +6,7 @@ import { calibrate } from '../../src/effort/calibration.js';
 import { MECHANISMS, type Mechanism } from '../../src/effort/profile.js';
 import { DyveError } from '../../src/errors.js';
 import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
+import { ProgressBar } from '../terminal/progress.js';
 import { backendNamed } from './bench.js';
 
 export const CALIBRATE_HELP = `dyve calibrate --model NAME|FILE.prototxt --out PROFILE.json [--budget PP] [--calib N] [options]
@@ -13,14 +14,25 @@ export const CALIBRATE_HELP = `dyve calibrate --model NAME|FILE.prototxt --out P
 Searches the DyVEDeep knobs of every layer (SPET, SDSS, SFMA) that cut the most executed MACs
 while top-1 on the CALIBRATION set stays within --budget percentage points of dense. Never uses
 the test set: CIFAR-10 models calibrate on data_batch_1.bin, ImageNet samples on the even
-positions (the odd ones evaluate). Deterministic, logged layer by layer.
+positions (the odd ones evaluate).
+
+How: (1) on --probe images drawn with --seed, every candidate setting of every layer runs that
+layer alone on its dense inputs: ops saved vs output error, logged as each layer's Pareto front;
+(2) one trade-off number picks a setting per layer, bisected over --steps evaluations of the whole
+calibration set to the most aggressive profile within the budget; (3) --refine single layers
+move one setting further while the budget holds. Same seed, same profile.
 
       --out FILE            the profile to write (required)
       --budget PP           top-1 drop allowed, percentage points (default 0.5)
       --calib N             calibration images (default: all of the calibration set)
       --mechanisms LIST     search only these (default spet,sdss,sfma)
+      --probe N             images the layer sensitivities are measured on (default 64)
+      --seed N              seed of the probe draw (default 1)
+      --steps N             bisection steps, one calibration-set evaluation each (default 8)
+      --refine N            then single-layer refinement steps, one evaluation each (default 4)
       --batch B             images per run (default 16)
       --log FILE            also write the search log
+      --quiet               no progress bars (the log still goes to stderr)
 
 ${MODEL_HELP}
 
@@ -32,7 +44,7 @@ export async function calibrateCommand(args: string[]): Promise<void> {
     args,
     options: {
       ...MODEL_OPTIONS, ...DATA_OPTIONS, out: { type: 'string' }, budget: { type: 'string' }, calib: { type: 'string' },
-      mechanisms: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' }, log: { type: 'string' },
+      mechanisms: { type: 'string' }, probe: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' }, refine: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' }, log: { type: 'string' }, quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -62,8 +74,19 @@ export async function calibrateCommand(args: string[]): Promise<void> {
     console.error(line);
   };
   log(`calibrating ${opened.label} on ${dataset.name} (${dataset.size} images), budget ${budgetPP} pp, mechanisms ${mechanisms.join(',')}`);
+  const bars = new Map<string, ProgressBar>();
+  const onProgress = (step: string, done: number, total: number): void => {
+    if (values.quiet) return;
+    let bar = bars.get(step);
+    if (!bar) bars.set(step, (bar = new ProgressBar(`  ${step}`, true, process.stderr, step === 'sensitivity' ? 'layer' : 'img')));
+    bar.update(done, total);
+  };
   const backend = backendNamed(typeof values.backend === 'string' ? values.backend : 'cpu');
-  const result = await calibrate(opened.net, dataset, backend, { budgetPP, batch: Math.max(1, intOption(values, 'batch', 16)), mechanisms, log });
+  const result = await calibrate(opened.net, dataset, backend, {
+    budgetPP, batch: Math.max(1, intOption(values, 'batch', 16)), mechanisms, log, onProgress,
+    probe: Math.max(1, intOption(values, 'probe', 64)), seed: intOption(values, 'seed', 1), steps: intOption(values, 'steps', 8),
+    refine: intOption(values, 'refine', 4),
+  });
   const profile = {
     ...result.profile,
     model: opened.label,
@@ -75,10 +98,12 @@ export async function calibrateCommand(args: string[]): Promise<void> {
       denseTop1: result.denseTop1,
       top1: result.top1,
       macReduction: result.macReduction,
+      opsReduction: result.opsReduction,
+      lambda: result.lambda,
       evaluations: result.evaluations,
     },
   };
   writeFileSync(values.out, `${JSON.stringify(profile, null, 2)}\n`);
   if (values.log) writeFileSync(values.log, `${lines.join('\n')}\n`);
-  console.log(`wrote ${values.out}: ${result.macReduction.toFixed(2)}x fewer MACs, top-1 ${(100 * result.top1).toFixed(2)} % vs dense ${(100 * result.denseTop1).toFixed(2)} % on the calibration set`);
+  console.log(`wrote ${values.out}: ${result.macReduction.toFixed(2)}x fewer MACs, ${result.opsReduction.toFixed(2)}x fewer ops, top-1 ${(100 * result.top1).toFixed(2)} % vs dense ${(100 * result.denseTop1).toFixed(2)} % on the calibration set`);
 }

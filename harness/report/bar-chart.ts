@@ -19,13 +19,15 @@ const COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948'
 
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Renders one chart; the y axis starts at 0 and ends above the largest value and band. */
+/** Renders one chart; the y axis spans 0 (or the lowest negative value) to above the largest value and band. */
 export function renderBarChart(chart: BarChart, width = 720, height = 320): string {
   const margin = { top: 40, right: 20, bottom: 60, left: 50 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
-  const max = Math.max(1, ...chart.groups.flatMap((g) => g.values), chart.band?.to ?? 0) * 1.1;
-  const y = (v: number) => margin.top + plotH - (v / max) * plotH;
+  const values = chart.groups.flatMap((g) => g.values);
+  const max = Math.max(1, ...values, chart.band?.to ?? 0) * 1.1;
+  const min = Math.min(0, ...values) * 1.1;
+  const y = (v: number) => margin.top + plotH - ((v - min) / (max - min)) * plotH;
   const groupW = plotW / Math.max(1, chart.groups.length);
   const barW = (groupW * 0.8) / Math.max(1, chart.series.length);
   const parts: string[] = [
@@ -38,15 +40,15 @@ export function renderBarChart(chart: BarChart, width = 720, height = 320): stri
       `<text x="${width - margin.right - 4}" y="${y(chart.band.to) - 4}" text-anchor="end" fill="#555">${escape(chart.band.label)}</text>`);
   }
   for (let t = 0; t <= 5; t++) {
-    const v = (max * t) / 5;
+    const v = min + ((max - min) * t) / 5;
     parts.push(`<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`,
-      `<text x="${margin.left - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(1)}${escape(chart.unit)}</text>`);
+      `<text x="${margin.left - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(max - min < 5 ? 2 : 1)}${escape(chart.unit)}</text>`);
   }
   chart.groups.forEach((g, gi) => {
     const x0 = margin.left + gi * groupW + groupW * 0.1;
     g.values.forEach((v, si) => {
       const x = x0 + si * barW;
-      parts.push(`<rect x="${x.toFixed(1)}" y="${y(v).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(y(0) - y(v)).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"><title>${escape(`${g.label} ${chart.series[si]}: ${v.toFixed(2)}${chart.unit}`)}</title></rect>`,
+      parts.push(`<rect x="${x.toFixed(1)}" y="${Math.min(y(v), y(0)).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${Math.abs(y(0) - y(v)).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"><title>${escape(`${g.label} ${chart.series[si]}: ${v.toFixed(2)}${chart.unit}`)}</title></rect>`,
         `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y(v) - 3).toFixed(1)}" text-anchor="middle" font-size="9">${v.toFixed(2)}</text>`);
     });
     parts.push(`<text x="${(x0 + groupW * 0.4).toFixed(1)}" y="${height - margin.bottom + 16}" text-anchor="middle">${escape(g.label)}</text>`);

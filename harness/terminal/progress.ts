@@ -11,6 +11,8 @@ export class ProgressBar {
     private readonly label: string,
     private readonly enabled = true,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    /** What is counted, for the rate: `img/s` by default. */
+    private readonly unit = 'img',
   ) {}
 
   update(done: number, total: number): void {
@@ -18,7 +20,7 @@ export class ProgressBar {
     const elapsed = (performance.now() - this.start) / 1000;
     const rate = done / Math.max(elapsed, 1e-9);
     const eta = rate > 0 ? (total - done) / rate : 0;
-    const text = `${this.label} ${done}/${total} ${rate.toFixed(rate < 10 ? 1 : 0)} img/s, ${formatSeconds(eta)} left`;
+    const text = `${this.label} ${done}/${total} ${rate.toFixed(rate < 10 ? 1 : 0)} ${this.unit}/s, ${formatSeconds(eta)} left`;
     if (this.stream.isTTY) {
       const now = performance.now();
       if (done < total && now - this.lastDraw < 100) return;

@@ -41,13 +41,14 @@ export function validateEffort(layer: Layer, effort: LayerEffort): void {
 
 /**
  * Runs a Convolution layer with the DyVEDeep mechanisms of `effort` on `batch` images
- * (inputs[0]: batch x C x H x W). Adds what it executed to `counts` and fills counts.mechanisms.
+ * (inputs[0]: batch x C x H x W). `rectified`: the output reaches the network only through a
+ * ReLU, so SDSS stores its grid neurons rectified and compares what the next layer sees. Adds what it executed to `counts` and fills counts.mechanisms.
  *
  * @throws NetworkError on a non-Convolution layer or invalid knobs; DataError on a wrong input size.
  */
 export function convolutionDynamic(
   layer: Layer, inputs: readonly Float32Array[], batch: number, counts: LayerCounters,
-  effort: LayerEffort, variant: 'fast' | 'reference',
+  effort: LayerEffort, variant: 'fast' | 'reference', rectified = false,
 ): Float32Array[] {
   const geom = convolutionGeometry(layer);
   validateEffort(layer, effort);
@@ -57,7 +58,7 @@ export function convolutionDynamic(
   }
   const w = dynWeights(layer, geom);
   if (!layer.weights) throw new NetworkError(`layer '${layer.name}' has no weights loaded`);
-  const state = prepareCall(layer.name, layer.weights, geom, w, x, batch, effort, counts);
+  const state = prepareCall(layer.name, layer.weights, geom, w, x, batch, effort, counts, rectified);
   const y = variant === 'reference' ? dynamicReference(state, x, counts) : dynamicFast(state, x, counts);
   recordStats(state, counts);
   return [y];

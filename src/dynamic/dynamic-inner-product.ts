@@ -8,8 +8,8 @@
  * REFERENCE: the per-neuron loops of reference-convolution.ts on that geometry. FAST: per output
  * o, the batch's images 4 at a time share each weight load; first the significant channels of
  * every image, the termination test, then the rest channels for the surviving images only. Same
- * per-neuron order as the reference (bias, then per channel a tap sum from 0 added to the sum),
- * hence the same decisions.
+ * per-neuron order as the reference (bias, then per channel a tap sum from 0 added to the sum;
+ * without SPET every term in sequence), hence the same decisions.
  *
  * Counting: MACs = taps of the channels evaluated per (image, output); otherOps = one per bias add,
  * SPET tests and exact-mode ranges as in spet.ts.
@@ -22,7 +22,7 @@ import { validateEffort } from './dynamic-convolution.js';
 import { dynWeights, innerProductGeometry } from './geometry.js';
 import { dynamicReference } from './reference-convolution.js';
 import { prepareCall, recordStats, type CallState } from './run-state.js';
-import { spetTerminates } from './spet.js';
+import { restBound, spetTerminates, spetTestOps } from './spet.js';
 
 /**
  * Runs an InnerProduct layer with the SPET knobs of `effort` on `batch` images. Adds what it
@@ -52,11 +52,26 @@ export function innerProductDynamic(
   return [y];
 }
 
-/** Adds, for images imgs[from .. to), the tap sums of the listed channels to acc. */
+/**
+ * Adds, for images imgs[from .. to), the listed channels' terms to acc: per channel a tap sum from
+ * 0 (the SPET order), or every term straight to the sum when `flat` (the SPET-free order).
+ */
 function accumulate(
-  w: Float32Array, x: Float32Array, wRow: number, inSize: number, T: number,
+  w: Float32Array, x: Float32Array, wRow: number, inSize: number, T: number, flat: boolean,
   channels: Int32Array, chFrom: number, chTo: number, imgs: Int32Array, from: number, to: number, acc: Float64Array,
 ): void {
+  if (flat) {
+    for (let i = from; i < to; i++) {
+      const xb = imgs[i] * inSize;
+      let a = acc[i];
+      for (let k = chFrom; k < chTo; k++) {
+        const off = channels[k] * T;
+        for (let t = off; t < off + T; t++) a += w[wRow + t] * x[xb + t];
+      }
+      acc[i] = a;
+    }
+    return;
+  }
   let i = from;
   for (; i + 4 <= to; i += 4) {
     const x0 = imgs[i] * inSize;
@@ -104,6 +119,7 @@ function innerProductFast(state: CallState, x: Float32Array, counts: LayerCounte
   const y = new Float32Array(batch * outC);
   const acc = new Float64Array(batch);
   const imgs = new Int32Array(batch);
+  const ops = new Float64Array(1);
   const all = new Int32Array(cpg);
   for (let c = 0; c < cpg; c++) all[c] = c;
   for (let o = 0; o < outC; o++) {
@@ -114,18 +130,17 @@ function innerProductFast(state: CallState, x: Float32Array, counts: LayerCounte
     }
     if (bias) counts.otherOps += batch;
     if (!spet) {
-      accumulate(weight, x, wRow, inSize, T, all, 0, cpg, imgs, 0, batch, acc);
+      accumulate(weight, x, wRow, inSize, T, true, all, 0, cpg, imgs, 0, batch, acc);
       counts.macsExecuted += batch * cpg * T;
       for (let n = 0; n < batch; n++) y[n * outC + o] = acc[n];
       continue;
     }
-    accumulate(weight, x, wRow, inSize, T, spet.sigChannels, o * spet.nSig, (o + 1) * spet.nSig, imgs, 0, batch, acc);
+    accumulate(weight, x, wRow, inSize, T, false, spet.sigChannels, o * spet.nSig, (o + 1) * spet.nSig, imgs, 0, batch, acc);
     counts.macsExecuted += batch * spet.nSig * T;
-    const pb = spet.restPos[o];
-    const nb = spet.restNeg[o];
     let survivors = 0;
     for (let n = 0; n < batch; n++) {
-      if (spetTerminates(state.exact, state.threshold, acc[n], pb, nb, state.range[2 * n], state.range[2 * n + 1])) {
+      const bound = state.exact ? restBound(spet, cpg, o, null, 0, state.range, 2 * n * cpg, ops) : 0;
+      if (spetTerminates(state.exact, state.threshold, acc[n], bound)) {
         y[n * outC + o] = 0;
       } else {
         acc[survivors] = acc[n];
@@ -135,8 +150,9 @@ function innerProductFast(state: CallState, x: Float32Array, counts: LayerCounte
     }
     tally.spetNeurons += batch;
     tally.spetTerminated += batch - survivors;
-    counts.otherOps += batch * (state.exact ? 5 : 1);
-    accumulate(weight, x, wRow, inSize, T, spet.restChannels, o * spet.nRest, (o + 1) * spet.nRest, imgs, 0, survivors, acc);
+    counts.otherOps += batch * spetTestOps(state.exact) + ops[0];
+    ops[0] = 0;
+    accumulate(weight, x, wRow, inSize, T, false, spet.restChannels, o * spet.nRest, (o + 1) * spet.nRest, imgs, 0, survivors, acc);
     counts.macsExecuted += survivors * spet.nRest * T;
     for (let k = 0; k < survivors; k++) y[imgs[k] * outC + o] = acc[k];
   }

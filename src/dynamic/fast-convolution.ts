@@ -11,8 +11,9 @@
  *   - with SPET: only the (row, channel) pairs where the channel is significant for the row
  *     (per-channel quads of rows; 1x1 kernels neuron by neuron), the termination test of every
  *     neuron, then the rest channels for the survivors only, 8 neurons at a time.
- * - Phase B (SDSS): the test of every non-grid neuron; the failing ones are evaluated neuron by
- *   neuron, 8 at a time per output channel, with SPET when on.
+ * - Phase B (SDSS): the test of every non-grid neuron; the failing ones are evaluated 8 at a time
+ *   per output row from the planes, with SPET when on; without SPET, the blocks of 4 rows x 3
+ *   positions that all failed run as 4 x 3 tiles first.
  * Phase A's positions are processed in chunks whose partial sums fit the workspace.
  *
  * Counting: MACs of real neurons only (the repeated lanes of a last 3-position tile and the zero
@@ -28,11 +29,12 @@ import type { LayerCounters } from '../backends/backend.js';
 import { NetworkError } from '../errors.js';
 import type { DynGeometry } from './geometry.js';
 import type { CallState } from './run-state.js';
-import { sdssGrid, sdssTestMap, type SdssGrid } from './sdss.js';
+import { rectifyGrid, sdssGrid, sdssTestMap, type SdssGrid } from './sdss.js';
 import { correctionLayout, correctionTables, type CorrectionLayout } from './sfma.js';
-import { restBounds, type SpetPlan } from './spet.js';
+import { restBound, spetTestOps, type SpetPlan } from './spet.js';
 import {
-  accumulatePacked, accumulatePanels, accumulatePlanes, accumulateSpetQuads, buildPatches, packChannelPanels,
+  accumulatePacked, accumulatePanels, accumulatePlanes, accumulateQuadTile, accumulateSpetQuads, buildPatches,
+  packChannelPanels,
   packRows, packSpetQuads, padPlanes, patchChannelStride, patchLane, tapLayout, workspace, WORKSPACE_DOUBLES,
   type SpetQuads, type TapLayout,
 } from './tile-kernels.js';
@@ -179,8 +181,7 @@ class FastRun {
   private bounds!: Float64Array;
   private sig: ChannelLists | null = null;
   private rest: ChannelLists | null = null;
-  private lo = 0;
-  private hi = 0;
+  private readonly boundOps = new Float64Array(1);
 
   constructor(private readonly state: CallState, private readonly x: Float32Array) {
     const geom = state.geom;
@@ -220,8 +221,6 @@ class FastRun {
     const dropOffset = img * inC + pk.g * cpg;
     padPlanes(this.x, img * inSize + pk.g * cpg * geom.planeSize, geom, this.tl, kept, nKept, pk.planes);
     const oAbs0 = pk.g * geom.m + pk.o0;
-    this.lo = state.range[2 * img];
-    this.hi = state.range[2 * img + 1];
 
     this.table = null;
     if (this.hasDropped && this.layout) {
@@ -231,10 +230,13 @@ class FastRun {
         this.table, scratch.f64('k', T),
       );
     }
-    this.bounds = scratch.f64('bounds', 2 * pk.mc);
+    this.bounds = scratch.f64('bounds', pk.mc);
     if (spet && state.exact) {
       const dropped = this.hasDropped ? state.dropped : null;
-      for (let i = 0; i < pk.mc; i++) this.ops += restBounds(spet, cpg, oAbs0 + i, dropped, dropOffset, this.bounds, 2 * i);
+      const ops = this.boundOps;
+      ops[0] = 0;
+      for (let i = 0; i < pk.mc; i++) this.bounds[i] = restBound(spet, cpg, oAbs0 + i, dropped, dropOffset, state.range, 2 * (img * inC + pk.g * cpg), ops);
+      this.ops += ops[0];
     }
     this.sig = null;
     this.rest = null;
@@ -306,7 +308,7 @@ class FastRun {
       const count = Math.min(chunk, total - s0);
       const ld = Math.ceil(count / 3) * 3;
       const xOff = pk.free;
-      const chanStride = patchChannelStride(T, ld);
+      const chanStride = patchChannelStride(T);
       const pOff = xOff + nKept * ld * T;
       // Position bases; the lanes of a last partial tile repeat the first position (computed,
       // never read).
@@ -385,7 +387,11 @@ class FastRun {
     const c = lists ? lists.c : this.kept;
     const j = lists ? lists.j : this.keptJ;
     if (xOff >= 0) accumulatePacked(wRow, T, c, j, from, to, xOff, chanStride, idx, count, acc);
-    else accumulatePlanes(wRow, geom.kernelH, geom.kernelW, tl.rowStep, tl.colStep, c, j, from, to, pk.planes, tl.planeSize, idx, count, acc);
+    else {
+      // Plane reads serve SPET (per-channel order) and the SPET-free failing SDSS neurons (flat).
+      const flat = lists === null;
+      accumulatePlanes(wRow, geom.kernelH, geom.kernelW, tl.rowStep, tl.colStep, flat, c, j, from, to, pk.planes, tl.planeSize, idx, count, acc);
+    }
     this.macs += count * (to - from) * T;
   }
 
@@ -415,10 +421,7 @@ class FastRun {
     const WS = workspace();
     const map = this.yMap(i);
     const threshold = state.threshold;
-    const pb = this.bounds[2 * i];
-    const ng = this.bounds[2 * i + 1];
-    const lo = this.lo;
-    const hi = this.hi;
+    const bound = this.bounds[i];
     const exact = state.exact;
     let n = 0;
     // spetTerminates(), inlined by hand: n advances past survivors only.
@@ -429,11 +432,11 @@ class FastRun {
       acc[n] = s;
       idxOut[n] = idxIn[k];
       npOut[n] = p;
-      n += exact ? +!(s + pb * hi + ng * lo < 0) : +!(s < threshold);
+      n += exact ? +!(s + bound < 0) : +!(s < threshold);
     }
     state.tally.spetNeurons += count;
     state.tally.spetTerminated += count - n;
-    this.ops += count * (exact ? 5 : 1);
+    this.ops += count * spetTestOps(exact);
     return n;
   }
 
@@ -446,33 +449,44 @@ class FastRun {
     for (let k = 0; k < n; k++) y[map + np[k]] = acc[k];
   }
 
-  /** Phase B: the SDSS test of every non-grid neuron, then the failing ones neuron by neuron. */
+  /**
+   * Phase B: the SDSS test of every non-grid neuron, then the failing ones. Without SPET, where 4
+   * rows x 3 positions all failed, the block runs as a 4 x 3 tile over packed patches (the same
+   * sums in the same order, ~1.6x faster than neuron by neuron); the rest neuron by neuron from
+   * the planes. SPET's per-row channel lists leave no common tile, so with SPET every failing
+   * neuron goes neuron by neuron.
+   */
   private phaseB(grid: SdssGrid): void {
     const { geom, pk, kept, state, y, tl } = this;
     const N = geom.positions;
     const nKept = kept.length;
     const nOthers = grid.others.length;
-    const fail = scratch.i32('fail', nOthers);
+    const fail = scratch.i32('fail', pk.mc * nOthers);
+    const nFail = scratch.i32('nFail', pk.mc);
     const out = this.sdssOut;
     out[0] = 0;
     out[1] = 0;
+    for (let i = 0; i < pk.mc; i++) {
+      if (state.sdssRectified) this.ops += rectifyGrid(y, this.yMap(i), grid);
+      nFail[i] = sdssTestMap(y, this.yMap(i), grid, state.sdssDelta, fail, i * nOthers, out);
+    }
+    this.ops += pk.mc * grid.testOps + out[0];
+    state.tally.sdssInterpolated += out[1];
+    state.tally.sdssOutputs += pk.mc * N;
+    if (!state.spet && nKept > 0) this.failingTiles(grid, fail, nFail);
+
     const acc = scratch.f64('acc', nOthers);
     const nb = scratch.i32('nb', nOthers);
     const np = scratch.i32('np', nOthers);
     const baseOps = this.baseOps;
+    const posBase = tl.posBase;
     for (let i = 0; i < pk.mc; i++) {
-      const map = this.yMap(i);
-      const n = sdssTestMap(y, map, grid, state.sdssDelta, fail, 0, out);
+      const n = nFail[i];
       if (n === 0) continue;
       const b = this.biasOf(i);
-      const posBase = tl.posBase;
-      if (this.table) {
-        for (let k = 0; k < n; k++) acc[k] = this.baseOf(i, b, fail[k]);
-      } else {
-        acc.fill(b, 0, n);
-      }
       for (let k = 0; k < n; k++) {
-        const p = fail[k];
+        const p = fail[i * nOthers + k];
+        acc[k] = this.baseOf(i, b, p);
         nb[k] = posBase[p];
         np[k] = p;
       }
@@ -481,11 +495,104 @@ class FastRun {
         this.spetEvaluate(i, -1, 0, nb, np, n, acc);
       } else {
         this.accumulate(i, null, 0, nKept, -1, 0, nb, n, acc);
+        const map = this.yMap(i);
         for (let k = 0; k < n; k++) y[map + np[k]] = acc[k];
       }
     }
-    this.ops += pk.mc * grid.testOps + out[0];
-    state.tally.sdssInterpolated += out[1];
-    state.tally.sdssOutputs += pk.mc * N;
+  }
+
+  /**
+   * Evaluates, as 4 x 3 tiles, the blocks of 4 rows x 3 consecutive non-grid positions that all
+   * failed the SDSS test, and removes them from the rows' failing lists. Skipped when such blocks
+   * are too few to pay for the patches of the non-grid positions (or those do not fit).
+   */
+  private failingTiles(grid: SdssGrid, fail: Int32Array, nFail: Int32Array): void {
+    const { geom, pk, kept, y, tl } = this;
+    const WS = workspace();
+    const T = geom.taps;
+    const nKept = kept.length;
+    const others = grid.others;
+    const nOthers = others.length;
+    const ld = Math.ceil(nOthers / 3) * 3;
+    const fullQuads = pk.mc >> 2;
+    if (fullQuads === 0 || nOthers < 3) return;
+    // failed[i * ld + k]: row i failed at others[k].
+    const failed = scratch.i32('failed', fullQuads * 4 * ld);
+    failed.fill(0, 0, fullQuads * 4 * ld);
+    const otherIndex = this.otherIndex(grid);
+    for (let i = 0; i < fullQuads * 4; i++) {
+      for (let k = 0; k < nFail[i]; k++) failed[i * ld + otherIndex[fail[i * nOthers + k]]] = 1;
+    }
+    // The blocks (quad, first position) that all failed.
+    const blocks = scratch.i32('blocks', 2 * fullQuads * (ld / 3));
+    let full = 0;
+    for (let qd = 0; qd < fullQuads; qd++) {
+      for (let k = 0; k + 3 <= nOthers; k += 3) {
+        blocks[2 * full] = qd;
+        blocks[2 * full + 1] = k;
+        full += this.blockFailed(failed, qd, k, ld);
+      }
+    }
+    // Worth it when the tiled neurons outweigh the patch copies (~5 copies cost one tiled MAC saved).
+    const xOff = pk.free;
+    const pOff = xOff + nKept * T * ld;
+    if (full * 12 < 5 * nOthers || pOff + 12 > WORKSPACE_DOUBLES) return;
+    const bases = scratch.i32('bases', ld);
+    for (let k = 0; k < ld; k++) bases[k] = tl.posBase[others[k < nOthers ? k : 0]];
+    buildPatches(geom, tl, pk.planes, nKept, bases, ld, xOff);
+    for (let f = 0; f < full; f++) {
+      const qd = blocks[2 * f];
+      const k = blocks[2 * f + 1];
+      for (let r = 0; r < 4; r++) {
+        const b = this.biasOf(qd * 4 + r);
+        for (let l = 0; l < 3; l++) WS[pOff + r * 3 + l] = this.table ? this.baseOf(qd * 4 + r, b, others[k + l]) : b;
+      }
+      accumulateQuadTile(T, geom.cpg, kept, nKept, pk.wA, qd, xOff, k, pOff, 3);
+      for (let r = 0; r < 4; r++) {
+        const map = this.yMap(qd * 4 + r);
+        const row = (qd * 4 + r) * ld + k;
+        for (let l = 0; l < 3; l++) {
+          y[map + others[k + l]] = WS[pOff + r * 3 + l];
+          failed[row + l] = 0;
+        }
+      }
+    }
+    this.macs += full * 12 * nKept * T;
+    this.ops += full * 12 * this.baseOps;
+    // The rows' lists keep the neurons no tile took (in the same order).
+    for (let i = 0; i < fullQuads * 4; i++) {
+      let n = 0;
+      for (let k = 0; k < nFail[i]; k++) {
+        const p = fail[i * nOthers + k];
+        fail[i * nOthers + n] = p;
+        n += failed[i * ld + otherIndex[p]];
+      }
+      nFail[i] = n;
+    }
+  }
+
+  /** 1 when rows 4qd .. 4qd + 3 all failed at others[k .. k + 2]. */
+  private blockFailed(failed: Int32Array, qd: number, k: number, ld: number): number {
+    let all = 1;
+    for (let r = 0; r < 4; r++) {
+      const row = (qd * 4 + r) * ld + k;
+      all &= failed[row] & failed[row + 1] & failed[row + 2];
+    }
+    return all;
+  }
+
+  /** Per output position: its index in grid.others (cached per grid). */
+  private otherIndex(grid: SdssGrid): Int32Array {
+    let idx = otherIndices.get(grid);
+    if (!idx) {
+      idx = new Int32Array(grid.height * grid.width);
+      grid.others.forEach((p, k) => {
+        (idx as Int32Array)[p] = k;
+      });
+      otherIndices.set(grid, idx);
+    }
+    return idx;
   }
 }
+
+const otherIndices = new WeakMap<SdssGrid, Int32Array>();

@@ -6,7 +6,7 @@
  * reference loops serve both layer types unchanged.
  */
 import { NetworkError } from '../errors.js';
-import type { Layer } from '../ir/network.js';
+import type { ConvolutionParams, Layer } from '../ir/network.js';
 import { checkedWeights } from '../backends/cpu/kernel-types.js';
 
 /** Everything the dynamic kernels index with, resolved once per call. */
@@ -48,12 +48,37 @@ export interface DynWeights {
   readonly bias: Float32Array | undefined;
 }
 
+/** Geometries by layer: the per-geometry caches (tap layouts) then hit on every call. */
+const geometries = new WeakMap<Layer, DynGeometry>();
+
+function cached(layer: Layer, make: () => DynGeometry): DynGeometry {
+  let g = geometries.get(layer);
+  if (!g) {
+    g = make();
+    geometries.set(layer, g);
+  }
+  return g;
+}
+
 /** Geometry of a Convolution layer. */
 export function convolutionGeometry(layer: Layer): DynGeometry {
   if (layer.params.type !== 'Convolution') {
     throw new NetworkError(`layer '${layer.name}': a dynamic convolution was given a ${layer.params.type} layer`);
   }
-  const p = layer.params.conv;
+  const conv = layer.params.conv;
+  return cached(layer, () => makeConvolutionGeometry(layer, conv));
+}
+
+/** Geometry of an InnerProduct layer seen as a convolution whose kernel is the whole input map. */
+export function innerProductGeometry(layer: Layer): DynGeometry {
+  if (layer.params.type !== 'InnerProduct') {
+    throw new NetworkError(`layer '${layer.name}': a dynamic inner product was given a ${layer.params.type} layer`);
+  }
+  const numOutput = layer.params.ip.numOutput;
+  return cached(layer, () => makeInnerProductGeometry(layer, numOutput));
+}
+
+function makeConvolutionGeometry(layer: Layer, p: ConvolutionParams): DynGeometry {
   const { c: inC, h: inH, w: inW } = layer.inputShapes[0];
   const { c: outC, h: outH, w: outW } = layer.outputShapes[0];
   return {
@@ -65,13 +90,8 @@ export function convolutionGeometry(layer: Layer): DynGeometry {
   };
 }
 
-/** Geometry of an InnerProduct layer seen as a convolution whose kernel is the whole input map. */
-export function innerProductGeometry(layer: Layer): DynGeometry {
-  if (layer.params.type !== 'InnerProduct') {
-    throw new NetworkError(`layer '${layer.name}': a dynamic inner product was given a ${layer.params.type} layer`);
-  }
+function makeInnerProductGeometry(layer: Layer, outC: number): DynGeometry {
   const { c: inC, h: inH, w: inW } = layer.inputShapes[0];
-  const outC = layer.params.ip.numOutput;
   return {
     inC, inH, inW, outC, outH: 1, outW: 1,
     kernelH: inH, kernelW: inW, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1,

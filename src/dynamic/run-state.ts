@@ -7,7 +7,7 @@ import type { LayerCounters } from '../backends/backend.js';
 import type { LayerEffort, MechanismStats } from '../effort/effort.js';
 import type { DynGeometry, DynWeights } from './geometry.js';
 import { sfmaDecide, sfmaStatsOps } from './sfma.js';
-import { inputRange, inputRangeOps, spetPlan, type SpetPlan } from './spet.js';
+import { channelRanges, inputRangeOps, spetPlan, type SpetPlan } from './spet.js';
 import type { LayerWeights } from '../ir/network.js';
 
 /** Mutable mechanism statistics of one call; every field counts over the whole batch. */
@@ -33,6 +33,8 @@ export interface CallState {
   /** SDSS stride, 0 when SDSS is off. */
   readonly sdssStride: number;
   readonly sdssDelta: number;
+  /** SDSS stores grid neurons rectified (max(v, 0)): the layer's output only reaches a ReLU. */
+  readonly sdssRectified: boolean;
   readonly sfmaOn: boolean;
   /** Per image and input channel (index img * inC + c): the map's mean (SFMA). */
   readonly means: Float64Array;
@@ -42,18 +44,18 @@ export interface CallState {
   readonly droppedLists: Int32Array[];
   /** Per image and group: kept channels of the group, ascending, group-relative. */
   readonly keptLists: Int32Array[];
-  /** Per image: [lo, hi] of its input (exact SPET), at 2 * img. */
+  /** Per image and input channel (exact SPET): lo_c, hi_c at 2 * (img * inC + c). */
   readonly range: Float64Array;
   readonly tally: Tally;
 }
 
 /**
  * Resolves the knobs and computes the per-image decisions that do not depend on the
- * implementation: SFMA statistics and drops, the exact-mode input range. Counts their ops.
+ * implementation: SFMA statistics and drops, the exact-mode channel ranges. Counts their ops.
  */
 export function prepareCall(
   layerName: string, layerWeights: LayerWeights, geom: DynGeometry, w: DynWeights, x: Float32Array, batch: number,
-  effort: LayerEffort, counts: LayerCounters,
+  effort: LayerEffort, counts: LayerCounters, rectified = false,
 ): CallState {
   const { inC, group, cpg, planeSize, inSize } = geom;
   const spet = effort.spet ? spetPlan(layerWeights, geom, effort.spet.fraction) : null;
@@ -80,16 +82,17 @@ export function prepareCall(
       keptLists.push(Int32Array.from(k));
     }
   }
-  const range = new Float64Array(2 * batch);
+  const range = new Float64Array(exact ? 2 * batch * inC : 0);
   if (exact) {
     for (let img = 0; img < batch; img++) {
-      inputRange(x, img * inSize, inSize, range, 2 * img);
+      channelRanges(x, img * inSize, inC, planeSize, range, 2 * img * inC);
       counts.otherOps += inputRangeOps(inSize);
     }
   }
   return {
     layerName, geom, w, batch, spet, exact, threshold,
     sdssStride: effort.sdss ? effort.sdss.stride : 0, sdssDelta: effort.sdss ? effort.sdss.delta : 0,
+    sdssRectified: effort.sdss !== undefined && rectified,
     sfmaOn: effort.sfma !== undefined, means, dropped, droppedLists, keptLists, range, tally,
   };
 }

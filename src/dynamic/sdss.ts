@@ -12,6 +12,11 @@
  * - The values compared are the layer's stored (float32) outputs of the grid neurons; the mean is
  *   (a + b) * 0.5, or ((a + b) + (c + d)) * 0.25 in the order above, in float64, stored as float32.
  *   A neuron whose neighbours include a NaN, or whose mean is not a number, never passes.
+ * - Rectified layers (whose output reaches the network only through a ReLU, directly or through
+ *   max pools): the grid neurons are stored rectified, max(v, 0), before the tests, so the test
+ *   compares what the next layer sees and a neuron whose neighbours all saturate becomes 0 (the
+ *   spec's "e.g. all zero"); the ReLU after makes the stored change invisible. One op per grid
+ *   neuron.
  * - The fast test decides with "every pair of neighbours differs by <= d" instead of max - min:
  *   the largest rounded pairwise difference IS the rounded max - min, so the decisions are the
  *   same, without the data-dependent branches of a running min/max (V8's Math.min/max branch too;
@@ -214,6 +219,21 @@ export function sdssTestMap(
   ops[0] += passPairs * sdssInterpolateOps(2) + passCells * sdssInterpolateOps(4);
   ops[1] += passPairs + passCells;
   return nFail;
+}
+
+/** ReLU's view of v (NaN stays NaN, so a NaN neighbour still never passes). */
+export function rectify(v: number): number {
+  return v < 0 ? 0 : v;
+}
+
+/** Rectifies the grid neurons of the map at map[offset ..]; returns the ops (one per neuron). */
+export function rectifyGrid(map: Float32Array, offset: number, g: SdssGrid): number {
+  const grid = g.grid;
+  for (let k = 0; k < grid.length; k++) {
+    const i = offset + grid[k];
+    if (map[i] < 0) map[i] = 0;
+  }
+  return grid.length;
 }
 
 function pair(a: number, b: number, delta: number): number {

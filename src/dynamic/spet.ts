@@ -10,19 +10,19 @@
  *   - mode 'threshold': s < threshold -> the neuron is 0 (a pre-activation: SPET is enabled only
  *     where a ReLU follows, directly or through MAX pools, so 0 is what the ReLU would output for
  *     a negative value); otherwise the rest of the kept channels is added.
- *   - mode 'exact': per image, lo = min(0, min of the layer input), hi = max(0, max of it); per o,
- *     P = sum of max(w, 0) and N = sum of min(w, 0) over the taps of its REST kept channels. The
- *     neuron terminates iff s + P * hi + N * lo < 0: every rest tap multiplies an input in
- *     [lo, hi] (padding taps multiply 0, also in it), so the full sum is provably negative and the
- *     ReLU output cannot change.
+ *   - mode 'exact': per image and input channel c, lo_c = min(0, min of map c) and hi_c = max(0,
+ *     max of it) (our choice: a bound per channel, far tighter than one per image); per o, the
+ *     bound B = sum over o's REST kept channels of P[o, c] * hi_c + N[o, c] * lo_c, where P / N
+ *     are the sums of max(w, 0) / min(w, 0) over the channel's taps. The neuron terminates iff
+ *     s + B < 0: every rest tap multiplies an input in [lo_c, hi_c] (padding taps multiply 0,
+ *     also in it), so the full sum is provably negative and the ReLU output cannot change.
  * - Summation order (shared by the reference and the fast kernels so that both take the same
  *   decisions, bit for bit): significant channels in ascending c, then rest channels in ascending
  *   c; see dynamic-convolution.ts for the per-channel partial sums.
  *
- * Counting: one comparison per evaluated neuron in threshold mode, five ops (two multiplies, two
- * adds, one comparison) in exact mode; the exact-mode input range costs two comparisons per input
- * value; the rest bounds cost two adds per rest channel when SFMA dropped a channel of the group
- * (otherwise they are the plan's offline totals).
+ * Counting: one comparison per evaluated neuron in threshold mode, two (an add, a comparison) in
+ * exact mode; the exact-mode channel ranges cost two comparisons per input value, the bounds four
+ * ops (two multiplies, two adds) per rest channel and output channel, once per image.
  */
 import { NetworkError } from '../errors.js';
 import type { LayerWeights } from '../ir/network.js';
@@ -46,10 +46,6 @@ export interface SpetPlan {
   readonly posSum: Float64Array;
   /** Sum over the taps of w[o, c] of min(w, 0): index o * cpg + c. */
   readonly negSum: Float64Array;
-  /** posSum summed over all of o's rest channels, ascending (the bound when no map is dropped). */
-  readonly restPos: Float64Array;
-  /** negSum summed over all of o's rest channels, ascending. */
-  readonly restNeg: Float64Array;
   /**
    * For the blocked kernels: per group g and channel c, the output channels (group-relative,
    * ascending) for which c is significant: `rowsOfChannel[g * cpg + c]`.
@@ -100,8 +96,6 @@ function buildPlan(w: Float32Array, geom: DynGeometry, fraction: number): SpetPl
   const restChannels = new Int32Array(outC * nRest);
   const posSum = new Float64Array(outC * cpg);
   const negSum = new Float64Array(outC * cpg);
-  const restPos = new Float64Array(outC);
-  const restNeg = new Float64Array(outC);
   const l1 = new Float64Array(cpg);
   const order: number[] = [];
   for (let o = 0; o < outC; o++) {
@@ -127,19 +121,10 @@ function buildPlan(w: Float32Array, geom: DynGeometry, fraction: number): SpetPl
     for (let k = 0; k < nSig; k++) significant[o * cpg + order[k]] = 1;
     let s = 0;
     let r = 0;
-    let rp = 0;
-    let rn = 0;
     for (let c = 0; c < cpg; c++) {
-      if (significant[o * cpg + c]) {
-        sigChannels[o * nSig + s++] = c;
-      } else {
-        restChannels[o * nRest + r++] = c;
-        rp += posSum[o * cpg + c];
-        rn += negSum[o * cpg + c];
-      }
+      if (significant[o * cpg + c]) sigChannels[o * nSig + s++] = c;
+      else restChannels[o * nRest + r++] = c;
     }
-    restPos[o] = rp;
-    restNeg[o] = rn;
   }
   const rowsOfChannel: Int32Array[] = [];
   for (let g = 0; g < group; g++) {
@@ -149,70 +134,66 @@ function buildPlan(w: Float32Array, geom: DynGeometry, fraction: number): SpetPl
       rowsOfChannel.push(Int32Array.from(rows));
     }
   }
-  return { fraction, nSig, nRest, significant, sigChannels, restChannels, posSum, negSum, restPos, restNeg, rowsOfChannel };
+  return { fraction, nSig, nRest, significant, sigChannels, restChannels, posSum, negSum, rowsOfChannel };
 }
 
 /**
- * lo = min(0, min x), hi = max(0, max x) over `size` values from `offset`: the input range the
- * exact mode bounds the rest with. Costs two comparisons per value (counted by the caller via
- * {@link inputRangeOps}).
+ * Per channel c of `channels` maps of `planeSize` values from `offset`: lo_c = min(0, min of the
+ * map), hi_c = max(0, max of it), written to out[at + 2c], out[at + 2c + 1]: the input ranges the
+ * exact mode bounds the rest with. Two comparisons per value ({@link inputRangeOps}).
  */
-export function inputRange(x: Float32Array, offset: number, size: number, out: Float64Array, at: number): void {
-  let lo = 0;
-  let hi = 0;
-  for (let i = offset; i < offset + size; i++) {
-    const v = x[i];
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+export function channelRanges(x: Float32Array, offset: number, channels: number, planeSize: number, out: Float64Array, at: number): void {
+  for (let c = 0; c < channels; c++) {
+    let lo = 0;
+    let hi = 0;
+    const from = offset + c * planeSize;
+    for (let i = from; i < from + planeSize; i++) {
+      const v = x[i];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    out[at + 2 * c] = lo;
+    out[at + 2 * c + 1] = hi;
   }
-  out[at] = lo;
-  out[at + 1] = hi;
 }
 
-/** Ops of {@link inputRange} over `size` values. */
+/** Ops of {@link channelRanges} over `size` values. */
 export function inputRangeOps(size: number): number {
   return 2 * size;
 }
 
 /**
- * Exact-mode bounds of output channel o (absolute index) over its rest channels that are kept,
- * written to out[at] (P) and out[at + 1] (N). `dropped` flags the group's channels (group-relative
- * index from `dropOffset`), or is null when none is dropped. Returns the ops executed (two adds
- * per summed channel; none when the plan's offline totals apply).
+ * The exact-mode bound B of output channel o (absolute index): the most its rest kept channels
+ * can add, sum of P[o, c] * hi_c + N[o, c] * lo_c, with the group's channel ranges at
+ * ranges[rangeAt + 2c] (group-relative c). `dropped` flags the group's channels from
+ * `dropOffset`, or is null when none is dropped. Returns B; adds its ops (four per channel) to ops[0].
  */
-export function restBounds(
-  plan: SpetPlan, cpg: number, o: number, dropped: Uint8Array | null, dropOffset: number, out: Float64Array, at: number,
+export function restBound(
+  plan: SpetPlan, cpg: number, o: number, dropped: Uint8Array | null, dropOffset: number,
+  ranges: Float64Array, rangeAt: number, ops: Float64Array,
 ): number {
-  if (dropped === null) {
-    out[at] = plan.restPos[o];
-    out[at + 1] = plan.restNeg[o];
-    return 0;
-  }
-  let p = 0;
+  let b = 0;
   let n = 0;
-  let ops = 0;
   const rest = plan.restChannels;
   for (let k = o * plan.nRest; k < (o + 1) * plan.nRest; k++) {
     const c = rest[k];
-    if (dropped[dropOffset + c]) continue;
-    p += plan.posSum[o * cpg + c];
-    n += plan.negSum[o * cpg + c];
-    ops += 2;
+    if (dropped !== null && dropped[dropOffset + c]) continue;
+    b += plan.posSum[o * cpg + c] * ranges[rangeAt + 2 * c + 1] + plan.negSum[o * cpg + c] * ranges[rangeAt + 2 * c];
+    n++;
   }
-  out[at] = p;
-  out[at + 1] = n;
-  return ops;
+  ops[0] += 4 * n;
+  return b;
 }
 
 /** Ops of one termination test. */
-export function spetTestOps(knobs: SpetKnobs): number {
-  return knobs.mode === 'exact' ? 5 : 1;
+export function spetTestOps(exact: boolean): number {
+  return exact ? 2 : 1;
 }
 
 /**
- * The termination test of one neuron. `pos`/`neg` are the rest bounds (exact mode), `lo`/`hi` the
- * image's input range; both implementations call this, so they decide identically.
+ * The termination test of one neuron: `bound` is its rest bound (exact mode). Both
+ * implementations call this (or its inlined copy), so they decide identically.
  */
-export function spetTerminates(exact: boolean, threshold: number, s: number, pos: number, neg: number, lo: number, hi: number): boolean {
-  return exact ? s + pos * hi + neg * lo < 0 : s < threshold;
+export function spetTerminates(exact: boolean, threshold: number, s: number, bound: number): boolean {
+  return exact ? s + bound < 0 : s < threshold;
 }

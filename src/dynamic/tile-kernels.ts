@@ -2,35 +2,34 @@
  * The blocked loops of the FAST dynamic convolution, and the packing that feeds them, all on one
  * module-level float64 workspace.
  *
- * Why this shape (V8 11 / Node 20, measured on cifar10-quick's convolutions):
+ * Why this shape (V8 11 / Node 20, measured on cifar10-quick and SqueezeNet convolutions):
  * - Every hot load goes through the constant `WS` array: the JIT embeds its base and length, so a
  *   load is one compare against an immediate and one move (weights read through a parameter
  *   array cost 7-12 % more; ../backends/cpu/fast/gemm.ts found the same).
  * - The kept input maps are copied once per image into zero-padded float64 planes, so no loop
  *   ever tests a border. Positions that every output row evaluates (all, or SDSS's grid) get
- *   packed patches (3 positions interleaved per tap) built from the planes: the 4 x 3 tile then
- *   runs at ~2.9 GMAC/s instead of ~2.4 when reading the planes through a tap-offset table. The
- *   neurons SDSS evaluates one by one read the planes directly (row by row, kx contiguous), as a
- *   patch would serve one output row only.
- * - Decisions are per neuron and per channel, so the blocked loops work channel by channel: the
- *   4 x 3 tile (4 output channels x 3 positions) sums ONE input channel's taps into 12 registers,
- *   then adds them to the float64 partial sums P (about as fast as the dense GEMM: weights are
- *   packed once per call, not per image). That is also exactly the reference's per-neuron order
- *   (per channel, a tap sum from 0 added to the neuron's sum), so fast and reference take the
- *   same decisions. For 1x1 kernels (one tap per channel) a channel's tap sum is a single exact
- *   product and the tile runs over all kept channels in registers.
+ *   packed patches (3 positions interleaved per tap) built from the planes: a 4 x 3 tile then
+ *   runs at ~2.9 GMAC/s, where reading the planes through a tap-offset table gave ~2.4. Neurons
+ *   evaluated one by one read the planes directly (row by row, kx contiguous), as a patch would
+ *   serve one output row only.
+ * - Two summation orders, both exactly the reference's (see reference-convolution.ts), so that
+ *   fast and reference take the same decisions:
+ *   - without SPET, a neuron adds w * x over its kept channels and taps in sequence: the 4 x 3
+ *     tile keeps its 12 sums in registers across all channels, like the dense GEMM;
+ *   - with SPET, each row has its own significant channels, so the tiles go channel by channel
+ *     (the quads of rows for which that channel is significant): a channel's taps are summed from
+ *     0 in 12 registers, then added to the partial sums P. With 9 taps these read-modify-writes
+ *     cost ~30 %, which is why the SPET-free order differs.
  * - Neurons evaluated one by one (SPET completions, SDSS neurons that failed the test) go 8 at a
- *   time for one output channel: each weight is loaded once for 8 positions (~2 GMAC/s).
+ *   time for one output row: each weight is loaded once for 8 positions (~1.8-2 GMAC/s).
  *
  * Workspace layouts (T = taps per channel):
- * - channel panels W_A: per channel c, per quad of 4 output rows, per tap, the 4 rows' weights
- *   (1x1 kernels: per quad, per channel).
- * - SPET quads: per channel c, the quads of rows for which c is significant, same layout.
+ * - channel panels W_A: per quad of 4 output rows, per channel c, per tap, the 4 rows' weights.
+ * - SPET quads: per channel c, the quads of rows for which c is significant, same inner layout.
  * - rows W_B: per output row, per channel, per tap (the weights in Caffe order).
  * - planes: per kept channel j, its input map zero-padded to (H + 2 padH) x (W + 2 padW).
- * - patches X: per kept channel j, per 3 listed positions, per tap t, 3 values:
- *   X[(j * (ld / 3) + q / 3) * 3T + 3t + q % 3]; for 1x1 kernels channel-minor instead,
- *   X[(q / 3) * 3 nKept + 3j + q % 3], so that the all-channel tile reads contiguously.
+ * - patches X: per 3 listed positions, per kept channel j, per tap t, 3 values (one per position):
+ *   X[((q / 3) * nKept + j) * 3T + 3t + q % 3], so that a tile over all channels reads on.
  * - P: rows of `ld` float64 partial sums, one per listed position.
  *
  * Not reentrant (JS is single-threaded and nothing here awaits).
@@ -100,17 +99,15 @@ export function padPlanes(x: Float32Array, planeBase: number, geom: DynGeometry,
 
 /**
  * W_A: the weights of rows o0 .. o0 + mc - 1 of group g (group-relative) for every channel of
- * the group, as 4-row panels at WS[dst ..]; rows past mc are zero. Size
- * cpg * ceil(mc / 4) * 4 * taps. With several taps: per channel c, per quad, per tap, 4 values
- * (a channel is one tile call). With one tap (1x1): per quad, per channel, 4 values (the tile
- * runs over all channels, which are then contiguous).
+ * the group, as 4-row panels at WS[dst ..]: quad qd, channel c at dst + (qd * cpg + c) * 4 * taps;
+ * rows past mc are zero. Size ceil(mc / 4) * cpg * 4 * taps.
  */
 export function packChannelPanels(w: Float32Array, geom: DynGeometry, g: number, o0: number, mc: number, dst: number): void {
   const { cpg, taps, m } = geom;
   const quads = (mc + 3) >> 2;
-  for (let c = 0; c < cpg; c++) {
-    for (let qd = 0; qd < quads; qd++) {
-      let d = taps === 1 ? dst + (qd * cpg + c) * 4 : dst + (c * quads + qd) * 4 * taps;
+  for (let qd = 0; qd < quads; qd++) {
+    for (let c = 0; c < cpg; c++) {
+      const d = dst + (qd * cpg + c) * 4 * taps;
       for (let i = 0; i < 4; i++) {
         const r = qd * 4 + i;
         let q = d + i;
@@ -189,60 +186,37 @@ export function packSpetQuads(
   return { quadStart, quadRows: Int32Array.from(quadRows), remStart, remRows: Int32Array.from(remRows), rowCount, base: dst, size: d - dst };
 }
 
-/**
- * Where listed position q's values are inside the patch block of kept channel 0; kept channel j's
- * are {@link patchChannelStride} x j further (see the X layout in the file header).
- */
+/** Where listed position q's values start inside the patches of kept channel 0 (X layout). */
 export function patchLane(q: number, T: number, nKept: number): number {
-  return T === 1 ? ((q / 3) | 0) * 3 * nKept + (q % 3) : ((q / 3) | 0) * 3 * T + (q % 3);
+  return ((q / 3) | 0) * 3 * T * nKept + (q % 3);
 }
 
-/** Distance between the patch blocks of consecutive kept channels. */
-export function patchChannelStride(T: number, ld: number): number {
-  return T === 1 ? 3 : ld * T;
+/** Distance between the patch values of consecutive kept channels for one position. */
+export function patchChannelStride(T: number): number {
+  return 3 * T;
 }
 
 /**
  * Packed patches of `ld` listed positions (a multiple of 3; position q's plane offset is
- * bases[q]) for the nKept planes at WS[planes ..], into WS[dst ..] in the X layout.
+ * bases[q]) for the nKept planes at WS[planes ..], into WS[dst ..] in the X layout. The inner
+ * loop runs over the positions (a tap of a channel at a time), the longest loop available.
  */
 export function buildPatches(geom: DynGeometry, tl: TapLayout, planes: number, nKept: number, bases: Int32Array, ld: number, dst: number): void {
   const { kernelH, kernelW, taps: T } = geom;
-  const { rowStep, colStep } = tl;
-  if (T === 1) {
-    for (let q = 0; q < ld; q += 3) {
-      const b0 = planes + bases[q];
-      const b1 = planes + bases[q + 1];
-      const b2 = planes + bases[q + 2];
-      let d = dst + q * nKept;
-      for (let j = 0; j < nKept; j++) {
-        const o = j * tl.planeSize;
-        WS[d] = WS[b0 + o];
-        WS[d + 1] = WS[b1 + o];
-        WS[d + 2] = WS[b2 + o];
-        d += 3;
-      }
-    }
-    return;
-  }
-  let d = dst;
+  const panelStride = nKept * 3 * T;
   for (let j = 0; j < nKept; j++) {
     const plane = planes + j * tl.planeSize;
-    for (let q = 0; q < ld; q += 3) {
-      for (let lane = 0; lane < 3; lane++) {
-        let o = d + lane;
-        let row = plane + bases[q + lane];
-        for (let ky = 0; ky < kernelH; ky++) {
-          let src = row;
-          for (let kx = 0; kx < kernelW; kx++) {
-            WS[o] = WS[src];
-            o += 3;
-            src += colStep;
-          }
-          row += rowStep;
+    for (let ky = 0; ky < kernelH; ky++) {
+      for (let kx = 0; kx < kernelW; kx++) {
+        const src = plane + ky * tl.rowStep + kx * tl.colStep;
+        let d = dst + (j * T + ky * kernelW + kx) * 3;
+        for (let q = 0; q < ld; q += 3) {
+          WS[d] = WS[src + bases[q]];
+          WS[d + 1] = WS[src + bases[q + 1]];
+          WS[d + 2] = WS[src + bases[q + 2]];
+          d += panelStride;
         }
       }
-      d += 3 * T;
     }
   }
 }
@@ -313,45 +287,49 @@ function tile1x3(T: number, ao: number, bo: number, p: number): void {
 }
 
 /**
- * 1x1 kernels: 4 rows x 3 positions over every kept channel, accumulators kept in registers from
- * P's initial values (a 1-tap channel sum is one exact product, so this is the reference's order).
- * Channel c = kept[k] has its 4 weights at ao + 4c, its 3 positions at bo + 3k.
+ * 4 rows x 3 positions over every kept channel and tap, in sequence, the 12 sums in registers
+ * from P's initial values (the SPET-free order). The channel c = kept[k] has its 4-row weights at
+ * aQuad + c * 4T, the positions' values of kept channel k at bo + k * 3T.
  */
-function tile4x3Channels(nKept: number, kept: Int32Array, ao: number, bo: number, p: number, ld: number): void {
-  const p1 = p + ld;
-  const p2 = p1 + ld;
-  const p3 = p2 + ld;
-  let c00 = WS[p], c01 = WS[p + 1], c02 = WS[p + 2];
+function tileKept(T: number, nKept: number, kept: Int32Array, aQuad: number, bo: number, p0: number, pld: number): void {
+  const p1 = p0 + pld;
+  const p2 = p1 + pld;
+  const p3 = p2 + pld;
+  let c00 = WS[p0], c01 = WS[p0 + 1], c02 = WS[p0 + 2];
   let c10 = WS[p1], c11 = WS[p1 + 1], c12 = WS[p1 + 2];
   let c20 = WS[p2], c21 = WS[p2 + 1], c22 = WS[p2 + 2];
   let c30 = WS[p3], c31 = WS[p3 + 1], c32 = WS[p3 + 2];
   let b = bo | 0;
   for (let k = 0; k < nKept; k++) {
-    const a = (ao + 4 * kept[k]) | 0;
-    const a0 = WS[a];
-    const a1 = WS[(a + 1) | 0];
-    const a2 = WS[(a + 2) | 0];
-    const a3 = WS[(a + 3) | 0];
-    const b0 = WS[b];
-    c00 += a0 * b0;
-    c10 += a1 * b0;
-    c20 += a2 * b0;
-    c30 += a3 * b0;
-    const b1 = WS[(b + 1) | 0];
-    c01 += a0 * b1;
-    c11 += a1 * b1;
-    c21 += a2 * b1;
-    c31 += a3 * b1;
-    const b2 = WS[(b + 2) | 0];
-    c02 += a0 * b2;
-    c12 += a1 * b2;
-    c22 += a2 * b2;
-    c32 += a3 * b2;
-    b = (b + 3) | 0;
+    let a = (aQuad + kept[k] * 4 * T) | 0;
+    const aEnd = (a + 4 * T) | 0;
+    while (a < aEnd) {
+      const a0 = WS[a];
+      const a1 = WS[(a + 1) | 0];
+      const a2 = WS[(a + 2) | 0];
+      const a3 = WS[(a + 3) | 0];
+      const b0 = WS[b];
+      c00 += a0 * b0;
+      c10 += a1 * b0;
+      c20 += a2 * b0;
+      c30 += a3 * b0;
+      const b1 = WS[(b + 1) | 0];
+      c01 += a0 * b1;
+      c11 += a1 * b1;
+      c21 += a2 * b1;
+      c31 += a3 * b1;
+      const b2 = WS[(b + 2) | 0];
+      c02 += a0 * b2;
+      c12 += a1 * b2;
+      c22 += a2 * b2;
+      c32 += a3 * b2;
+      a = (a + 4) | 0;
+      b = (b + 3) | 0;
+    }
   }
-  WS[p] = c00;
-  WS[p + 1] = c01;
-  WS[p + 2] = c02;
+  WS[p0] = c00;
+  WS[p0 + 1] = c01;
+  WS[p0 + 2] = c02;
   WS[p1] = c10;
   WS[p1 + 1] = c11;
   WS[p1 + 2] = c12;
@@ -364,29 +342,28 @@ function tile4x3Channels(nKept: number, kept: Int32Array, ao: number, bo: number
 }
 
 /**
- * Every row of the chunk (W_A panels at `wA`, `quads` of them per channel) over every kept
- * channel and listed position (patches at xOff, `ld` positions): P (rows of `ld` at `pOff`,
- * initialised by the caller) += the channels' tap sums, channel by channel in `kept` order.
+ * Every row of the chunk (W_A panels at `wA`) over every kept channel and listed position
+ * (patches at xOff, `ld` positions): P (rows of `ld` at `pOff`, initialised by the caller) += the
+ * sums over the kept channels and taps, in sequence (the SPET-free order).
  */
 export function accumulatePanels(
   T: number, cpg: number, kept: Int32Array, nKept: number, wA: number, quads: number, xOff: number, ld: number, pOff: number,
 ): void {
-  if (T === 1) {
-    for (let qd = 0; qd < quads; qd++) {
-      for (let q = 0; q < ld; q += 3) tile4x3Channels(nKept, kept, wA + qd * 4 * cpg, xOff + q * nKept, pOff + qd * 4 * ld + q, ld);
-    }
-    return;
+  for (let qd = 0; qd < quads; qd++) {
+    const aQuad = wA + qd * cpg * 4 * T;
+    for (let q = 0; q < ld; q += 3) tileKept(T, nKept, kept, aQuad, xOff + q * nKept * T, pOff + qd * 4 * ld + q, ld);
   }
-  const chanStride = ld * T;
-  for (let j = 0; j < nKept; j++) {
-    const aChan = wA + kept[j] * quads * 4 * T;
-    const bChan = xOff + j * chanStride;
-    for (let qd = 0; qd < quads; qd++) {
-      const ao = aChan + qd * 4 * T;
-      const p = pOff + qd * 4 * ld;
-      for (let q = 0; q < ld; q += 3) tile4x3(T, ao, bChan + q * T, p + q, p + ld + q, p + 2 * ld + q, p + 3 * ld + q);
-    }
-  }
+}
+
+/**
+ * One 4-row x 3-position tile over every kept channel and tap, in sequence: P (4 rows `pld`
+ * apart at pOff, holding the bases) += the sums. The rows are quad `qd` of the W_A panels at wA;
+ * the positions are the 3 at lane q of the packed patches at xOff.
+ */
+export function accumulateQuadTile(
+  T: number, cpg: number, kept: Int32Array, nKept: number, wA: number, qd: number, xOff: number, q: number, pOff: number, pld: number,
+): void {
+  tileKept(T, nKept, kept, wA + qd * cpg * 4 * T, xOff + q * nKept * T, pOff, pld);
 }
 
 /**
@@ -397,24 +374,24 @@ export function accumulatePanels(
 export function accumulateSpetQuads(
   T: number, kept: Int32Array, nKept: number, sq: SpetQuads, wB: number, rowLen: number, xOff: number, ld: number, pOff: number,
 ): number {
-  const chanStride = ld * T;
+  const panelStride = nKept * 3 * T;
   let macsPerPosition = 0;
   for (let j = 0; j < nKept; j++) {
     const c = kept[j];
-    const bChan = xOff + j * chanStride;
+    const bChan = xOff + j * 3 * T;
     for (let qd = sq.quadStart[c]; qd < sq.quadStart[c + 1]; qd++) {
       const ao = sq.base + qd * 4 * T;
       const r0 = pOff + sq.quadRows[4 * qd] * ld;
       const r1 = pOff + sq.quadRows[4 * qd + 1] * ld;
       const r2 = pOff + sq.quadRows[4 * qd + 2] * ld;
       const r3 = pOff + sq.quadRows[4 * qd + 3] * ld;
-      for (let q = 0; q < ld; q += 3) tile4x3(T, ao, bChan + q * T, r0 + q, r1 + q, r2 + q, r3 + q);
+      for (let q = 0, b = bChan; q < ld; q += 3, b += panelStride) tile4x3(T, ao, b, r0 + q, r1 + q, r2 + q, r3 + q);
     }
     for (let k = sq.remStart[c]; k < sq.remStart[c + 1]; k++) {
       const r = sq.remRows[k];
       const ao = wB + r * rowLen + c * T;
       const p = pOff + r * ld;
-      for (let q = 0; q < ld; q += 3) tile1x3(T, ao, bChan + q * T, p + q);
+      for (let q = 0, b = bChan; q < ld; q += 3, b += panelStride) tile1x3(T, ao, b, p + q);
     }
     macsPerPosition += sq.rowCount[c] * T;
   }
@@ -550,14 +527,17 @@ export function accumulatePacked(
  * Listed neurons of ONE output row, straight from the padded planes: as {@link accumulatePacked}
  * but channel chanJ[k]'s plane is at planes + chanJ[k] * planeSize and neuron i's (0, 0) tap at
  * bases[i] in it; taps are walked row by row (kx contiguous, `colStep` apart; rows `rowStep`).
+ * `flat`: add every w * x straight to the neuron's sum (the SPET-free order); otherwise sum each
+ * channel's taps from 0 first (the SPET order).
  */
 export function accumulatePlanes(
-  wRow: number, kernelH: number, kernelW: number, rowStep: number, colStep: number,
+  wRow: number, kernelH: number, kernelW: number, rowStep: number, colStep: number, flat: boolean,
   chanC: Int32Array, chanJ: Int32Array, chanFrom: number, chanTo: number,
   planes: number, planeSize: number, bases: Int32Array, count: number, acc: Float64Array,
 ): void {
   if (chanTo <= chanFrom) return;
   const T = kernelH * kernelW;
+  // With one tap the general loop is skipped (multiTapTo = chanFrom): see the T === 1 branch.
   const multiTapTo = T === 1 ? chanFrom : chanTo;
   let i = 0;
   for (; i + 8 <= count; i += 8) {
@@ -572,6 +552,7 @@ export function accumulatePlanes(
     let a0 = acc[i], a1 = acc[i + 1], a2 = acc[i + 2], a3 = acc[i + 3];
     let a4 = acc[i + 4], a5 = acc[i + 5], a6 = acc[i + 6], a7 = acc[i + 7];
     if (T === 1) {
+      // One tap per channel: a channel's sum is one exact product, both orders agree.
       for (let k = chanFrom; k < chanTo; k++) {
         const w = WS[(wRow + chanC[k]) | 0];
         const x = (planes + chanJ[k] * planeSize + q0) | 0;
@@ -588,6 +569,27 @@ export function accumulatePlanes(
     for (let k = chanFrom; k < multiTapTo; k++) {
       let wi = (wRow + chanC[k] * T) | 0;
       let row = (planes + chanJ[k] * planeSize + q0) | 0;
+      if (flat) {
+        for (let ky = 0; ky < kernelH; ky++) {
+          let x = row;
+          const we = (wi + kernelW) | 0;
+          while (wi < we) {
+            const w = WS[wi];
+            a0 += w * WS[x];
+            a1 += w * WS[(x + d1) | 0];
+            a2 += w * WS[(x + d2) | 0];
+            a3 += w * WS[(x + d3) | 0];
+            a4 += w * WS[(x + d4) | 0];
+            a5 += w * WS[(x + d5) | 0];
+            a6 += w * WS[(x + d6) | 0];
+            a7 += w * WS[(x + d7) | 0];
+            wi = (wi + 1) | 0;
+            x = (x + colStep) | 0;
+          }
+          row = (row + rowStep) | 0;
+        }
+        continue;
+      }
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
       for (let ky = 0; ky < kernelH; ky++) {
         let x = row;
@@ -634,6 +636,23 @@ export function accumulatePlanes(
     for (let k = chanFrom; k < chanTo; k++) {
       let wi = (wRow + chanC[k] * T) | 0;
       let row = (planes + chanJ[k] * planeSize + q0) | 0;
+      if (flat || T === 1) {
+        for (let ky = 0; ky < kernelH; ky++) {
+          let x = row;
+          const we = (wi + kernelW) | 0;
+          while (wi < we) {
+            const w = WS[wi];
+            a0 += w * WS[x];
+            a1 += w * WS[(x + d1) | 0];
+            a2 += w * WS[(x + d2) | 0];
+            a3 += w * WS[(x + d3) | 0];
+            wi = (wi + 1) | 0;
+            x = (x + colStep) | 0;
+          }
+          row = (row + rowStep) | 0;
+        }
+        continue;
+      }
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
       for (let ky = 0; ky < kernelH; ky++) {
         let x = row;
@@ -668,13 +687,14 @@ export function accumulatePlanes(
       for (let ky = 0; ky < kernelH; ky++) {
         let x = row;
         for (let kx = 0; kx < kernelW; kx++) {
-          s += WS[wi] * WS[x];
+          if (flat) a += WS[wi] * WS[x];
+          else s += WS[wi] * WS[x];
           wi = (wi + 1) | 0;
           x = (x + colStep) | 0;
         }
         row = (row + rowStep) | 0;
       }
-      a += s;
+      if (!flat) a += s;
     }
     acc[i] = a;
   }

@@ -1,6 +1,7 @@
 import { convolutionDynamic } from '../../dynamic/dynamic-convolution.js';
 import { innerProductDynamic } from '../../dynamic/dynamic-inner-product.js';
 import { hasEffort, type LayerEffort } from '../../effort/effort.js';
+import { feedsRelu } from '../../effort/profile.js';
 import { DataError, NetworkError } from '../../errors.js';
 import type { Layer, LayerType, Network } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
@@ -45,11 +46,14 @@ function checkBatch(batch: number): void {
 
 /**
  * Runs one layer on given bottoms, without a network: per-layer parity tests feed the reference
- * run's blobs to each variant. With `effort` knobs on, the layer's dynamic kernel runs. `inputs[i]` holds batch x shapeSize(layer.inputShapes[i]) values.
+ * run's blobs to each variant. With `effort` knobs on, the layer's dynamic kernel runs; `rectified`
+ * says that the layer's output reaches the network only through a ReLU (see feedsRelu), which lets
+ * SDSS compare rectified values. `inputs[i]` holds batch x shapeSize(layer.inputShapes[i]) values.
  * Throws a DataError when an input has the wrong size.
  */
 export function runLayer(
   layer: Layer, inputs: readonly Float32Array[], batch: number, variant: KernelVariant = 'fast', effort?: LayerEffort,
+  rectified = false,
 ): LayerRun {
   checkBatch(batch);
   if (inputs.length !== layer.inputShapes.length) {
@@ -67,7 +71,7 @@ export function runLayer(
   if (!hasEffort(effort)) return { outputs: kernelFor(layer.params.type, variant)(layer, inputs, batch, counters), counters };
   // A layer with knobs on runs its dynamic kernel; every other layer keeps the dense one, bit for bit.
   const type = layer.params.type;
-  if (type === 'Convolution') return { outputs: convolutionDynamic(layer, inputs, batch, counters, effort, variant), counters };
+  if (type === 'Convolution') return { outputs: convolutionDynamic(layer, inputs, batch, counters, effort, variant, rectified), counters };
   if (type === 'InnerProduct') return { outputs: innerProductDynamic(layer, inputs, batch, counters, effort, variant), counters };
   throw new NetworkError(`layer '${layer.name}' (${type}) has effort knobs, but only Convolution and InnerProduct layers take them`);
 }
@@ -122,7 +126,9 @@ export class CpuBackend implements Backend {
         if (!blob) throw new NetworkError(`layer '${layer.name}' reads blob '${b}', which no earlier layer produced`);
         return blob;
       });
-      const { outputs, counters: c } = runLayer(layer, inputs, batch, this.variantFor(layer.params.type), options.effort?.layers[layer.name]);
+      const effort = options.effort?.layers[layer.name];
+      const rectified = effort?.sdss !== undefined && feedsRelu(net, layer);
+      const { outputs, counters: c } = runLayer(layer, inputs, batch, this.variantFor(layer.params.type), effort, rectified);
       counters.push(c);
       options.onLayer?.(layer, inputs, outputs, c);
       layer.tops.forEach((t, j) => blobs.set(t, outputs[j]));
