@@ -27,7 +27,7 @@ table and charts into the ablation section of BENCHMARKS.md, beside the paper's 
       --imagenet-limit N    odd ImageNet samples (default all 500)
       --batch B             default 16
       --merge FILE.json     also show the rows of other models from an earlier ablation.json
-                            (lets models run in separate processes, side by side)
+                            (lets models run in separate processes; --models '' only redraws)
   -h, --help                this help`;
 
 /** The paper's published ranges (DyVEDeep, all six networks). */
@@ -61,12 +61,17 @@ export async function ablationCommand(args: string[]): Promise<void> {
     console.log(ABLATION_HELP);
     return;
   }
-  const models = (values.models ?? 'cifar10-quick,squeezenet-dc').split(',');
+  // '' runs no model: with --merge, the report is redrawn from earlier results.
+  const models = (values.models ?? 'cifar10-quick,squeezenet-dc').split(',').filter((m) => m !== '');
   const rows: Row[] = [];
+  // The commands whose runs the rows come from: earlier ones (merged), then this one if it ran models.
+  const commands: string[] = [];
   if (values.merge) {
-    const earlier = JSON.parse(readFileSync(values.merge, 'utf8')) as { rows: Row[] };
+    const earlier = JSON.parse(readFileSync(values.merge, 'utf8')) as { rows: Row[]; commands?: string[] };
     rows.push(...earlier.rows.filter((r) => !models.includes(r.model)));
+    commands.push(...(earlier.commands ?? []));
   }
+  if (models.length > 0) commands.push(`dyve ablation ${args.join(' ')}`.trim());
   for (const model of models) {
     const entry = zooEntry(model);
     const profile = join(entry.folder, 'effort.json');
@@ -102,7 +107,7 @@ export async function ablationCommand(args: string[]): Promise<void> {
       label: m,
       values: SETTINGS.map((s) => {
         const row = rows.find((r) => r.model === m && r.setting === s.label);
-        return row ? pick(row.result) : 0;
+        return row ? pick(row.result) : Number.NaN;
       }),
     })),
     band: band && { from: band[0], to: band[1], label: bandLabel },
@@ -112,7 +117,7 @@ export async function ablationCommand(args: string[]): Promise<void> {
   writeFileSync(join(outDir, 'ablation-accuracy.svg'), chart('Top-1 drop vs dense on the held-out images', ' pp', (r) => 100 * ((r.dense?.top1 ?? 0) - (r.top1 ?? 0)), [0, 0.5], 'budget: 0.5 pp'));
   const markdown = `## DyVEDeep ablation (CPU)
 
-Written by \`dyve ablation${args.length ? ` ${args.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}; machine: ${machineDescription()}.
+Rows measured by ${commands.map((c) => `\`${c}\``).join(', then ')}; written on ${new Date().toISOString().slice(0, 10)}; machine: ${machineDescription()}.
 Calibrated profiles: models/<model>/effort.json (\`dyve calibrate\`, calibration set only); evaluated on
 held-out images. Speed-up = dense seconds / dynamic seconds, both measured in the same run on the same
 batches, interleaved; "changed" = test images whose top-1 class differs from dense. Paper (all six networks): ${PAPER.opsReduction.join('-')}x fewer scalar ops, ${PAPER.cpuSpeedup.join('-')}x CPU speed-up.
@@ -124,7 +129,7 @@ ${table}
 ![Top-1 drop](${join(outDir, 'ablation-accuracy.svg')})
 `;
   writeFileSync(join(outDir, 'ablation.md'), markdown);
-  writeFileSync(join(outDir, 'ablation.json'), `${JSON.stringify({ machine: machineDescription(), paper: PAPER, rows }, null, 2)}\n`);
+  writeFileSync(join(outDir, 'ablation.json'), `${JSON.stringify({ machine: machineDescription(), paper: PAPER, commands, rows }, null, 2)}\n`);
   const bench = values.benchmarks ?? 'BENCHMARKS.md';
   if (bench !== '') writeSection(bench, 'ablation', markdown);
   console.log(markdown);

@@ -24,7 +24,8 @@ export function renderBarChart(chart: BarChart, width = 720, height = 320): stri
   const margin = { top: 40, right: 20, bottom: 60, left: 50 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
-  const values = chart.groups.flatMap((g) => g.values);
+  // NaN marks a missing bar (e.g. a setting a model has no profile for): not drawn.
+  const values = chart.groups.flatMap((g) => g.values).filter(Number.isFinite);
   const max = Math.max(1, ...values, chart.band?.to ?? 0) * 1.1;
   const min = Math.min(0, ...values) * 1.1;
   const y = (v: number) => margin.top + plotH - ((v - min) / (max - min)) * plotH;
@@ -47,6 +48,7 @@ export function renderBarChart(chart: BarChart, width = 720, height = 320): stri
   chart.groups.forEach((g, gi) => {
     const x0 = margin.left + gi * groupW + groupW * 0.1;
     g.values.forEach((v, si) => {
+      if (!Number.isFinite(v)) return;
       const x = x0 + si * barW;
       parts.push(`<rect x="${x.toFixed(1)}" y="${Math.min(y(v), y(0)).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${Math.abs(y(0) - y(v)).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"><title>${escape(`${g.label} ${chart.series[si]}: ${v.toFixed(2)}${chart.unit}`)}</title></rect>`,
         `<text x="${(x + barW / 2 - 1).toFixed(1)}" y="${(y(v) - 3).toFixed(1)}" text-anchor="middle" font-size="9">${v.toFixed(2)}</text>`);

@@ -111,7 +111,8 @@ function drawProbe(size: number, count: number, seed: number): number[] {
  * calibration set only. Deterministic for a given seed:
  * 1. sensitivity: on a seeded probe of the calibration set, every candidate knob of every layer —
  *    each mechanism alone, then the combinations of their Pareto options — runs that layer alone on
- *    the stored dense inputs; each layer keeps its Pareto front of (ops saved, output error);
+ *    the stored dense inputs, the best then the rest of the network; each layer keeps its Pareto
+ *    front of (ops saved, logits error);
  * 2. trade-off: one number lambda picks, per layer, the option maximising saved - lambda x error;
  *    a bisection on lambda (log scale) evaluates the whole calibration set at each step and keeps
  *    the most aggressive profile whose top-1 drop vs dense stays within the budget;
@@ -140,7 +141,11 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
   const indices = drawProbe(data.size, options.probe ?? 64, seed);
   const images = await Promise.all(indices.map((i) => data.batch(i, 1)));
   const input = new Float32Array(images.reduce((n, b) => n + b.input.length, 0));
-  images.reduce((at, b) => (input.set(b.input, at), at + b.input.length), 0);
+  let at = 0;
+  for (const b of images) {
+    input.set(b.input, at);
+    at += b.input.length;
+  }
   const dense0 = new CpuBackend().runSync(net, input, indices.length, { keepBlobs: true });
   const probe: Probe = {
     batch: indices.length,
