@@ -130,6 +130,7 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
     evaluations++;
     const effort: EffortProfile | undefined = layers ? { format: PROFILE_FORMAT, layers } : undefined;
     const step = layers ? `evaluation ${evaluations}` : 'dense';
+    progress(step, 0, data.size);
     const r = await evaluate(net, data, backend, { batch, effort, onProgress: (done, total) => progress(step, done, total) });
     return { top1: r.top1 ?? 0, executed: r.macs.executed, dense: r.macs.dense, ops: r.ops.total };
   };
