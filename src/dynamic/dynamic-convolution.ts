@@ -25,9 +25,9 @@ import type { LayerEffort } from '../effort/effort.js';
 import type { Layer } from '../ir/network.js';
 import { DataError, NetworkError } from '../errors.js';
 import { dynamicFast } from './fast-convolution.js';
-import { convolutionGeometry, dynWeights } from './geometry.js';
+import { convolutionGeometry, dynWeights, type DynGeometry } from './geometry.js';
 import { dynamicReference } from './reference-convolution.js';
-import { prepareCall, recordStats } from './run-state.js';
+import { prepareCall, recordStats, type CallState } from './run-state.js';
 import { validateSdss } from './sdss.js';
 import { validateSfma } from './sfma.js';
 import { validateSpet } from './spet.js';
@@ -50,7 +50,18 @@ export function convolutionDynamic(
   layer: Layer, inputs: readonly Float32Array[], batch: number, counts: LayerCounters,
   effort: LayerEffort, variant: 'fast' | 'reference', rectified = false,
 ): Float32Array[] {
-  const geom = convolutionGeometry(layer);
+  return runDynamicLayer(layer, convolutionGeometry(layer), inputs, batch, counts, effort, variant, rectified, dynamicFast);
+}
+
+/**
+ * The steps every dynamic layer shares: knob and input checks, the per-call state, the reference
+ * or the layer type's `fast` kernel, the mechanism statistics.
+ */
+export function runDynamicLayer(
+  layer: Layer, geom: DynGeometry, inputs: readonly Float32Array[], batch: number, counts: LayerCounters,
+  effort: LayerEffort, variant: 'fast' | 'reference', rectified: boolean,
+  fast: (state: CallState, x: Float32Array, counts: LayerCounters) => Float32Array,
+): Float32Array[] {
   validateEffort(layer, effort);
   const x = inputs[0];
   if (x.length !== batch * geom.inSize) {
@@ -59,7 +70,7 @@ export function convolutionDynamic(
   const w = dynWeights(layer, geom);
   if (!layer.weights) throw new NetworkError(`layer '${layer.name}' has no weights loaded`);
   const state = prepareCall(layer.name, layer.weights, geom, w, x, batch, effort, counts, rectified);
-  const y = variant === 'reference' ? dynamicReference(state, x, counts) : dynamicFast(state, x, counts);
+  const y = variant === 'reference' ? dynamicReference(state, x, counts) : fast(state, x, counts);
   recordStats(state, counts);
   return [y];
 }

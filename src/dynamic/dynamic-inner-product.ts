@@ -16,12 +16,11 @@
  */
 import type { LayerCounters } from '../backends/backend.js';
 import type { LayerEffort } from '../effort/effort.js';
-import { DataError, NetworkError } from '../errors.js';
+import { NetworkError } from '../errors.js';
 import type { Layer } from '../ir/network.js';
-import { validateEffort } from './dynamic-convolution.js';
-import { dynWeights, innerProductGeometry } from './geometry.js';
-import { dynamicReference } from './reference-convolution.js';
-import { prepareCall, recordStats, type CallState } from './run-state.js';
+import { runDynamicLayer } from './dynamic-convolution.js';
+import { innerProductGeometry } from './geometry.js';
+import type { CallState } from './run-state.js';
 import { restBound, spetTerminates, spetTestOps } from './spet.js';
 
 /**
@@ -39,17 +38,7 @@ export function innerProductDynamic(
   if (effort.sdss || effort.sfma) {
     throw new NetworkError(`layer '${layer.name}': SDSS and SFMA apply to convolutions only; an InnerProduct takes SPET knobs alone`);
   }
-  validateEffort(layer, effort);
-  const x = inputs[0];
-  if (x.length !== batch * geom.inSize) {
-    throw new DataError(`layer '${layer.name}': expected ${batch * geom.inSize} input values (batch ${batch}), got ${x.length}`);
-  }
-  const w = dynWeights(layer, geom);
-  if (!layer.weights) throw new NetworkError(`layer '${layer.name}' has no weights loaded`);
-  const state = prepareCall(layer.name, layer.weights, geom, w, x, batch, effort, counts);
-  const y = variant === 'reference' ? dynamicReference(state, x, counts) : innerProductFast(state, x, counts);
-  recordStats(state, counts);
-  return [y];
+  return runDynamicLayer(layer, geom, inputs, batch, counts, effort, variant, false, innerProductFast);
 }
 
 /**

@@ -537,8 +537,12 @@ export function accumulatePlanes(
 ): void {
   if (chanTo <= chanFrom) return;
   const T = kernelH * kernelW;
-  // With one tap the general loop is skipped (multiTapTo = chanFrom): see the T === 1 branch.
-  const multiTapTo = T === 1 ? chanFrom : chanTo;
+  // One tap per channel: the plane holds the tap at each base, a channel's sum is one exact
+  // product (both orders agree): the packed kernel's 1x1 path reads it the same way.
+  if (T === 1) {
+    accumulatePacked(wRow, 1, chanC, chanJ, chanFrom, chanTo, planes, planeSize, bases, count, acc);
+    return;
+  }
   let i = 0;
   for (; i + 8 <= count; i += 8) {
     const q0 = bases[i];
@@ -551,22 +555,7 @@ export function accumulatePlanes(
     const d7 = bases[i + 7] - q0;
     let a0 = acc[i], a1 = acc[i + 1], a2 = acc[i + 2], a3 = acc[i + 3];
     let a4 = acc[i + 4], a5 = acc[i + 5], a6 = acc[i + 6], a7 = acc[i + 7];
-    if (T === 1) {
-      // One tap per channel: a channel's sum is one exact product, both orders agree.
-      for (let k = chanFrom; k < chanTo; k++) {
-        const w = WS[(wRow + chanC[k]) | 0];
-        const x = (planes + chanJ[k] * planeSize + q0) | 0;
-        a0 += w * WS[x];
-        a1 += w * WS[(x + d1) | 0];
-        a2 += w * WS[(x + d2) | 0];
-        a3 += w * WS[(x + d3) | 0];
-        a4 += w * WS[(x + d4) | 0];
-        a5 += w * WS[(x + d5) | 0];
-        a6 += w * WS[(x + d6) | 0];
-        a7 += w * WS[(x + d7) | 0];
-      }
-    }
-    for (let k = chanFrom; k < multiTapTo; k++) {
+    for (let k = chanFrom; k < chanTo; k++) {
       let wi = (wRow + chanC[k] * T) | 0;
       let row = (planes + chanJ[k] * planeSize + q0) | 0;
       if (flat) {
@@ -636,7 +625,7 @@ export function accumulatePlanes(
     for (let k = chanFrom; k < chanTo; k++) {
       let wi = (wRow + chanC[k] * T) | 0;
       let row = (planes + chanJ[k] * planeSize + q0) | 0;
-      if (flat || T === 1) {
+      if (flat) {
         for (let ky = 0; ky < kernelH; ky++) {
           let x = row;
           const we = (wi + kernelW) | 0;
