@@ -21,3 +21,10 @@ export function relativeError(a: ArrayLike<number>, ref: ArrayLike<number>): num
   }
   return maxDiff / Math.max(1e-6, maxRef);
 }
+
+/**
+ * Dynamic kernels on another backend (WebGPU sums in float32, the CPU in float64): largest accepted
+ * fraction of neurons whose SPET / SDSS decision differs (a partial sum within rounding of its
+ * threshold), and of the counts that follow from those decisions.
+ */
+export const DYNAMIC_DECISION_TOLERANCE = 1e-3;

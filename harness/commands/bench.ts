@@ -1,8 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Backend } from '../../src/backends/backend.js';
-import { CpuBackend } from '../../src/backends/cpu/cpu-backend.js';
+import type { DispatchRecord } from '../../src/backends/backend.js';
+import { openBackend } from '../../src/backends/select-backend.js';
 import { DyveError } from '../../src/errors.js';
 import { evaluate, type Evaluation } from '../../src/evaluation/evaluate.js';
 import { DENSE_PROFILE, loadProfile, MECHANISMS, restrictMechanisms, type EffortProfile, type Mechanism } from '../../src/effort/profile.js';
@@ -33,8 +33,14 @@ Effort:
                             for a non-dense profile)
 
 Run:
-      --backend cpu|cpu-reference   cpu = fast dense kernels (default); cpu-reference = the plain
-                            loops every fast path is tested against
+      --backend cpu|cpu-reference|webgpu|auto
+                            cpu = fast CPU kernels (default); cpu-reference = the plain loops
+                            every fast path is tested against; webgpu = WGSL compute shaders
+                            (fails without an adapter); auto = WebGPU when an adapter exists,
+                            else the CPU, with a one-line notice. WebGPU counts MACs (atomics
+                            in the dynamic kernels), not the other scalar ops
+      --trace FILE          WebGPU: write every layer's dispatches (kernel, direct or indirect,
+                            workgroups requested and executed, MACs) summed over the run, as JSON
       --batch B             images per run (default 1)
       --layers              print a per-layer table
       --json FILE           write the results as JSON
@@ -46,12 +52,15 @@ Examples:
   dyve bench --model squeezenet-dc --limit 100 --layers
   dyve bench --model vgg16 --weights synthetic --limit 2
   dyve bench --model cifar10-quick --effort calibrated --compare dense --layers
+  dyve bench --model cifar10-quick --backend webgpu --effort calibrated --compare dense --trace trace.json
   dyve bench --model net.prototxt --weights net.caffemodel --dataset ./images --resize 256x256 --crop 227 --mean 104,117,123 --channels bgr`;
 
 /** The JSON written by `dyve bench --json` (later issues add fields, never rename these). */
 export interface BenchJson {
   model: string;
   backend: string;
+  /** The WebGPU adapter that ran it, null on the CPU. */
+  adapter: string | null;
   effort: string;
   images: number;
   top1: number | null;
@@ -86,11 +95,43 @@ interface LayerJson {
   sfma?: { maps: number; approximated: number; fraction: number };
 }
 
-/** Picks a backend by name. */
-export function backendNamed(name: string): Backend {
-  if (name === 'cpu') return new CpuBackend({ kernels: 'fast' });
-  if (name === 'cpu-reference') return new CpuBackend({ kernels: 'reference' });
-  throw new DyveError(`unknown backend '${name}' (available: cpu, cpu-reference)`);
+/** The dispatches of one layer's kernel, summed over every run of a bench (`--trace`). */
+export interface TraceEntry {
+  layer: string;
+  kernel: string;
+  mode: 'direct' | 'indirect';
+  dispatches: number;
+  workgroupsRequested: number;
+  workgroupsExecuted: number;
+  workgroupsStoppedEarly?: number;
+  macs: number;
+  macsNeuronLevel?: number;
+}
+
+/** Sums dispatch records by (layer, kernel, mode), in first-seen order. */
+export class TraceCollector {
+  private readonly entries = new Map<string, TraceEntry>();
+
+  add(records: readonly DispatchRecord[]): void {
+    for (const r of records) {
+      const key = `${r.layer}|${r.kernel}|${r.mode}`;
+      let e = this.entries.get(key);
+      if (!e) {
+        e = { layer: r.layer, kernel: r.kernel, mode: r.mode, dispatches: 0, workgroupsRequested: 0, workgroupsExecuted: 0, macs: 0 };
+        this.entries.set(key, e);
+      }
+      e.dispatches++;
+      e.workgroupsRequested += r.workgroupsRequested;
+      e.workgroupsExecuted += r.workgroupsExecuted;
+      e.macs += r.macs;
+      if (r.workgroupsStoppedEarly !== undefined) e.workgroupsStoppedEarly = (e.workgroupsStoppedEarly ?? 0) + r.workgroupsStoppedEarly;
+      if (r.macsNeuronLevel !== undefined) e.macsNeuronLevel = (e.macsNeuronLevel ?? 0) + r.macsNeuronLevel;
+    }
+  }
+
+  get list(): TraceEntry[] {
+    return [...this.entries.values()];
+  }
 }
 
 /** The profile named by --effort (dense by default), restricted by --mechanisms. */
@@ -133,18 +174,32 @@ export async function runBench(values: Record<string, string | boolean | undefin
   if (values.compare !== undefined && values.compare !== 'dense') throw new DyveError(`--compare takes 'dense', found '${String(values.compare)}'`);
   const { dataset, description } = await openDataset(opened, values);
   const backendName = typeof values.backend === 'string' ? values.backend : 'cpu';
-  const backend = backendNamed(backendName);
+  const backendHandle = await openBackend(backendName);
+  const { backend } = backendHandle;
   const batch = Math.max(1, intOption(values, 'batch', 1));
   const progress = new ProgressBar(opened.label, !values.quiet);
-  const result: Evaluation = await evaluate(opened.net, dataset, backend, {
-    batch, effort: profile, baseline: dense ? undefined : DENSE_PROFILE, onProgress: (d, t) => progress.update(d, t),
-  });
+  const trace = new TraceCollector();
+  let result: Evaluation;
+  try {
+    result = await evaluate(opened.net, dataset, backend, {
+      batch, effort: profile, baseline: dense ? undefined : DENSE_PROFILE, onProgress: (d, t) => progress.update(d, t),
+      onResult: (r) => { if (r.dispatches) trace.add(r.dispatches); },
+    });
+  } finally {
+    backendHandle.close();
+  }
+  if (typeof values.trace === 'string') {
+    if (trace.list.length === 0) throw new DyveError(`--trace records GPU dispatches: the ${backend.name} backend has none (use --backend webgpu)`);
+    const file = { model: opened.label, adapter: backendHandle.adapter, effort: dense ? 'dense' : effortLabel, images: result.images, batch, dispatches: trace.list };
+    writeFileSync(values.trace, `${JSON.stringify(file, null, 2)}\n`);
+  }
   const compare = values.compare === 'dense' && result.baseline
     ? { denseSeconds: result.baseline.seconds, dynamicSeconds: result.seconds, speedup: result.baseline.seconds / result.seconds }
     : undefined;
   return {
     model: opened.label,
     backend: backend.name,
+    adapter: backend.name === 'webgpu' ? backendHandle.adapter : null,
     effort: dense ? 'dense' : effortLabel,
     images: result.images,
     top1: result.top1,
@@ -179,7 +234,7 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
   const lines = [
     `model     ${r.model}, weights ${r.weights}${r.synthetic ? ' — SYNTHETIC weights: no accuracy' : ''}`,
     `data      ${r.dataset}`,
-    `backend   ${r.backend}, batch ${r.batch}, effort ${r.effort}`,
+    `backend   ${r.backend}${r.adapter ? ` (${r.adapter})` : ''}, batch ${r.batch}, effort ${r.effort}`,
     `images    ${r.images}`,
     `top-1     ${percent(r.top1)}`,
     `top-5     ${percent(r.top5)}`,
@@ -212,7 +267,7 @@ export async function benchCommand(args: string[]): Promise<void> {
     options: {
       ...MODEL_OPTIONS, ...DATA_OPTIONS,
       backend: { type: 'string' }, batch: { type: 'string' }, layers: { type: 'boolean' }, json: { type: 'string' },
-      effort: { type: 'string' }, mechanisms: { type: 'string' }, compare: { type: 'string' },
+      effort: { type: 'string' }, mechanisms: { type: 'string' }, compare: { type: 'string' }, trace: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
     },
   });

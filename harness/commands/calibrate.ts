@@ -7,7 +7,7 @@ import { MECHANISMS, type Mechanism } from '../../src/effort/profile.js';
 import { DyveError } from '../../src/errors.js';
 import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
 import { ProgressBar } from '../terminal/progress.js';
-import { backendNamed } from './bench.js';
+import { openBackend } from '../../src/backends/select-backend.js';
 
 export const CALIBRATE_HELP = `dyve calibrate --model NAME|FILE.prototxt --out PROFILE.json [--budget PP] [--calib N] [options]
 
@@ -81,12 +81,12 @@ export async function calibrateCommand(args: string[]): Promise<void> {
     if (!bar) bars.set(step, (bar = new ProgressBar(`  ${step}`, true, process.stderr, step === 'sensitivity' ? 'layer' : 'img')));
     bar.update(done, total);
   };
-  const backend = backendNamed(typeof values.backend === 'string' ? values.backend : 'cpu');
+  const { backend, close } = await openBackend(typeof values.backend === 'string' ? values.backend : 'cpu');
   const result = await calibrate(opened.net, dataset, backend, {
     budgetPP, batch: Math.max(1, intOption(values, 'batch', 16)), mechanisms, log, onProgress,
     probe: Math.max(1, intOption(values, 'probe', 64)), seed: intOption(values, 'seed', 1), steps: intOption(values, 'steps', 8),
     refine: intOption(values, 'refine', 4),
-  });
+  }).finally(close);
   const profile = {
     ...result.profile,
     model: opened.label,

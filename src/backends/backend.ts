@@ -20,6 +20,27 @@ export interface LayerCounters {
   mechanisms?: MechanismStats;
 }
 
+/**
+ * What one GPU dispatch did, read back after the run (the WebGPU scheduler's record; the CPU
+ * backends have none).
+ */
+export interface DispatchRecord {
+  readonly layer: string;
+  /** The kernel, by its shader file under shaders/ (e.g. `dynamic/convolution`). */
+  readonly kernel: string;
+  readonly mode: 'direct' | 'indirect';
+  /** Workgroups the dispatch asked for (x * y * z; indirect: the arguments the GPU wrote). */
+  readonly workgroupsRequested: number;
+  /** Workgroups that did work: dynamic convolutions count them; other kernels run every one. */
+  readonly workgroupsExecuted: number;
+  /** Dynamic convolution with SPET: workgroups that stopped after the significant channels. */
+  readonly workgroupsStoppedEarly?: number;
+  /** MACs executed (Convolution / InnerProduct kernels). */
+  readonly macs: number;
+  /** Dynamic convolution: the MACs a per-neuron termination would have executed. */
+  readonly macsNeuronLevel?: number;
+}
+
 /** Result of running a batch through a network. */
 export interface RunResult {
   /** The network's output blob, N x (C*H*W). */
@@ -28,6 +49,8 @@ export interface RunResult {
   readonly counters: readonly LayerCounters[];
   /** Every blob of the run, when `keepBlobs` was asked for (parity tests, debugging). */
   readonly blobs?: ReadonlyMap<string, Float32Array>;
+  /** GPU backends: every dispatch of the run, in submission order. */
+  readonly dispatches?: readonly DispatchRecord[];
 }
 
 export interface RunOptions {

@@ -34,6 +34,9 @@ import { validateSpet } from './spet.js';
 
 /** Checks every knob of `effort` for `layer`; throws a NetworkError naming the layer. */
 export function validateEffort(layer: Layer, effort: LayerEffort): void {
+  if (layer.params.type === 'InnerProduct' && (effort.sdss || effort.sfma)) {
+    throw new NetworkError(`layer '${layer.name}': SDSS and SFMA apply to convolutions only; an InnerProduct takes SPET knobs alone`);
+  }
   if (effort.spet) validateSpet(effort.spet, layer.name);
   if (effort.sdss) validateSdss(effort.sdss, layer.name);
   if (effort.sfma) validateSfma(effort.sfma, layer.name);

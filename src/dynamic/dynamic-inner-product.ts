@@ -16,7 +16,6 @@
  */
 import type { LayerCounters } from '../backends/backend.js';
 import type { LayerEffort } from '../effort/effort.js';
-import { NetworkError } from '../errors.js';
 import type { Layer } from '../ir/network.js';
 import { runDynamicLayer } from './dynamic-convolution.js';
 import { innerProductGeometry } from './geometry.js';
@@ -35,9 +34,6 @@ export function innerProductDynamic(
   effort: LayerEffort, variant: 'fast' | 'reference',
 ): Float32Array[] {
   const geom = innerProductGeometry(layer);
-  if (effort.sdss || effort.sfma) {
-    throw new NetworkError(`layer '${layer.name}': SDSS and SFMA apply to convolutions only; an InnerProduct takes SPET knobs alone`);
-  }
   return runDynamicLayer(layer, geom, inputs, batch, counts, effort, variant, false, innerProductFast);
 }
 

@@ -1,4 +1,4 @@
-import type { Backend, LayerCounters } from '../backends/backend.js';
+import type { Backend, LayerCounters, RunResult } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import type { MechanismStats } from '../effort/effort.js';
 import type { EffortProfile } from '../effort/profile.js';
@@ -17,6 +17,8 @@ export interface EvaluateOptions {
   readonly baseline?: EffortProfile;
   /** Called after every batch with images done and total. */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Called with every run's result of the evaluated profile (not the baseline's): traces. */
+  readonly onResult?: (result: RunResult) => void;
 }
 
 /** Accuracy, work and time of a network over a dataset. */
@@ -121,6 +123,7 @@ export async function evaluate(net: Network, dataset: Dataset, backend: Backend,
       tally.seconds += (performance.now() - t0) / 1000;
       tally.addCounters(result.counters);
       tally.addScores(result.output, labels, start, classes);
+      if (tally === main) options.onResult?.(result);
     }
     options.onProgress?.(start + count, total);
   }

@@ -1,0 +1,185 @@
+// Dynamic convolution: evaluates a LIST of output positions per output map, with SPET's
+// workgroup-level saturation prediction and SFMA's dropped maps (mechanisms.md: each mechanism's
+// own passes prepare what this kernel reads; with every knob off it is a plain convolution).
+// Also serves the inner product (a convolution whose kernel is the whole input map).
+//
+// Thread mapping: workgroup (x, y, z) = (tile of positions, output channel o, image); each of its
+// WG invocations evaluates PX = 4 positions k = tile * WG * PX + i * WG + lid of the map's list.
+// All invocations of a workgroup share o, so they walk o's channel order together:
+//   1. acc = bias (+ SFMA's correction: the kernel sums K_o of the dropped maps over in-bounds taps)
+//   2. the significant kept channels (order[o][0 .. nSig));
+//   3. with SPET: a neuron is predicted to saturate when acc + bound < threshold (threshold mode:
+//      bound 0; exact mode: threshold 0 and the bound of the rest); the workgroup votes, and when
+//      every neuron of the tile saturates it writes zeros and stops (uniform control flow);
+//   4. otherwise the rest kept channels; predicted neurons still store 0, the others their sum.
+// Counted with atomics per dispatch slot: MACs the workgroups executed (and, for comparison, the
+// MACs a neuron-level decision would have executed), SPET neurons / terminations, workgroups that
+// ran and workgroups that stopped after the significant phase.
+override WG: u32 = 64;
+const PX: u32 = 4u;
+
+struct Params {
+  inC: u32, inH: u32, inW: u32, outC: u32,
+  outH: u32, outW: u32, kH: u32, kW: u32,
+  sH: u32, sW: u32, pH: u32, pW: u32,
+  dH: u32, dW: u32, cpg: u32, m: u32,
+  nSig: u32,       // channels of phase 2 (cpg when SPET is off)
+  spet: u32,       // 1: predict after phase 2
+  threshold: f32,
+  relu: u32,       // 1: fused ReLU at the store (slope 0)
+  rectify: u32,    // 1: store max(v, 0) (SDSS grid neurons of a rectified layer)
+  sfma: u32,       // 1: add the correction of dropped maps
+  biasAt: u32,     // tables: bias as f32 bits, per o
+  orderAt: u32,    // tables: per o, its cpg channels (group-relative): significant, then rest
+  posAt: u32,      // tables: positions of map (img, o) at posAt + (img * outC + o) * posStride
+  posStride: u32,
+  countAt: u32,    // tables: how many positions map (img, o) has, at countAt + map * countStride
+  countStride: u32,
+  keepAt: u32,     // run: per (img, c) 1 = kept, 0 = dropped by SFMA
+  kAt: u32,        // run: per (img, o, tap) K_o
+  boundAt: u32,    // run: per (img, o) the exact-SPET bound (0 otherwise)
+  slot: u32,       // stats: this dispatch's 8 counters
+  _p0: u32, _p1: u32,
+}
+
+@group(0) @binding(0) var<uniform> P: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;        // Caffe layout (o, c, ky, kx)
+@group(0) @binding(3) var<storage, read> tables: array<u32>;
+@group(0) @binding(4) var<storage, read> run: array<f32>;
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;
+@group(0) @binding(6) var<storage, read_write> stats: array<atomic<u32>>;
+
+var<workgroup> wgCount: u32;
+var<workgroup> alive: atomic<u32>;
+var<workgroup> anyAlive: u32;
+
+fn add64(at: u32, v: u32) {
+  if (v == 0u) { return; }
+  let old = atomicAdd(&stats[at], v);
+  if (old > 0xffffffffu - v) { atomicAdd(&stats[at + 1u], 1u); }
+}
+
+// acc[i] += the taps of one input channel for the 4 positions.
+fn channel(acc: ptr<function, array<f32, PX>>, xc: u32, wc: u32, iy0: array<i32, PX>, ix0: array<i32, PX>) {
+  for (var ky = 0u; ky < P.kH; ky++) {
+    for (var kx = 0u; kx < P.kW; kx++) {
+      let wv = w[wc + ky * P.kW + kx];
+      for (var i = 0u; i < PX; i++) {
+        let iy = iy0[i] + i32(ky * P.dH);
+        let ix = ix0[i] + i32(kx * P.dW);
+        if (iy >= 0 && iy < i32(P.inH) && ix >= 0 && ix < i32(P.inW)) {
+          (*acc)[i] += x[xc + u32(iy) * P.inW + u32(ix)] * wv;
+        }
+      }
+    }
+  }
+}
+
+fn correction(kBase: u32, iy0: i32, ix0: i32) -> f32 {
+  var s = 0.0;
+  for (var ky = 0u; ky < P.kH; ky++) {
+    let iy = iy0 + i32(ky * P.dH);
+    if (iy < 0 || iy >= i32(P.inH)) { continue; }
+    for (var kx = 0u; kx < P.kW; kx++) {
+      let ix = ix0 + i32(kx * P.dW);
+      if (ix >= 0 && ix < i32(P.inW)) { s += run[kBase + ky * P.kW + kx]; }
+    }
+  }
+  return s;
+}
+
+fn store(at: u32, v: f32) {
+  var r = v;
+  if (P.relu == 1u || P.rectify == 1u) { r = max(r, 0.0); }
+  y[at] = r;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let o = wid.y;
+  let img = wid.z;
+  let map = img * P.outC + o;
+  if (lid == 0u) { wgCount = tables[P.countAt + map * P.countStride]; }
+  let count = workgroupUniformLoad(&wgCount);
+  let tileStart = wid.x * WG * PX;
+  if (tileStart >= count) { return; }
+
+  let g = o / P.m;
+  let hw = P.outH * P.outW;
+  let taps = P.kH * P.kW;
+  var pos: array<u32, PX>;
+  var valid: array<bool, PX>;
+  var iy0: array<i32, PX>;
+  var ix0: array<i32, PX>;
+  var nValid = 0u;
+  for (var i = 0u; i < PX; i++) {
+    let k = tileStart + i * WG + lid;
+    valid[i] = k < count;
+    let p = tables[P.posAt + map * P.posStride + min(k, count - 1u)];
+    pos[i] = p;
+    iy0[i] = i32((p / P.outW) * P.sH) - i32(P.pH);
+    ix0[i] = i32((p % P.outW) * P.sW) - i32(P.pW);
+    nValid += u32(valid[i]);
+  }
+
+  var acc: array<f32, PX>;
+  let b = bitcast<f32>(tables[P.biasAt + o]);
+  for (var i = 0u; i < PX; i++) {
+    acc[i] = b;
+    if (P.sfma == 1u) { acc[i] += correction(P.kAt + map * taps, iy0[i], ix0[i]); }
+  }
+
+  let plane = P.inH * P.inW;
+  let xGroup = (img * P.inC + g * P.cpg) * plane;
+  let keepBase = P.keepAt + img * P.inC + g * P.cpg;
+  let orderBase = P.orderAt + o * P.cpg;
+  var keptSig = 0u;
+  for (var j = 0u; j < P.nSig; j++) {
+    let c = tables[orderBase + j];
+    if (run[keepBase + c] == 0.0) { continue; }
+    keptSig++;
+    channel(&acc, xGroup + c * plane, (o * P.cpg + c) * taps, iy0, ix0);
+  }
+  let sigMacs = nValid * keptSig * taps;
+
+  var predicted: array<bool, PX>;
+  var nPredicted = 0u;
+  if (P.spet == 1u) {
+    let bnd = run[P.boundAt + map];
+    for (var i = 0u; i < PX; i++) {
+      predicted[i] = valid[i] && acc[i] + bnd < P.threshold;
+      nPredicted += u32(predicted[i]);
+    }
+    if (nPredicted < nValid) { atomicOr(&alive, 1u); }
+    workgroupBarrier();
+    if (lid == 0u) { anyAlive = atomicLoad(&alive); }
+    if (workgroupUniformLoad(&anyAlive) == 0u) {
+      for (var i = 0u; i < PX; i++) { if (valid[i]) { y[map * hw + pos[i]] = 0.0; } }
+      add64(P.slot, sigMacs);
+      add64(P.slot + 2u, sigMacs);
+      atomicAdd(&stats[P.slot + 4u], nValid);
+      atomicAdd(&stats[P.slot + 5u], nPredicted);
+      if (lid == 0u) { atomicAdd(&stats[P.slot + 6u], 1u); atomicAdd(&stats[P.slot + 7u], 1u); }
+      return;
+    }
+  }
+
+  var keptRest = 0u;
+  for (var j = P.nSig; j < P.cpg; j++) {
+    let c = tables[orderBase + j];
+    if (run[keepBase + c] == 0.0) { continue; }
+    keptRest++;
+    channel(&acc, xGroup + c * plane, (o * P.cpg + c) * taps, iy0, ix0);
+  }
+  for (var i = 0u; i < PX; i++) {
+    if (valid[i]) { store(map * hw + pos[i], select(acc[i], 0.0, predicted[i])); }
+  }
+  add64(P.slot, sigMacs + nValid * keptRest * taps);
+  add64(P.slot + 2u, sigMacs + (nValid - nPredicted) * keptRest * taps);
+  if (P.spet == 1u) {
+    atomicAdd(&stats[P.slot + 4u], nValid);
+    atomicAdd(&stats[P.slot + 5u], nPredicted);
+  }
+  if (lid == 0u) { atomicAdd(&stats[P.slot + 6u], 1u); }
+}

@@ -1,0 +1,92 @@
+/**
+ * What a layer encoder gets from the scheduler: kernels, buffers and a way to append dispatches
+ * to the plan. Layer encoders (layers/*.ts) only describe work; the scheduler owns the order,
+ * the command encoder and the read-back.
+ */
+import type { Layer } from '../../ir/network.js';
+import type { Kernel, KernelName } from './pipelines.js';
+
+/** A buffer binding: the whole buffer, or a range of it. */
+export type Binding = GPUBuffer | { readonly buffer: GPUBuffer; readonly offset: number; readonly size: number };
+
+/** One step of a plan, in submission order. */
+export type Step =
+  | {
+    readonly op: 'dispatch';
+    readonly layer: string;
+    readonly kernel: Kernel;
+    readonly bindGroup: GPUBindGroup;
+    readonly workgroups: readonly [number, number, number];
+    /** Counter slot the dispatch's kernel writes (dynamic kernels). */
+    readonly slot?: number;
+    /** MACs a dense dispatch executes by construction. */
+    readonly macs?: number;
+  }
+  | {
+    readonly op: 'indirect';
+    readonly layer: string;
+    readonly kernel: Kernel;
+    readonly bindGroup: GPUBindGroup;
+    readonly args: GPUBuffer;
+    readonly argsOffset: number;
+    readonly slot?: number;
+  }
+  | { readonly op: 'copy'; readonly from: GPUBuffer; readonly to: GPUBuffer; readonly size: number }
+  | { readonly op: 'clear'; readonly buffer: GPUBuffer; readonly offset: number; readonly size: number };
+
+/** The words of a uniform block: u32 values, f32 values as {@link f32Bits}. */
+export type UniformWords = readonly number[];
+
+/** The bit pattern of a float32, for uniform blocks and u32 tables. */
+export function f32Bits(value: number): number {
+  const f = new Float32Array([value]);
+  return new Uint32Array(f.buffer)[0];
+}
+
+/** Workgroups covering `total` invocations of size `wg`, as a 2-D grid within the per-dimension limit. */
+export function grid1d(total: number, wg: number, maxPerDimension = 65535): [number, number, number] {
+  const n = Math.max(1, Math.ceil(total / wg));
+  const x = Math.min(n, maxPerDimension);
+  return [x, Math.ceil(n / x), 1];
+}
+
+/** Per-layer facts the scheduler turns into counters after the run. */
+export interface LayerRecord {
+  /** Counter slots of the dynamic convolution dispatches. */
+  readonly convSlots: number[];
+  /** Counter slot of SDSS's decision pass (interpolated neurons). */
+  decideSlot?: number;
+  /** Counter slot of the map statistics (SFMA's dropped maps). */
+  statsSlot?: number;
+  /** SPET on: neurons are predicted. */
+  spet?: boolean;
+  /** SDSS: output values of the layer. */
+  sdssOutputs?: number;
+  /** SFMA: input maps seen. */
+  sfmaMaps?: number;
+  /** Indirect dispatch arguments to read back: buffer and byte offset. */
+  indirectArgs?: { buffer: GPUBuffer; offset: number };
+}
+
+export interface EncodeContext {
+  readonly device: GPUDevice;
+  /** Images of the plan. */
+  readonly batch: number;
+  kernel(name: KernelName): Promise<Kernel>;
+  /** A uniform buffer holding `words`. */
+  uniform(words: UniformWords, label: string): GPUBuffer;
+  /** A storage buffer with `data`, cached per layer and `key` for the device's lifetime (weights, tables). */
+  constant(layer: Layer, key: string, make: () => ArrayBufferView, usage?: number): GPUBuffer;
+  /** A new storage buffer of the plan: `init` bytes of zeros, or a copy of `init`. */
+  buffer(init: number | ArrayBufferView, label: string, usage?: number): GPUBuffer;
+  /** A bind group of `kernel`'s layout, binding i = bindings[i]. */
+  bind(kernel: Kernel, bindings: readonly Binding[]): GPUBindGroup;
+  /** A counter slot (8 u32) for one dispatch of a dynamic kernel; returns its first index. */
+  slot(): number;
+  /** The plan's counter buffer (u32 atomics). */
+  readonly stats: GPUBuffer;
+  /** Appends a step. */
+  push(step: Step): void;
+  /** The record of `layer` (created on first use). */
+  record(layer: Layer): LayerRecord;
+}

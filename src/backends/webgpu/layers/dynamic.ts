@@ -1,0 +1,197 @@
+/**
+ * A Convolution or InnerProduct with DyVEDeep knobs on WebGPU. Each mechanism adds its own passes
+ * around one dynamic convolution kernel (shaders/dynamic/):
+ * - SFMA: map-statistics (means, drops) -> sfma-kernel-sums (K_o per tap); the convolution skips
+ *   dropped maps and adds K_o over the in-bounds taps.
+ * - SPET: the channel order (significant first) in the tables; exact mode adds map-statistics
+ *   (ranges) -> spet-bound; the convolution predicts per workgroup.
+ * - SDSS: the convolution evaluates the sampling grid; sdss-decide interpolates or compacts the
+ *   failing neurons into per-map lists; sdss-indirect-args sizes the indirect dispatch of the
+ *   convolution over those lists.
+ * Without SDSS the convolution evaluates every position (one list shared by all maps).
+ */
+import { validateEffort } from '../../../dynamic/dynamic-convolution.js';
+import { convolutionGeometry, dynWeights, innerProductGeometry, type DynGeometry } from '../../../dynamic/geometry.js';
+import { sdssGrid } from '../../../dynamic/sdss.js';
+import { spetPlan } from '../../../dynamic/spet.js';
+import type { LayerEffort } from '../../../effort/effort.js';
+import { NetworkError } from '../../../errors.js';
+import type { Layer } from '../../../ir/network.js';
+import { f32Bits, grid1d, type EncodeContext } from '../encode-context.js';
+import type { FusedRelu } from './layer-encoder.js';
+
+const NONE = 0xffffffff;
+
+/** Offsets (in 4-byte words) of the sections of a layer's u32 tables and f32 run buffer. */
+interface Layout {
+  biasAt: number; orderAt: number; posSumAt: number; negSumAt: number; staticCountAt: number; staticPosAt: number;
+  neighbourAt: number; listAt: number; countAt: number; maxAt: number; argsAt: number; tableWords: number;
+  keepAt: number; meanAt: number; rangeAt: number; kAt: number; boundAt: number; runWords: number;
+}
+
+function layout(g: DynGeometry, batch: number, staticCount: number, nonGrid: number): Layout {
+  let t = 0;
+  const take = (n: number) => { const at = t; t += n; return at; };
+  const biasAt = take(g.outC);
+  const orderAt = take(g.outC * g.cpg);
+  const posSumAt = take(g.outC * g.cpg);
+  const negSumAt = take(g.outC * g.cpg);
+  const staticCountAt = take(1);
+  const staticPosAt = take(staticCount);
+  const neighbourAt = take(5 * nonGrid);
+  const listAt = take(batch * g.outC * nonGrid);
+  const countAt = take(batch * g.outC);
+  const maxAt = take(1);
+  const argsAt = take(3);
+  const tableWords = t;
+  t = 0;
+  const keepAt = take(batch * g.inC);
+  const meanAt = take(batch * g.inC);
+  const rangeAt = take(2 * batch * g.inC);
+  const kAt = take(batch * g.outC * g.taps);
+  const boundAt = take(batch * g.outC);
+  return { biasAt, orderAt, posSumAt, negSumAt, staticCountAt, staticPosAt, neighbourAt, listAt, countAt, maxAt, argsAt, tableWords,
+    keepAt, meanAt, rangeAt, kAt, boundAt, runWords: t };
+}
+
+/**
+ * The positions in spatial blocks of about `tile` entries (block-major, row-major inside): a
+ * workgroup then evaluates a compact patch, whose neurons saturate together far more often than
+ * those of a few whole rows, so SPET's workgroup-level prediction skips more.
+ */
+export function blockOrder(positions: Int32Array, height: number, width: number, tile: number): Int32Array {
+  const side = Math.max(1, Math.round(Math.sqrt((tile * height * width) / Math.max(1, positions.length))));
+  const key = (p: number) => {
+    const y = Math.floor(p / width);
+    const x = p - y * width;
+    return [Math.floor(y / side), Math.floor(x / side), y, x];
+  };
+  return Int32Array.from([...positions].sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka[0] - kb[0] || ka[1] - kb[1] || ka[2] - kb[2] || ka[3] - kb[3];
+  }));
+}
+
+export async function encodeDynamic(
+  ctx: EncodeContext, layer: Layer, inputs: GPUBuffer[], outputs: GPUBuffer[], relu: FusedRelu, effort: LayerEffort, rectified: boolean,
+): Promise<void> {
+  const type = layer.params.type;
+  if (type !== 'Convolution' && type !== 'InnerProduct') {
+    throw new NetworkError(`layer '${layer.name}' (${type}) has effort knobs, but only Convolution and InnerProduct layers take them`);
+  }
+  validateEffort(layer, effort);
+  if (relu && relu.slope !== 0) throw new NetworkError(`layer '${layer.name}': a leaky ReLU cannot be fused into a dynamic layer`);
+  const g = type === 'Convolution' ? convolutionGeometry(layer) : innerProductGeometry(layer);
+  const { weight, bias } = dynWeights(layer, g);
+  const batch = ctx.batch;
+  const plan = effort.spet && layer.weights ? spetPlan(layer.weights, g, effort.spet.fraction) : null;
+  const exact = effort.spet?.mode === 'exact';
+  const grid = effort.sdss ? sdssGrid(g.outH, g.outW, effort.sdss.stride) : null;
+  const conv = await ctx.kernel('dynamic/convolution');
+  const tile = conv.workgroupSize * 4; // positions per workgroup: WG invocations x PX (convolution.wgsl)
+  const staticPositions = blockOrder(grid ? grid.grid : Int32Array.from({ length: g.positions }, (_, i) => i), g.outH, g.outW, tile);
+  const nonGrid = grid ? grid.others.length : 0;
+  const L = layout(g, batch, staticPositions.length, nonGrid);
+
+  const tables = new Uint32Array(L.tableWords);
+  for (let o = 0; o < g.outC; o++) tables[L.biasAt + o] = f32Bits(bias ? bias[o] : 0);
+  for (let o = 0; o < g.outC; o++) {
+    for (let j = 0; j < g.cpg; j++) {
+      let c = j;
+      if (plan) c = j < plan.nSig ? plan.sigChannels[o * plan.nSig + j] : plan.restChannels[o * plan.nRest + j - plan.nSig];
+      tables[L.orderAt + o * g.cpg + j] = c;
+      if (plan) {
+        tables[L.posSumAt + o * g.cpg + j] = f32Bits(plan.posSum[o * g.cpg + j]);
+        tables[L.negSumAt + o * g.cpg + j] = f32Bits(plan.negSum[o * g.cpg + j]);
+      }
+    }
+  }
+  tables[L.staticCountAt] = staticPositions.length;
+  tables.set(staticPositions, L.staticPosAt);
+  if (grid) {
+    let k = 0;
+    for (let i = 0; i < grid.pairs.length; i += 3, k++) tables.set([grid.pairs[i], grid.pairs[i + 1], grid.pairs[i + 2], NONE, NONE], L.neighbourAt + 5 * k);
+    for (let i = 0; i < grid.cells.length; i += 5, k++) tables.set(grid.cells.subarray(i, i + 5), L.neighbourAt + 5 * k);
+  }
+  const run = new Float32Array(L.runWords);
+  run.fill(1, L.keepAt, L.keepAt + batch * g.inC);
+
+  const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const tablesBuf = ctx.buffer(tables, `${layer.name} tables`, usage | GPUBufferUsage.INDIRECT);
+  const runBuf = ctx.buffer(run, `${layer.name} run`, usage);
+  const w = ctx.constant(layer, 'dynamic-weights', () => weight);
+  const x = inputs[0];
+  const y = outputs[0];
+  const rec = ctx.record(layer);
+  const maxDim = ctx.device.limits.maxComputeWorkgroupsPerDimension;
+  const wordBytes = 4;
+
+  if (grid && nonGrid > 0) ctx.push({ op: 'clear', buffer: tablesBuf, offset: L.countAt * wordBytes, size: (batch * g.outC + 1) * wordBytes });
+
+  if (effort.sfma || exact) {
+    const k = await ctx.kernel('dynamic/map-statistics');
+    const slot = ctx.slot();
+    const maps = batch * g.inC;
+    const params = ctx.uniform([g.planeSize, maps, f32Bits(effort.sfma?.epsilon ?? 0), effort.sfma ? 1 : 0, L.keepAt, L.meanAt, L.rangeAt, slot], layer.name);
+    ctx.push({ op: 'dispatch', layer: layer.name, kernel: k, bindGroup: ctx.bind(k, [params, x, runBuf, ctx.stats]), workgroups: grid1d(maps, k.workgroupSize, maxDim), slot });
+    if (effort.sfma) {
+      rec.statsSlot = slot;
+      rec.sfmaMaps = maps;
+    }
+  }
+  if (effort.sfma) {
+    const k = await ctx.kernel('dynamic/sfma-kernel-sums');
+    const total = batch * g.outC * g.taps;
+    const params = ctx.uniform([g.inC, g.outC, g.cpg, g.m, g.taps, total, L.keepAt, L.meanAt, L.kAt, 0, 0, 0], layer.name);
+    ctx.push({ op: 'dispatch', layer: layer.name, kernel: k, bindGroup: ctx.bind(k, [params, w, runBuf]), workgroups: grid1d(total, k.workgroupSize, maxDim) });
+  }
+  const nSig = plan ? plan.nSig : g.cpg;
+  if (exact) {
+    const k = await ctx.kernel('dynamic/spet-bound');
+    const total = batch * g.outC;
+    const params = ctx.uniform([g.inC, g.outC, g.cpg, g.m, nSig, total, L.orderAt, L.posSumAt, L.negSumAt, L.keepAt, L.rangeAt, L.boundAt], layer.name);
+    ctx.push({ op: 'dispatch', layer: layer.name, kernel: k, bindGroup: ctx.bind(k, [params, tablesBuf, runBuf]), workgroups: grid1d(total, k.workgroupSize, maxDim) });
+  }
+
+  rec.spet = plan !== null;
+  const threshold = effort.spet?.mode === 'threshold' ? effort.spet.threshold : 0;
+  const convParams = (posAt: number, posStride: number, countAt: number, countStride: number, rectify: boolean, slot: number) => ctx.uniform([
+    g.inC, g.inH, g.inW, g.outC, g.outH, g.outW, g.kernelH, g.kernelW,
+    g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.cpg, g.m,
+    nSig, plan ? 1 : 0, f32Bits(threshold), relu ? 1 : 0, rectify ? 1 : 0, effort.sfma ? 1 : 0, L.biasAt, L.orderAt,
+    posAt, posStride, countAt, countStride, L.keepAt, L.kAt, L.boundAt, slot, 0, 0, 0, 0,
+  ], layer.name);
+  const convBindings = (params: GPUBuffer) => ctx.bind(conv, [params, x, w, tablesBuf, runBuf, y, ctx.stats]);
+
+  const firstSlot = ctx.slot();
+  rec.convSlots.push(firstSlot);
+  ctx.push({
+    op: 'dispatch', layer: layer.name, kernel: conv, slot: firstSlot,
+    bindGroup: convBindings(convParams(L.staticPosAt, 0, L.staticCountAt, 0, grid !== null && rectified, firstSlot)),
+    workgroups: [Math.ceil(staticPositions.length / tile), g.outC, batch],
+  });
+  if (!grid || !effort.sdss) return;
+  rec.sdssOutputs = batch * g.outC * g.positions;
+  if (nonGrid === 0) return;
+
+  const decide = await ctx.kernel('dynamic/sdss-decide');
+  const decideSlot = ctx.slot();
+  rec.decideSlot = decideSlot;
+  const total = batch * g.outC * nonGrid;
+  const decideParams = ctx.uniform([g.positions, nonGrid, total, f32Bits(effort.sdss.delta), L.neighbourAt, L.listAt, L.countAt, L.maxAt, decideSlot, 0, 0, 0], layer.name);
+  ctx.push({
+    op: 'dispatch', layer: layer.name, kernel: decide, slot: decideSlot,
+    bindGroup: ctx.bind(decide, [decideParams, tablesBuf, y, ctx.stats]), workgroups: grid1d(total, decide.workgroupSize, maxDim),
+  });
+  const args = await ctx.kernel('dynamic/sdss-indirect-args');
+  const argsParams = ctx.uniform([tile, g.outC, batch, L.maxAt, L.argsAt, 0, 0, 0], layer.name);
+  ctx.push({ op: 'dispatch', layer: layer.name, kernel: args, bindGroup: ctx.bind(args, [argsParams, tablesBuf]), workgroups: [1, 1, 1] });
+  const slot = ctx.slot();
+  rec.convSlots.push(slot);
+  rec.indirectArgs = { buffer: tablesBuf, offset: L.argsAt * wordBytes };
+  ctx.push({
+    op: 'indirect', layer: layer.name, kernel: conv, slot, args: tablesBuf, argsOffset: L.argsAt * wordBytes,
+    bindGroup: convBindings(convParams(L.listAt, nonGrid, L.countAt, 1, false, slot)),
+  });
+}

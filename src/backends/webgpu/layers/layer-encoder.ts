@@ -1,0 +1,32 @@
+/**
+ * The WebGPU layer registry: per layer type, the encoder that appends its dispatches to a plan.
+ * Routing layers that move no data (Dropout at inference, Flatten, Split) are resolved by the
+ * scheduler (an alias or a copy) and have no encoder.
+ */
+import type { Layer, LayerType } from '../../../ir/network.js';
+import type { EncodeContext } from '../encode-context.js';
+import { encodeConcat } from './concat.js';
+import { encodeConvolution } from './convolution.js';
+import { encodeInnerProduct } from './inner-product.js';
+import { encodeLrn } from './lrn.js';
+import { encodePooling } from './pooling.js';
+import { encodeRelu } from './relu.js';
+import { encodeSoftmax } from './softmax.js';
+
+/** A ReLU fused into the layer's store (its negative slope), or null. */
+export type FusedRelu = { readonly slope: number } | null;
+
+export type LayerEncoder = (ctx: EncodeContext, layer: Layer, inputs: GPUBuffer[], outputs: GPUBuffer[], relu: FusedRelu) => Promise<void>;
+
+export const LAYER_ENCODERS: Partial<Record<LayerType, LayerEncoder>> = {
+  Convolution: encodeConvolution,
+  InnerProduct: encodeInnerProduct,
+  Pooling: encodePooling,
+  LRN: encodeLrn,
+  ReLU: encodeRelu,
+  Softmax: encodeSoftmax,
+  Concat: encodeConcat,
+};
+
+/** Layer types whose output a following ReLU can be fused into. */
+export const FUSES_RELU: ReadonlySet<LayerType> = new Set(['Convolution', 'InnerProduct']);

@@ -1,0 +1,388 @@
+/**
+ * The scheduler: turns layers into a plan (buffers, bind groups and steps, built once per network,
+ * batch size and effort profile) and runs it with one command encoder per inference (Deno settles
+ * submissions in ~11 ms steps), then reads back the outputs, the dynamic kernels' counters and a
+ * record of every dispatch.
+ *
+ * Blob buffers are reused once their last reader has run; in-place layers share their buffer;
+ * Dropout and Flatten alias their input when nothing reads it afterwards (else copy); a ReLU that
+ * directly follows a Convolution or InnerProduct in place is fused into its store.
+ */
+import type { LayerEffort } from '../../effort/effort.js';
+import { hasEffort } from '../../effort/effort.js';
+import { NetworkError } from '../../errors.js';
+import type { Layer, Shape } from '../../ir/network.js';
+import { shapeSize } from '../../ir/network.js';
+import type { DispatchRecord, LayerCounters } from '../backend.js';
+import { denseMacs } from '../cpu/dense-macs.js';
+import type { Binding, EncodeContext, LayerRecord, Step, UniformWords } from './encode-context.js';
+import { encodeDynamic } from './layers/dynamic.js';
+import { FUSES_RELU, LAYER_ENCODERS, type FusedRelu } from './layers/layer-encoder.js';
+import type { Kernel, KernelName, PipelineCache } from './pipelines.js';
+
+
+/** A subgraph to plan: layers in order, the blobs fed from outside, the blobs read back. */
+export interface Graph {
+  readonly layers: readonly Layer[];
+  readonly inputs: ReadonlyMap<string, Shape>;
+  readonly outputs: readonly string[];
+  /** Whether a layer's output reaches the network only through a ReLU (SDSS on rectified values). */
+  readonly rectified: (layer: Layer) => boolean;
+}
+
+/** Options of a plan. */
+export interface PlanOptions {
+  /** The knobs per layer name; absent layers are dense. */
+  readonly effort?: Readonly<Record<string, LayerEffort>>;
+  /** Fuse a ReLU into the Convolution / InnerProduct before it (default true). */
+  readonly fuseRelu?: boolean;
+}
+
+/** The outputs, counters and dispatch records of one run. */
+export interface PlanRun {
+  readonly outputs: Map<string, Float32Array>;
+  readonly counters: LayerCounters[];
+  readonly dispatches: DispatchRecord[];
+}
+
+const SLOT_WORDS = 8;
+const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** A plan ready to run any number of times. */
+export class Plan {
+  private constructor(
+    private readonly device: GPUDevice,
+    readonly batch: number,
+    private readonly graph: Graph,
+    private readonly blobBuffers: Map<string, GPUBuffer>,
+    private readonly steps: Step[],
+    private readonly records: Map<string, LayerRecord>,
+    private readonly stats: GPUBuffer,
+    private readonly slots: number,
+    private readonly fused: ReadonlySet<string>,
+    private readonly owned: GPUBuffer[],
+  ) {}
+
+  /** Builds the plan of `graph` for `batch` images. */
+  static async build(device: GPUDevice, pipelines: PipelineCache, constants: ConstantCache, graph: Graph, batch: number, options: PlanOptions = {}): Promise<Plan> {
+    const owned: GPUBuffer[] = [];
+    const steps: Step[] = [];
+    const records = new Map<string, LayerRecord>();
+    const maxSlots = 4 * graph.layers.length + 1;
+    const stats = device.createBuffer({ size: maxSlots * SLOT_WORDS * 4, usage: STORAGE(), label: 'dyvedeep counters' });
+    owned.push(stats);
+    let slots = 0;
+    const makeBuffer = (init: number | ArrayBufferView, label: string, usage = STORAGE()): GPUBuffer => {
+      const bytes = typeof init === 'number' ? init : init.byteLength;
+      const buffer = device.createBuffer({ size: Math.max(16, Math.ceil(bytes / 4) * 4), usage, label, mappedAtCreation: typeof init !== 'number' });
+      if (typeof init !== 'number') {
+        new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(init.buffer, init.byteOffset, init.byteLength));
+        buffer.unmap();
+      }
+      owned.push(buffer);
+      return buffer;
+    };
+    const ctx: EncodeContext = {
+      device,
+      batch,
+      kernel: (name) => pipelines.kernel(name),
+      uniform: (words: UniformWords, label: string) => {
+        const data = new Uint32Array(Math.ceil(words.length / 4) * 4);
+        data.set(words);
+        return makeBuffer(data, `${label} params`, GPUBufferUsage.UNIFORM);
+      },
+      constant: (layer, key, make, usage) => constants.get(layer, key, make, usage),
+      buffer: makeBuffer,
+      bind: (kernel: Kernel, bindings: readonly Binding[]) => device.createBindGroup({
+        label: kernel.name,
+        layout: kernel.pipeline.getBindGroupLayout(0),
+        entries: bindings.map((b, i) => ({ binding: i, resource: 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b } })),
+      }),
+      slot: () => {
+        if (slots >= maxSlots) throw new Error('dyvedeep: counter slots exhausted');
+        return SLOT_WORDS * slots++;
+      },
+      stats,
+      push: (step) => steps.push(step),
+      record: (layer) => {
+        let r = records.get(layer.name);
+        if (!r) {
+          r = { convSlots: [] };
+          records.set(layer.name, r);
+        }
+        return r;
+      },
+    };
+
+    const { layers } = graph;
+    const lastUse = new Map<string, number>();
+    layers.forEach((layer, i) => layer.bottoms.forEach((b) => lastUse.set(b, i)));
+    for (const out of graph.outputs) lastUse.set(out, Infinity);
+    const blobBuffers = new Map<string, GPUBuffer>();
+    const users = new Map<GPUBuffer, number>(); // blob names living in each buffer
+    const pool: GPUBuffer[] = [];
+    const acquire = (bytes: number, label: string): GPUBuffer => {
+      let best = -1;
+      pool.forEach((b, i) => { if (b.size >= bytes && (best < 0 || b.size < pool[best].size)) best = i; });
+      if (best >= 0) return pool.splice(best, 1)[0];
+      return makeBuffer(Math.max(bytes, 16), label);
+    };
+    const assign = (name: string, buffer: GPUBuffer) => {
+      blobBuffers.set(name, buffer);
+      users.set(buffer, (users.get(buffer) ?? 0) + 1);
+    };
+    const release = (name: string) => {
+      const buffer = blobBuffers.get(name);
+      if (!buffer) return;
+      blobBuffers.delete(name);
+      const n = (users.get(buffer) ?? 1) - 1;
+      users.set(buffer, n);
+      if (n === 0) pool.push(buffer);
+    };
+    for (const [name, shape] of graph.inputs) assign(name, makeBuffer(batch * shapeSize(shape) * 4, name));
+    const inputBuffers = new Map([...graph.inputs.keys()].map((n) => [n, blobBuffers.get(n)!]));
+
+    const fused = new Set<string>();
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i];
+      if (fused.has(layer.name)) continue;
+      const inputs = layer.bottoms.map((b) => {
+        const buf = blobBuffers.get(b);
+        if (!buf) throw new NetworkError(`layer '${layer.name}' reads blob '${b}', which no earlier layer produced`);
+        return buf;
+      });
+      const type = layer.params.type;
+      const effort: LayerEffort | undefined = options.effort?.[layer.name];
+      const dynamic = hasEffort(effort);
+      const lastReader = (blob: string) => lastUse.get(blob) ?? -1;
+      // Fusion: the next layer is a ReLU of this layer's output, which nothing else reads.
+      const next = layers[i + 1];
+      let relu: FusedRelu = null;
+      if (options.fuseRelu !== false && FUSES_RELU.has(type) && next?.params.type === 'ReLU' && next.bottoms[0] === layer.tops[0]
+        && lastReader(layer.tops[0]) === i + 1 && (!dynamic || next.params.relu.negativeSlope === 0)) {
+        relu = { slope: next.params.relu.negativeSlope };
+        fused.add(next.name);
+      }
+      // A ReLU, Dropout, Flatten or Split may write over its input when it is the input's last reader.
+      const overwrites = layer.bottoms.length === 1 && lastReader(layer.bottoms[0]) <= i;
+      const bytesOf = (j: number) => batch * shapeSize(layer.outputShapes[j]) * 4;
+      let outputs: GPUBuffer[];
+      if (type === 'Dropout' || type === 'Flatten' || type === 'Split') {
+        outputs = layer.tops.map((top, j) => {
+          if (j === 0 && overwrites) return inputs[0];
+          const out = acquire(bytesOf(j), top);
+          steps.push({ op: 'copy', from: inputs[0], to: out, size: bytesOf(j) });
+          return out;
+        });
+      } else {
+        outputs = type === 'ReLU' && overwrites ? [inputs[0]] : layer.tops.map((top, j) => acquire(bytesOf(j), top));
+        if (dynamic) {
+          const rectified = effort.sdss !== undefined && graph.rectified(layer);
+          await encodeDynamic(ctx, layer, inputs, outputs, relu, effort, rectified);
+        } else {
+          const encoder = LAYER_ENCODERS[type];
+          if (!encoder) throw new NetworkError(`layer '${layer.name}': no WebGPU kernel for layer type ${type}`);
+          await encoder(ctx, layer, inputs, outputs, relu);
+        }
+      }
+      // Blob names are unique (the IR renames in-place tops), so outputs are new names.
+      layer.tops.forEach((top, j) => assign(top, outputs[j]));
+      if (relu) assign(next.tops[0], outputs[0]);
+      for (const b of layer.bottoms) if (lastReader(b) <= i) release(b);
+      const done = relu ? i + 1 : i;
+      for (const t of relu ? [...layer.tops, next.tops[0]] : layer.tops) if (lastReader(t) <= done) release(t);
+    }
+    const finalBuffers = new Map<string, GPUBuffer>();
+    for (const out of graph.outputs) {
+      const buf = blobBuffers.get(out);
+      if (!buf) throw new NetworkError(`the plan never produces blob '${out}'`);
+      finalBuffers.set(out, buf);
+    }
+    for (const [name, buf] of inputBuffers) blobBuffers.set(`input:${name}`, buf);
+    for (const [name, buf] of finalBuffers) blobBuffers.set(`output:${name}`, buf);
+    return new Plan(device, batch, graph, blobBuffers, steps, records, stats, slots, fused, owned);
+  }
+
+  /** Runs the plan on `inputs` (one array per graph input, batch x shape each). */
+  async run(inputs: ReadonlyMap<string, Float32Array>, lost: Promise<unknown>): Promise<PlanRun> {
+    const { device } = this;
+    for (const [name] of this.graph.inputs) {
+      const data = inputs.get(name);
+      if (!data) throw new NetworkError(`no data for input blob '${name}'`);
+      device.queue.writeBuffer(this.blobBuffers.get(`input:${name}`)!, 0, data as Float32Array<ArrayBuffer>);
+    }
+    const encoder = device.createCommandEncoder({ label: 'dyvedeep inference' });
+    encoder.clearBuffer(this.stats);
+    let pass: GPUComputePassEncoder | null = null;
+    const endPass = () => {
+      pass?.end();
+      pass = null;
+    };
+    for (const step of this.steps) {
+      if (step.op === 'copy') {
+        endPass();
+        encoder.copyBufferToBuffer(step.from, 0, step.to, 0, step.size);
+      } else if (step.op === 'clear') {
+        endPass();
+        encoder.clearBuffer(step.buffer, step.offset, step.size);
+      } else {
+        pass ??= encoder.beginComputePass({ label: 'dyvedeep layers' });
+        pass.setPipeline(step.kernel.pipeline);
+        pass.setBindGroup(0, step.bindGroup);
+        if (step.op === 'dispatch') pass.dispatchWorkgroups(...step.workgroups);
+        else pass.dispatchWorkgroupsIndirect(step.args, step.argsOffset);
+      }
+    }
+    endPass();
+    // Read-back: outputs, counters, indirect arguments.
+    const reads: { key: string; buffer: GPUBuffer; offset: number; size: number }[] = [];
+    for (const name of this.graph.outputs) {
+      const size = this.batch * shapeSize(this.outputShape(name)) * 4;
+      reads.push({ key: `output:${name}`, buffer: this.blobBuffers.get(`output:${name}`)!, offset: 0, size });
+    }
+    if (this.slots > 0) reads.push({ key: 'stats', buffer: this.stats, offset: 0, size: this.slots * SLOT_WORDS * 4 });
+    for (const [name, rec] of this.records) {
+      if (rec.indirectArgs) reads.push({ key: `args:${name}`, buffer: rec.indirectArgs.buffer, offset: rec.indirectArgs.offset, size: 12 });
+    }
+    const total = reads.reduce((s, r) => s + Math.ceil(r.size / 4) * 4, 0);
+    const staging = device.createBuffer({ size: Math.max(16, total), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'dyvedeep read-back' });
+    let at = 0;
+    const placed = reads.map((r) => {
+      encoder.copyBufferToBuffer(r.buffer, r.offset, staging, at, Math.ceil(r.size / 4) * 4);
+      const p = { ...r, at };
+      at += Math.ceil(r.size / 4) * 4;
+      return p;
+    });
+    device.queue.submit([encoder.finish()]);
+    try {
+      await Promise.race([
+        staging.mapAsync(GPUMapMode.READ),
+        lost.then((info) => { throw new Error(`the WebGPU device was lost: ${(info as GPUDeviceLostInfo).message || (info as GPUDeviceLostInfo).reason}`); }),
+      ]);
+      const bytes = staging.getMappedRange().slice(0);
+      staging.unmap();
+      const view = (key: string) => placed.find((p) => p.key === key);
+      const outputs = new Map<string, Float32Array>();
+      for (const name of this.graph.outputs) {
+        const p = view(`output:${name}`)!;
+        outputs.set(name, new Float32Array(bytes, p.at, p.size / 4));
+      }
+      const statsAt = view('stats');
+      const stats = statsAt ? new Uint32Array(bytes, statsAt.at, statsAt.size / 4) : new Uint32Array(0);
+      const args = new Map<string, Uint32Array>();
+      for (const name of this.records.keys()) {
+        const p = view(`args:${name}`);
+        if (p) args.set(name, new Uint32Array(bytes, p.at, 3));
+      }
+      return { outputs, counters: this.counters(stats), dispatches: this.dispatchRecords(stats, args) };
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  private outputShape(name: string): Shape {
+    for (const layer of this.graph.layers) {
+      const j = layer.tops.indexOf(name);
+      if (j >= 0) return layer.outputShapes[j];
+    }
+    const s = this.graph.inputs.get(name);
+    if (!s) throw new NetworkError(`unknown blob '${name}'`);
+    return s;
+  }
+
+  private counters(stats: Uint32Array): LayerCounters[] {
+    const u64 = (at: number) => stats[at] + stats[at + 1] * 2 ** 32;
+    return this.graph.layers.map((layer) => {
+      const macsDense = denseMacs(layer, this.batch);
+      const c: LayerCounters = { name: layer.name, type: layer.params.type, macsDense, macsExecuted: macsDense, otherOps: 0 };
+      const rec = this.records.get(layer.name);
+      if (rec) {
+        c.macsExecuted = rec.convSlots.reduce((s, slot) => s + u64(slot), 0);
+        c.mechanisms = {};
+        if (rec.spet) {
+          c.mechanisms.spet = {
+            neurons: rec.convSlots.reduce((s, slot) => s + stats[slot + 4], 0),
+            terminated: rec.convSlots.reduce((s, slot) => s + stats[slot + 5], 0),
+          };
+        }
+        if (rec.sdssOutputs !== undefined) c.mechanisms.sdss = { outputs: rec.sdssOutputs, interpolated: rec.decideSlot !== undefined ? stats[rec.decideSlot] : 0 };
+        if (rec.statsSlot !== undefined) c.mechanisms.sfma = { maps: rec.sfmaMaps ?? 0, approximated: stats[rec.statsSlot] };
+      }
+      return c;
+    });
+  }
+
+  private dispatchRecords(stats: Uint32Array, args: Map<string, Uint32Array>): DispatchRecord[] {
+    const u64 = (at: number) => stats[at] + stats[at + 1] * 2 ** 32;
+    const out: DispatchRecord[] = [];
+    for (const step of this.steps) {
+      if (step.op !== 'dispatch' && step.op !== 'indirect') continue;
+      const isConv = step.kernel.name === 'dynamic/convolution';
+      let requested: number;
+      if (step.op === 'dispatch') requested = step.workgroups[0] * step.workgroups[1] * step.workgroups[2];
+      else {
+        const a = args.get(step.layer);
+        requested = a ? a[0] * a[1] * a[2] : 0;
+      }
+      if (isConv && step.slot !== undefined) {
+        out.push({
+          layer: step.layer, kernel: step.kernel.name, mode: step.op === 'dispatch' ? 'direct' : 'indirect', workgroupsRequested: requested,
+          workgroupsExecuted: stats[step.slot + 6], workgroupsStoppedEarly: stats[step.slot + 7],
+          macs: u64(step.slot), macsNeuronLevel: u64(step.slot + 2),
+        });
+      } else {
+        out.push({
+          layer: step.layer, kernel: step.kernel.name, mode: step.op === 'dispatch' ? 'direct' : 'indirect',
+          workgroupsRequested: requested, workgroupsExecuted: requested, macs: step.op === 'dispatch' ? step.macs ?? 0 : 0,
+        });
+      }
+    }
+    return out;
+  }
+
+  /** Layers whose ReLU was fused into the layer before. */
+  get fusedLayers(): ReadonlySet<string> {
+    return this.fused;
+  }
+
+  /** Frees the plan's buffers (not the cached weights). */
+  destroy(): void {
+    for (const b of this.owned) b.destroy();
+  }
+}
+
+/** Weights and other per-layer constants uploaded once per device. */
+export class ConstantCache {
+  private readonly buffers = new WeakMap<Layer, Map<string, GPUBuffer>>();
+  private readonly all: GPUBuffer[] = [];
+
+  constructor(private readonly device: GPUDevice) {}
+
+  get(layer: Layer, key: string, make: () => ArrayBufferView, usage: number = GPUBufferUsage.STORAGE): GPUBuffer {
+    let byKey = this.buffers.get(layer);
+    if (!byKey) {
+      byKey = new Map();
+      this.buffers.set(layer, byKey);
+    }
+    let buffer = byKey.get(key);
+    if (!buffer) {
+      const data = make();
+      const limit = this.device.limits.maxStorageBufferBindingSize;
+      if (data.byteLength > limit) {
+        throw new NetworkError(
+          `layer '${layer.name}': its ${key} take ${(data.byteLength / 2 ** 20).toFixed(0)} MiB, more than this adapter binds in one buffer (maxStorageBufferBindingSize ${(limit / 2 ** 20).toFixed(0)} MiB); run this model on the CPU backend`,
+        );
+      }
+      buffer = this.device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 4) * 4), usage, mappedAtCreation: true, label: `${layer.name} ${key}` });
+      new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      buffer.unmap();
+      byKey.set(key, buffer);
+      this.all.push(buffer);
+    }
+    return buffer;
+  }
+
+  destroy(): void {
+    for (const b of this.all) b.destroy();
+  }
+}

@@ -1,0 +1,210 @@
+/**
+ * The WebGPU backend: every layer as WGSL compute shaders (shaders/), the DyVEDeep mechanisms as
+ * their own dynamic passes, one command encoder per inference. Results match the CPU reference
+ * (float32 sums instead of float64: relative error ~1e-6 per layer; SPET and SDSS decisions can
+ * flip for neurons within rounding of their thresholds).
+ */
+import type { LayerEffort } from '../../effort/effort.js';
+import { feedsRelu } from '../../effort/profile.js';
+import { DataError, DyveError } from '../../errors.js';
+import type { Layer, Network } from '../../ir/network.js';
+import { formatShape, shapeSize } from '../../ir/network.js';
+import type { Backend, DispatchRecord, LayerCounters, RunOptions, RunResult } from '../backend.js';
+import { DeviceLostError, openGpu, type GpuContext, type OpenGpuOptions } from './gpu-context.js';
+import { PipelineCache, type KernelName } from './pipelines.js';
+import { ConstantCache, Plan, type Graph } from './scheduler.js';
+
+
+/** Options of {@link WebGpuBackend.create}. */
+export interface WebGpuBackendOptions extends OpenGpuOptions {
+  /** Workgroup sizes per kernel replacing the defaults (tuning per device). */
+  readonly workgroupSizes?: Partial<Record<KernelName, number>>;
+  /** Fuse a ReLU into the Convolution / InnerProduct before it (default true). */
+  readonly fuseRelu?: boolean;
+  /** Most bytes of blobs one submission may hold (default 512 MiB): larger batches run in chunks. */
+  readonly memoryBudget?: number;
+}
+
+/** One layer run alone on WebGPU. */
+export interface GpuLayerRun {
+  readonly outputs: Float32Array[];
+  readonly counters: LayerCounters;
+  readonly dispatches: readonly DispatchRecord[];
+}
+
+export class WebGpuBackend implements Backend {
+  readonly name = 'webgpu';
+  private readonly pipelines: PipelineCache;
+  private readonly constants: ConstantCache;
+  private readonly plans = new WeakMap<object, Map<string, Plan>>();
+  private lostInfo: GPUDeviceLostInfo | null = null;
+  private destroyed = false;
+
+  private constructor(private readonly gpu: GpuContext, private readonly options: WebGpuBackendOptions) {
+    // On CPU-backed adapters a workgroup runs as one SIMD batch of 8 lanes: the dynamic
+    // convolution's small lists waste the fewest lanes at 8 (measured: 8 -> 14 ms/image on
+    // cifar10-quick's calibrated profile, 64 -> 48 ms); GPUs want at least a warp.
+    const tuned: Partial<Record<KernelName, number>> = { 'dynamic/convolution': gpu.isFallback ? 8 : 32 };
+    this.pipelines = new PipelineCache(gpu.device, { ...tuned, ...options.workgroupSizes });
+    this.constants = new ConstantCache(gpu.device);
+    void gpu.lost.then((info) => { if (!this.destroyed) this.lostInfo = info; });
+  }
+
+  /** Opens a device and returns a backend on it; throws a NoAdapterError when there is none. */
+  static async create(options: WebGpuBackendOptions = {}): Promise<WebGpuBackend> {
+    return new WebGpuBackend(await openGpu(options), options);
+  }
+
+  /** The adapter in words, e.g. "llvmpipe (LLVM 19.1.7, 256 bits) (fallback adapter)". */
+  get adapterName(): string {
+    return this.gpu.adapterName;
+  }
+
+  get device(): GPUDevice {
+    return this.gpu.device;
+  }
+
+  async run(net: Network, input: Float32Array, batch: number, options: RunOptions = {}): Promise<RunResult> {
+    if (!Number.isInteger(batch) || batch < 1) throw new DataError(`batch must be a positive integer, got ${batch}`);
+    const perImage = shapeSize(net.inputShape);
+    if (input.length !== batch * perImage) {
+      throw new DataError(`network '${net.name}' input: expected ${batch * perImage} values (batch ${batch} x ${formatShape(net.inputShape)}), got ${input.length}`);
+    }
+    if (options.keepBlobs) throw new DyveError('the WebGPU backend does not keep intermediate blobs; compare layers with runLayer instead');
+    const graph: Graph = {
+      layers: net.layers, inputs: new Map([[net.inputName, net.inputShape]]), outputs: [net.outputName], rectified: (layer) => feedsRelu(net, layer),
+    };
+    const chunk = this.chunkSize(net, batch);
+    const outSize = shapeSize(net.blobShapes.get(net.outputName)!);
+    const output = new Float32Array(batch * outSize);
+    let counters: LayerCounters[] = [];
+    const dispatches: DispatchRecord[] = [];
+    for (let first = 0; first < batch; first += chunk) {
+      const n = Math.min(chunk, batch - first);
+      const plan = await this.plan(net, graph, n, options.effort?.layers ?? {});
+      const r = await this.execute(plan, new Map([[net.inputName, input.subarray(first * perImage, (first + n) * perImage)]]));
+      output.set(r.outputs.get(net.outputName)!, first * outSize);
+      counters = first === 0 ? r.counters : counters.map((c, i) => addCounters(c, r.counters[i]));
+      dispatches.push(...r.dispatches);
+    }
+    return { output, counters, dispatches };
+  }
+
+  /**
+   * Runs one layer alone on given bottoms (per-layer parity tests). `rectified` as for the CPU's
+   * runLayer: SDSS compares rectified values. No ReLU is fused.
+   */
+  async runLayer(layer: Layer, inputs: readonly Float32Array[], batch: number, effort?: LayerEffort, rectified = false): Promise<GpuLayerRun> {
+    if (inputs.length !== layer.bottoms.length) throw new DataError(`layer '${layer.name}' takes ${layer.bottoms.length} input(s), got ${inputs.length}`);
+    // Distinct names: an in-place layer's top is a new blob here, so its input can be fed.
+    const inNames = layer.bottoms.map((_, i) => `in${i}`);
+    const outNames = layer.tops.map((_, i) => `out${i}`);
+    const lone: Layer = { ...layer, bottoms: inNames, tops: outNames };
+    layer.inputShapes.forEach((s, i) => {
+      if (inputs[i].length !== batch * shapeSize(s)) throw new DataError(`layer '${layer.name}' input ${i}: expected ${batch * shapeSize(s)} values, got ${inputs[i].length}`);
+    });
+    const graph: Graph = { layers: [lone], inputs: new Map(inNames.map((n, i) => [n, layer.inputShapes[i]])), outputs: outNames, rectified: () => rectified };
+    const profile = effort ? { [layer.name]: effort } : {};
+    const plan = await this.buildPlan(graph, batch, profile, false);
+    try {
+      const r = await this.execute(plan, new Map(inNames.map((n, i) => [n, inputs[i] as Float32Array])));
+      return { outputs: outNames.map((n) => r.outputs.get(n)!), counters: r.counters[0], dispatches: r.dispatches };
+    } finally {
+      plan.destroy();
+    }
+  }
+
+  /** Releases the device (Node keeps the process alive until then). */
+  destroy(): void {
+    this.destroyed = true;
+    this.constants.destroy();
+    this.gpu.destroy();
+  }
+
+  private chunkSize(net: Network, batch: number): number {
+    const limit = this.gpu.device.limits.maxStorageBufferBindingSize;
+    let largest = shapeSize(net.inputShape) * 4;
+    let total = largest;
+    for (const layer of net.layers) {
+      for (const s of layer.outputShapes) {
+        const bytes = shapeSize(s) * 4;
+        largest = Math.max(largest, bytes);
+        total += bytes;
+      }
+    }
+    const budget = this.options.memoryBudget ?? 512 * 2 ** 20;
+    return Math.max(1, Math.min(batch, Math.floor(limit / largest), Math.floor(budget / total)));
+  }
+
+  private async plan(key: object, graph: Graph, batch: number, layers: Readonly<Record<string, LayerEffort>>): Promise<Plan> {
+    let byKey = this.plans.get(key);
+    if (!byKey) {
+      byKey = new Map();
+      this.plans.set(key, byKey);
+    }
+    const id = `${batch}|${JSON.stringify(layers)}`;
+    let plan = byKey.get(id);
+    if (!plan) {
+      plan = await this.buildPlan(graph, batch, layers, true);
+      byKey.set(id, plan);
+    }
+    return plan;
+  }
+
+  private async buildPlan(graph: Graph, batch: number, layers: Readonly<Record<string, LayerEffort>>, fuseRelu: boolean): Promise<Plan> {
+    this.checkAlive();
+    return this.validated('the plan', () => Plan.build(this.gpu.device, this.pipelines, this.constants, graph, batch, {
+      effort: layers, fuseRelu: fuseRelu && this.options.fuseRelu !== false,
+    }));
+  }
+
+  private async execute(plan: Plan, inputs: ReadonlyMap<string, Float32Array>) {
+    this.checkAlive();
+    try {
+      return await this.validated('a command', () => plan.run(inputs, this.gpu.lost));
+    } catch (err) {
+      if (this.lostInfo || /device was lost/.test((err as Error).message)) throw new DeviceLostError((err as Error).message);
+      throw err;
+    }
+  }
+
+  /** Runs `work` in a validation error scope: WebGPU's own complaint becomes a DyveError. */
+  private async validated<T>(what: string, work: () => Promise<T>): Promise<T> {
+    const { device } = this.gpu;
+    device.pushErrorScope('validation');
+    let result: T;
+    try {
+      result = await work();
+    } catch (err) {
+      await device.popErrorScope();
+      throw err; // the first error is the informative one (e.g. a shader's compilation message)
+    }
+    const error = await device.popErrorScope();
+    if (error) throw new DyveError(`WebGPU rejected ${what}: ${error.message}`);
+    return result;
+  }
+
+  private checkAlive(): void {
+    if (this.lostInfo) throw new DeviceLostError(`the WebGPU device was lost (${this.lostInfo.reason}): ${this.lostInfo.message}`);
+  }
+}
+
+function addCounters(a: LayerCounters, b: LayerCounters): LayerCounters {
+  const sum = (x?: { [k: string]: number }, y?: { [k: string]: number }) => {
+    if (!x || !y) return x ?? y;
+    const r: { [k: string]: number } = {};
+    for (const k of Object.keys(x)) r[k] = x[k] + (y[k] ?? 0);
+    return r;
+  };
+  const m = a.mechanisms || b.mechanisms
+    ? {
+      spet: sum(a.mechanisms?.spet, b.mechanisms?.spet) as { neurons: number; terminated: number } | undefined,
+      sdss: sum(a.mechanisms?.sdss, b.mechanisms?.sdss) as { outputs: number; interpolated: number } | undefined,
+      sfma: sum(a.mechanisms?.sfma, b.mechanisms?.sfma) as { maps: number; approximated: number } | undefined,
+    }
+    : undefined;
+  return {
+    ...a, macsDense: a.macsDense + b.macsDense, macsExecuted: a.macsExecuted + b.macsExecuted, otherOps: a.otherOps + b.otherOps,
+    ...(m && { mechanisms: Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) }),
+  };
+}

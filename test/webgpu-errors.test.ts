@@ -1,0 +1,123 @@
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
+import { FallbackBackend, openBackend } from '../src/backends/select-backend.js';
+import { DeviceLostError } from '../src/backends/webgpu/gpu-context.js';
+import { ShaderCompilationError } from '../src/backends/webgpu/pipelines.js';
+import { setShaderLoader } from '../src/backends/webgpu/shader-loader.js';
+import { loadNetwork } from '../src/formats/load-network.js';
+import { packageFile } from '../src/package-root.js';
+import { main } from '../harness/cli.js';
+import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT } from './helpers/files.js';
+import { openTestGpu } from './helpers/gpu.js';
+
+const run = promisify(execFile);
+
+/** The CLI in a child process, so its environment (here: no Vulkan driver at all) is its own. */
+async function dyveProcess(env: Record<string, string>, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const r = await run(process.execPath, [packageFile('bin/dyve.js'), ...args], { env: { ...process.env, ...env } });
+    return { code: 0, out: r.stdout, err: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, out: x.stdout, err: x.stderr };
+  }
+}
+
+/** A machine without any adapter: the Vulkan loader finds no driver. */
+const NO_ADAPTER = { VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' };
+
+afterEach(() => {
+  vi.restoreAllMocks();
+  setShaderLoader(async (name) => readFileSync(packageFile(`shaders/${name}.wgsl`), 'utf8'));
+});
+
+describe('WebGPU failures are clear', () => {
+  it('without an adapter, --backend auto falls back to the CPU with a one-line notice', async () => {
+    const r = await dyveProcess(NO_ADAPTER, 'bench', '--model', 'cifar10-quick', '--limit', '20', '--backend', 'auto', '--quiet');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/backend\s+cpu,/);
+    const notices = r.err.split('\n').filter((l) => l.startsWith('dyvedeep:'));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/no WebGPU adapter .*running on the CPU backend/);
+  });
+
+  it('without an adapter, --backend webgpu fails with a clear error', async () => {
+    const r = await dyveProcess(NO_ADAPTER, 'bench', '--model', 'cifar10-quick', '--limit', '20', '--backend', 'webgpu', '--quiet');
+    expect(r.code).not.toBe(0);
+    expect(r.err).toMatch(/no WebGPU adapter found/);
+    // One sentence of ours (the Vulkan loader prints its own warnings before it), no JS stack.
+    expect(r.err.split('\n').filter((l) => l.startsWith('dyve bench:'))).toHaveLength(1);
+    expect(r.err).not.toMatch(/\s+at .*\.js:\d+/);
+  });
+
+  it('a shader compilation error names the shader file, line and column', async () => {
+    setShaderLoader(async (name) => {
+      const code = readFileSync(packageFile(`shaders/${name}.wgsl`), 'utf8');
+      return name === 'convolution/dense' ? code.replace('acc[i] += x[', 'acc[i] += undefined_value + x[') : code;
+    });
+    const gpu = await openTestGpu();
+    try {
+      const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+      const error = await gpu.run(net, new Float32Array(3 * 32 * 32), 1).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ShaderCompilationError);
+      expect((error as Error).message).toMatch(/shaders\/convolution\/dense\.wgsl:\n\s+\d+:\d+ .*undefined_value/);
+    } finally {
+      gpu.destroy();
+    }
+  });
+
+  it('a lost device: webgpu throws DeviceLostError, auto falls back to the CPU with one notice', async () => {
+    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+    const input = new Float32Array(2 * 3 * 32 * 32).map((_, i) => Math.sin(i));
+    const gpu = await openTestGpu();
+    const notices: string[] = [];
+    const auto = new FallbackBackend(gpu, new CpuBackend(), (line) => notices.push(line));
+    const before = await auto.run(net, input, 2);
+    expect(auto.name).toBe('webgpu');
+    gpu.device.destroy(); // what a driver reset looks like to the page
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(gpu.run(net, input, 2)).rejects.toBeInstanceOf(DeviceLostError);
+    const after = await auto.run(net, input, 2);
+    expect(auto.name).toBe('cpu');
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/device was lost.*falling back to the CPU/);
+    const cpu = await new CpuBackend().run(net, input, 2);
+    expect(after.output).toEqual(cpu.output);
+    expect(before.output.length).toBe(after.output.length);
+  });
+
+  it('openBackend names the available backends', async () => {
+    await expect(openBackend('tpu')).rejects.toThrow(/unknown backend 'tpu' \(available: cpu, cpu-reference, webgpu, auto\)/);
+  });
+});
+
+describe('dyve bench --backend webgpu', () => {
+  it('writes the CPU JSON contract plus the adapter, and a trace of every layer\'s dispatches', async () => {
+    const dir = (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/dyve-gpu-`);
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const code = await main(['bench', '--model', 'cifar10-quick', '--limit', '64', '--batch', '32', '--backend', 'webgpu', '--effort', 'calibrated',
+      '--compare', 'dense', '--json', `${dir}/gpu.json`, '--trace', `${dir}/trace.json`, '--quiet']);
+    expect(code).toBe(0);
+    const codeCpu = await main(['bench', '--model', 'cifar10-quick', '--limit', '64', '--batch', '32', '--effort', 'calibrated', '--json', `${dir}/cpu.json`, '--quiet']);
+    expect(codeCpu).toBe(0);
+    const gpu = JSON.parse(readFileSync(`${dir}/gpu.json`, 'utf8'));
+    const cpu = JSON.parse(readFileSync(`${dir}/cpu.json`, 'utf8'));
+    for (const key of Object.keys(cpu)) expect(gpu, key).toHaveProperty(key);
+    expect(gpu.backend).toBe('webgpu');
+    expect(typeof gpu.adapter).toBe('string');
+    expect(cpu.adapter).toBeNull();
+    expect(gpu.compare.speedup).toBeGreaterThan(0);
+    expect(gpu.layers.find((l: { name: string }) => l.name === 'conv2').sdss.interpolated).toBeGreaterThan(0);
+    const trace = JSON.parse(readFileSync(`${dir}/trace.json`, 'utf8'));
+    expect(trace.adapter).toBe(gpu.adapter);
+    const conv2 = trace.dispatches.filter((d: { layer: string }) => d.layer === 'conv2');
+    expect(conv2.map((d: { kernel: string; mode: string }) => `${d.kernel}:${d.mode}`)).toContain('dynamic/convolution:indirect');
+    expect(conv2.every((d: { dispatches: number }) => d.dispatches === 2)).toBe(true);
+    const macs = trace.dispatches.reduce((s: number, d: { macs: number }) => s + d.macs, 0);
+    expect(macs).toBe(gpu.macs.executed);
+  });
+});
