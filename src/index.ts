@@ -18,6 +18,12 @@ export { loadNetwork, loadPrototxt, weightsFormatOf, type WeightsSource, type We
 export { loadMeanBinaryproto, decodeMeanBinaryproto, type MeanImage } from './formats/caffe/binaryproto.js';
 export type { Backend, RunResult, RunOptions, LayerCounters } from './backends/backend.js';
 export { CpuBackend } from './backends/cpu/cpu-backend.js';
+export type { DispatchRecord } from './backends/backend.js';
+export { WebGpuBackend, type WebGpuBackendOptions, type GpuLayerRun } from './backends/webgpu/webgpu-backend.js';
+export { openGpu, NoAdapterError, DeviceLostError, type GpuContext } from './backends/webgpu/gpu-context.js';
+export { ShaderCompilationError } from './backends/webgpu/pipelines.js';
+export { setShaderLoader, type ShaderLoader } from './backends/webgpu/shader-loader.js';
+export { openBackend, FallbackBackend, BACKEND_NAMES, type BackendName, type OpenedBackend } from './backends/select-backend.js';
 export { evaluate, type Evaluation, type EvaluateOptions } from './evaluation/evaluate.js';
 export { argmax, topK, rankOfLabel } from './evaluation/top-k.js';
 export { cifar10Dataset, imageFolderDataset, subset, limit, type Dataset, type DatasetBatch } from './data/dataset.js';

@@ -63,7 +63,7 @@ describe('WebGPU failures are clear', () => {
       const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
       const error = await gpu.run(net, new Float32Array(3 * 32 * 32), 1).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ShaderCompilationError);
-      expect((error as Error).message).toMatch(/shaders\/convolution\/dense\.wgsl:\n\s+\d+:\d+ .*undefined_value/);
+      expect((error as Error).message).toMatch(/failed in shaders\/convolution\/dense\.wgsl:\n\s+shaders\/convolution\/dense\.wgsl:\d+:\d+ .*undefined_value/);
     } finally {
       gpu.destroy();
     }

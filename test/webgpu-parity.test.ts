@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LayerCounters } from '../src/backends/backend.js';
 import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
-import type { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.js';
+import { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.js';
 import { cifar10Dataset, imageFolderDataset, type Dataset } from '../src/data/dataset.js';
 import type { LayerEffort } from '../src/effort/effort.js';
 import { DENSE_PROFILE, feedsRelu, loadProfile } from '../src/effort/profile.js';
@@ -176,6 +176,22 @@ describe('WebGPU dynamic kernels take the CPU decisions on real layers', () => {
       expect(decisionMismatch(g.outputs[0], cpu.outputs[0]), c.layer.name).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
     }
     expect(await checkLayers(squeezenet, captured, ['fire4/conv3x3_2', 'conv_final'], 1, (e) => e.sfma === undefined || e.spet === undefined)).toBe(2 * 5);
+  });
+
+  it('the vote through workgroup barriers (workgroups larger than a subgroup) decides as the subgroup vote does', async () => {
+    const captured = (await capture(cifar, cifarTest, 8)).filter((c) => c.layer.name === 'conv2');
+    const effort = settings.all;
+    const cpu = runLayer(captured[0].layer, captured[0].inputs, 8, 'fast', effort, true);
+    for (const WG of [16, 64]) {
+      const wide = await WebGpuBackend.create({ tuning: { 'dynamic/convolution': { WG, PX: 2 } } });
+      try {
+        const g = await wide.runLayer(captured[0].layer, captured[0].inputs, 8, effort, true);
+        expect(decisionMismatch(g.outputs[0], cpu.outputs[0]), `WG ${WG}`).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
+        expect(g.counters.macsExecuted).toBeGreaterThanOrEqual(g.dispatches.reduce((s, d) => s + (d.macsNeuronLevel ?? 0), 0));
+      } finally {
+        wide.destroy();
+      }
+    }
   });
 
   it('cifar10-quick calibrated profile, 2,000 test images: top-1 within 0.2 pp of the CPU, MAC reduction within 10 %', async () => {

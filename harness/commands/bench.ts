@@ -65,7 +65,8 @@ export interface BenchJson {
   images: number;
   top1: number | null;
   top5: number | null;
-  macs: { dense: number; executed: number };
+  /** `neuronLevel` (WebGPU): the MACs SPET would have executed deciding per neuron, not per workgroup. */
+  macs: { dense: number; executed: number; neuronLevel?: number };
   ops: { total: number };
   seconds: number;
   layers: LayerJson[];
@@ -164,6 +165,11 @@ function zooProfilePath(arg: string, entry?: ZooEntry): string {
   return path;
 }
 
+/** MACs had every dynamic dispatch decided per neuron (dense dispatches count as executed). */
+function neuronLevelMacs(entries: readonly TraceEntry[]): number {
+  return entries.reduce((s, e) => s + (e.macsNeuronLevel ?? e.macs), 0);
+}
+
 const fraction = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
 
 /** Runs a bench from parsed flags; shared by `dyve bench` and `dyve benchmarks`. */
@@ -204,7 +210,7 @@ export async function runBench(values: Record<string, string | boolean | undefin
     images: result.images,
     top1: result.top1,
     top5: result.top5,
-    macs: result.macs,
+    macs: { ...result.macs, ...(trace.list.some((e) => e.macsNeuronLevel !== undefined) && { neuronLevel: neuronLevelMacs(trace.list) }) },
     ops: result.ops,
     seconds: result.seconds,
     layers: result.layers.map((l) => {

@@ -9,17 +9,24 @@ import { renderMarkdownTable } from '../terminal/table.js';
 import { runBench, type BenchJson } from './bench.js';
 
 export const BENCHMARKS_HELP = `dyve benchmarks [--out BENCHMARKS.md] [--json FILE] [--cifar-limit N] [--imagenet-limit N] [--synthetic-limit N]
+dyve benchmarks --webgpu [--out BENCHMARKS.md] [--json FILE] [--cifar-limit N] [--imagenet-limit N]
 
 Measures the dense CPU path on the zoo and writes a Markdown report naming the machine:
 cifar10-quick over the CIFAR-10 test set and squeezenet-dc over the ImageNet samples (accuracy
 and images/s at batch 1 and 16), and the synthetic-weight alexnet and vgg16 at batch 1 (speed only).
 Runs are sequential in one process, so their ratios are comparable.
 
+With --webgpu it writes the WebGPU section instead: dense and the calibrated DyVEDeep profile,
+interleaved batch by batch (side by side), on the WebGPU adapter and on the CPU: cifar10-quick
+over the CIFAR-10 test set, squeezenet-dc over the odd ImageNet samples (--imagenet-limit,
+default 100).
+
       --out FILE            report path (default BENCHMARKS.md)
       --json FILE           also write every run's JSON
       --cifar-limit N       CIFAR-10 test images (default 10000)
       --imagenet-limit N    ImageNet samples (default 1000)
       --synthetic-limit N   images for alexnet and vgg16 (default 4)
+      --webgpu              the WebGPU section (dense vs DyVEDeep, WebGPU and CPU)
       --data DIR            data directory
   -h, --help                this help`;
 
@@ -35,11 +42,15 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
     options: {
       out: { type: 'string' }, json: { type: 'string' }, data: { type: 'string' },
       'cifar-limit': { type: 'string' }, 'imagenet-limit': { type: 'string' }, 'synthetic-limit': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
+      webgpu: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     console.log(BENCHMARKS_HELP);
+    return;
+  }
+  if (values.webgpu) {
+    await webgpuBenchmarks(values, args);
     return;
   }
   const cifar = intOption(values, 'cifar-limit', 10000);
@@ -105,4 +116,57 @@ ${renderMarkdownTable(
     kernels.map((k) => [k.name, k.macs.toLocaleString('en-US'), (k.seconds * 1000).toFixed(2), k.gmacPerSecond.toFixed(2)]),
   )}
 `;
+}
+
+/** `dyve benchmarks --webgpu`: dense vs the calibrated profile, side by side, on WebGPU and the CPU. */
+async function webgpuBenchmarks(values: Record<string, string | boolean | undefined>, args: readonly string[]): Promise<void> {
+  const cifar = intOption(values, 'cifar-limit', 10000);
+  const imagenet = intOption(values, 'imagenet-limit', 100);
+  const common = { data: values.data, quiet: false, effort: 'calibrated', compare: 'dense' };
+  const runs: Run[] = [];
+  for (const backend of ['webgpu', 'cpu']) {
+    runs.push({ title: `cifar10-quick ${backend}`, args: { ...common, backend, model: 'cifar10-quick', limit: String(cifar), batch: '100' } });
+    runs.push({ title: `squeezenet-dc ${backend}`, args: { ...common, backend, model: 'squeezenet-dc', positions: 'odd', limit: String(imagenet), batch: '8' } });
+  }
+  const results: BenchJson[] = [];
+  for (const run of runs) {
+    console.error(`# ${run.title}`);
+    results.push(await runBench(run.args));
+  }
+  const adapter = results.find((r) => r.adapter)?.adapter ?? 'none';
+  const rows = results.map((r) => [
+    r.model, r.backend, String(r.images), String(r.batch), percent(r.dense?.top1 ?? null), percent(r.top1), percent(r.agreement ?? null),
+    (r.macs.dense / r.macs.executed).toFixed(2), r.macs.neuronLevel ? (r.macs.dense / r.macs.neuronLevel).toFixed(2) : '',
+    r.compare ? ((1000 * r.compare.denseSeconds) / r.images).toFixed(1) : '', r.compare ? ((1000 * r.compare.dynamicSeconds) / r.images).toFixed(1) : '',
+    r.compare ? `${r.compare.speedup.toFixed(2)}x` : '',
+  ]);
+  const table = renderMarkdownTable(
+    [{ header: 'model' }, { header: 'backend' }, { header: 'images', align: 'right' }, { header: 'batch', align: 'right' },
+      { header: 'top-1 dense', align: 'right' }, { header: 'top-1 DyVEDeep', align: 'right' }, { header: 'agreement', align: 'right' },
+      { header: 'MAC reduction', align: 'right' }, { header: 'per-neuron SPET would give', align: 'right' },
+      { header: 'dense ms/image', align: 'right' }, { header: 'DyVEDeep ms/image', align: 'right' }, { header: 'speed-up', align: 'right' }],
+    rows,
+  );
+  const report = `## WebGPU: dense vs DyVEDeep, side by side
+
+Written by \`dyve benchmarks${args.length ? ` ${args.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}.
+Machine: ${machineDescription()}. WebGPU adapter: ${adapter} (no GPU on this machine: a software
+adapter; no real GPU was available to this project when this was measured).
+
+Each row runs dense and the shipped calibrated profile (\`models/<name>/effort.json\`)
+interleaved batch by batch in one process; ms/image are inference times inside the backend
+(upload, one command encoder per batch, read-back included). cifar10-quick: the CIFAR-10 test
+images; squeezenet-dc: odd ImageNet samples (the calibration used the even ones). MAC reduction =
+dense MACs / executed MACs, counted by the kernels (WebGPU: atomics in the dynamic kernels). SPET
+on WebGPU stops a whole workgroup (a block of ${'`'}WG x 4${'`'} positions of one output channel) only when
+every neuron of it is predicted to saturate; the "per-neuron" column is the reduction had each
+neuron stopped on its own (the CPU's granularity), counted by the same kernels.
+
+${table}
+`;
+  const out = typeof values.out === 'string' ? values.out : 'BENCHMARKS.md';
+  writeSection(out, 'webgpu', report);
+  if (typeof values.json === 'string') writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(report);
+  console.error(`wrote ${out}`);
 }

@@ -4,7 +4,7 @@
 // Also serves the inner product (a convolution whose kernel is the whole input map).
 //
 // Thread mapping: workgroup (x, y, z) = (tile of positions, output channel o, image); each of its
-// WG invocations evaluates PX = 4 positions k = tile * WG * PX + i * WG + lid of the map's list.
+// WG invocations evaluates PX positions k = tile * WG * PX + i * WG + lid of the map's list.
 // All invocations of a workgroup share o, so they walk o's channel order together:
 //   1. acc = bias (+ SFMA's correction: the kernel sums K_o of the dropped maps over in-bounds taps)
 //   2. the significant kept channels (order[o][0 .. nSig));
@@ -12,11 +12,13 @@
 //      bound 0; exact mode: threshold 0 and the bound of the rest); the workgroup votes, and when
 //      every neuron of the tile saturates it writes zeros and stops (uniform control flow);
 //   4. otherwise the rest kept channels; predicted neurons still store 0, the others their sum.
-// Counted with atomics per dispatch slot: MACs the workgroups executed (and, for comparison, the
+// The vote (and the uniform list length) come from vote-workgroup.wgsl or vote-subgroup.wgsl,
+// prepended by the host (pipelines.ts). Counted with atomics per dispatch slot: MACs the workgroups executed (and, for comparison, the
 // MACs a neuron-level decision would have executed), SPET neurons / terminations, workgroups that
 // ran and workgroups that stopped after the significant phase.
 override WG: u32 = 64;
-const PX: u32 = 4u;
+override PX: u32 = 4;        // positions per invocation, at most MAX_PX
+const MAX_PX: u32 = 8u;
 
 struct Params {
   inC: u32, inH: u32, inW: u32, outC: u32,
@@ -50,10 +52,6 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 @group(0) @binding(6) var<storage, read_write> stats: array<atomic<u32>>;
 
-var<workgroup> wgCount: u32;
-var<workgroup> alive: atomic<u32>;
-var<workgroup> anyAlive: u32;
-
 fn add64(at: u32, v: u32) {
   if (v == 0u) { return; }
   let old = atomicAdd(&stats[at], v);
@@ -61,7 +59,7 @@ fn add64(at: u32, v: u32) {
 }
 
 // acc[i] += the taps of one input channel for the 4 positions.
-fn channel(acc: ptr<function, array<f32, PX>>, xc: u32, wc: u32, iy0: array<i32, PX>, ix0: array<i32, PX>) {
+fn channel(acc: ptr<function, array<f32, MAX_PX>>, xc: u32, wc: u32, iy0: array<i32, MAX_PX>, ix0: array<i32, MAX_PX>) {
   for (var ky = 0u; ky < P.kH; ky++) {
     for (var kx = 0u; kx < P.kW; kx++) {
       let wv = w[wc + ky * P.kW + kx];
@@ -100,18 +98,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   let o = wid.y;
   let img = wid.z;
   let map = img * P.outC + o;
-  if (lid == 0u) { wgCount = tables[P.countAt + map * P.countStride]; }
-  let count = workgroupUniformLoad(&wgCount);
+  let count = uniformCount(lid, P.countAt + map * P.countStride);
   let tileStart = wid.x * WG * PX;
   if (tileStart >= count) { return; }
 
   let g = o / P.m;
   let hw = P.outH * P.outW;
   let taps = P.kH * P.kW;
-  var pos: array<u32, PX>;
-  var valid: array<bool, PX>;
-  var iy0: array<i32, PX>;
-  var ix0: array<i32, PX>;
+  var pos: array<u32, MAX_PX>;
+  var valid: array<bool, MAX_PX>;
+  var iy0: array<i32, MAX_PX>;
+  var ix0: array<i32, MAX_PX>;
   var nValid = 0u;
   for (var i = 0u; i < PX; i++) {
     let k = tileStart + i * WG + lid;
@@ -123,7 +120,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     nValid += u32(valid[i]);
   }
 
-  var acc: array<f32, PX>;
+  var acc: array<f32, MAX_PX>;
   let b = bitcast<f32>(tables[P.biasAt + o]);
   for (var i = 0u; i < PX; i++) {
     acc[i] = b;
@@ -143,7 +140,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
   let sigMacs = nValid * keptSig * taps;
 
-  var predicted: array<bool, PX>;
+  var predicted: array<bool, MAX_PX>;
   var nPredicted = 0u;
   if (P.spet == 1u) {
     let bnd = run[P.boundAt + map];
@@ -151,10 +148,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
       predicted[i] = valid[i] && acc[i] + bnd < P.threshold;
       nPredicted += u32(predicted[i]);
     }
-    if (nPredicted < nValid) { atomicOr(&alive, 1u); }
-    workgroupBarrier();
-    if (lid == 0u) { anyAlive = atomicLoad(&alive); }
-    if (workgroupUniformLoad(&anyAlive) == 0u) {
+    if (!anyAliveInTile(nPredicted < nValid, lid)) {
       for (var i = 0u; i < PX; i++) { if (valid[i]) { y[map * hw + pos[i]] = 0.0; } }
       add64(P.slot, sigMacs);
       add64(P.slot + 2u, sigMacs);

@@ -7,32 +7,49 @@ import { DyveError } from '../../errors.js';
 import { loadShader } from './shader-loader.js';
 
 /**
- * Every kernel, by its file under shaders/ (without `.wgsl`), with its default workgroup size
- * (the `WG` override constant every kernel declares; lowered to the device's limit).
+ * Every kernel, by its file under shaders/ (without `.wgsl`), with the default values of its
+ * override constants: `WG` (workgroup size, lowered to the device's limit) in every kernel but the
+ * single-invocation one, `PX` (positions per invocation, at most 8) in the convolutions.
  */
 export const KERNELS = {
-  'convolution/dense': { workgroupSize: 64 },
-  'inner-product/dense': { workgroupSize: 64 },
-  'pooling/pooling': { workgroupSize: 256 },
-  'normalization/lrn': { workgroupSize: 256 },
-  'activation/relu': { workgroupSize: 256 },
-  'softmax/softmax': { workgroupSize: 64 },
-  'routing/concat': { workgroupSize: 256 },
-  'dynamic/convolution': { workgroupSize: 64 },
-  'dynamic/map-statistics': { workgroupSize: 64 },
-  'dynamic/sfma-kernel-sums': { workgroupSize: 64 },
-  'dynamic/spet-bound': { workgroupSize: 64 },
-  'dynamic/sdss-decide': { workgroupSize: 256 },
-  'dynamic/sdss-indirect-args': { workgroupSize: 1 },
-} as const;
+  'convolution/dense': { WG: 64, PX: 8 },
+  'inner-product/dense': { WG: 64 },
+  'pooling/pooling': { WG: 256 },
+  'normalization/lrn': { WG: 256 },
+  'activation/relu': { WG: 256 },
+  'softmax/softmax': { WG: 64 },
+  'routing/concat': { WG: 256 },
+  'dynamic/convolution': { WG: 64, PX: 4 },
+  'dynamic/map-statistics': { WG: 64 },
+  'dynamic/sfma-kernel-sums': { WG: 64 },
+  'dynamic/spet-bound': { WG: 64 },
+  'dynamic/sdss-decide': { WG: 256 },
+  'dynamic/sdss-indirect-args': {},
+} as const satisfies Record<string, { WG?: number; PX?: number }>;
 
 export type KernelName = keyof typeof KERNELS;
 
-/** A created pipeline and the workgroup size it was specialised with. */
+/** Override constants replacing the defaults, per kernel (tuning per device). */
+export type KernelTuning = Partial<Record<KernelName, { readonly WG?: number; readonly PX?: number }>>;
+
+/**
+ * The one specialisation step: the dynamic convolution's SPET vote is a file prepended to the
+ * kernel: barrier-free subgroup operations when a workgroup fits in one subgroup, workgroup
+ * memory and barriers otherwise.
+ */
+function preludeOf(name: KernelName, workgroupSize: number, device: GPUDevice, subgroupMinSize: number): string | null {
+  if (name !== 'dynamic/convolution') return null;
+  return device.features.has('subgroups') && subgroupMinSize >= workgroupSize ? 'dynamic/vote-subgroup' : 'dynamic/vote-workgroup';
+}
+
+/** A created pipeline and the override constants it was specialised with. */
 export interface Kernel {
   readonly name: KernelName;
   readonly pipeline: GPUComputePipeline;
+  /** `WG` (1 for a kernel without it). */
   readonly workgroupSize: number;
+  /** `PX` (1 for a kernel without it). */
+  readonly positionsPerInvocation: number;
 }
 
 /** A compilation failure of one shader, with the compiler's messages. */
@@ -45,54 +62,66 @@ export class PipelineCache {
   private readonly pipelines = new Map<string, Promise<Kernel>>();
 
   /**
-   * @param workgroupSizes per kernel, a workgroup size replacing the default (tuning).
+   * @param tuning per kernel, override constants replacing the defaults.
    */
   constructor(
     private readonly device: GPUDevice,
-    private readonly workgroupSizes: Partial<Record<KernelName, number>> = {},
+    private readonly tuning: KernelTuning = {},
+    /** The adapter's smallest subgroup size (0 when unknown). */
+    private readonly subgroupMinSize = 0,
   ) {}
 
   /** The pipeline of `name` (compiled on first use). */
   kernel(name: KernelName): Promise<Kernel> {
-    const limit = this.device.limits.maxComputeInvocationsPerWorkgroup;
-    const size = Math.min(this.workgroupSizes[name] ?? KERNELS[name].workgroupSize, limit, this.device.limits.maxComputeWorkgroupSizeX);
-    const key = `${name}|WG=${size}`;
+    const constants: Record<string, number> = { ...KERNELS[name], ...this.tuning[name] };
+    if (constants.WG !== undefined) {
+      constants.WG = Math.min(constants.WG, this.device.limits.maxComputeInvocationsPerWorkgroup, this.device.limits.maxComputeWorkgroupSizeX);
+    }
+    if (constants.PX !== undefined && !(Number.isInteger(constants.PX) && constants.PX >= 1 && constants.PX <= 8)) {
+      throw new DyveError(`kernel ${name}: PX must be an integer from 1 to 8, got ${constants.PX}`);
+    }
+    const prelude = preludeOf(name, constants.WG ?? 1, this.device, this.subgroupMinSize);
+    const key = `${name}|${prelude ?? ''}|${JSON.stringify(constants)}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      p = this.create(name, size);
+      p = this.create(name, prelude, constants);
       this.pipelines.set(key, p);
     }
     return p;
   }
 
-  private module(name: KernelName): Promise<GPUShaderModule> {
-    let m = this.modules.get(name);
+  private module(name: KernelName, prelude: string | null): Promise<GPUShaderModule> {
+    const key = `${name}|${prelude ?? ''}`;
+    let m = this.modules.get(key);
     if (!m) {
       m = (async () => {
-        const code = await loadShader(name);
-        const module = this.device.createShaderModule({ code, label: `shaders/${name}.wgsl` });
+        const [before, code] = await Promise.all([prelude ? loadShader(prelude) : '', loadShader(name)]);
+        const label = prelude ? `shaders/${prelude}.wgsl + shaders/${name}.wgsl` : `shaders/${name}.wgsl`;
+        const module = this.device.createShaderModule({ code: `${before}${code}`, label });
         const info = await module.getCompilationInfo();
         const errors = info.messages.filter((msg) => msg.type === 'error');
         if (errors.length > 0) {
+          // Lines of a prepended file are reported against it, the kernel's own from its line 1.
+          const preludeLines = before === '' ? 0 : before.split('\n').length - 1;
+          const where = (line: number) => (line > preludeLines ? `shaders/${name}.wgsl:${line - preludeLines}` : `shaders/${prelude}.wgsl:${line}`);
           throw new ShaderCompilationError(
-            `WGSL compilation failed in shaders/${name}.wgsl:\n${errors.map((e) => `  ${e.lineNum}:${e.linePos} ${e.message}`).join('\n')}`,
+            `WGSL compilation failed in ${label}:\n${errors.map((e) => `  ${where(e.lineNum)}:${e.linePos} ${e.message}`).join('\n')}`,
           );
         }
         return module;
       })();
-      this.modules.set(name, m);
+      this.modules.set(key, m);
     }
     return m;
   }
 
-  private async create(name: KernelName, workgroupSize: number): Promise<Kernel> {
-    const module = await this.module(name);
-    const constants: Record<string, number> = name === 'dynamic/sdss-indirect-args' ? {} : { WG: workgroupSize };
+  private async create(name: KernelName, prelude: string | null, constants: Record<string, number>): Promise<Kernel> {
+    const module = await this.module(name, prelude);
     try {
       const pipeline = await this.device.createComputePipelineAsync({
-        label: `${name} (WG ${workgroupSize})`, layout: 'auto', compute: { module, entryPoint: 'main', constants },
+        label: `${name} ${JSON.stringify(constants)}`, layout: 'auto', compute: { module, entryPoint: 'main', constants },
       });
-      return { name, pipeline, workgroupSize };
+      return { name, pipeline, workgroupSize: constants.WG ?? 1, positionsPerInvocation: constants.PX ?? 1 };
     } catch (err) {
       throw new ShaderCompilationError(`cannot create the pipeline of shaders/${name}.wgsl: ${(err as Error).message}`);
     }

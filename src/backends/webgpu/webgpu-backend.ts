@@ -11,14 +11,14 @@ import type { Layer, Network } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
 import type { Backend, DispatchRecord, LayerCounters, RunOptions, RunResult } from '../backend.js';
 import { DeviceLostError, openGpu, type GpuContext, type OpenGpuOptions } from './gpu-context.js';
-import { PipelineCache, type KernelName } from './pipelines.js';
+import { PipelineCache, type KernelName, type KernelTuning } from './pipelines.js';
 import { ConstantCache, Plan, type Graph } from './scheduler.js';
 
 
 /** Options of {@link WebGpuBackend.create}. */
 export interface WebGpuBackendOptions extends OpenGpuOptions {
-  /** Workgroup sizes per kernel replacing the defaults (tuning per device). */
-  readonly workgroupSizes?: Partial<Record<KernelName, number>>;
+  /** Override constants per kernel (WG, PX) replacing the defaults: tuning per device. */
+  readonly tuning?: KernelTuning;
   /** Fuse a ReLU into the Convolution / InnerProduct before it (default true). */
   readonly fuseRelu?: boolean;
   /** Most bytes of blobs one submission may hold (default 512 MiB): larger batches run in chunks. */
@@ -44,8 +44,10 @@ export class WebGpuBackend implements Backend {
     // On CPU-backed adapters a workgroup runs as one SIMD batch of 8 lanes: the dynamic
     // convolution's small lists waste the fewest lanes at 8 (measured: 8 -> 14 ms/image on
     // cifar10-quick's calibrated profile, 64 -> 48 ms); GPUs want at least a warp.
-    const tuned: Partial<Record<KernelName, number>> = { 'dynamic/convolution': gpu.isFallback ? 8 : 32 };
-    this.pipelines = new PipelineCache(gpu.device, { ...tuned, ...options.workgroupSizes });
+    const tuned: KernelTuning = { 'dynamic/convolution': { WG: gpu.isFallback ? 8 : 32 } };
+    const tuning: KernelTuning = { ...tuned };
+    for (const [name, t] of Object.entries(options.tuning ?? {}) as [KernelName, KernelTuning[KernelName]][]) tuning[name] = { ...tuning[name], ...t };
+    this.pipelines = new PipelineCache(gpu.device, tuning, gpu.subgroupMinSize);
     this.constants = new ConstantCache(gpu.device);
     void gpu.lost.then((info) => { if (!this.destroyed) this.lostInfo = info; });
   }

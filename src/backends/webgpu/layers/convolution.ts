@@ -40,6 +40,6 @@ export async function encodeConvolution(ctx: EncodeContext, layer: Layer, inputs
   ], layer.name);
   ctx.push({
     op: 'dispatch', layer: layer.name, kernel, bindGroup: ctx.bind(kernel, [params, inputs[0], w, b, outputs[0]]),
-    workgroups: [Math.ceil(g.positions / (4 * kernel.workgroupSize)), g.group * quads, ctx.batch], macs: denseMacs(layer, ctx.batch),
+    workgroups: [Math.ceil(g.positions / (kernel.positionsPerInvocation * kernel.workgroupSize)), g.group * quads, ctx.batch], macs: denseMacs(layer, ctx.batch),
   });
 }

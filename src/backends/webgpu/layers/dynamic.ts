@@ -89,7 +89,7 @@ export async function encodeDynamic(
   const exact = effort.spet?.mode === 'exact';
   const grid = effort.sdss ? sdssGrid(g.outH, g.outW, effort.sdss.stride) : null;
   const conv = await ctx.kernel('dynamic/convolution');
-  const tile = conv.workgroupSize * 4; // positions per workgroup: WG invocations x PX (convolution.wgsl)
+  const tile = conv.workgroupSize * conv.positionsPerInvocation; // positions per workgroup (convolution.wgsl)
   const staticPositions = blockOrder(grid ? grid.grid : Int32Array.from({ length: g.positions }, (_, i) => i), g.outH, g.outW, tile);
   const nonGrid = grid ? grid.others.length : 0;
   const L = layout(g, batch, staticPositions.length, nonGrid);
