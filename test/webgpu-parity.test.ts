@@ -111,6 +111,18 @@ describe('WebGPU dense kernels equal the CPU reference on every layer of the rea
     expect(Math.abs(a.correct - b.correct)).toBeLessThanOrEqual(1);
   });
 
+  it('alexnet, synthetic weights (groups, LRN, fc6 split over several bindings) matches the CPU on an unseen architecture', async () => {
+    const net = await loadNetwork(packageFile('models/alexnet/deploy.prototxt'), { kind: 'synthetic', seed: 3 });
+    const input = new Float32Array(3 * 227 * 227).map((_, i) => 50 * Math.sin(i * 0.37));
+    const ref = await new CpuBackend().run(net, input, 1);
+    const r = await gpu.run(net, input, 1);
+    expect(relativeError(r.output, ref.output)).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
+    const fc6 = (r.dispatches ?? []).filter((d) => d.layer === 'fc6');
+    const fc6Bytes = 4096 * 9216 * 4;
+    expect(fc6.length).toBe(Math.ceil(fc6Bytes / gpu.device.limits.maxStorageBufferBindingSize));
+    expect(fc6.reduce((s, d) => s + d.macs, 0)).toBe(4096 * 9216);
+  });
+
   it('squeezenet-dc whole network (fused ReLUs, concat, chunked batch) matches the CPU reference', async () => {
     const { input } = await imagenet.batch(0, 2);
     const ref = await new CpuBackend().run(squeezenet, input, 2);

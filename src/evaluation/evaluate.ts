@@ -1,6 +1,6 @@
 import type { Backend, LayerCounters, RunResult } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
-import type { MechanismStats } from '../effort/effort.js';
+import { addMechanismStats } from '../effort/effort.js';
 import type { EffortProfile } from '../effort/profile.js';
 import { shapeSize, type Network } from '../ir/network.js';
 import { argmax, rankOfLabel } from './top-k.js';
@@ -63,13 +63,13 @@ class Tally {
     for (const c of counters) {
       const acc = this.layers.get(c.name);
       if (!acc) {
-        this.layers.set(c.name, { ...c, mechanisms: c.mechanisms && cloneStats(c.mechanisms) });
+        this.layers.set(c.name, { ...c, mechanisms: addMechanismStats(c.mechanisms, undefined) });
         continue;
       }
       acc.macsDense += c.macsDense;
       acc.macsExecuted += c.macsExecuted;
       acc.otherOps += c.otherOps;
-      if (c.mechanisms) acc.mechanisms = addStats(acc.mechanisms ?? {}, c.mechanisms);
+      if (c.mechanisms) acc.mechanisms = addMechanismStats(acc.mechanisms, c.mechanisms);
     }
   }
 
@@ -84,18 +84,6 @@ class Tally {
       if (rank < 5) this.top5++;
     }
   }
-}
-
-function cloneStats(s: MechanismStats): MechanismStats {
-  return JSON.parse(JSON.stringify(s)) as MechanismStats;
-}
-
-function addStats(a: MechanismStats, b: MechanismStats): MechanismStats {
-  const out = cloneStats(a);
-  if (b.spet) out.spet = { neurons: (out.spet?.neurons ?? 0) + b.spet.neurons, terminated: (out.spet?.terminated ?? 0) + b.spet.terminated };
-  if (b.sdss) out.sdss = { outputs: (out.sdss?.outputs ?? 0) + b.sdss.outputs, interpolated: (out.sdss?.interpolated ?? 0) + b.sdss.interpolated };
-  if (b.sfma) out.sfma = { maps: (out.sfma?.maps ?? 0) + b.sfma.maps, approximated: (out.sfma?.approximated ?? 0) + b.sfma.approximated };
-  return out;
 }
 
 /**

@@ -54,7 +54,9 @@ async function hostGpu(options: OpenGpuOptions): Promise<GPU | undefined> {
   if (!isNode) return undefined;
   let mod: NodeWebGpu;
   try {
-    mod = (await import('webgpu')) as unknown as NodeWebGpu;
+    // A specifier in a variable: browser bundlers must not try to bundle Dawn's Node addon.
+    const dawn = 'webgpu';
+    mod = (await import(/* @vite-ignore */ dawn)) as NodeWebGpu;
   } catch (err) {
     throw new NoAdapterError(`the npm package 'webgpu' (Dawn for Node) could not be loaded: ${(err as Error).message}`);
   }

@@ -54,12 +54,13 @@ export class Plan {
     private readonly device: GPUDevice,
     readonly batch: number,
     private readonly graph: Graph,
-    private readonly blobBuffers: Map<string, GPUBuffer>,
+    /** The buffers the graph's inputs are written to and its outputs read from. */
+    private readonly inputBuffers: ReadonlyMap<string, GPUBuffer>,
+    private readonly outputBuffers: ReadonlyMap<string, GPUBuffer>,
     private readonly steps: Step[],
     private readonly records: Map<string, LayerRecord>,
     private readonly stats: GPUBuffer,
     private readonly slots: number,
-    private readonly fused: ReadonlySet<string>,
     private readonly owned: GPUBuffer[],
   ) {}
 
@@ -192,15 +193,13 @@ export class Plan {
       const done = relu ? i + 1 : i;
       for (const t of relu ? [...layer.tops, next.tops[0]] : layer.tops) if (lastReader(t) <= done) release(t);
     }
-    const finalBuffers = new Map<string, GPUBuffer>();
+    const outputBuffers = new Map<string, GPUBuffer>();
     for (const out of graph.outputs) {
       const buf = blobBuffers.get(out);
       if (!buf) throw new NetworkError(`the plan never produces blob '${out}'`);
-      finalBuffers.set(out, buf);
+      outputBuffers.set(out, buf);
     }
-    for (const [name, buf] of inputBuffers) blobBuffers.set(`input:${name}`, buf);
-    for (const [name, buf] of finalBuffers) blobBuffers.set(`output:${name}`, buf);
-    return new Plan(device, batch, graph, blobBuffers, steps, records, stats, slots, fused, owned);
+    return new Plan(device, batch, graph, inputBuffers, outputBuffers, steps, records, stats, slots, owned);
   }
 
   /** Runs the plan on `inputs` (one array per graph input, batch x shape each). */
@@ -209,7 +208,7 @@ export class Plan {
     for (const [name] of this.graph.inputs) {
       const data = inputs.get(name);
       if (!data) throw new NetworkError(`no data for input blob '${name}'`);
-      device.queue.writeBuffer(this.blobBuffers.get(`input:${name}`)!, 0, data as Float32Array<ArrayBuffer>);
+      device.queue.writeBuffer(this.inputBuffers.get(name)!, 0, data as Float32Array<ArrayBuffer>);
     }
     const encoder = device.createCommandEncoder({ label: 'dyvedeep inference' });
     encoder.clearBuffer(this.stats);
@@ -238,7 +237,7 @@ export class Plan {
     const reads: { key: string; buffer: GPUBuffer; offset: number; size: number }[] = [];
     for (const name of this.graph.outputs) {
       const size = this.batch * shapeSize(this.outputShape(name)) * 4;
-      reads.push({ key: `output:${name}`, buffer: this.blobBuffers.get(`output:${name}`)!, offset: 0, size });
+      reads.push({ key: `output:${name}`, buffer: this.outputBuffers.get(name)!, offset: 0, size });
     }
     if (this.slots > 0) reads.push({ key: 'stats', buffer: this.stats, offset: 0, size: this.slots * SLOT_WORDS * 4 });
     for (const [name, rec] of this.records) {
@@ -338,11 +337,6 @@ export class Plan {
       }
     }
     return out;
-  }
-
-  /** Layers whose ReLU was fused into the layer before. */
-  get fusedLayers(): ReadonlySet<string> {
-    return this.fused;
   }
 
   /** Frees the plan's buffers (not the cached weights). */

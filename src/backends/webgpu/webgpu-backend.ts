@@ -4,7 +4,7 @@
  * (float32 sums instead of float64: relative error ~1e-6 per layer; SPET and SDSS decisions can
  * flip for neurons within rounding of their thresholds).
  */
-import type { LayerEffort } from '../../effort/effort.js';
+import { addMechanismStats, type LayerEffort } from '../../effort/effort.js';
 import { feedsRelu } from '../../effort/profile.js';
 import { DataError, DyveError } from '../../errors.js';
 import type { Layer, Network } from '../../ir/network.js';
@@ -13,7 +13,6 @@ import type { Backend, DispatchRecord, LayerCounters, RunOptions, RunResult } fr
 import { DeviceLostError, openGpu, type GpuContext, type OpenGpuOptions } from './gpu-context.js';
 import { PipelineCache, type KernelName, type KernelTuning } from './pipelines.js';
 import { ConstantCache, Plan, type Graph } from './scheduler.js';
-
 
 /** Options of {@link WebGpuBackend.create}. */
 export interface WebGpuBackendOptions extends OpenGpuOptions {
@@ -32,6 +31,11 @@ export interface GpuLayerRun {
   readonly dispatches: readonly DispatchRecord[];
 }
 
+/**
+ * Runs networks on a WebGPU device. Plans (buffers, bind groups, dispatches) are built once per
+ * network, batch size and effort profile and reused; weights are uploaded once per device.
+ * Release the device with {@link WebGpuBackend.destroy}.
+ */
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
   private readonly pipelines: PipelineCache;
@@ -42,10 +46,11 @@ export class WebGpuBackend implements Backend {
 
   private constructor(private readonly gpu: GpuContext, private readonly options: WebGpuBackendOptions) {
     // On CPU-backed adapters a workgroup runs as one SIMD batch of 8 lanes: the dynamic
-    // convolution's small lists waste the fewest lanes at 8 (measured: 8 -> 14 ms/image on
-    // cifar10-quick's calibrated profile, 64 -> 48 ms); GPUs want at least a warp.
-    const tuned: KernelTuning = { 'dynamic/convolution': { WG: gpu.isFallback ? 8 : 32 } };
-    const tuning: KernelTuning = { ...tuned };
+    // convolution's short per-map lists waste the fewest lanes at 8, and a workgroup that is one
+    // subgroup votes without barriers (measured on lavapipe, cifar10-quick's calibrated profile:
+    // WG 8 -> 14 ms/image, WG 64 -> 48 ms with barriers; WG 8 without them -> 10 ms). GPUs want
+    // at least a warp.
+    const tuning: KernelTuning = { 'dynamic/convolution': { WG: gpu.isFallback ? 8 : 32 } };
     for (const [name, t] of Object.entries(options.tuning ?? {}) as [KernelName, KernelTuning[KernelName]][]) tuning[name] = { ...tuning[name], ...t };
     this.pipelines = new PipelineCache(gpu.device, tuning, gpu.subgroupMinSize);
     this.constants = new ConstantCache(gpu.device);
@@ -192,21 +197,9 @@ export class WebGpuBackend implements Backend {
 }
 
 function addCounters(a: LayerCounters, b: LayerCounters): LayerCounters {
-  const sum = (x?: { [k: string]: number }, y?: { [k: string]: number }) => {
-    if (!x || !y) return x ?? y;
-    const r: { [k: string]: number } = {};
-    for (const k of Object.keys(x)) r[k] = x[k] + (y[k] ?? 0);
-    return r;
-  };
-  const m = a.mechanisms || b.mechanisms
-    ? {
-      spet: sum(a.mechanisms?.spet, b.mechanisms?.spet) as { neurons: number; terminated: number } | undefined,
-      sdss: sum(a.mechanisms?.sdss, b.mechanisms?.sdss) as { outputs: number; interpolated: number } | undefined,
-      sfma: sum(a.mechanisms?.sfma, b.mechanisms?.sfma) as { maps: number; approximated: number } | undefined,
-    }
-    : undefined;
+  const mechanisms = addMechanismStats(a.mechanisms, b.mechanisms);
   return {
     ...a, macsDense: a.macsDense + b.macsDense, macsExecuted: a.macsExecuted + b.macsExecuted, otherOps: a.otherOps + b.otherOps,
-    ...(m && { mechanisms: Object.fromEntries(Object.entries(m).filter(([, v]) => v !== undefined)) }),
+    ...(mechanisms && { mechanisms }),
   };
 }

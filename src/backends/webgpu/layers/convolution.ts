@@ -21,7 +21,7 @@ function packWeights(weight: Float32Array, g: DynGeometry, quads: number): Float
 }
 
 /** Bias as [g][o rounded up to 4]. */
-export function packGroupBias(bias: Float32Array | undefined, group: number, m: number, quads: number): Float32Array {
+function packGroupBias(bias: Float32Array | undefined, group: number, m: number, quads: number): Float32Array {
   const packed = new Float32Array(group * quads * 4);
   if (bias) for (let o = 0; o < group * m; o++) packed[Math.floor(o / m) * quads * 4 + (o % m)] = bias[o];
   return packed;
