@@ -154,10 +154,9 @@ describe('WebGPU dynamic kernels take the CPU decisions on real layers', () => {
         const g = await gpu.runLayer(c.layer, c.inputs, batch, effort, rectified);
         const what = `${c.layer.name} ${label}`;
         expect(decisionMismatch(g.outputs[0], cpu.outputs[0]), what).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
-        const neuronMacs = g.dispatches.reduce((s, d) => s + (d.macsNeuronLevel ?? 0), 0);
-        expect(Math.abs(neuronMacs - cpu.counters.macsExecuted) / cpu.counters.macsDense, what).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
-        expect(g.counters.macsExecuted, what).toBeGreaterThanOrEqual(neuronMacs);
-        expect(g.counters.macsExecuted, what).toBeLessThanOrEqual(g.counters.macsDense);
+        // SPET's survivors are compacted and finished apart: the MACs of per-neuron termination.
+        expect(Math.abs(g.counters.macsExecuted - cpu.counters.macsExecuted) / cpu.counters.macsDense, what).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
+        expect(g.dispatches.reduce((s, d) => s + d.macs, 0), what).toBe(g.counters.macsExecuted);
         const [gn, gt, gi, ga] = mechanismCounts(g.counters);
         const [cn, ct, ci, ca] = mechanismCounts(cpu.counters);
         const slack = DYNAMIC_DECISION_TOLERANCE * cpu.outputs[0].length;
@@ -190,7 +189,7 @@ describe('WebGPU dynamic kernels take the CPU decisions on real layers', () => {
     expect(await checkLayers(squeezenet, captured, ['fire4/conv3x3_2', 'conv_final'], 1, (e) => e.sfma === undefined || e.spet === undefined)).toBe(2 * 5);
   });
 
-  it('the vote through workgroup barriers (workgroups larger than a subgroup) decides as the subgroup vote does', async () => {
+  it('other tile sizes (WG, PX override constants) take the same decisions', async () => {
     const captured = (await capture(cifar, cifarTest, 8)).filter((c) => c.layer.name === 'conv2');
     const effort = settings.all;
     const cpu = runLayer(captured[0].layer, captured[0].inputs, 8, 'fast', effort, true);
@@ -199,14 +198,14 @@ describe('WebGPU dynamic kernels take the CPU decisions on real layers', () => {
       try {
         const g = await wide.runLayer(captured[0].layer, captured[0].inputs, 8, effort, true);
         expect(decisionMismatch(g.outputs[0], cpu.outputs[0]), `WG ${WG}`).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
-        expect(g.counters.macsExecuted).toBeGreaterThanOrEqual(g.dispatches.reduce((s, d) => s + (d.macsNeuronLevel ?? 0), 0));
+        expect(Math.abs(g.counters.macsExecuted - cpu.counters.macsExecuted) / cpu.counters.macsDense).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
       } finally {
         wide.destroy();
       }
     }
   });
 
-  it('cifar10-quick calibrated profile, 2,000 test images: top-1 within 0.2 pp of the CPU, MAC reduction within 10 %', async () => {
+  it('cifar10-quick calibrated profile, 2,000 test images: top-1 within 0.2 pp of the CPU, MAC reduction within 1 %', async () => {
     const profile = await loadProfile(packageFile('models/cifar10-quick/effort.json'), cifar);
     const cpu = new CpuBackend();
     let gpuMacs = [0, 0];
@@ -226,22 +225,25 @@ describe('WebGPU dynamic kernels take the CPU decisions on real layers', () => {
     const gpuReduction = gpuMacs[0] / gpuMacs[1];
     const cpuReduction = cpuMacs[0] / cpuMacs[1];
     expect(gpuReduction).toBeGreaterThan(1.2);
-    expect(Math.abs(gpuReduction - cpuReduction) / cpuReduction).toBeLessThanOrEqual(0.1);
+    expect(Math.abs(gpuReduction - cpuReduction) / cpuReduction).toBeLessThanOrEqual(0.01);
   });
 
-  it('records every dispatch (kernel, direct or indirect, workgroups, MACs); SDSS evaluates its failing neurons indirectly', async () => {
+  it('records every dispatch (kernel, direct or indirect, workgroups, MACs); SPET survivors and SDSS failures run indirectly', async () => {
     const profile = await loadProfile(packageFile('models/cifar10-quick/effort.json'), cifar);
     const { input } = await cifarTest.batch(0, 16);
     const r = await gpu.run(cifar, input, 16, { effort: profile });
     const d = r.dispatches ?? [];
     const conv2 = d.filter((x) => x.layer === 'conv2');
+    // SPET's significant part over the grid, compaction, the survivors' rest (indirect); SDSS's
+    // decision and compaction; the same two SPET phases over SDSS's failing neurons (indirect).
     expect(conv2.map((x) => `${x.kernel}:${x.mode}`)).toEqual([
-      'dynamic/convolution:direct', 'dynamic/sdss-decide:direct', 'dynamic/sdss-indirect-args:direct', 'dynamic/convolution:indirect',
+      'dynamic/convolution:direct', 'dynamic/sdss-indirect-args:direct', 'dynamic/convolution:indirect',
+      'dynamic/sdss-decide:direct', 'dynamic/sdss-indirect-args:direct',
+      'dynamic/convolution:indirect', 'dynamic/sdss-indirect-args:direct', 'dynamic/convolution:indirect',
     ]);
     for (const x of d) expect(x.workgroupsExecuted, `${x.layer} ${x.kernel}`).toBeLessThanOrEqual(x.workgroupsRequested);
-    const spet = conv2.filter((x) => x.kernel === 'dynamic/convolution');
-    for (const x of spet) expect(x.workgroupsStoppedEarly).toBeGreaterThanOrEqual(0);
-    expect(spet[1].workgroupsRequested).toBeLessThan(spet[0].workgroupsRequested * 4);
+    const indirect = conv2.filter((x) => x.mode === 'indirect');
+    for (const x of indirect) expect(x.workgroupsRequested).toBeGreaterThan(0); // written by the GPU, read back
     const macs = (layer: string) => d.filter((x) => x.layer === layer).reduce((s, x) => s + x.macs, 0);
     for (const c of r.counters) expect(macs(c.name), c.name).toBe(c.macsExecuted);
     expect(d.find((x) => x.layer === 'relu2')).toBeUndefined(); // fused into conv2

@@ -65,8 +65,7 @@ export interface BenchJson {
   images: number;
   top1: number | null;
   top5: number | null;
-  /** `neuronLevel` (WebGPU): the MACs SPET would have executed deciding per neuron, not per workgroup. */
-  macs: { dense: number; executed: number; neuronLevel?: number };
+  macs: { dense: number; executed: number };
   ops: { total: number };
   seconds: number;
   layers: LayerJson[];
@@ -104,9 +103,7 @@ export interface TraceEntry {
   dispatches: number;
   workgroupsRequested: number;
   workgroupsExecuted: number;
-  workgroupsStoppedEarly?: number;
   macs: number;
-  macsNeuronLevel?: number;
 }
 
 /** Sums dispatch records by (layer, kernel, mode), in first-seen order. */
@@ -125,8 +122,6 @@ export class TraceCollector {
       e.workgroupsRequested += r.workgroupsRequested;
       e.workgroupsExecuted += r.workgroupsExecuted;
       e.macs += r.macs;
-      if (r.workgroupsStoppedEarly !== undefined) e.workgroupsStoppedEarly = (e.workgroupsStoppedEarly ?? 0) + r.workgroupsStoppedEarly;
-      if (r.macsNeuronLevel !== undefined) e.macsNeuronLevel = (e.macsNeuronLevel ?? 0) + r.macsNeuronLevel;
     }
   }
 
@@ -163,11 +158,6 @@ function zooProfilePath(arg: string, entry?: ZooEntry): string {
   const path = join(entry.folder, file);
   if (!existsSync(path)) throw new DyveError(`model '${entry.name}' ships no ${arg} profile (${path}); run dyve calibrate to make one`);
   return path;
-}
-
-/** MACs had every dynamic dispatch decided per neuron (dense dispatches count as executed). */
-function neuronLevelMacs(entries: readonly TraceEntry[]): number {
-  return entries.reduce((s, e) => s + (e.macsNeuronLevel ?? e.macs), 0);
 }
 
 const fraction = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
@@ -210,7 +200,7 @@ export async function runBench(values: Record<string, string | boolean | undefin
     images: result.images,
     top1: result.top1,
     top5: result.top5,
-    macs: { ...result.macs, ...(trace.list.some((e) => e.macsNeuronLevel !== undefined) && { neuronLevel: neuronLevelMacs(trace.list) }) },
+    macs: result.macs,
     ops: result.ops,
     seconds: result.seconds,
     layers: result.layers.map((l) => {

@@ -136,14 +136,14 @@ async function webgpuBenchmarks(values: Record<string, string | boolean | undefi
   const adapter = results.find((r) => r.adapter)?.adapter ?? 'none';
   const rows = results.map((r) => [
     r.model, r.backend, String(r.images), String(r.batch), percent(r.dense?.top1 ?? null), percent(r.top1), percent(r.agreement ?? null),
-    (r.macs.dense / r.macs.executed).toFixed(2), r.macs.neuronLevel ? (r.macs.dense / r.macs.neuronLevel).toFixed(2) : '',
+    (r.macs.dense / r.macs.executed).toFixed(2),
     r.compare ? ((1000 * r.compare.denseSeconds) / r.images).toFixed(1) : '', r.compare ? ((1000 * r.compare.dynamicSeconds) / r.images).toFixed(1) : '',
     r.compare ? `${r.compare.speedup.toFixed(2)}x` : '',
   ]);
   const table = renderMarkdownTable(
     [{ header: 'model' }, { header: 'backend' }, { header: 'images', align: 'right' }, { header: 'batch', align: 'right' },
       { header: 'top-1 dense', align: 'right' }, { header: 'top-1 DyVEDeep', align: 'right' }, { header: 'agreement', align: 'right' },
-      { header: 'MAC reduction', align: 'right' }, { header: 'per-neuron SPET would give', align: 'right' },
+      { header: 'MAC reduction', align: 'right' },
       { header: 'dense ms/image', align: 'right' }, { header: 'DyVEDeep ms/image', align: 'right' }, { header: 'speed-up', align: 'right' }],
     rows,
   );
@@ -158,9 +158,9 @@ interleaved batch by batch in one process; ms/image are inference times inside t
 (upload, one command encoder per batch, read-back included). cifar10-quick: the CIFAR-10 test
 images; squeezenet-dc: odd ImageNet samples (the calibration used the even ones). MAC reduction =
 dense MACs / executed MACs, counted by the kernels (WebGPU: atomics in the dynamic kernels). SPET
-on WebGPU stops a whole workgroup (a block of ${'`'}WG x 4${'`'} positions of one output channel) only when
-every neuron of it is predicted to saturate; the "per-neuron" column is the reduction had each
-neuron stopped on its own (the CPU's granularity), counted by the same kernels.
+on WebGPU evaluates the significant channels of every neuron, then compacts the survivors into
+per-map lists and finishes them in an indirect dispatch: it executes the MACs of per-neuron
+termination, as the CPU does.
 
 ${table}
 `;

@@ -31,14 +31,10 @@ export interface DispatchRecord {
   readonly mode: 'direct' | 'indirect';
   /** Workgroups the dispatch asked for (x * y * z; indirect: the arguments the GPU wrote). */
   readonly workgroupsRequested: number;
-  /** Workgroups that did work: dynamic convolutions count them; other kernels run every one. */
+  /** Workgroups that did work: dynamic convolutions count them (workgroups past their map's list return at once); other kernels run every one. */
   readonly workgroupsExecuted: number;
-  /** Dynamic convolution with SPET: workgroups that stopped after the significant channels. */
-  readonly workgroupsStoppedEarly?: number;
-  /** MACs executed (Convolution / InnerProduct kernels). */
+  /** MACs executed (Convolution / InnerProduct kernels; dynamic ones count them with atomics). */
   readonly macs: number;
-  /** Dynamic convolution: the MACs a per-neuron termination would have executed. */
-  readonly macsNeuronLevel?: number;
 }
 
 /** Result of running a batch through a network. */

@@ -64,8 +64,6 @@ export interface LayerRecord {
   sdssOutputs?: number;
   /** SFMA: input maps seen. */
   sfmaMaps?: number;
-  /** Indirect dispatch arguments to read back: buffer and byte offset. */
-  indirectArgs?: { buffer: GPUBuffer; offset: number };
 }
 
 export interface EncodeContext {

@@ -25,8 +25,6 @@ export interface GpuContext {
   readonly adapterName: string;
   /** A fallback adapter: software, or otherwise far slower than a GPU (tuning picks other tiles). */
   readonly isFallback: boolean;
-  /** The adapter's smallest subgroup size, 0 when it does not say. */
-  readonly subgroupMinSize: number;
   /** Settles when the device is lost (never for a healthy device); `destroy()` also settles it. */
   readonly lost: Promise<GPUDeviceLostInfo>;
   /** Releases the device (and, in Node, lets the process exit). */
@@ -100,9 +98,7 @@ export async function openGpu(options: OpenGpuOptions = {}): Promise<GpuContext>
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
   let device: GPUDevice;
   try {
-    // Subgroups make SPET's workgroup vote barrier-free where a workgroup is one subgroup.
-    const requiredFeatures: GPUFeatureName[] = adapter.features.has('subgroups') ? ['subgroups' as GPUFeatureName] : [];
-    device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'dyvedeep' });
+    device = await adapter.requestDevice({ requiredLimits, label: 'dyvedeep' });
   } catch (err) {
     throw new NoAdapterError(`the WebGPU adapter '${describe(adapter)}' refused a device: ${(err as Error).message}`);
   }
@@ -112,7 +108,6 @@ export async function openGpu(options: OpenGpuOptions = {}): Promise<GpuContext>
     adapter,
     adapterName: describe(adapter),
     isFallback: isFallbackAdapter(adapter),
-    subgroupMinSize: (adapter.info as { subgroupMinSize?: number }).subgroupMinSize ?? 0,
     lost: device.lost,
     destroy: () => device.destroy(),
   };

@@ -32,16 +32,6 @@ export type KernelName = keyof typeof KERNELS;
 /** Override constants replacing the defaults, per kernel (tuning per device). */
 export type KernelTuning = Partial<Record<KernelName, { readonly WG?: number; readonly PX?: number }>>;
 
-/**
- * The one specialisation step: the dynamic convolution's SPET vote is a file prepended to the
- * kernel: barrier-free subgroup operations when a workgroup fits in one subgroup, workgroup
- * memory and barriers otherwise.
- */
-function preludeOf(name: KernelName, workgroupSize: number, device: GPUDevice, subgroupMinSize: number): string | null {
-  if (name !== 'dynamic/convolution') return null;
-  return device.features.has('subgroups') && subgroupMinSize >= workgroupSize ? 'dynamic/vote-subgroup' : 'dynamic/vote-workgroup';
-}
-
 /** A created pipeline and the override constants it was specialised with. */
 export interface Kernel {
   readonly name: KernelName;
@@ -67,8 +57,6 @@ export class PipelineCache {
   constructor(
     private readonly device: GPUDevice,
     private readonly tuning: KernelTuning = {},
-    /** The adapter's smallest subgroup size (0 when unknown). */
-    private readonly subgroupMinSize = 0,
   ) {}
 
   /** The pipeline of `name` (compiled on first use). */
@@ -80,43 +68,38 @@ export class PipelineCache {
     if (constants.PX !== undefined && !(Number.isInteger(constants.PX) && constants.PX >= 1 && constants.PX <= 8)) {
       throw new DyveError(`kernel ${name}: PX must be an integer from 1 to 8, got ${constants.PX}`);
     }
-    const prelude = preludeOf(name, constants.WG ?? 1, this.device, this.subgroupMinSize);
-    const key = `${name}|${prelude ?? ''}|${JSON.stringify(constants)}`;
+    const key = `${name}|${JSON.stringify(constants)}`;
     let p = this.pipelines.get(key);
     if (!p) {
-      p = this.create(name, prelude, constants);
+      p = this.create(name, constants);
       this.pipelines.set(key, p);
     }
     return p;
   }
 
-  private module(name: KernelName, prelude: string | null): Promise<GPUShaderModule> {
-    const key = `${name}|${prelude ?? ''}`;
-    let m = this.modules.get(key);
+  private module(name: KernelName): Promise<GPUShaderModule> {
+    let m = this.modules.get(name);
     if (!m) {
       m = (async () => {
-        const [before, code] = await Promise.all([prelude ? loadShader(prelude) : '', loadShader(name)]);
-        const label = prelude ? `shaders/${prelude}.wgsl + shaders/${name}.wgsl` : `shaders/${name}.wgsl`;
-        const module = this.device.createShaderModule({ code: `${before}${code}`, label });
+        const code = await loadShader(name);
+        const file = `shaders/${name}.wgsl`;
+        const module = this.device.createShaderModule({ code, label: file });
         const info = await module.getCompilationInfo();
         const errors = info.messages.filter((msg) => msg.type === 'error');
         if (errors.length > 0) {
-          // Lines of a prepended file are reported against it, the kernel's own from its line 1.
-          const preludeLines = before === '' ? 0 : before.split('\n').length - 1;
-          const where = (line: number) => (line > preludeLines ? `shaders/${name}.wgsl:${line - preludeLines}` : `shaders/${prelude}.wgsl:${line}`);
           throw new ShaderCompilationError(
-            `WGSL compilation failed in ${label}:\n${errors.map((e) => `  ${where(e.lineNum)}:${e.linePos} ${e.message}`).join('\n')}`,
+            `WGSL compilation failed in ${file}:\n${errors.map((e) => `  ${file}:${e.lineNum}:${e.linePos} ${e.message}`).join('\n')}`,
           );
         }
         return module;
       })();
-      this.modules.set(key, m);
+      this.modules.set(name, m);
     }
     return m;
   }
 
-  private async create(name: KernelName, prelude: string | null, constants: Record<string, number>): Promise<Kernel> {
-    const module = await this.module(name, prelude);
+  private async create(name: KernelName, constants: Record<string, number>): Promise<Kernel> {
+    const module = await this.module(name);
     try {
       const pipeline = await this.device.createComputePipelineAsync({
         label: `${name} ${JSON.stringify(constants)}`, layout: 'auto', compute: { module, entryPoint: 'main', constants },

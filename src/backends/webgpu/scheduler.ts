@@ -69,7 +69,8 @@ export class Plan {
     const owned: GPUBuffer[] = [];
     const steps: Step[] = [];
     const records = new Map<string, LayerRecord>();
-    const maxSlots = 4 * graph.layers.length + 1;
+    // A dynamic layer takes at most 6 slots: statistics, SDSS's decision, 4 convolution passes.
+    const maxSlots = 6 * graph.layers.length + 1;
     const stats = device.createBuffer({ size: maxSlots * SLOT_WORDS * 4, usage: STORAGE(), label: 'dyvedeep counters' });
     owned.push(stats);
     let slots = 0;
@@ -240,9 +241,9 @@ export class Plan {
       reads.push({ key: `output:${name}`, buffer: this.outputBuffers.get(name)!, offset: 0, size });
     }
     if (this.slots > 0) reads.push({ key: 'stats', buffer: this.stats, offset: 0, size: this.slots * SLOT_WORDS * 4 });
-    for (const [name, rec] of this.records) {
-      if (rec.indirectArgs) reads.push({ key: `args:${name}`, buffer: rec.indirectArgs.buffer, offset: rec.indirectArgs.offset, size: 12 });
-    }
+    this.steps.forEach((step, i) => {
+      if (step.op === 'indirect') reads.push({ key: `args:${i}`, buffer: step.args, offset: step.argsOffset, size: 12 });
+    });
     const total = reads.reduce((s, r) => s + Math.ceil(r.size / 4) * 4, 0);
     const staging = device.createBuffer({ size: Math.max(16, total), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'dyvedeep read-back' });
     let at = 0;
@@ -268,11 +269,11 @@ export class Plan {
       }
       const statsAt = view('stats');
       const stats = statsAt ? new Uint32Array(bytes, statsAt.at, statsAt.size / 4) : new Uint32Array(0);
-      const args = new Map<string, Uint32Array>();
-      for (const name of this.records.keys()) {
-        const p = view(`args:${name}`);
-        if (p) args.set(name, new Uint32Array(bytes, p.at, 3));
-      }
+      const args = new Map<number, Uint32Array>();
+      this.steps.forEach((step, i) => {
+        const p = view(`args:${i}`);
+        if (p) args.set(i, new Uint32Array(bytes, p.at, 3));
+      });
       return { outputs, counters: this.counters(stats), dispatches: this.dispatchRecords(stats, args) };
     } finally {
       staging.destroy();
@@ -300,8 +301,8 @@ export class Plan {
         c.mechanisms = {};
         if (rec.spet) {
           c.mechanisms.spet = {
-            neurons: rec.convSlots.reduce((s, slot) => s + stats[slot + 4], 0),
-            terminated: rec.convSlots.reduce((s, slot) => s + stats[slot + 5], 0),
+            neurons: rec.convSlots.reduce((s, slot) => s + stats[slot + 2], 0),
+            terminated: rec.convSlots.reduce((s, slot) => s + stats[slot + 3], 0),
           };
         }
         if (rec.sdssOutputs !== undefined) c.mechanisms.sdss = { outputs: rec.sdssOutputs, interpolated: rec.decideSlot !== undefined ? stats[rec.decideSlot] : 0 };
@@ -311,31 +312,20 @@ export class Plan {
     });
   }
 
-  private dispatchRecords(stats: Uint32Array, args: Map<string, Uint32Array>): DispatchRecord[] {
-    const u64 = (at: number) => stats[at] + stats[at + 1] * 2 ** 32;
+  private dispatchRecords(stats: Uint32Array, args: Map<number, Uint32Array>): DispatchRecord[] {
     const out: DispatchRecord[] = [];
-    for (const step of this.steps) {
-      if (step.op !== 'dispatch' && step.op !== 'indirect') continue;
-      const isConv = step.kernel.name === 'dynamic/convolution';
-      let requested: number;
-      if (step.op === 'dispatch') requested = step.workgroups[0] * step.workgroups[1] * step.workgroups[2];
-      else {
-        const a = args.get(step.layer);
-        requested = a ? a[0] * a[1] * a[2] : 0;
-      }
-      if (isConv && step.slot !== undefined) {
-        out.push({
-          layer: step.layer, kernel: step.kernel.name, mode: step.op === 'dispatch' ? 'direct' : 'indirect', workgroupsRequested: requested,
-          workgroupsExecuted: stats[step.slot + 6], workgroupsStoppedEarly: stats[step.slot + 7],
-          macs: u64(step.slot), macsNeuronLevel: u64(step.slot + 2),
-        });
-      } else {
-        out.push({
-          layer: step.layer, kernel: step.kernel.name, mode: step.op === 'dispatch' ? 'direct' : 'indirect',
-          workgroupsRequested: requested, workgroupsExecuted: requested, macs: step.op === 'dispatch' ? step.macs ?? 0 : 0,
-        });
-      }
-    }
+    this.steps.forEach((step, i) => {
+      if (step.op !== 'dispatch' && step.op !== 'indirect') return;
+      const a = args.get(i);
+      const requested = step.op === 'dispatch' ? step.workgroups[0] * step.workgroups[1] * step.workgroups[2] : a ? a[0] * a[1] * a[2] : 0;
+      const counted = step.kernel.name === 'dynamic/convolution' && step.slot !== undefined;
+      out.push({
+        layer: step.layer, kernel: step.kernel.name, mode: step.op === 'dispatch' ? 'direct' : 'indirect', workgroupsRequested: requested,
+        // The dynamic convolution counts the workgroups that had positions; other kernels run every one.
+        workgroupsExecuted: counted ? stats[step.slot! + 4] : requested,
+        macs: counted ? stats[step.slot!] + stats[step.slot! + 1] * 2 ** 32 : step.op === 'dispatch' ? step.macs ?? 0 : 0,
+      });
+    });
     return out;
   }
 

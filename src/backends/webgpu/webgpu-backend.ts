@@ -46,13 +46,12 @@ export class WebGpuBackend implements Backend {
 
   private constructor(private readonly gpu: GpuContext, private readonly options: WebGpuBackendOptions) {
     // On CPU-backed adapters a workgroup runs as one SIMD batch of 8 lanes: the dynamic
-    // convolution's short per-map lists waste the fewest lanes at 8, and a workgroup that is one
-    // subgroup votes without barriers (measured on lavapipe, cifar10-quick's calibrated profile:
-    // WG 8 -> 14 ms/image, WG 64 -> 48 ms with barriers; WG 8 without them -> 10 ms). GPUs want
-    // at least a warp.
+    // convolution's short per-map lists waste the fewest lanes at 8 (measured on lavapipe,
+    // cifar10-quick's calibrated profile: WG 8 about 3x faster than WG 64). GPUs want at least a
+    // warp.
     const tuning: KernelTuning = { 'dynamic/convolution': { WG: gpu.isFallback ? 8 : 32 } };
     for (const [name, t] of Object.entries(options.tuning ?? {}) as [KernelName, KernelTuning[KernelName]][]) tuning[name] = { ...tuning[name], ...t };
-    this.pipelines = new PipelineCache(gpu.device, tuning, gpu.subgroupMinSize);
+    this.pipelines = new PipelineCache(gpu.device, tuning);
     this.constants = new ConstantCache(gpu.device);
     void gpu.lost.then((info) => { if (!this.destroyed) this.lostInfo = info; });
   }

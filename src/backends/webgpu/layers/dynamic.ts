@@ -25,7 +25,7 @@ const NONE = 0xffffffff;
 /** Offsets (in 4-byte words) of the sections of a layer's u32 tables and f32 run buffer. */
 interface Layout {
   biasAt: number; orderAt: number; posSumAt: number; negSumAt: number; staticCountAt: number; staticPosAt: number;
-  neighbourAt: number; listAt: number; countAt: number; maxAt: number; argsAt: number; tableWords: number;
+  neighbourAt: number; listAt: number; countAt: number; maxAt: number; tableWords: number;
   keepAt: number; meanAt: number; rangeAt: number; kAt: number; boundAt: number; runWords: number;
 }
 
@@ -42,7 +42,6 @@ function layout(g: DynGeometry, batch: number, staticCount: number, nonGrid: num
   const listAt = take(batch * g.outC * nonGrid);
   const countAt = take(batch * g.outC);
   const maxAt = take(1);
-  const argsAt = take(3);
   const tableWords = t;
   t = 0;
   const keepAt = take(batch * g.inC);
@@ -50,7 +49,7 @@ function layout(g: DynGeometry, batch: number, staticCount: number, nonGrid: num
   const rangeAt = take(2 * batch * g.inC);
   const kAt = take(batch * g.outC * g.taps);
   const boundAt = take(batch * g.outC);
-  return { biasAt, orderAt, posSumAt, negSumAt, staticCountAt, staticPosAt, neighbourAt, listAt, countAt, maxAt, argsAt, tableWords,
+  return { biasAt, orderAt, posSumAt, negSumAt, staticCountAt, staticPosAt, neighbourAt, listAt, countAt, maxAt, tableWords,
     keepAt, meanAt, rangeAt, kAt, boundAt, runWords: t };
 }
 
@@ -118,7 +117,10 @@ export async function encodeDynamic(
   run.fill(1, L.keepAt, L.keepAt + batch * g.inC);
 
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-  const tablesBuf = ctx.buffer(tables, `${layer.name} tables`, usage | GPUBufferUsage.INDIRECT);
+  const tablesBuf = ctx.buffer(tables, `${layer.name} tables`, usage);
+  // Indirect arguments, one 4-word slot per indirect dispatch (at most 3: see evaluate below).
+  const argsBuf = ctx.buffer(3 * 4 * 4, `${layer.name} indirect arguments`, usage | GPUBufferUsage.INDIRECT);
+  let argsSlots = 0;
   const runBuf = ctx.buffer(run, `${layer.name} run`, usage);
   const w = ctx.constant(layer, 'dynamic-weights', () => weight);
   const x = inputs[0];
@@ -156,21 +158,54 @@ export async function encodeDynamic(
 
   rec.spet = plan !== null;
   const threshold = effort.spet?.mode === 'threshold' ? effort.spet.threshold : 0;
-  const convParams = (posAt: number, posStride: number, countAt: number, countStride: number, rectify: boolean, slot: number) => ctx.uniform([
-    g.inC, g.inH, g.inW, g.outC, g.outH, g.outW, g.kernelH, g.kernelW,
-    g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.cpg, g.m,
-    nSig, plan ? 1 : 0, f32Bits(threshold), relu ? 1 : 0, rectify ? 1 : 0, effort.sfma ? 1 : 0, L.biasAt, L.orderAt,
-    posAt, posStride, countAt, countStride, L.keepAt, L.kAt, L.boundAt, slot, 0, 0, 0, 0,
-  ], layer.name);
-  const convBindings = (params: GPUBuffer) => ctx.bind(conv, [params, x, w, tablesBuf, runBuf, y, ctx.stats]);
+  const args = await ctx.kernel('dynamic/sdss-indirect-args');
 
-  const firstSlot = ctx.slot();
-  rec.convSlots.push(firstSlot);
-  ctx.push({
-    op: 'dispatch', layer: layer.name, kernel: conv, slot: firstSlot,
-    bindGroup: convBindings(convParams(L.staticPosAt, 0, L.staticCountAt, 0, grid !== null && rectified, firstSlot)),
-    workgroups: [Math.ceil(staticPositions.length / tile), g.outC, batch],
-  });
+  // SPET's survivors: per map a list (capacity: the longest list a pass evaluates), its length,
+  // and the longest length.
+  const capacity = Math.max(staticPositions.length, nonGrid);
+  const maps = batch * g.outC;
+  const S = { countAt: 0, maxAt: maps, listAt: maps + 1 };
+  const survivors = ctx.buffer(plan ? (S.listAt + maps * capacity) * wordBytes : 16, `${layer.name} SPET survivors`, usage);
+
+  /** Where a pass finds its positions: list, per-map stride, lengths, per-map stride of lengths. */
+  interface List { readonly posAt: number; readonly posStride: number; readonly countAt: number; readonly countStride: number }
+  type Launch = { readonly workgroups: [number, number, number] } | { readonly args: GPUBuffer; readonly argsOffset: number };
+  const launchConv = (phase: number, list: List, rectify: boolean, launch: Launch) => {
+    const slot = ctx.slot();
+    rec.convSlots.push(slot);
+    const params = ctx.uniform([
+      g.inC, g.inH, g.inW, g.outC, g.outH, g.outW, g.kernelH, g.kernelW,
+      g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.cpg, g.m,
+      nSig, phase, f32Bits(threshold), relu ? 1 : 0, rectify ? 1 : 0, effort.sfma ? 1 : 0, L.biasAt, L.orderAt,
+      list.posAt, list.posStride, list.countAt, list.countStride, L.keepAt, L.kAt, L.boundAt, slot,
+      S.listAt, capacity, S.countAt, S.maxAt, 0, 0,
+    ], layer.name);
+    const bindGroup = ctx.bind(conv, [params, x, w, tablesBuf, runBuf, y, ctx.stats, survivors]);
+    ctx.push('workgroups' in launch
+      ? { op: 'dispatch', layer: layer.name, kernel: conv, slot, bindGroup, workgroups: launch.workgroups }
+      : { op: 'indirect', layer: layer.name, kernel: conv, slot, bindGroup, args: launch.args, argsOffset: launch.argsOffset });
+  };
+  /** Indirect arguments sized by the longest list of `lists` (its length at maxAt), in a new slot. */
+  const launchArgs = (lists: GPUBuffer, maxAt: number): Launch => {
+    const argsAt = 4 * argsSlots++;
+    const params = ctx.uniform([tile, g.outC, batch, maxAt, argsAt, 0, 0, 0], layer.name);
+    ctx.push({ op: 'dispatch', layer: layer.name, kernel: args, bindGroup: ctx.bind(args, [params, lists, argsBuf]), workgroups: [1, 1, 1] });
+    return { args: argsBuf, argsOffset: argsAt * wordBytes };
+  };
+  /** Evaluates the neurons of `list`: whole (SPET off), or SPET's two phases around the survivors' compaction. */
+  const evaluate = (list: List, launch: Launch, rectify: boolean) => {
+    if (!plan) {
+      launchConv(0, list, rectify, launch);
+      return;
+    }
+    ctx.push({ op: 'clear', buffer: survivors, offset: 0, size: (maps + 1) * wordBytes });
+    launchConv(1, list, false, launch);
+    const rest = launchArgs(survivors, S.maxAt);
+    launchConv(2, { posAt: S.listAt, posStride: capacity, countAt: S.countAt, countStride: 1 }, rectify, rest);
+  };
+
+  const staticList: List = { posAt: L.staticPosAt, posStride: 0, countAt: L.staticCountAt, countStride: 0 };
+  evaluate(staticList, { workgroups: [Math.ceil(staticPositions.length / tile), g.outC, batch] }, grid !== null && rectified);
   if (!grid || !effort.sdss) return;
   rec.sdssOutputs = batch * g.outC * g.positions;
   if (nonGrid === 0) return;
@@ -184,14 +219,6 @@ export async function encodeDynamic(
     op: 'dispatch', layer: layer.name, kernel: decide, slot: decideSlot,
     bindGroup: ctx.bind(decide, [decideParams, tablesBuf, y, ctx.stats]), workgroups: grid1d(total, decide.workgroupSize, maxDim),
   });
-  const args = await ctx.kernel('dynamic/sdss-indirect-args');
-  const argsParams = ctx.uniform([tile, g.outC, batch, L.maxAt, L.argsAt, 0, 0, 0], layer.name);
-  ctx.push({ op: 'dispatch', layer: layer.name, kernel: args, bindGroup: ctx.bind(args, [argsParams, tablesBuf]), workgroups: [1, 1, 1] });
-  const slot = ctx.slot();
-  rec.convSlots.push(slot);
-  rec.indirectArgs = { buffer: tablesBuf, offset: L.argsAt * wordBytes };
-  ctx.push({
-    op: 'indirect', layer: layer.name, kernel: conv, slot, args: tablesBuf, argsOffset: L.argsAt * wordBytes,
-    bindGroup: convBindings(convParams(L.listAt, nonGrid, L.countAt, 1, false, slot)),
-  });
+  const failing = launchArgs(tablesBuf, L.maxAt);
+  evaluate({ posAt: L.listAt, posStride: nonGrid, countAt: L.countAt, countStride: 1 }, failing, false);
 }
