@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
 import { FallbackBackend, openBackend } from '../src/backends/select-backend.js';
 import { DeviceLostError } from '../src/backends/webgpu/gpu-context.js';
-import { ShaderCompilationError } from '../src/backends/webgpu/pipelines.js';
+import { parseTuning, ShaderCompilationError } from '../src/backends/webgpu/pipelines.js';
 import { setShaderLoader } from '../src/backends/webgpu/shader-loader.js';
 import { loadNetwork } from '../src/formats/load-network.js';
 import { packageFile } from '../src/package-root.js';
@@ -87,6 +87,21 @@ describe('WebGPU failures are clear', () => {
     const cpu = await new CpuBackend().run(net, input, 2);
     expect(after.output).toEqual(cpu.output);
     expect(before.output.length).toBe(after.output.length);
+  });
+
+  it('--tune sets override constants per kernel, and names what it does not know', async () => {
+    expect(parseTuning('dynamic/convolution:WG=16,PX=2; convolution/dense:PX=4')).toEqual({
+      'dynamic/convolution': { WG: 16, PX: 2 }, 'convolution/dense': { PX: 4 },
+    });
+    expect(() => parseTuning('conv:WG=8')).toThrow(/unknown kernel 'conv' \(kernels: convolution\/dense, /);
+    expect(() => parseTuning('pooling/pooling:PX=2')).toThrow(/pooling\/pooling has no constant 'PX' \(it has: WG\)/);
+    expect(() => parseTuning('dynamic/convolution:WG=0')).toThrow(/WG must be a positive integer/);
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const err: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    expect(await main(['bench', '--model', 'cifar10-quick', '--limit', '8', '--backend', 'webgpu', '--tune', 'dynamic/convolution:PX=9', '--effort', 'calibrated', '--quiet'])).toBe(1);
+    expect(err.join('\n')).toMatch(/PX must be an integer from 1 to 8, got 9/);
+    expect(await main(['bench', '--model', 'cifar10-quick', '--limit', '8', '--backend', 'webgpu', '--tune', 'dynamic/convolution:WG=16,PX=2', '--effort', 'calibrated', '--quiet'])).toBe(0);
   });
 
   it('openBackend names the available backends', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DispatchRecord } from '../../src/backends/backend.js';
 import { openBackend } from '../../src/backends/select-backend.js';
+import { parseTuning } from '../../src/backends/webgpu/pipelines.js';
 import { DyveError } from '../../src/errors.js';
 import { evaluate, type Evaluation } from '../../src/evaluation/evaluate.js';
 import { DENSE_PROFILE, loadProfile, MECHANISMS, restrictMechanisms, type EffortProfile, type Mechanism } from '../../src/effort/profile.js';
@@ -39,6 +40,8 @@ Run:
                             (fails without an adapter); auto = WebGPU when an adapter exists,
                             else the CPU, with a one-line notice. WebGPU counts MACs (atomics
                             in the dynamic kernels), not the other scalar ops
+      --tune KERNEL:WG=N,PX=N[;...]   WebGPU: override constants per kernel (workgroup size,
+                            positions per invocation), e.g. 'dynamic/convolution:WG=32'
       --trace FILE          WebGPU: write every layer's dispatches (kernel, direct or indirect,
                             workgroups requested and executed, MACs) summed over the run, as JSON
       --batch B             images per run (default 1)
@@ -170,7 +173,7 @@ export async function runBench(values: Record<string, string | boolean | undefin
   if (values.compare !== undefined && values.compare !== 'dense') throw new DyveError(`--compare takes 'dense', found '${String(values.compare)}'`);
   const { dataset, description } = await openDataset(opened, values);
   const backendName = typeof values.backend === 'string' ? values.backend : 'cpu';
-  const backendHandle = await openBackend(backendName);
+  const backendHandle = await openBackend(backendName, typeof values.tune === 'string' ? { tuning: parseTuning(values.tune) } : {});
   const { backend } = backendHandle;
   const batch = Math.max(1, intOption(values, 'batch', 1));
   const progress = new ProgressBar(opened.label, !values.quiet);
@@ -263,7 +266,7 @@ export async function benchCommand(args: string[]): Promise<void> {
     options: {
       ...MODEL_OPTIONS, ...DATA_OPTIONS,
       backend: { type: 'string' }, batch: { type: 'string' }, layers: { type: 'boolean' }, json: { type: 'string' },
-      effort: { type: 'string' }, mechanisms: { type: 'string' }, compare: { type: 'string' }, trace: { type: 'string' },
+      effort: { type: 'string' }, mechanisms: { type: 'string' }, compare: { type: 'string' }, trace: { type: 'string' }, tune: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
     },
   });

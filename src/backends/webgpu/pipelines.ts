@@ -32,6 +32,27 @@ export type KernelName = keyof typeof KERNELS;
 /** Override constants replacing the defaults, per kernel (tuning per device). */
 export type KernelTuning = Partial<Record<KernelName, { readonly WG?: number; readonly PX?: number }>>;
 
+/**
+ * Parses `KERNEL:WG=N,PX=N;KERNEL:...` (e.g. `dynamic/convolution:WG=32,PX=4`) into a tuning;
+ * throws a DyveError naming the unknown kernel or constant.
+ */
+export function parseTuning(text: string): KernelTuning {
+  const tuning: Record<string, Record<string, number>> = {};
+  for (const part of text.split(';').map((p) => p.trim()).filter((p) => p !== '')) {
+    const [name, values = ''] = part.split(':');
+    if (!(name in KERNELS)) throw new DyveError(`--tune: unknown kernel '${name}' (kernels: ${Object.keys(KERNELS).join(', ')})`);
+    const allowed = Object.keys(KERNELS[name as KernelName]);
+    for (const pair of values.split(',').filter((v) => v !== '')) {
+      const [key, value] = pair.split('=');
+      if (!allowed.includes(key)) throw new DyveError(`--tune: kernel ${name} has no constant '${key}' (it has: ${allowed.join(', ') || 'none'})`);
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new DyveError(`--tune: ${name} ${key} must be a positive integer, got '${value}'`);
+      (tuning[name] ??= {})[key] = n;
+    }
+  }
+  return tuning as KernelTuning;
+}
+
 /** A created pipeline and the override constants it was specialised with. */
 export interface Kernel {
   readonly name: KernelName;
