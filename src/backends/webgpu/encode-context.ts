@@ -6,9 +6,6 @@
 import type { Layer } from '../../ir/network.js';
 import type { Kernel, KernelName } from './pipelines.js';
 
-/** A buffer binding: the whole buffer, or a range of it. */
-export type Binding = GPUBuffer | { readonly buffer: GPUBuffer; readonly offset: number; readonly size: number };
-
 /** One step of a plan, in submission order. */
 export type Step =
   | {
@@ -66,6 +63,7 @@ export interface LayerRecord {
   sfmaMaps?: number;
 }
 
+/** The scheduler's services to layer encoders while a plan is built. */
 export interface EncodeContext {
   readonly device: GPUDevice;
   /** Images of the plan. */
@@ -73,12 +71,12 @@ export interface EncodeContext {
   kernel(name: KernelName): Promise<Kernel>;
   /** A uniform buffer holding `words`. */
   uniform(words: UniformWords, label: string): GPUBuffer;
-  /** A storage buffer with `data`, cached per layer and `key` for the device's lifetime (weights, tables). */
-  constant(layer: Layer, key: string, make: () => ArrayBufferView, usage?: number): GPUBuffer;
+  /** A storage buffer with `make()`'s data, cached per layer and `key` for the device's lifetime (weights). */
+  constant(layer: Layer, key: string, make: () => ArrayBufferView): GPUBuffer;
   /** A new storage buffer of the plan: `init` bytes of zeros, or a copy of `init`. */
   buffer(init: number | ArrayBufferView, label: string, usage?: number): GPUBuffer;
   /** A bind group of `kernel`'s layout, binding i = bindings[i]. */
-  bind(kernel: Kernel, bindings: readonly Binding[]): GPUBindGroup;
+  bind(kernel: Kernel, buffers: readonly GPUBuffer[]): GPUBindGroup;
   /** A counter slot (8 u32) for one dispatch of a dynamic kernel; returns its first index. */
   slot(): number;
   /** The plan's counter buffer (u32 atomics). */

@@ -15,7 +15,7 @@ import type { Layer, Shape } from '../../ir/network.js';
 import { shapeSize } from '../../ir/network.js';
 import type { DispatchRecord, LayerCounters } from '../backend.js';
 import { denseMacs } from '../cpu/dense-macs.js';
-import type { Binding, EncodeContext, LayerRecord, Step, UniformWords } from './encode-context.js';
+import type { EncodeContext, LayerRecord, Step, UniformWords } from './encode-context.js';
 import { encodeDynamic } from './layers/dynamic.js';
 import { FUSES_RELU, LAYER_ENCODERS, type FusedRelu } from './layers/layer-encoder.js';
 import type { Kernel, KernelName, PipelineCache } from './pipelines.js';
@@ -93,12 +93,12 @@ export class Plan {
         data.set(words);
         return makeBuffer(data, `${label} params`, GPUBufferUsage.UNIFORM);
       },
-      constant: (layer, key, make, usage) => constants.get(layer, key, make, usage),
+      constant: (layer, key, make) => constants.get(layer, key, make),
       buffer: makeBuffer,
-      bind: (kernel: Kernel, bindings: readonly Binding[]) => device.createBindGroup({
+      bind: (kernel: Kernel, buffers: readonly GPUBuffer[]) => device.createBindGroup({
         label: kernel.name,
         layout: kernel.pipeline.getBindGroupLayout(0),
-        entries: bindings.map((b, i) => ({ binding: i, resource: 'buffer' in b ? { buffer: b.buffer, offset: b.offset, size: b.size } : { buffer: b } })),
+        entries: buffers.map((buffer, i) => ({ binding: i, resource: { buffer } })),
       }),
       slot: () => {
         if (slots >= maxSlots) throw new Error('dyvedeep: counter slots exhausted');
@@ -342,7 +342,7 @@ export class ConstantCache {
 
   constructor(private readonly device: GPUDevice) {}
 
-  get(layer: Layer, key: string, make: () => ArrayBufferView, usage: number = GPUBufferUsage.STORAGE): GPUBuffer {
+  get(layer: Layer, key: string, make: () => ArrayBufferView): GPUBuffer {
     let byKey = this.buffers.get(layer);
     if (!byKey) {
       byKey = new Map();
@@ -357,7 +357,9 @@ export class ConstantCache {
           `layer '${layer.name}': its ${key} take ${(data.byteLength / 2 ** 20).toFixed(0)} MiB, more than this adapter binds in one buffer (maxStorageBufferBindingSize ${(limit / 2 ** 20).toFixed(0)} MiB); run this model on the CPU backend`,
         );
       }
-      buffer = this.device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 4) * 4), usage, mappedAtCreation: true, label: `${layer.name} ${key}` });
+      buffer = this.device.createBuffer({
+        size: Math.max(16, Math.ceil(data.byteLength / 4) * 4), usage: GPUBufferUsage.STORAGE, mappedAtCreation: true, label: `${layer.name} ${key}`,
+      });
       new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       buffer.unmap();
       byKey.set(key, buffer);
