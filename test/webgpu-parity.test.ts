@@ -10,7 +10,7 @@ import { loadMeanBinaryproto } from '../src/formats/caffe/binaryproto.js';
 import { loadNetwork } from '../src/formats/load-network.js';
 import type { Layer, Network } from '../src/ir/network.js';
 import { packageFile } from '../src/package-root.js';
-import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA, SQUEEZENET_NET, SQUEEZENET_PROTOTXT } from './helpers/files.js';
+import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA, SQUEEZENET_NET, SQUEEZENET_PROTOTXT, tempFile } from './helpers/files.js';
 import { openTestGpu } from './helpers/gpu.js';
 import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE, relativeError } from './tolerances.js';
 
@@ -121,6 +121,40 @@ describe('WebGPU dense kernels equal the CPU reference on every layer of the rea
     const fc6Bytes = 4096 * 9216 * 4;
     expect(fc6.length).toBe(Math.ceil(fc6Bytes / gpu.device.limits.maxStorageBufferBindingSize));
     expect(fc6.reduce((s, d) => s + d.macs, 0)).toBe(4096 * 9216);
+  });
+
+  it('a network of every layer variant (dilation, groups, leaky ReLU, WITHIN_CHANNEL LRN, AVE pads, split, flatten) matches the CPU', async () => {
+    const prototxt = `name: "variants" input: "data" input_dim: 1 input_dim: 4 input_dim: 15 input_dim: 13
+layer { name: "c1" type: "Convolution" bottom: "data" top: "c1" convolution_param { num_output: 6 kernel_size: 3 pad: 2 dilation: 2 stride: 1 group: 2 } }
+layer { name: "leaky" type: "ReLU" bottom: "c1" top: "c1" relu_param { negative_slope: 0.1 } }
+layer { name: "split" type: "Split" bottom: "c1" top: "s1" top: "s2" }
+layer { name: "lrn" type: "LRN" bottom: "s1" top: "lrn" lrn_param { local_size: 3 alpha: 0.5 beta: 0.75 norm_region: WITHIN_CHANNEL } }
+layer { name: "c2" type: "Convolution" bottom: "s2" top: "c2" convolution_param { num_output: 5 kernel_h: 3 kernel_w: 2 stride_h: 2 stride_w: 1 pad_h: 1 pad_w: 0 } }
+layer { name: "r2" type: "ReLU" bottom: "c2" top: "r2" relu_param { negative_slope: 0.2 } }
+layer { name: "ave" type: "Pooling" bottom: "lrn" top: "ave" pooling_param { pool: AVE kernel_size: 3 stride: 2 pad: 1 } }
+layer { name: "max" type: "Pooling" bottom: "r2" top: "max" pooling_param { pool: MAX kernel_size: 2 stride: 1 } }
+layer { name: "gap" type: "Pooling" bottom: "ave" top: "gap" pooling_param { pool: AVE global_pooling: true } }
+layer { name: "flat" type: "Flatten" bottom: "max" top: "flat" }
+layer { name: "drop" type: "Dropout" bottom: "flat" top: "flat" dropout_param { dropout_ratio: 0.5 } }
+layer { name: "fc" type: "InnerProduct" bottom: "flat" top: "fc" inner_product_param { num_output: 7 } }
+layer { name: "fc_relu" type: "ReLU" bottom: "fc" top: "fc" }
+layer { name: "gfc" type: "InnerProduct" bottom: "gap" top: "gfc" inner_product_param { num_output: 7 } }
+layer { name: "cat" type: "Concat" bottom: "fc" bottom: "gfc" top: "cat" }
+layer { name: "prob" type: "Softmax" bottom: "cat" top: "prob" }
+`;
+    const net = await loadNetwork(tempFile('variants.prototxt', prototxt), { kind: 'synthetic', seed: 5 });
+    const input = new Float32Array(3 * 4 * 15 * 13).map((_, i) => Math.cos(i * 0.71) * 3);
+    const ref = await new CpuBackend({ kernels: 'reference' }).run(net, input, 3);
+    const r = await gpu.run(net, input, 3);
+    expect(relativeError(r.output, ref.output)).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
+    const captured: Captured[] = [];
+    new CpuBackend({ kernels: 'reference' }).runSync(net, input, 3, {
+      onLayer: (layer, inputs, outputs) => captured.push({ layer, inputs: inputs.map((a) => a.slice()), outputs: outputs.map((a) => a.slice()) }),
+    });
+    for (const c of captured) {
+      const lone = await gpu.runLayer(c.layer, c.inputs, 3);
+      c.outputs.forEach((expected, i) => expect(relativeError(lone.outputs[i], expected), `${c.layer.name} top ${i}`).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE));
+    }
   });
 
   it('squeezenet-dc whole network (fused ReLUs, concat, chunked batch) matches the CPU reference', async () => {
