@@ -111,6 +111,15 @@ describe('WebGPU dense kernels equal the CPU reference on every layer of the rea
     expect(Math.abs(a.correct - b.correct)).toBeLessThanOrEqual(1);
   });
 
+  it('concurrent runs of one plan queue behind each other and each gets its own results', async () => {
+    const a = (await cifarTest.batch(0, 8)).input;
+    const b = (await cifarTest.batch(8, 8)).input;
+    const [ra, rb] = await Promise.all([gpu.run(cifar, a, 8), gpu.run(cifar, b, 8)]);
+    const cpu = new CpuBackend();
+    expect(relativeError(ra.output, (await cpu.run(cifar, a, 8)).output)).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
+    expect(relativeError(rb.output, (await cpu.run(cifar, b, 8)).output)).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
+  });
+
   it('alexnet, synthetic weights (groups, LRN, fc6 split over several bindings) matches the CPU on an unseen architecture', async () => {
     const net = await loadNetwork(packageFile('models/alexnet/deploy.prototxt'), { kind: 'synthetic', seed: 3 });
     const input = new Float32Array(3 * 227 * 227).map((_, i) => 50 * Math.sin(i * 0.37));

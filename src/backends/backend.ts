@@ -1,4 +1,4 @@
-import type { MechanismStats } from '../effort/effort.js';
+import { addMechanismStats, type MechanismStats } from '../effort/effort.js';
 import type { EffortProfile } from '../effort/profile.js';
 import type { Network } from '../ir/network.js';
 
@@ -18,6 +18,15 @@ export interface LayerCounters {
   otherOps: number;
   /** What the dynamic-effort mechanisms did, when the layer ran with any. */
   mechanisms?: MechanismStats;
+}
+
+/** The counters of one layer summed over two runs (batches or chunks); a new object. */
+export function sumCounters(a: LayerCounters, b: LayerCounters): LayerCounters {
+  const mechanisms = addMechanismStats(a.mechanisms, b.mechanisms);
+  return {
+    ...a, macsDense: a.macsDense + b.macsDense, macsExecuted: a.macsExecuted + b.macsExecuted, otherOps: a.otherOps + b.otherOps,
+    ...(mechanisms && { mechanisms }),
+  };
 }
 
 /**

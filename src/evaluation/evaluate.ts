@@ -1,4 +1,4 @@
-import type { Backend, LayerCounters, RunResult } from '../backends/backend.js';
+import { sumCounters, type Backend, type LayerCounters, type RunResult } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset.js';
 import { addMechanismStats } from '../effort/effort.js';
 import type { EffortProfile } from '../effort/profile.js';
@@ -62,14 +62,7 @@ class Tally {
   addCounters(counters: readonly LayerCounters[]): void {
     for (const c of counters) {
       const acc = this.layers.get(c.name);
-      if (!acc) {
-        this.layers.set(c.name, { ...c, mechanisms: addMechanismStats(c.mechanisms, undefined) });
-        continue;
-      }
-      acc.macsDense += c.macsDense;
-      acc.macsExecuted += c.macsExecuted;
-      acc.otherOps += c.otherOps;
-      if (c.mechanisms) acc.mechanisms = addMechanismStats(acc.mechanisms, c.mechanisms);
+      this.layers.set(c.name, acc ? sumCounters(acc, c) : { ...c, mechanisms: addMechanismStats(c.mechanisms, undefined) });
     }
   }
 

@@ -48,8 +48,30 @@ export interface PlanRun {
 const SLOT_WORDS = 8;
 const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
-/** A plan ready to run any number of times. */
+/** One region of the read-back buffer: what is copied there after the layers. */
+interface ReadRegion {
+  readonly buffer: GPUBuffer;
+  readonly offset: number;
+  /** Bytes, a multiple of 4. */
+  readonly size: number;
+  /** Byte offset in the read-back buffer. */
+  readonly at: number;
+}
+
+/** A 64-bit counter kept as two u32 words (low, high) by the kernels' add64. */
+function u64(stats: Uint32Array, at: number): number {
+  return stats[at] + stats[at + 1] * 2 ** 32;
+}
+
+/** A plan ready to run any number of times (one run at a time: runs queue behind each other). */
 export class Plan {
+  /** Where each output, the counters and each indirect dispatch's arguments land in `readBack`. */
+  private readonly outputRegions = new Map<string, ReadRegion>();
+  private readonly argsRegions = new Map<number, ReadRegion>();
+  private readonly statsRegion: ReadRegion;
+  private readonly readBack: GPUBuffer;
+  private queue: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly device: GPUDevice,
     readonly batch: number,
@@ -62,7 +84,21 @@ export class Plan {
     private readonly stats: GPUBuffer,
     private readonly slots: number,
     private readonly owned: GPUBuffer[],
-  ) {}
+  ) {
+    let at = 0;
+    const region = (buffer: GPUBuffer, offset: number, bytes: number): ReadRegion => {
+      const r = { buffer, offset, size: Math.ceil(bytes / 4) * 4, at };
+      at += r.size;
+      return r;
+    };
+    for (const [name, buffer] of outputBuffers) this.outputRegions.set(name, region(buffer, 0, batch * shapeSize(this.outputShape(name)) * 4));
+    this.statsRegion = region(stats, 0, slots * SLOT_WORDS * 4);
+    steps.forEach((step, i) => {
+      if (step.op === 'indirect') this.argsRegions.set(i, region(step.args, step.argsOffset, 12));
+    });
+    this.readBack = device.createBuffer({ size: Math.max(16, at), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'dyvedeep read-back' });
+    owned.push(this.readBack);
+  }
 
   /** Builds the plan of `graph` for `batch` images. */
   static async build(device: GPUDevice, pipelines: PipelineCache, constants: ConstantCache, graph: Graph, batch: number, options: PlanOptions = {}): Promise<Plan> {
@@ -204,7 +240,14 @@ export class Plan {
   }
 
   /** Runs the plan on `inputs` (one array per graph input, batch x shape each). */
-  async run(inputs: ReadonlyMap<string, Float32Array>, lost: Promise<unknown>): Promise<PlanRun> {
+  run(inputs: ReadonlyMap<string, Float32Array>, lost: Promise<unknown>): Promise<PlanRun> {
+    // The read-back buffer is the plan's own: a second run waits for the first to unmap it.
+    const result = this.queue.then(() => this.runNow(inputs, lost));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async runNow(inputs: ReadonlyMap<string, Float32Array>, lost: Promise<unknown>): Promise<PlanRun> {
     const { device } = this;
     for (const [name] of this.graph.inputs) {
       const data = inputs.get(name);
@@ -234,50 +277,22 @@ export class Plan {
       }
     }
     endPass();
-    // Read-back: outputs, counters, indirect arguments.
-    const reads: { key: string; buffer: GPUBuffer; offset: number; size: number }[] = [];
-    for (const name of this.graph.outputs) {
-      const size = this.batch * shapeSize(this.outputShape(name)) * 4;
-      reads.push({ key: `output:${name}`, buffer: this.outputBuffers.get(name)!, offset: 0, size });
-    }
-    if (this.slots > 0) reads.push({ key: 'stats', buffer: this.stats, offset: 0, size: this.slots * SLOT_WORDS * 4 });
-    this.steps.forEach((step, i) => {
-      if (step.op === 'indirect') reads.push({ key: `args:${i}`, buffer: step.args, offset: step.argsOffset, size: 12 });
-    });
-    const total = reads.reduce((s, r) => s + Math.ceil(r.size / 4) * 4, 0);
-    const staging = device.createBuffer({ size: Math.max(16, total), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'dyvedeep read-back' });
-    let at = 0;
-    const placed = reads.map((r) => {
-      encoder.copyBufferToBuffer(r.buffer, r.offset, staging, at, Math.ceil(r.size / 4) * 4);
-      const p = { ...r, at };
-      at += Math.ceil(r.size / 4) * 4;
-      return p;
-    });
+    // Read-back: outputs, counters, indirect arguments, into one mappable buffer.
+    const regions = [...this.outputRegions.values(), this.statsRegion, ...this.argsRegions.values()];
+    for (const r of regions) if (r.size > 0) encoder.copyBufferToBuffer(r.buffer, r.offset, this.readBack, r.at, r.size);
     device.queue.submit([encoder.finish()]);
-    try {
-      await Promise.race([
-        staging.mapAsync(GPUMapMode.READ),
-        lost.then((info) => { throw new Error(`the WebGPU device was lost: ${(info as GPUDeviceLostInfo).message || (info as GPUDeviceLostInfo).reason}`); }),
-      ]);
-      const bytes = staging.getMappedRange().slice(0);
-      staging.unmap();
-      const view = (key: string) => placed.find((p) => p.key === key);
-      const outputs = new Map<string, Float32Array>();
-      for (const name of this.graph.outputs) {
-        const p = view(`output:${name}`)!;
-        outputs.set(name, new Float32Array(bytes, p.at, p.size / 4));
-      }
-      const statsAt = view('stats');
-      const stats = statsAt ? new Uint32Array(bytes, statsAt.at, statsAt.size / 4) : new Uint32Array(0);
-      const args = new Map<number, Uint32Array>();
-      this.steps.forEach((step, i) => {
-        const p = view(`args:${i}`);
-        if (p) args.set(i, new Uint32Array(bytes, p.at, 3));
-      });
-      return { outputs, counters: this.counters(stats), dispatches: this.dispatchRecords(stats, args) };
-    } finally {
-      staging.destroy();
-    }
+    await Promise.race([
+      this.readBack.mapAsync(GPUMapMode.READ),
+      lost.then((info) => { throw new Error(`the WebGPU device was lost: ${(info as GPUDeviceLostInfo).message || (info as GPUDeviceLostInfo).reason}`); }),
+    ]);
+    const bytes = this.readBack.getMappedRange().slice(0);
+    this.readBack.unmap();
+    const outputs = new Map<string, Float32Array>();
+    for (const [name, r] of this.outputRegions) outputs.set(name, new Float32Array(bytes, r.at, r.size / 4));
+    const stats = new Uint32Array(bytes, this.statsRegion.at, this.statsRegion.size / 4);
+    const args = new Map<number, Uint32Array>();
+    for (const [i, r] of this.argsRegions) args.set(i, new Uint32Array(bytes, r.at, 3));
+    return { outputs, counters: this.counters(stats), dispatches: this.dispatchRecords(stats, args) };
   }
 
   private outputShape(name: string): Shape {
@@ -291,13 +306,12 @@ export class Plan {
   }
 
   private counters(stats: Uint32Array): LayerCounters[] {
-    const u64 = (at: number) => stats[at] + stats[at + 1] * 2 ** 32;
     return this.graph.layers.map((layer) => {
       const macsDense = denseMacs(layer, this.batch);
       const c: LayerCounters = { name: layer.name, type: layer.params.type, macsDense, macsExecuted: macsDense, otherOps: 0 };
       const rec = this.records.get(layer.name);
       if (rec) {
-        c.macsExecuted = rec.convSlots.reduce((s, slot) => s + u64(slot), 0);
+        c.macsExecuted = rec.convSlots.reduce((s, slot) => s + u64(stats, slot), 0);
         c.mechanisms = {};
         if (rec.spet) {
           c.mechanisms.spet = {
@@ -323,7 +337,7 @@ export class Plan {
         layer: step.layer, kernel: step.kernel.name, mode: step.op === 'dispatch' ? 'direct' : 'indirect', workgroupsRequested: requested,
         // The dynamic convolution counts the workgroups that had positions; other kernels run every one.
         workgroupsExecuted: counted ? stats[step.slot! + 4] : requested,
-        macs: counted ? stats[step.slot!] + stats[step.slot! + 1] * 2 ** 32 : step.op === 'dispatch' ? step.macs ?? 0 : 0,
+        macs: counted ? u64(stats, step.slot!) : step.op === 'dispatch' ? step.macs ?? 0 : 0,
       });
     });
     return out;

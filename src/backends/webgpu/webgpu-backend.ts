@@ -4,12 +4,12 @@
  * (float32 sums instead of float64: relative error ~1e-6 per layer; SPET and SDSS decisions can
  * flip for neurons within rounding of their thresholds).
  */
-import { addMechanismStats, type LayerEffort } from '../../effort/effort.js';
+import type { LayerEffort } from '../../effort/effort.js';
 import { feedsRelu } from '../../effort/profile.js';
 import { DataError, DyveError } from '../../errors.js';
 import type { Layer, Network } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
-import type { Backend, DispatchRecord, LayerCounters, RunOptions, RunResult } from '../backend.js';
+import { sumCounters, type Backend, type DispatchRecord, type LayerCounters, type RunOptions, type RunResult } from '../backend.js';
 import { DeviceLostError, openGpu, type GpuContext, type OpenGpuOptions } from './gpu-context.js';
 import { PipelineCache, type KernelName, type KernelTuning } from './pipelines.js';
 import { ConstantCache, Plan, type Graph } from './scheduler.js';
@@ -40,7 +40,8 @@ export class WebGpuBackend implements Backend {
   readonly name = 'webgpu';
   private readonly pipelines: PipelineCache;
   private readonly constants: ConstantCache;
-  private readonly plans = new WeakMap<object, Map<string, Plan>>();
+  /** Plans by network, then batch and profile; promises, so concurrent first runs build one plan. */
+  private readonly plans = new WeakMap<object, Map<string, Promise<Plan>>>();
   private lostInfo: GPUDeviceLostInfo | null = null;
   private destroyed = false;
 
@@ -90,7 +91,7 @@ export class WebGpuBackend implements Backend {
       const plan = await this.plan(net, graph, n, options.effort?.layers ?? {});
       const r = await this.execute(plan, new Map([[net.inputName, input.subarray(first * perImage, (first + n) * perImage)]]));
       output.set(r.outputs.get(net.outputName)!, first * outSize);
-      counters = first === 0 ? r.counters : counters.map((c, i) => addCounters(c, r.counters[i]));
+      counters = first === 0 ? r.counters : counters.map((c, i) => sumCounters(c, r.counters[i]));
       dispatches.push(...r.dispatches);
     }
     return { output, counters, dispatches };
@@ -142,7 +143,7 @@ export class WebGpuBackend implements Backend {
     return Math.max(1, Math.min(batch, Math.floor(limit / largest), Math.floor(budget / total)));
   }
 
-  private async plan(key: object, graph: Graph, batch: number, layers: Readonly<Record<string, LayerEffort>>): Promise<Plan> {
+  private plan(key: object, graph: Graph, batch: number, layers: Readonly<Record<string, LayerEffort>>): Promise<Plan> {
     let byKey = this.plans.get(key);
     if (!byKey) {
       byKey = new Map();
@@ -151,8 +152,9 @@ export class WebGpuBackend implements Backend {
     const id = `${batch}|${JSON.stringify(layers)}`;
     let plan = byKey.get(id);
     if (!plan) {
-      plan = await this.buildPlan(graph, batch, layers, true);
+      plan = this.buildPlan(graph, batch, layers, true);
       byKey.set(id, plan);
+      plan.catch(() => byKey.delete(id)); // a failed build (bad shader, lost device) is not cached
     }
     return plan;
   }
@@ -193,12 +195,4 @@ export class WebGpuBackend implements Backend {
   private checkAlive(): void {
     if (this.lostInfo) throw new DeviceLostError(`the WebGPU device was lost (${this.lostInfo.reason}): ${this.lostInfo.message}`);
   }
-}
-
-function addCounters(a: LayerCounters, b: LayerCounters): LayerCounters {
-  const mechanisms = addMechanismStats(a.mechanisms, b.mechanisms);
-  return {
-    ...a, macsDense: a.macsDense + b.macsDense, macsExecuted: a.macsExecuted + b.macsExecuted, otherOps: a.otherOps + b.otherOps,
-    ...(mechanisms && { mechanisms }),
-  };
 }
