@@ -2,6 +2,7 @@ import { DyveError } from '../src/errors.js';
 import { BENCH_HELP, benchCommand } from './commands/bench.js';
 import { ABLATION_HELP, ablationCommand } from './commands/ablation.js';
 import { BENCHMARKS_HELP, benchmarksCommand } from './commands/benchmarks.js';
+import { BROWSER_BENCH_HELP, browserBenchCommand } from './commands/browser-bench.js';
 import { CALIBRATE_HELP, calibrateCommand } from './commands/calibrate.js';
 import { INFO_HELP, infoCommand } from './commands/info.js';
 import { MODELS_HELP, modelsCommand } from './commands/models.js';
@@ -9,6 +10,7 @@ import { MODELS_HELP, modelsCommand } from './commands/models.js';
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<void> | void; help: string; summary: string }> = {
   ablation: { run: ablationCommand, help: ABLATION_HELP, summary: 'mechanism ablation report: table, JSON, SVG charts' },
   bench: { run: benchCommand, help: BENCH_HELP, summary: 'accuracy, ops and speed of a model over a dataset' },
+  'browser-bench': { run: browserBenchCommand, help: BROWSER_BENCH_HELP, summary: 'the benchmark inside headless Chromium (WebGPU)' },
   calibrate: { run: calibrateCommand, help: CALIBRATE_HELP, summary: 'search DyVEDeep knobs within an accuracy budget' },
   info: { run: infoCommand, help: INFO_HELP, summary: 'layers, shapes, parameters and MACs of a model' },
   models: { run: modelsCommand, help: MODELS_HELP, summary: 'the model zoo' },
@@ -20,7 +22,7 @@ const USAGE = `dyve — dynamic variable effort inference for Caffe CNNs
 Usage: dyve <command> [options]     (dyve <command> --help for its options)
 
 Commands:
-${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(11)} ${c.summary}`).join('\n')}`;
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)} ${c.summary}`).join('\n')}`;
 
 /** Entry point of the `dyve` command. Returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {

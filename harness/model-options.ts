@@ -5,8 +5,7 @@ import { resolveDataDir } from '../src/data/data-dir.js';
 import { cifar10Dataset, imageFolderDataset, limit, subset, type Dataset } from '../src/data/dataset.js';
 import type { Preprocess } from '../src/data/preprocess.js';
 import { DyveError } from '../src/errors.js';
-import { loadMeanBinaryproto } from '../src/formats/caffe/binaryproto.js';
-import { loadNetwork, type WeightsSource } from '../src/formats/load-network.js';
+import { loadMeanBinaryproto, loadNetwork, type WeightsSource } from '../src/formats/load-network.js';
 import type { Network } from '../src/ir/network.js';
 import { resolveZooFile, zooEntry, type ZooEntry } from '../src/zoo/zoo.js';
 

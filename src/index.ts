@@ -1,7 +1,7 @@
 /**
- * dyvedeep: run trained Caffe CNNs with dynamic variable effort.
- *
- * Data flows one way: load (formats/) -> IR (ir/) -> execute (backends/) -> report (evaluation/).
+ * dyvedeep: run trained Caffe CNNs with dynamic variable effort — the Node (and Deno) entry: the
+ * portable API of browser.ts plus file access (networks, profiles, images and datasets on disk)
+ * and the model zoo.
  *
  * @example
  * ```ts
@@ -10,24 +10,10 @@
  * const { output, counters } = await new CpuBackend().run(net, input, 1);
  * ```
  */
-export { DyveError, ModelFormatError, NetworkError, DataError } from './errors.js';
-export type { Network, Layer, LayerParams, LayerType, LayerWeights, Shape } from './ir/network.js';
-export { shapeSize, formatShape, isWeighted } from './ir/network.js';
-export { layerMacs, layerBlobShapes, layerParameterCount } from './ir/build-network.js';
-export { loadNetwork, loadPrototxt, weightsFormatOf, type WeightsSource, type WeightsFormat } from './formats/load-network.js';
-export { loadMeanBinaryproto, decodeMeanBinaryproto, type MeanImage } from './formats/caffe/binaryproto.js';
-export type { Backend, RunResult, RunOptions, LayerCounters } from './backends/backend.js';
-export { CpuBackend } from './backends/cpu/cpu-backend.js';
-export type { DispatchRecord } from './backends/backend.js';
-export { WebGpuBackend, type WebGpuBackendOptions, type GpuLayerRun } from './backends/webgpu/webgpu-backend.js';
-export { openGpu, NoAdapterError, DeviceLostError, type GpuContext } from './backends/webgpu/gpu-context.js';
-export { ShaderCompilationError } from './backends/webgpu/pipelines.js';
-export { setShaderLoader, type ShaderLoader } from './backends/webgpu/shader-loader.js';
-export { openBackend, FallbackBackend, BACKEND_NAMES, type BackendName, type OpenedBackend } from './backends/select-backend.js';
-export { evaluate, type Evaluation, type EvaluateOptions } from './evaluation/evaluate.js';
-export { argmax, topK, rankOfLabel } from './evaluation/top-k.js';
-export { cifar10Dataset, imageFolderDataset, subset, limit, type Dataset, type DatasetBatch } from './data/dataset.js';
-export { toNetworkInput, type Preprocess } from './data/preprocess.js';
-export { decodeImage, readImage, type RgbImage } from './data/image-decode.js';
+export * from './browser.js';
+export { loadNetwork, loadPrototxt, loadMeanBinaryproto, type WeightsSource } from './formats/load-network.js';
+export { loadProfile } from './effort/load-profile.js';
+export { cifar10Dataset, imageFolderDataset, subset, limit } from './data/dataset.js';
+export { readImage, readCifar10Batch, readSynsets } from './data/data-files.js';
 export { resolveDataDir } from './data/data-dir.js';
 export { zooEntry, zooModelNames, type ZooEntry } from './zoo/zoo.js';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cifar10Image, parseCifar10Batch, readCifar10Batch } from '../src/data/cifar10.js';
+import { cifar10Image, parseCifar10Batch } from '../src/data/cifar10.js';
+import { readCifar10Batch } from '../src/data/data-files.js';
 import { cifar10Dataset, limit, subset } from '../src/data/dataset.js';
 import { DataError } from '../src/errors.js';
 import { DATA, tempFile } from './helpers/files.js';

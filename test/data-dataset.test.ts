@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { imageFolderDataset, limit, subset } from '../src/data/dataset.js';
-import { readImage } from '../src/data/image-decode.js';
+import { readImage } from '../src/data/data-files.js';
 import { toNetworkInput, type Preprocess } from '../src/data/preprocess.js';
 import { DataError } from '../src/errors.js';
 import { DATA } from './helpers/files.js';

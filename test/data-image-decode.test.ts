@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { encode as encodePng } from 'fast-png';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, readImage, sniffImageFormat } from '../src/data/image-decode.js';
+import { decodeImage, sniffImageFormat } from '../src/data/image-decode.js';
+import { readImage } from '../src/data/data-files.js';
 import { DataError } from '../src/errors.js';
 import { DATA, tempFile } from './helpers/files.js';
 
@@ -79,6 +81,26 @@ describe('decodeImage formats', () => {
       colorType: 0,
     });
     expect(Array.from(decodeImage(gray, 'g.png').rgb)).toEqual([7, 7, 7, 200, 200, 200]);
+  });
+
+  it('decodes 16-bit, gray+alpha, RGBA, 1-bit, 4-bit and palette PNGs to 8-bit RGB (alpha dropped)', () => {
+    // pngjs encodes the alpha variants (an encoder independent of our decoder); fast-png the rest.
+    const rgb16 = encodePng({ width: 2, height: 1, depth: 16, channels: 3, data: new Uint16Array([0, 32896, 65535, 1799, 1799, 1799]) });
+    expect(Array.from(decodeImage(rgb16, '16.png').rgb)).toEqual([0, 128, 255, 7, 7, 7]);
+    const grayAlpha = PNG.sync.write(Object.assign(new PNG({ width: 2, height: 1 }), { data: Buffer.from([9, 9, 9, 0, 250, 250, 250, 128]) }), { colorType: 4 });
+    expect(Array.from(decodeImage(grayAlpha, 'ga.png').rgb)).toEqual([9, 9, 9, 250, 250, 250]);
+    const rgba = PNG.sync.write(Object.assign(new PNG({ width: 1, height: 1 }), { data: Buffer.from([1, 2, 3, 0]) }), { colorType: 6 });
+    expect(Array.from(decodeImage(rgba, 'rgba.png').rgb)).toEqual([1, 2, 3]);
+    // Packed depths and palettes (3 pixels per row, 2 rows: rows are byte-aligned).
+    const oneBit = encodePng({ width: 3, height: 2, depth: 1, channels: 1, data: new Uint8Array([0b10100000, 0b01000000]) });
+    expect(Array.from(decodeImage(oneBit, '1.png').rgb)).toEqual([255, 255, 255, 0, 0, 0, 255, 255, 255, 0, 0, 0, 255, 255, 255, 0, 0, 0]);
+    const fourBit = encodePng({ width: 3, height: 1, depth: 4, channels: 1, data: new Uint8Array([0x0f, 0x70]) });
+    expect(Array.from(decodeImage(fourBit, '4.png').rgb)).toEqual([0, 0, 0, 255, 255, 255, 119, 119, 119]);
+    const palette = encodePng({
+      width: 3, height: 1, depth: 2, channels: 1, data: new Uint8Array([0b00011000]),
+      palette: [[10, 20, 30], [40, 50, 60], [70, 80, 90]],
+    });
+    expect(Array.from(decodeImage(palette, 'p.png').rgb)).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90]);
   });
 
   it('converts Adobe CMYK and YCCK JPEGs to RGB', () => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readImage, type RgbImage } from '../src/data/image-decode.js';
+import { type RgbImage } from '../src/data/image-decode.js';
+import { readImage } from '../src/data/data-files.js';
 import { checkInputShape, toNetworkInput, validatePreprocess, type Preprocess } from '../src/data/preprocess.js';
 import { resizeRgb } from '../src/data/resize.js';
 import { DataError } from '../src/errors.js';

@@ -3,8 +3,7 @@ import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
 import { cifar10Dataset, limit } from '../src/data/dataset.js';
 import { calibrate } from '../src/effort/calibration.js';
 import { DENSE_PROFILE, validateProfile } from '../src/effort/profile.js';
-import { loadMeanBinaryproto } from '../src/formats/caffe/binaryproto.js';
-import { loadNetwork } from '../src/formats/load-network.js';
+import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
 import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA } from './helpers/files.js';
 
 const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });

@@ -31,7 +31,7 @@ const NO_ADAPTER = { VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES:
 
 afterEach(() => {
   vi.restoreAllMocks();
-  setShaderLoader(async (name) => readFileSync(packageFile(`shaders/${name}.wgsl`), 'utf8'));
+  setShaderLoader(undefined);
 });
 
 describe('WebGPU failures are clear', () => {

@@ -2,16 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LayerCounters } from '../src/backends/backend.js';
 import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
 import { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.js';
-import { cifar10Dataset, imageFolderDataset, type Dataset } from '../src/data/dataset.js';
+import type { Dataset } from '../src/data/dataset-types.js';
 import type { LayerEffort } from '../src/effort/effort.js';
-import { DENSE_PROFILE, feedsRelu, loadProfile } from '../src/effort/profile.js';
+import { loadProfile } from '../src/effort/load-profile.js';
+import { DENSE_PROFILE, feedsRelu } from '../src/effort/profile.js';
 import { argmax } from '../src/evaluation/top-k.js';
-import { loadMeanBinaryproto } from '../src/formats/caffe/binaryproto.js';
 import { loadNetwork } from '../src/formats/load-network.js';
 import type { Layer, Network } from '../src/ir/network.js';
 import { packageFile } from '../src/package-root.js';
-import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA, SQUEEZENET_NET, SQUEEZENET_PROTOTXT, tempFile } from './helpers/files.js';
+import { tempFile } from './helpers/files.js';
 import { openTestGpu } from './helpers/gpu.js';
+import { loadRealModels } from './helpers/models.js';
 import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE, relativeError } from './tolerances.js';
 
 interface Captured {
@@ -68,12 +69,7 @@ let imagenet: Dataset;
 
 beforeAll(async () => {
   gpu = await openTestGpu();
-  cifar = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
-  const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
-  cifarTest = await cifar10Dataset(`${DATA}/cifar10/test_batch.bin`, { channels: 'rgb', mean }, cifar.inputShape);
-  squeezenet = await loadNetwork(SQUEEZENET_PROTOTXT, { kind: 'file', path: SQUEEZENET_NET });
-  imagenet = await imageFolderDataset(`${DATA}/imagenet-sample`,
-    { resize: { width: 256, height: 256 }, crop: 227, channels: 'bgr', mean: { values: [104, 117, 123] } }, squeezenet.inputShape);
+  ({ cifar, cifarTest, squeezenet, imagenet } = await loadRealModels());
 });
 
 afterAll(() => gpu?.destroy());

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DyveError, ModelFormatError } from '../src/errors.js';
-import { decodeMeanBinaryproto, loadMeanBinaryproto } from '../src/formats/caffe/binaryproto.js';
-import { loadNetwork } from '../src/formats/load-network.js';
+import { decodeMeanBinaryproto } from '../src/formats/caffe/binaryproto.js';
+import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
 import { layerMacs } from '../src/ir/build-network.js';
 import { isWeighted } from '../src/ir/network.js';
 import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA, editedText, SQUEEZENET_NET, SQUEEZENET_PROTOTXT, tempFile } from './helpers/files.js';

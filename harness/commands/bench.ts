@@ -6,7 +6,11 @@ import { openBackend } from '../../src/backends/select-backend.js';
 import { parseTuning } from '../../src/backends/webgpu/pipelines.js';
 import { DyveError } from '../../src/errors.js';
 import { evaluate, type Evaluation } from '../../src/evaluation/evaluate.js';
-import { DENSE_PROFILE, loadProfile, MECHANISMS, restrictMechanisms, type EffortProfile, type Mechanism } from '../../src/effort/profile.js';
+import { benchJson, type BenchJson } from '../bench-json.js';
+
+export type { BenchJson } from '../bench-json.js';
+import { loadProfile } from '../../src/effort/load-profile.js';
+import { DENSE_PROFILE, MECHANISMS, restrictMechanisms, type EffortProfile, type Mechanism } from '../../src/effort/profile.js';
 import { formatShape, type Network } from '../../src/ir/network.js';
 import type { ZooEntry } from '../../src/zoo/zoo.js';
 import { machineDescription } from '../machine.js';
@@ -57,46 +61,6 @@ Examples:
   dyve bench --model cifar10-quick --effort calibrated --compare dense --layers
   dyve bench --model cifar10-quick --backend webgpu --effort calibrated --compare dense --trace trace.json
   dyve bench --model net.prototxt --weights net.caffemodel --dataset ./images --resize 256x256 --crop 227 --mean 104,117,123 --channels bgr`;
-
-/** The JSON written by `dyve bench --json` (later issues add fields, never rename these). */
-export interface BenchJson {
-  model: string;
-  backend: string;
-  /** The WebGPU adapter that ran it, null on the CPU. */
-  adapter: string | null;
-  effort: string;
-  images: number;
-  top1: number | null;
-  top5: number | null;
-  macs: { dense: number; executed: number };
-  ops: { total: number };
-  seconds: number;
-  layers: LayerJson[];
-  /** Top-1 agreement with dense (non-dense profiles). */
-  agreement?: number;
-  /** Dense on the same images (non-dense profiles): its top-1 and every scalar op it executed. */
-  dense?: { top1: number | null; opsTotal: number };
-  /** With --compare: dense and dynamic inference seconds measured side by side. */
-  compare?: { denseSeconds: number; dynamicSeconds: number; speedup: number };
-  weights: string;
-  synthetic: boolean;
-  dataset: string;
-  batch: number;
-  imagesPerSecond: number;
-  wallSeconds: number;
-  machine: string;
-}
-
-interface LayerJson {
-  name: string;
-  type: string;
-  macsDense: number;
-  macsExecuted: number;
-  otherOps: number;
-  spet?: { neurons: number; terminated: number; fraction: number };
-  sdss?: { outputs: number; interpolated: number; fraction: number };
-  sfma?: { maps: number; approximated: number; fraction: number };
-}
 
 /** The dispatches of one layer's kernel, summed over every run of a bench (`--trace`). */
 export interface TraceEntry {
@@ -163,8 +127,6 @@ function zooProfilePath(arg: string, entry?: ZooEntry): string {
   return path;
 }
 
-const fraction = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
-
 /** Runs a bench from parsed flags; shared by `dyve bench` and `dyve benchmarks`. */
 export async function runBench(values: Record<string, string | boolean | undefined>): Promise<BenchJson> {
   const opened = await openModel(values);
@@ -192,39 +154,17 @@ export async function runBench(values: Record<string, string | boolean | undefin
     const file = { model: opened.label, adapter: backendHandle.adapter, effort: dense ? 'dense' : effortLabel, images: result.images, batch, dispatches: trace.list };
     writeFileSync(values.trace, `${JSON.stringify(file, null, 2)}\n`);
   }
-  const compare = values.compare === 'dense' && result.baseline
-    ? { denseSeconds: result.baseline.seconds, dynamicSeconds: result.seconds, speedup: result.baseline.seconds / result.seconds }
-    : undefined;
-  return {
+  return benchJson(result, {
     model: opened.label,
     backend: backend.name,
     adapter: backend.name === 'webgpu' ? backendHandle.adapter : null,
     effort: dense ? 'dense' : effortLabel,
-    images: result.images,
-    top1: result.top1,
-    top5: result.top5,
-    macs: result.macs,
-    ops: result.ops,
-    seconds: result.seconds,
-    layers: result.layers.map((l) => {
-      const m = l.mechanisms;
-      return {
-        name: l.name, type: l.type, macsDense: l.macsDense, macsExecuted: l.macsExecuted, otherOps: l.otherOps,
-        ...(m?.spet && { spet: { ...m.spet, fraction: fraction(m.spet.terminated, m.spet.neurons) } }),
-        ...(m?.sdss && { sdss: { ...m.sdss, fraction: fraction(m.sdss.interpolated, m.sdss.outputs) } }),
-        ...(m?.sfma && { sfma: { ...m.sfma, fraction: fraction(m.sfma.approximated, m.sfma.maps) } }),
-      };
-    }),
-    ...(result.baseline && { agreement: result.baseline.agreement, dense: { top1: result.baseline.top1, opsTotal: result.baseline.opsTotal } }),
-    ...(compare && { compare }),
     weights: opened.weightsLabel,
     synthetic: opened.net.synthetic,
     dataset: `${description}, input ${formatShape(opened.net.inputShape)}`,
     batch,
-    imagesPerSecond: result.images / result.seconds,
-    wallSeconds: result.wallSeconds,
     machine: machineDescription(),
-  };
+  }, values.compare === 'dense');
 }
 
 /** Human-readable summary of a bench. */

@@ -7,9 +7,11 @@ import { percent } from '../terminal/format.js';
 import { writeSection } from '../report/sections.js';
 import { renderMarkdownTable } from '../terminal/table.js';
 import { runBench, type BenchJson } from './bench.js';
+import { runBrowserBench } from './browser-bench.js';
 
 export const BENCHMARKS_HELP = `dyve benchmarks [--out BENCHMARKS.md] [--json FILE] [--cifar-limit N] [--imagenet-limit N] [--synthetic-limit N]
 dyve benchmarks --webgpu [--out BENCHMARKS.md] [--json FILE] [--cifar-limit N] [--imagenet-limit N]
+dyve benchmarks --browser [--out BENCHMARKS.md] [--json FILE] [--cifar-limit N] [--imagenet-limit N]
 
 Measures the dense CPU path on the zoo and writes a Markdown report naming the machine:
 cifar10-quick over the CIFAR-10 test set and squeezenet-dc over the ImageNet samples (accuracy
@@ -21,12 +23,17 @@ interleaved batch by batch (side by side), on the WebGPU adapter and on the CPU:
 over the CIFAR-10 test set, squeezenet-dc over the odd ImageNet samples (--imagenet-limit,
 default 100).
 
+With --browser it writes the browser section: the same comparison at batch 1 inside headless
+Chromium (WebGPU, and without WebGPU: the CPU fallback) beside Node (WebGPU and CPU) on the same
+first images (--cifar-limit default 1000, --imagenet-limit default 20).
+
       --out FILE            report path (default BENCHMARKS.md)
       --json FILE           also write every run's JSON
       --cifar-limit N       CIFAR-10 test images (default 10000)
       --imagenet-limit N    ImageNet samples (default 1000)
       --synthetic-limit N   images for alexnet and vgg16 (default 4)
       --webgpu              the WebGPU section (dense vs DyVEDeep, WebGPU and CPU)
+      --browser             the browser section (Chromium vs Node, dense vs DyVEDeep)
       --data DIR            data directory
   -h, --help                this help`;
 
@@ -42,7 +49,7 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
     options: {
       out: { type: 'string' }, json: { type: 'string' }, data: { type: 'string' },
       'cifar-limit': { type: 'string' }, 'imagenet-limit': { type: 'string' }, 'synthetic-limit': { type: 'string' },
-      webgpu: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      webgpu: { type: 'boolean' }, browser: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -51,6 +58,10 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
   }
   if (values.webgpu) {
     await webgpuBenchmarks(values, args);
+    return;
+  }
+  if (values.browser) {
+    await browserBenchmarks(values, args);
     return;
   }
   const cifar = intOption(values, 'cifar-limit', 10000);
@@ -118,6 +129,74 @@ ${renderMarkdownTable(
 `;
 }
 
+/** Dense vs DyVEDeep rows of runs made with `compare: 'dense'`; `where` names each run's runtime / backend. */
+function sideBySideTable(results: readonly BenchJson[], whereHeader: string, where: (r: BenchJson) => string): string {
+  const rows = results.map((r) => [
+    r.model, where(r), String(r.images), String(r.batch), percent(r.dense?.top1 ?? null), percent(r.top1), percent(r.agreement ?? null),
+    (r.macs.dense / r.macs.executed).toFixed(2),
+    r.compare ? ((1000 * r.compare.denseSeconds) / r.images).toFixed(1) : '', r.compare ? ((1000 * r.compare.dynamicSeconds) / r.images).toFixed(1) : '',
+    r.compare ? `${r.compare.speedup.toFixed(2)}x` : '',
+  ]);
+  return renderMarkdownTable(
+    [{ header: 'model' }, { header: whereHeader }, { header: 'images', align: 'right' }, { header: 'batch', align: 'right' },
+      { header: 'top-1 dense', align: 'right' }, { header: 'top-1 DyVEDeep', align: 'right' }, { header: 'agreement', align: 'right' },
+      { header: 'MAC reduction', align: 'right' },
+      { header: 'dense ms/image', align: 'right' }, { header: 'DyVEDeep ms/image', align: 'right' }, { header: 'speed-up', align: 'right' }],
+    rows,
+  );
+}
+
+/** `dyve benchmarks --browser`: the same comparison inside headless Chromium, beside Node on the same images. */
+async function browserBenchmarks(values: Record<string, string | boolean | undefined>, args: readonly string[]): Promise<void> {
+  const cifar = String(intOption(values, 'cifar-limit', 1000));
+  const imagenet = String(intOption(values, 'imagenet-limit', 20));
+  const common = { data: values.data, quiet: false, effort: 'calibrated', compare: 'dense', batch: '1' };
+  const runs: { title: string; where: string; run: () => Promise<BenchJson> }[] = [];
+  for (const [model, limit] of [['cifar10-quick', cifar], ['squeezenet-dc', imagenet]] as const) {
+    const args = { ...common, model, limit };
+    runs.push(
+      { title: `${model} Chromium WebGPU`, where: 'Chromium, webgpu', run: () => runBrowserBench({ ...args, backend: 'webgpu' }) },
+      { title: `${model} Chromium without WebGPU`, where: 'Chromium, cpu (no adapter)', run: () => runBrowserBench({ ...args, backend: 'auto', 'no-webgpu': true }) },
+      { title: `${model} Node WebGPU`, where: 'Node, webgpu', run: () => runBench({ ...args, backend: 'webgpu' }) },
+      { title: `${model} Node CPU`, where: 'Node, cpu', run: () => runBench({ ...args, backend: 'cpu' }) },
+    );
+  }
+  const results: BenchJson[] = [];
+  const where = new Map<BenchJson, string>();
+  for (const r of runs) {
+    console.error(`# ${r.title}`);
+    const result = await r.run();
+    results.push(result);
+    where.set(result, r.where);
+  }
+  const browserAdapter = results.find((r) => r.machine.includes('Chromium') && r.adapter)?.adapter ?? 'none';
+  const nodeAdapter = results.find((r) => !r.machine.includes('Chromium') && r.adapter)?.adapter ?? 'none';
+  const chromium = /headless Chromium [\d.]+/.exec(results.find((r) => r.machine.includes('Chromium'))?.machine ?? '')?.[0] ?? 'Chromium';
+  const report = `## In the browser: dense vs DyVEDeep in Chromium, beside Node
+
+Written by \`dyve benchmarks${args.length ? ` ${args.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)} (one row alone:
+\`npm run bench:browser -- --model cifar10-quick --effort calibrated --compare dense\`).
+Machine: ${machineDescription()}, ${chromium} (Debian's). Chromium's WebGPU adapter:
+${browserAdapter}; Node's (Dawn): ${nodeAdapter}. No GPU on this machine: both are software
+adapters, and no real GPU was available to this project when this was measured.
+
+Every row runs dense and the calibrated profile (\`models/<name>/effort.json\`) interleaved image
+by image (batch 1) on the first images of the data set (cifar10-quick: CIFAR-10 test images;
+squeezenet-dc: ImageNet samples in file-name order), one row after the other in one run. The
+Chromium rows run the harness's evaluation in the page \`demo/bench.html\`; "no adapter" is
+Chromium launched without \`--enable-unsafe-webgpu\`, where the page falls back to the CPU
+backend (the same TypeScript kernels as Node's). ms/image are inference times inside the
+backend after one warm-up image.
+
+${sideBySideTable(results, 'where', (r) => where.get(r) ?? r.backend)}
+`;
+  const out = typeof values.out === 'string' ? values.out : 'BENCHMARKS.md';
+  writeSection(out, 'browser', report);
+  if (typeof values.json === 'string') writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(report);
+  console.error(`wrote ${out}`);
+}
+
 /** `dyve benchmarks --webgpu`: dense vs the calibrated profile, side by side, on WebGPU and the CPU. */
 async function webgpuBenchmarks(values: Record<string, string | boolean | undefined>, args: readonly string[]): Promise<void> {
   const cifar = intOption(values, 'cifar-limit', 10000);
@@ -134,19 +213,7 @@ async function webgpuBenchmarks(values: Record<string, string | boolean | undefi
     results.push(await runBench(run.args));
   }
   const adapter = results.find((r) => r.adapter)?.adapter ?? 'none';
-  const rows = results.map((r) => [
-    r.model, r.backend, String(r.images), String(r.batch), percent(r.dense?.top1 ?? null), percent(r.top1), percent(r.agreement ?? null),
-    (r.macs.dense / r.macs.executed).toFixed(2),
-    r.compare ? ((1000 * r.compare.denseSeconds) / r.images).toFixed(1) : '', r.compare ? ((1000 * r.compare.dynamicSeconds) / r.images).toFixed(1) : '',
-    r.compare ? `${r.compare.speedup.toFixed(2)}x` : '',
-  ]);
-  const table = renderMarkdownTable(
-    [{ header: 'model' }, { header: 'backend' }, { header: 'images', align: 'right' }, { header: 'batch', align: 'right' },
-      { header: 'top-1 dense', align: 'right' }, { header: 'top-1 DyVEDeep', align: 'right' }, { header: 'agreement', align: 'right' },
-      { header: 'MAC reduction', align: 'right' },
-      { header: 'dense ms/image', align: 'right' }, { header: 'DyVEDeep ms/image', align: 'right' }, { header: 'speed-up', align: 'right' }],
-    rows,
-  );
+  const table = sideBySideTable(results, 'backend', (r) => r.backend);
   const report = `## WebGPU: dense vs DyVEDeep, side by side
 
 Written by \`dyve benchmarks${args.length ? ` ${args.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}.

@@ -21,6 +21,9 @@
 // fewer MACs than dense on squeezenet-dc where per-neuron termination executes 1.20x fewer.
 // Counted with atomics per dispatch slot: [0, 1] MACs executed (64 bits), [2] SPET neurons
 // predicted, [3] of those terminated, [4] workgroups that had positions to evaluate.
+// Decision trace (P.trace = 1): phase 1 writes 1 (NEURON_SPET_TERMINATED) for each predicted
+// neuron into `decisions` (one u32 per output neuron, cleared before the layer), next to the
+// counter it feeds; untraced plans bind a placeholder and write nothing.
 override WG: u32 = 64;
 override PX: u32 = 4;        // positions per invocation, at most MAX_PX
 const MAX_PX: u32 = 8u;
@@ -50,7 +53,8 @@ struct Params {
   survStride: u32,
   survCountAt: u32, // survivors: per map, its list length (cleared before phase 1)
   survMaxAt: u32,  // survivors: the longest list (cleared before phase 1)
-  _p0: u32, _p1: u32,
+  trace: u32,      // 1: record SPET's terminations in `decisions`
+  _p1: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -61,6 +65,7 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;
 @group(0) @binding(6) var<storage, read_write> stats: array<atomic<u32>>;
 @group(0) @binding(7) var<storage, read_write> survivors: array<atomic<u32>>;
+@group(0) @binding(8) var<storage, read_write> decisions: array<u32>;  // per output neuron (trace)
 
 // An entry of the list the dispatch evaluates.
 fn entry(at: u32) -> u32 {
@@ -187,6 +192,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     if (!valid[i]) { continue; }
     if (predicted[i]) {
       y[map * hw + pos[i]] = 0.0;
+      if (P.trace == 1u) { decisions[map * hw + pos[i]] = 1u; }
     } else {
       y[map * hw + pos[i]] = acc[i];  // the partial sum phase 2 goes on from
       atomicStore(&survivors[P.survAt + map * P.survStride + at], pos[i]);

@@ -4,6 +4,9 @@
 // otherwise its position is appended to its map's list of neurons still to evaluate, and the
 // longest list is tracked for the indirect dispatch (sdss-indirect-args.wgsl).
 //
+// Decision trace (P.trace = 1): an interpolated neuron also gets 2 (NEURON_SDSS_INTERPOLATED) in
+// `decisions` (one u32 per output neuron); untraced plans bind a placeholder and write nothing.
+//
 // Thread mapping: one invocation per (map, non-grid neuron). Dispatch: 2-D grid covering `total`.
 override WG: u32 = 256;
 
@@ -14,13 +17,15 @@ struct Params {
   countAt: u32,      // tables: per map, its list length (cleared before each run)
   maxAt: u32,        // tables: the longest list (cleared before each run)
   slot: u32,         // stats[slot]: neurons interpolated
-  _p0: u32, _p1: u32, _p2: u32,
+  trace: u32,        // 1: record interpolations in `decisions`
+  _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> tables: array<atomic<u32>>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> stats: array<atomic<u32>>;
+@group(0) @binding(4) var<storage, read_write> decisions: array<u32>;  // per output neuron (trace)
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_id) lid: vec3u) {
@@ -47,6 +52,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (hi - lo <= P.delta) {
     y[base + p] = mean;
     atomicAdd(&stats[P.slot], 1u);
+    if (P.trace == 1u) { decisions[base + p] = 2u; }
   } else {
     let n = atomicAdd(&tables[P.countAt + map], 1u);
     atomicStore(&tables[P.listAt + map * P.nonGrid + n], p);

@@ -1,6 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { DataError, describeFsError } from '../errors.js';
+import { DataError } from '../errors.js';
 import type { RgbImage } from './image-decode.js';
 
 /** Side of a CIFAR-10 image. */
@@ -61,41 +59,16 @@ export function parseCifar10Batch(bytes: Uint8Array, file: string, classNames?: 
 }
 
 /**
- * Reads the class names of `batches.meta.txt` (one per line, in label order).
+ * Parses the class names of `batches.meta.txt` (one per line, in label order).
  *
- * @returns `undefined` when the file does not exist.
- * @throws DataError when it does not hold exactly 10 names.
+ * @throws DataError when the text does not hold exactly 10 names.
  */
-export async function readCifar10ClassNames(metaFile: string): Promise<string[] | undefined> {
-  let text: string;
-  try {
-    text = await readFile(metaFile, 'utf8');
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return undefined;
-    throw describeFsError(metaFile, 'CIFAR-10 class names file', err);
-  }
+export function parseCifar10ClassNames(text: string, file: string): string[] {
   const names = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
   if (names.length !== CIFAR10_CLASSES) {
-    throw new DataError(`${metaFile} should list ${CIFAR10_CLASSES} class names, one per line; it has ${names.length}`);
+    throw new DataError(`${file} should list ${CIFAR10_CLASSES} class names, one per line; it has ${names.length}`);
   }
   return names;
-}
-
-/**
- * Reads a CIFAR-10 binary batch file, with the class names of `batches.meta.txt` beside it when
- * present.
- *
- * @throws DyveError when the file cannot be read; DataError when it is not a CIFAR-10 batch.
- */
-export async function readCifar10Batch(file: string): Promise<Cifar10Batch> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw describeFsError(file, 'CIFAR-10 batch file', err);
-  }
-  const classNames = await readCifar10ClassNames(join(dirname(file), 'batches.meta.txt'));
-  return parseCifar10Batch(bytes, file, classNames);
 }
 
 /** A CIFAR-10 record's planar image as an interleaved {@link RgbImage} (for the common preprocessing). */

@@ -3,36 +3,14 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { DataError, describeFsError } from '../errors.js';
 import { shapeSize, type Shape } from '../ir/network.js';
-import { cifar10Image, readCifar10Batch } from './cifar10.js';
+import type { Dataset, DatasetBatch } from './dataset-types.js';
+import { cifar10Image } from './cifar10.js';
+import { readCifar10Batch, readSynsets } from './data-files.js';
 import { decodeImage } from './image-decode.js';
 import { checkInputShape, toNetworkInput, validatePreprocess, type Preprocess } from './preprocess.js';
-import { readSynsets, synsetIdOf } from './synsets.js';
+import { synsetIdOf } from './synsets.js';
 
-/** A batch of preprocessed images, ready for the network. */
-export interface DatasetBatch {
-  /** count x CHW float32 blocks, back to back. */
-  readonly input: Float32Array;
-  /** Class index per image; -1 when the dataset is unlabelled. */
-  readonly labels: Int32Array;
-  /** Per image: a file name, or `file#record` for records of a batch file. */
-  readonly ids: string[];
-}
-
-/** A fixed, ordered set of network inputs, read in batches. */
-export interface Dataset {
-  readonly name: string;
-  readonly size: number;
-  /** Shape of one preprocessed image (the network's input shape). */
-  readonly inputShape: Shape;
-  /** Class names by label index, when known. */
-  readonly classNames?: string[];
-  readonly labelled: boolean;
-  /**
-   * Images `start` .. `start + count - 1`, preprocessed. `count` is clipped at the end of the
-   * dataset, so `labels.length` tells how many came back.
-   */
-  batch(start: number, count: number): Promise<DatasetBatch>;
-}
+export type { Dataset, DatasetBatch } from './dataset-types.js';
 
 /** The number of items a `batch(start, count)` call covers; throws RangeError on bad arguments. */
 function batchCount(name: string, size: number, start: number, count: number): number {

@@ -1,7 +1,10 @@
-import { readFile } from 'node:fs/promises';
+/**
+ * JPEG and PNG decoding in pure JavaScript (jpeg-js, fast-png): the same pixels in Node, Deno and
+ * the browser, so a page predicts exactly what the CLI does on the same file.
+ */
 import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
-import { DataError, describeFsError } from '../errors.js';
+import { decode as decodePngData, type DecodedPng } from 'fast-png';
+import { DataError } from '../errors.js';
 
 /** An 8-bit image, pixels row-major, channels interleaved R,G,B. */
 export interface RgbImage {
@@ -65,25 +68,50 @@ function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
   return { width, height, rgb: data };
 }
 
+/** Sample `i` (x * channels + c) of row `row`, whatever the bit depth (1, 2 and 4 are packed MSB first, rows byte-aligned). */
+function pngSampler(png: DecodedPng): (row: number, i: number) => number {
+  const { data, depth, width, channels } = png;
+  if (depth >= 8) {
+    const perRow = width * channels;
+    return (row, i) => data[row * perRow + i];
+  }
+  const bytesPerRow = Math.ceil((depth * channels * width) / 8);
+  const mask = (1 << depth) - 1;
+  return (row, i) => {
+    const bit = i * depth;
+    return (data[row * bytesPerRow + (bit >> 3)] >> (8 - depth - (bit & 7))) & mask;
+  };
+}
+
 function decodePng(bytes: Uint8Array, name: string): RgbImage {
-  let png: PNG;
+  let png: DecodedPng;
   try {
-    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    png = decodePngData(bytes);
   } catch (err) {
     throw notDecodable(name, `corrupt or truncated PNG data (${(err as Error).message})`);
   }
-  const { width, height, data } = png;
-  const n = width * height;
-  if (!(n > 0) || data.length !== n * 4) {
-    throw notDecodable(name, `PNG decoded to ${data.length} bytes for ${width}x${height} pixels`);
-  }
-  // pngjs always yields 8-bit RGBA (palette, gray and 16-bit expanded). Alpha is dropped, not
-  // composited, as OpenCV's imread(IMREAD_COLOR) and Pillow's convert('RGB') do.
-  const rgb = new Uint8Array(n * 3);
-  for (let i = 0, j = 0; i < n; i++, j += 4) {
-    rgb[i * 3] = data[j];
-    rgb[i * 3 + 1] = data[j + 1];
-    rgb[i * 3 + 2] = data[j + 2];
+  const { width, height, depth, channels, palette } = png;
+  if (!(width > 0 && height > 0)) throw notDecodable(name, `PNG declares ${width}x${height} pixels`);
+  const sample = pngSampler(png);
+  const max = 2 ** depth - 1;
+  // Samples are scaled to 8 bits with rounding (as libpng's and pngjs's normalisers do); alpha is
+  // dropped, not composited, as OpenCV's imread(IMREAD_COLOR) and Pillow's convert('RGB') do.
+  const to8 = depth === 8 ? (v: number) => v : (v: number) => Math.floor((v * 255) / max + 0.5);
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0, o = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, o += 3) {
+      if (palette) {
+        const colour = palette[sample(y, x)];
+        if (!colour) throw notDecodable(name, `pixel (${x}, ${y}) indexes past the palette`);
+        rgb[o] = colour[0];
+        rgb[o + 1] = colour[1];
+        rgb[o + 2] = colour[2];
+      } else if (channels >= 3) {
+        for (let c = 0; c < 3; c++) rgb[o + c] = to8(sample(y, x * channels + c));
+      } else {
+        rgb[o] = rgb[o + 1] = rgb[o + 2] = to8(sample(y, x * channels));
+      }
+    }
   }
   return { width, height, rgb };
 }
@@ -105,19 +133,4 @@ export function decodeImage(bytes: Uint8Array, name: string): DecodedImage {
     name,
     bytes.length === 0 ? 'the file is empty' : `it starts with bytes ${head}, neither a JPEG (ff d8 ff) nor a PNG signature`,
   );
-}
-
-/**
- * Reads and decodes a JPEG or PNG file.
- *
- * @throws DyveError when the file cannot be read; DataError when it is not a decodable image.
- */
-export async function readImage(path: string): Promise<DecodedImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw describeFsError(path, 'image file', err);
-  }
-  return decodeImage(bytes, path);
 }

@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { DataError, describeFsError } from '../errors.js';
+import { DataError } from '../errors.js';
 
 /** ImageNet synsets in class-index order (Caffe's `synset_words.txt`: line i = class i). */
 export interface Synsets {
@@ -36,21 +35,6 @@ export function parseSynsets(text: string, file: string): Synsets {
   }
   if (ids.length === 0) throw new DataError(`${file} lists no synsets`);
   return { ids, names, indexOf };
-}
-
-/**
- * Reads a `synset_words.txt` file.
- *
- * @throws DyveError when it cannot be read; DataError when it is malformed.
- */
-export async function readSynsets(file: string): Promise<Synsets> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw describeFsError(file, 'synset list', err);
-  }
-  return parseSynsets(text, file);
 }
 
 /** The WordNet id an ImageNet file name starts with (`n01440764_tench.JPEG` -> `n01440764`). */

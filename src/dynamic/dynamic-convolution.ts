@@ -20,7 +20,7 @@
  * interpolations; counts.mechanisms what each mechanism that was on did. With no mechanism on the
  * layer is computed densely (the backend routes such layers to the dense kernel anyway).
  */
-import type { LayerCounters } from '../backends/backend.js';
+import type { LayerCounters, LayerDecisions } from '../backends/backend.js';
 import type { LayerEffort } from '../effort/effort.js';
 import type { Layer } from '../ir/network.js';
 import { DataError, NetworkError } from '../errors.js';
@@ -45,25 +45,29 @@ export function validateEffort(layer: Layer, effort: LayerEffort): void {
 /**
  * Runs a Convolution layer with the DyVEDeep mechanisms of `effort` on `batch` images
  * (inputs[0]: batch x C x H x W). `rectified`: the output reaches the network only through a
- * ReLU, so SDSS stores its grid neurons rectified and compares what the next layer sees. Adds what it executed to `counts` and fills counts.mechanisms.
+ * ReLU, so SDSS stores its grid neurons rectified and compares what the next layer sees. Adds
+ * what it executed to `counts` and fills counts.mechanisms. `decisions`, when given (a record of
+ * this layer and batch, see `emptyDecisions` in backend.ts), receives where each mechanism acted.
  *
  * @throws NetworkError on a non-Convolution layer or invalid knobs; DataError on a wrong input size.
  */
 export function convolutionDynamic(
   layer: Layer, inputs: readonly Float32Array[], batch: number, counts: LayerCounters,
-  effort: LayerEffort, variant: 'fast' | 'reference', rectified = false,
+  effort: LayerEffort, variant: 'fast' | 'reference', rectified = false, decisions?: LayerDecisions,
 ): Float32Array[] {
-  return runDynamicLayer(layer, convolutionGeometry(layer), inputs, batch, counts, effort, variant, rectified, dynamicFast);
+  return runDynamicLayer(layer, convolutionGeometry(layer), inputs, batch, counts, effort, variant, rectified, dynamicFast, decisions);
 }
 
 /**
  * The steps every dynamic layer shares: knob and input checks, the per-call state, the reference
- * or the layer type's `fast` kernel, the mechanism statistics.
+ * or the layer type's `fast` kernel, the mechanism statistics, and (when `decisions` is given)
+ * the decision trace: both kernels write the neuron map themselves, SFMA's drops are the state's.
  */
 export function runDynamicLayer(
   layer: Layer, geom: DynGeometry, inputs: readonly Float32Array[], batch: number, counts: LayerCounters,
   effort: LayerEffort, variant: 'fast' | 'reference', rectified: boolean,
   fast: (state: CallState, x: Float32Array, counts: LayerCounters) => Float32Array,
+  decisions?: LayerDecisions,
 ): Float32Array[] {
   validateEffort(layer, effort);
   const x = inputs[0];
@@ -72,8 +76,14 @@ export function runDynamicLayer(
   }
   const w = dynWeights(layer, geom);
   if (!layer.weights) throw new NetworkError(`layer '${layer.name}' has no weights loaded`);
-  const state = prepareCall(layer.name, layer.weights, geom, w, x, batch, effort, counts, rectified);
+  if (decisions && (decisions.neurons.length !== batch * geom.outSize || decisions.sfmaApproximated.length !== batch * geom.inC)) {
+    throw new DataError(`layer '${layer.name}': the decision record does not fit batch ${batch}`);
+  }
+  // The kernels write only the neurons a mechanism acted on: the rest must read NEURON_EVALUATED.
+  decisions?.neurons.fill(0);
+  const state = prepareCall(layer.name, layer.weights, geom, w, x, batch, effort, counts, rectified, decisions?.neurons ?? null);
   const y = variant === 'reference' ? dynamicReference(state, x, counts) : fast(state, x, counts);
   recordStats(state, counts);
+  if (decisions) decisions.sfmaApproximated.set(state.dropped);
   return [y];
 }

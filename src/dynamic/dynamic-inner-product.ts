@@ -14,7 +14,7 @@
  * Counting: MACs = taps of the channels evaluated per (image, output); otherOps = one per bias add,
  * SPET tests and exact-mode ranges as in spet.ts.
  */
-import type { LayerCounters } from '../backends/backend.js';
+import { NEURON_SPET_TERMINATED, type LayerCounters, type LayerDecisions } from '../backends/backend.js';
 import type { LayerEffort } from '../effort/effort.js';
 import type { Layer } from '../ir/network.js';
 import { runDynamicLayer } from './dynamic-convolution.js';
@@ -24,17 +24,18 @@ import { restBound, spetTerminates, spetTestOps } from './spet.js';
 
 /**
  * Runs an InnerProduct layer with the SPET knobs of `effort` on `batch` images. Adds what it
- * executed to `counts` and fills counts.mechanisms.
+ * executed to `counts` and fills counts.mechanisms; `decisions`, when given, receives which
+ * outputs SPET terminated (as for convolutionDynamic).
  *
  * @throws NetworkError when `effort` asks for SDSS or SFMA, or on invalid knobs; DataError on a
  * wrong input size.
  */
 export function innerProductDynamic(
   layer: Layer, inputs: readonly Float32Array[], batch: number, counts: LayerCounters,
-  effort: LayerEffort, variant: 'fast' | 'reference',
+  effort: LayerEffort, variant: 'fast' | 'reference', decisions?: LayerDecisions,
 ): Float32Array[] {
   const geom = innerProductGeometry(layer);
-  return runDynamicLayer(layer, geom, inputs, batch, counts, effort, variant, false, innerProductFast);
+  return runDynamicLayer(layer, geom, inputs, batch, counts, effort, variant, false, innerProductFast, decisions);
 }
 
 /**
@@ -127,6 +128,7 @@ function innerProductFast(state: CallState, x: Float32Array, counts: LayerCounte
       const bound = state.exact ? restBound(spet, cpg, o, null, 0, state.range, 2 * n * cpg, ops) : 0;
       if (spetTerminates(state.exact, state.threshold, acc[n], bound)) {
         y[n * outC + o] = 0;
+        if (state.trace) state.trace[n * outC + o] = NEURON_SPET_TERMINATED;
       } else {
         acc[survivors] = acc[n];
         imgs[survivors] = n;

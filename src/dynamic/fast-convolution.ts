@@ -21,11 +21,15 @@
  * otherOps as in the reference, except the SFMA correction, computed here once per border class
  * (sfma.ts).
  *
+ * Decision trace (state.trace): written per group of neurons where the decisions are taken (the
+ * SPET test of a row's neurons, the SDSS test of a row's map), in separate loops that run only
+ * when tracing, so the untraced hot loops are unchanged.
+ *
  * Hot loops keep their counts in locals, call no closures and take no data-dependent branches
  * (SPET's compaction of survivors is branch-free): with cifar10-quick's conv1 (75 MACs per
  * neuron) a mispredicted branch per neuron costs a quarter of the neuron's arithmetic.
  */
-import type { LayerCounters } from '../backends/backend.js';
+import { NEURON_EVALUATED, NEURON_SDSS_INTERPOLATED, NEURON_SPET_TERMINATED, type LayerCounters } from '../backends/backend.js';
 import { NetworkError } from '../errors.js';
 import type { DynGeometry } from './geometry.js';
 import type { CallState } from './run-state.js';
@@ -423,6 +427,10 @@ class FastRun {
     const threshold = state.threshold;
     const bound = this.bounds[i];
     const exact = state.exact;
+    const trace = state.trace;
+    // Traced: every tested neuron is marked terminated here, the survivors evaluated again below
+    // (the compaction may overwrite npIn, which can alias npOut).
+    if (trace) for (let k = 0; k < count; k++) trace[map + npIn[k]] = NEURON_SPET_TERMINATED;
     let n = 0;
     // spetTerminates(), inlined by hand: n advances past survivors only.
     for (let k = 0; k < count; k++) {
@@ -434,6 +442,7 @@ class FastRun {
       npOut[n] = p;
       n += exact ? +!(s + bound < 0) : +!(s < threshold);
     }
+    if (trace) for (let k = 0; k < n; k++) trace[map + npOut[k]] = NEURON_EVALUATED;
     state.tally.spetNeurons += count;
     state.tally.spetTerminated += count - n;
     this.ops += count * spetTestOps(exact);
@@ -466,9 +475,16 @@ class FastRun {
     const out = this.sdssOut;
     out[0] = 0;
     out[1] = 0;
+    const trace = state.trace;
     for (let i = 0; i < pk.mc; i++) {
       if (state.sdssRectified) this.ops += rectifyGrid(y, this.yMap(i), grid);
       nFail[i] = sdssTestMap(y, this.yMap(i), grid, state.sdssDelta, fail, i * nOthers, out);
+      if (trace) {
+        // Every non-grid neuron interpolated but the failing ones (SPET may mark those later).
+        const map = this.yMap(i);
+        for (let k = 0; k < nOthers; k++) trace[map + grid.others[k]] = NEURON_SDSS_INTERPOLATED;
+        for (let k = 0; k < nFail[i]; k++) trace[map + fail[i * nOthers + k]] = NEURON_EVALUATED;
+      }
     }
     this.ops += pk.mc * grid.testOps + out[0];
     state.tally.sdssInterpolated += out[1];

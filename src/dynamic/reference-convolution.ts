@@ -21,7 +21,7 @@
  * path); one otherOp per bias add, per correction add, per SPET test op and per SDSS op (see the
  * mechanism files).
  */
-import type { LayerCounters } from '../backends/backend.js';
+import { NEURON_SDSS_INTERPOLATED, NEURON_SPET_TERMINATED, type LayerCounters } from '../backends/backend.js';
 import type { CallState } from './run-state.js';
 import { neighbourCount, rectify, sdssGrid, sdssInterpolate, sdssInterpolateOps, sdssTestOps } from './sdss.js';
 import { referenceCorrection } from './sfma.js';
@@ -29,7 +29,7 @@ import { restBound, spetTerminates, spetTestOps } from './spet.js';
 
 /** Runs the reference dynamic layer on `x` (batch images) into a new output array. */
 export function dynamicReference(state: CallState, x: Float32Array, counts: LayerCounters): Float32Array {
-  const { geom, batch, spet, tally } = state;
+  const { geom, batch, spet, tally, trace } = state;
   const { outC, outH, outW, cpg, m, inC, inSize, outSize, taps } = geom;
   const { weight, bias } = state.w;
   const y = new Float32Array(batch * outSize);
@@ -64,6 +64,7 @@ export function dynamicReference(state: CallState, x: Float32Array, counts: Laye
         : 0;
       counts.otherOps += ops[0];
 
+      const map = img * outSize + o * outH * outW;
       const evaluate = (oy: number, ox: number): number => {
         let acc = bias ? bias[o] : 0;
         if (bias) counts.otherOps += 1;
@@ -84,6 +85,7 @@ export function dynamicReference(state: CallState, x: Float32Array, counts: Laye
         counts.otherOps += spetTestOps(state.exact);
         if (spetTerminates(state.exact, state.threshold, acc, bound)) {
           tally.spetTerminated++;
+          if (trace) trace[map + oy * outW + ox] = NEURON_SPET_TERMINATED;
           return 0;
         }
         for (let k = o * spet.nRest; k < (o + 1) * spet.nRest; k++) {
@@ -93,7 +95,6 @@ export function dynamicReference(state: CallState, x: Float32Array, counts: Laye
         return acc;
       };
 
-      const map = img * outSize + o * outH * outW;
       if (!grid) {
         for (let oy = 0; oy < outH; oy++) for (let ox = 0; ox < outW; ox++) y[map + oy * outW + ox] = evaluate(oy, ox);
         continue;
@@ -118,6 +119,7 @@ export function dynamicReference(state: CallState, x: Float32Array, counts: Laye
             y[map + oy * outW + ox] = v;
             counts.otherOps += sdssInterpolateOps(n);
             tally.sdssInterpolated++;
+            if (trace) trace[map + oy * outW + ox] = NEURON_SDSS_INTERPOLATED;
           }
         }
       }

@@ -47,6 +47,13 @@ export interface CallState {
   /** Per image and input channel (exact SPET): lo_c, hi_c at 2 * (img * inC + c). */
   readonly range: Float64Array;
   readonly tally: Tally;
+  /**
+   * Decision trace (RunOptions.traceDecisions): per output neuron, indexed like the output array,
+   * the NEURON_* code (backend.ts), written by the kernels where they tally the same decision so
+   * the map and the counters cannot disagree. Null when not tracing; the kernels test it only where
+   * they take a decision (the fast convolution once per group of neurons, outside its hot loops).
+   */
+  readonly trace: Uint8Array | null;
 }
 
 /**
@@ -55,7 +62,7 @@ export interface CallState {
  */
 export function prepareCall(
   layerName: string, layerWeights: LayerWeights, geom: DynGeometry, w: DynWeights, x: Float32Array, batch: number,
-  effort: LayerEffort, counts: LayerCounters, rectified = false,
+  effort: LayerEffort, counts: LayerCounters, rectified = false, trace: Uint8Array | null = null,
 ): CallState {
   const { inC, group, cpg, planeSize, inSize } = geom;
   const spet = effort.spet ? spetPlan(layerWeights, geom, effort.spet.fraction) : null;
@@ -93,7 +100,7 @@ export function prepareCall(
     layerName, geom, w, batch, spet, exact, threshold,
     sdssStride: effort.sdss ? effort.sdss.stride : 0, sdssDelta: effort.sdss ? effort.sdss.delta : 0,
     sdssRectified: effort.sdss !== undefined && rectified,
-    sfmaOn: effort.sfma !== undefined, means, dropped, droppedLists, keptLists, range, tally,
+    sfmaOn: effort.sfma !== undefined, means, dropped, droppedLists, keptLists, range, tally, trace,
   };
 }
 

@@ -1,6 +1,6 @@
 import { CpuBackend } from '../backends/cpu/cpu-backend.js';
 import type { Backend } from '../backends/backend.js';
-import type { Dataset } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset-types.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { mulberry32 } from '../formats/synthetic-weights.js';
 import type { Network } from '../ir/network.js';

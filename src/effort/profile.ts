@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { describeFsError, DyveError } from '../errors.js';
+import { DyveError } from '../errors.js';
 import type { Layer, Network } from '../ir/network.js';
 import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs } from './effort.js';
 
@@ -152,21 +151,19 @@ export function validateProfile(json: unknown, net: Network, source = 'effort pr
   };
 }
 
-/** Reads and validates a profile file. */
-export async function loadProfile(path: string, net: Network): Promise<EffortProfile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw describeFsError(path, 'effort profile', err);
-  }
+/**
+ * Parses and validates a profile's JSON text.
+ *
+ * @throws ProfileError naming `source` when the text is not JSON or not a valid profile for `net`.
+ */
+export function parseProfile(text: string, net: Network, source = 'effort profile'): EffortProfile {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ProfileError(`${path}: not valid JSON (${(err as Error).message})`);
+    throw new ProfileError(`${source}: not valid JSON (${(err as Error).message})`);
   }
-  return validateProfile(json, net, path);
+  return validateProfile(json, net, source);
 }
 
 /** Keeps only the given mechanisms of a profile (for ablations). */

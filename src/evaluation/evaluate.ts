@@ -1,5 +1,5 @@
 import { sumCounters, type Backend, type LayerCounters, type RunResult } from '../backends/backend.js';
-import type { Dataset } from '../data/dataset.js';
+import type { Dataset } from '../data/dataset-types.js';
 import { addMechanismStats } from '../effort/effort.js';
 import type { EffortProfile } from '../effort/profile.js';
 import { shapeSize, type Network } from '../ir/network.js';

@@ -1,3 +1,5 @@
+import type { Network } from '../ir/network.js';
+
 /**
  * Rank of the true class among `scores[offset .. offset + classes)`: the number of classes that
  * score strictly higher, plus equal-scoring classes with a lower index (a stable sort's order).
@@ -25,4 +27,18 @@ export function topK(scores: Float32Array, offset: number, classes: number, k: n
   return Array.from({ length: classes }, (_, i) => i)
     .sort((a, b) => scores[offset + b] - scores[offset + a] || a - b)
     .slice(0, k);
+}
+
+/**
+ * Class probabilities of one image's output: the values as they are when the network ends with
+ * a Softmax layer, else a softmax of the scores (SqueezeNet ends with global average pooling).
+ */
+export function classProbabilities(net: Network, scores: Float32Array, offset = 0, classes = scores.length - offset): Float32Array {
+  const own = scores.slice(offset, offset + classes);
+  if (net.layers[net.layers.length - 1]?.params.type === 'Softmax') return own;
+  const max = own.reduce((m, v) => Math.max(m, v), -Infinity);
+  let sum = 0;
+  for (let k = 0; k < classes; k++) sum += own[k] = Math.exp(own[k] - max);
+  for (let k = 0; k < classes; k++) own[k] /= sum;
+  return own;
 }

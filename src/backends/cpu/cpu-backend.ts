@@ -5,7 +5,7 @@ import { feedsRelu } from '../../effort/profile.js';
 import { DataError, NetworkError } from '../../errors.js';
 import type { Layer, LayerType, Network } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
-import type { Backend, LayerCounters, RunOptions, RunResult } from '../backend.js';
+import { emptyDecisions, type Backend, type LayerCounters, type LayerDecisions, type RunOptions, type RunResult } from '../backend.js';
 import { denseMacs } from './dense-macs.js';
 import type { KernelVariant } from './kernel-types.js';
 import { kernelFor } from './kernels.js';
@@ -38,6 +38,8 @@ export interface LayerRun {
   /** One array per top, batch x C x H x W each. */
   readonly outputs: Float32Array[];
   readonly counters: LayerCounters;
+  /** Where the mechanisms acted, when asked for (`trace`) and the layer ran with effort knobs. */
+  readonly decisions?: LayerDecisions;
 }
 
 function checkBatch(batch: number): void {
@@ -49,11 +51,13 @@ function checkBatch(batch: number): void {
  * run's blobs to each variant. With `effort` knobs on, the layer's dynamic kernel runs; `rectified`
  * says that the layer's output reaches the network only through a ReLU (see feedsRelu), which lets
  * SDSS compare rectified values. `inputs[i]` holds batch x shapeSize(layer.inputShapes[i]) values.
+ * `trace`: a layer with effort knobs also returns its decisions (RunOptions.traceDecisions); both
+ * variants' kernels record them where they take them, and they take the same ones.
  * Throws a DataError when an input has the wrong size.
  */
 export function runLayer(
   layer: Layer, inputs: readonly Float32Array[], batch: number, variant: KernelVariant = 'fast', effort?: LayerEffort,
-  rectified = false,
+  rectified = false, trace = false,
 ): LayerRun {
   checkBatch(batch);
   if (inputs.length !== layer.inputShapes.length) {
@@ -71,9 +75,15 @@ export function runLayer(
   if (!hasEffort(effort)) return { outputs: kernelFor(layer.params.type, variant)(layer, inputs, batch, counters), counters };
   // A layer with knobs on runs its dynamic kernel; every other layer keeps the dense one, bit for bit.
   const type = layer.params.type;
-  if (type === 'Convolution') return { outputs: convolutionDynamic(layer, inputs, batch, counters, effort, variant, rectified), counters };
-  if (type === 'InnerProduct') return { outputs: innerProductDynamic(layer, inputs, batch, counters, effort, variant), counters };
-  throw new NetworkError(`layer '${layer.name}' (${type}) has effort knobs, but only Convolution and InnerProduct layers take them`);
+  if (type !== 'Convolution' && type !== 'InnerProduct') {
+    throw new NetworkError(`layer '${layer.name}' (${type}) has effort knobs, but only Convolution and InnerProduct layers take them`);
+  }
+  const out = layer.outputShapes[0];
+  const decisions = trace ? emptyDecisions(layer.name, batch, out.c, out.h, out.w, layer.inputShapes[0].c) : undefined;
+  const outputs = type === 'Convolution'
+    ? convolutionDynamic(layer, inputs, batch, counters, effort, variant, rectified, decisions)
+    : innerProductDynamic(layer, inputs, batch, counters, effort, variant, decisions);
+  return decisions ? { outputs, counters, decisions } : { outputs, counters };
 }
 
 /**
@@ -120,6 +130,8 @@ export class CpuBackend implements Backend {
     };
 
     const counters: LayerCounters[] = [];
+    const trace = options.traceDecisions === true;
+    const decisions: LayerDecisions[] = [];
     net.layers.forEach((layer, i) => {
       const inputs = layer.bottoms.map((b) => {
         const blob = blobs.get(b);
@@ -128,8 +140,9 @@ export class CpuBackend implements Backend {
       });
       const effort = options.effort?.layers[layer.name];
       const rectified = effort?.sdss !== undefined && feedsRelu(net, layer);
-      const { outputs, counters: c } = runLayer(layer, inputs, batch, this.variantFor(layer.params.type), effort, rectified);
+      const { outputs, counters: c, decisions: d } = runLayer(layer, inputs, batch, this.variantFor(layer.params.type), effort, rectified, trace);
       counters.push(c);
+      if (d) decisions.push(d);
       options.onLayer?.(layer, inputs, outputs, c);
       layer.tops.forEach((t, j) => blobs.set(t, outputs[j]));
       for (const b of layer.bottoms) if (!layer.tops.includes(b)) release(b, i);
@@ -138,6 +151,6 @@ export class CpuBackend implements Backend {
 
     const output = blobs.get(net.outputName);
     if (!output) throw new NetworkError(`network '${net.name}' never produces its output blob '${net.outputName}'`);
-    return keep ? { output, counters, blobs } : { output, counters };
+    return { output, counters, ...(keep && { blobs }), ...(trace && { decisions }) };
   }
 }

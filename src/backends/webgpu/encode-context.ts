@@ -47,6 +47,21 @@ export function grid1d(total: number, wg: number, maxPerDimension = 65535): [num
   return [x, Math.ceil(n / x), 1];
 }
 
+/**
+ * Where a traced dynamic layer left its decisions on the GPU, for the plan's read-back
+ * (RunOptions.traceDecisions).
+ */
+export interface DecisionBuffers {
+  /** One u32 per output neuron, laid out like the output blob: the NEURON_* codes (backend.ts). */
+  readonly neurons: GPUBuffer;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  readonly inputChannels: number;
+  /** SFMA's keep flags (f32 per image and input map: 1 kept, 0 dropped) and their byte offset; null without SFMA. */
+  readonly keep: { readonly buffer: GPUBuffer; readonly offset: number } | null;
+}
+
 /** Per-layer facts the scheduler turns into counters after the run. */
 export interface LayerRecord {
   /** Counter slots of the dynamic convolution dispatches. */
@@ -61,6 +76,8 @@ export interface LayerRecord {
   sdssOutputs?: number;
   /** SFMA: input maps seen. */
   sfmaMaps?: number;
+  /** Traced plans: the layer's decision buffers. */
+  decisions?: DecisionBuffers;
 }
 
 /** The scheduler's services to layer encoders while a plan is built. */
@@ -68,6 +85,8 @@ export interface EncodeContext {
   readonly device: GPUDevice;
   /** Images of the plan. */
   readonly batch: number;
+  /** The plan records the dynamic layers' decisions (RunOptions.traceDecisions). */
+  readonly traceDecisions: boolean;
   kernel(name: KernelName): Promise<Kernel>;
   /** A uniform buffer holding `words`. */
   uniform(words: UniformWords, label: string): GPUBuffer;

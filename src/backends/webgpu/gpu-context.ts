@@ -48,7 +48,8 @@ interface NodeWebGpu {
 async function hostGpu(options: OpenGpuOptions): Promise<GPU | undefined> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return nav.gpu;
-  const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined && !('Deno' in globalThis);
+  const host = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  const isNode = host?.versions?.node !== undefined && !('Deno' in globalThis);
   if (!isNode) return undefined;
   let mod: NodeWebGpu;
   try {

@@ -1,8 +1,8 @@
 /**
  * The scheduler: turns layers into a plan (buffers, bind groups and steps, built once per network,
- * batch size and effort profile) and runs it with one command encoder per inference (Deno settles
- * submissions in ~11 ms steps), then reads back the outputs, the dynamic kernels' counters and a
- * record of every dispatch.
+ * batch size, effort profile and decision tracing) and runs it with one command encoder per
+ * inference (Deno settles submissions in ~11 ms steps), then reads back the outputs, the dynamic
+ * kernels' counters (and, when traced, their decisions) and a record of every dispatch.
  *
  * Blob buffers are reused once their last reader has run; in-place layers share their buffer;
  * Dropout and Flatten alias their input when nothing reads it afterwards (else copy); a ReLU that
@@ -13,12 +13,12 @@ import { hasEffort } from '../../effort/effort.js';
 import { NetworkError } from '../../errors.js';
 import type { Layer, Shape } from '../../ir/network.js';
 import { shapeSize } from '../../ir/network.js';
-import type { DispatchRecord, LayerCounters } from '../backend.js';
+import type { DispatchRecord, LayerCounters, LayerDecisions } from '../backend.js';
 import { denseMacs } from '../cpu/dense-macs.js';
-import type { EncodeContext, LayerRecord, Step, UniformWords } from './encode-context.js';
+import type { DecisionBuffers, EncodeContext, LayerRecord, Step, UniformWords } from './encode-context.js';
 import { encodeDynamic } from './layers/dynamic.js';
 import { FUSES_RELU, LAYER_ENCODERS, type FusedRelu } from './layers/layer-encoder.js';
-import type { Kernel, KernelName, PipelineCache } from './pipelines.js';
+import type { Kernel, PipelineCache } from './pipelines.js';
 
 
 /** A subgraph to plan: layers in order, the blobs fed from outside, the blobs read back. */
@@ -36,6 +36,8 @@ export interface PlanOptions {
   readonly effort?: Readonly<Record<string, LayerEffort>>;
   /** Fuse a ReLU into the Convolution / InnerProduct before it (default true). */
   readonly fuseRelu?: boolean;
+  /** Record and read back the dynamic layers' decisions (RunOptions.traceDecisions). */
+  readonly traceDecisions?: boolean;
 }
 
 /** The outputs, counters and dispatch records of one run. */
@@ -43,6 +45,8 @@ export interface PlanRun {
   readonly outputs: Map<string, Float32Array>;
   readonly counters: LayerCounters[];
   readonly dispatches: DispatchRecord[];
+  /** Traced plans: each dynamic layer's decisions, in execution order. */
+  readonly decisions?: LayerDecisions[];
 }
 
 const SLOT_WORDS = 8;
@@ -69,6 +73,8 @@ export class Plan {
   private readonly outputRegions = new Map<string, ReadRegion>();
   private readonly argsRegions = new Map<number, ReadRegion>();
   private readonly statsRegion: ReadRegion;
+  /** Traced plans: per dynamic layer (execution order), its neuron map and SFMA keep flags. */
+  private readonly decisionRegions: { readonly layer: string; readonly d: DecisionBuffers; readonly neurons: ReadRegion; readonly keep: ReadRegion | null }[] = [];
   private readonly readBack: GPUBuffer;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -78,12 +84,13 @@ export class Plan {
     private readonly graph: Graph,
     /** The buffers the graph's inputs are written to and its outputs read from. */
     private readonly inputBuffers: ReadonlyMap<string, GPUBuffer>,
-    private readonly outputBuffers: ReadonlyMap<string, GPUBuffer>,
+    outputBuffers: ReadonlyMap<string, GPUBuffer>,
     private readonly steps: Step[],
     private readonly records: Map<string, LayerRecord>,
     private readonly stats: GPUBuffer,
-    private readonly slots: number,
+    slots: number,
     private readonly owned: GPUBuffer[],
+    private readonly traced: boolean,
   ) {
     let at = 0;
     const region = (buffer: GPUBuffer, offset: number, bytes: number): ReadRegion => {
@@ -96,6 +103,16 @@ export class Plan {
     steps.forEach((step, i) => {
       if (step.op === 'indirect') this.argsRegions.set(i, region(step.args, step.argsOffset, 12));
     });
+    // The decisions ride the same read-back as the counters: no extra mapping per run.
+    for (const layer of graph.layers) {
+      const d = records.get(layer.name)?.decisions;
+      if (!d) continue;
+      const neurons = batch * d.channels * d.height * d.width;
+      this.decisionRegions.push({
+        layer: layer.name, d, neurons: region(d.neurons, 0, neurons * 4),
+        keep: d.keep ? region(d.keep.buffer, d.keep.offset, batch * d.inputChannels * 4) : null,
+      });
+    }
     this.readBack = device.createBuffer({ size: Math.max(16, at), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'dyvedeep read-back' });
     owned.push(this.readBack);
   }
@@ -123,6 +140,7 @@ export class Plan {
     const ctx: EncodeContext = {
       device,
       batch,
+      traceDecisions: options.traceDecisions === true,
       kernel: (name) => pipelines.kernel(name),
       uniform: (words: UniformWords, label: string) => {
         const data = new Uint32Array(Math.ceil(words.length / 4) * 4);
@@ -236,7 +254,7 @@ export class Plan {
       if (!buf) throw new NetworkError(`the plan never produces blob '${out}'`);
       outputBuffers.set(out, buf);
     }
-    return new Plan(device, batch, graph, inputBuffers, outputBuffers, steps, records, stats, slots, owned);
+    return new Plan(device, batch, graph, inputBuffers, outputBuffers, steps, records, stats, slots, owned, options.traceDecisions === true);
   }
 
   /** Runs the plan on `inputs` (one array per graph input, batch x shape each). */
@@ -277,8 +295,9 @@ export class Plan {
       }
     }
     endPass();
-    // Read-back: outputs, counters, indirect arguments, into one mappable buffer.
+    // Read-back: outputs, counters, indirect arguments (and decisions), into one mappable buffer.
     const regions = [...this.outputRegions.values(), this.statsRegion, ...this.argsRegions.values()];
+    for (const r of this.decisionRegions) regions.push(r.neurons, ...(r.keep ? [r.keep] : []));
     for (const r of regions) if (r.size > 0) encoder.copyBufferToBuffer(r.buffer, r.offset, this.readBack, r.at, r.size);
     device.queue.submit([encoder.finish()]);
     await Promise.race([
@@ -292,7 +311,24 @@ export class Plan {
     const stats = new Uint32Array(bytes, this.statsRegion.at, this.statsRegion.size / 4);
     const args = new Map<number, Uint32Array>();
     for (const [i, r] of this.argsRegions) args.set(i, new Uint32Array(bytes, r.at, 3));
-    return { outputs, counters: this.counters(stats), dispatches: this.dispatchRecords(stats, args) };
+    const run: PlanRun = { outputs, counters: this.counters(stats), dispatches: this.dispatchRecords(stats, args) };
+    return this.traced ? { ...run, decisions: this.decisions(bytes) } : run;
+  }
+
+  /** The traced layers' decisions from the read-back bytes: u32 codes to bytes, keep flags to drops. */
+  private decisions(bytes: ArrayBuffer): LayerDecisions[] {
+    return this.decisionRegions.map(({ layer, d, neurons, keep }) => {
+      const codes = new Uint32Array(bytes, neurons.at, neurons.size / 4);
+      const sfma = new Uint8Array(this.batch * d.inputChannels);
+      if (keep) {
+        const flags = new Float32Array(bytes, keep.at, sfma.length);
+        for (let i = 0; i < sfma.length; i++) sfma[i] = flags[i] === 0 ? 1 : 0;
+      }
+      return {
+        layer, batch: this.batch, channels: d.channels, height: d.height, width: d.width, inputChannels: d.inputChannels,
+        neurons: Uint8Array.from(codes), sfmaApproximated: sfma,
+      };
+    });
   }
 
   private outputShape(name: string): Shape {

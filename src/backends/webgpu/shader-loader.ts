@@ -1,22 +1,24 @@
 /**
- * Loads the WGSL of a kernel, `shaders/<family>/<kernel>.wgsl`, as a string. Node and Deno read the
- * file from the package; a browser bundle installs its own loader (vite `?raw` imports) with
- * {@link setShaderLoader}, so the library pulls in no Node built-ins there.
+ * Gives the WGSL of a kernel, `shaders/<family>/<kernel>.wgsl`. The sources are embedded at build
+ * (scripts/embed-assets.mjs), so Node, Deno and browser bundles load them the same way, with no
+ * file-system access. {@link setShaderLoader} replaces the table (tests inject broken shaders).
  */
+import { SHADER_SOURCES } from '../../generated/embedded-assets.js';
 
 /** Returns the WGSL source of a kernel named like `convolution/dense`. */
 export type ShaderLoader = (name: string) => Promise<string>;
 
-const fileLoader: ShaderLoader = async (name) => {
-  const [{ readFile }, { packageFile }] = await Promise.all([import('node:fs/promises'), import('../../package-root.js')]);
-  return readFile(packageFile(`shaders/${name}.wgsl`), 'utf8');
+const embeddedLoader: ShaderLoader = async (name) => {
+  const source = SHADER_SOURCES[name];
+  if (source === undefined) throw new Error(`dyvedeep: no shader shaders/${name}.wgsl in this build`);
+  return source;
 };
 
-let loader: ShaderLoader = fileLoader;
+let loader: ShaderLoader = embeddedLoader;
 
-/** Replaces the loader (a browser bundle's table of imported sources). */
-export function setShaderLoader(next: ShaderLoader): void {
-  loader = next;
+/** Replaces the loader; `undefined` restores the embedded sources. */
+export function setShaderLoader(next: ShaderLoader | undefined): void {
+  loader = next ?? embeddedLoader;
 }
 
 /** The WGSL source of kernel `name`. */

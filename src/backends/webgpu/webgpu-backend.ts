@@ -9,7 +9,9 @@ import { feedsRelu } from '../../effort/profile.js';
 import { DataError, DyveError } from '../../errors.js';
 import type { Layer, Network } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
-import { sumCounters, type Backend, type DispatchRecord, type LayerCounters, type RunOptions, type RunResult } from '../backend.js';
+import {
+  concatDecisions, sumCounters, type Backend, type DispatchRecord, type LayerCounters, type LayerDecisions, type RunOptions, type RunResult,
+} from '../backend.js';
 import { DeviceLostError, openGpu, type GpuContext, type OpenGpuOptions } from './gpu-context.js';
 import { PipelineCache, type KernelName, type KernelTuning } from './pipelines.js';
 import { ConstantCache, Plan, type Graph } from './scheduler.js';
@@ -33,7 +35,8 @@ export interface GpuLayerRun {
 
 /**
  * Runs networks on a WebGPU device. Plans (buffers, bind groups, dispatches) are built once per
- * network, batch size and effort profile and reused; weights are uploaded once per device.
+ * network, batch size, effort profile and decision tracing, and reused; weights are uploaded once
+ * per device.
  * Release the device with {@link WebGpuBackend.destroy}.
  */
 export class WebGpuBackend implements Backend {
@@ -86,15 +89,19 @@ export class WebGpuBackend implements Backend {
     const output = new Float32Array(batch * outSize);
     let counters: LayerCounters[] = [];
     const dispatches: DispatchRecord[] = [];
+    const trace = options.traceDecisions === true;
+    let decisions: LayerDecisions[] = [];
     for (let first = 0; first < batch; first += chunk) {
       const n = Math.min(chunk, batch - first);
-      const plan = await this.plan(net, graph, n, options.effort?.layers ?? {});
+      const plan = await this.plan(net, graph, n, options.effort?.layers ?? {}, trace);
       const r = await this.execute(plan, new Map([[net.inputName, input.subarray(first * perImage, (first + n) * perImage)]]));
       output.set(r.outputs.get(net.outputName)!, first * outSize);
       counters = first === 0 ? r.counters : counters.map((c, i) => sumCounters(c, r.counters[i]));
       dispatches.push(...r.dispatches);
+      const d = r.decisions ?? [];
+      decisions = first === 0 ? d : decisions.map((a, i) => concatDecisions(a, d[i]));
     }
-    return { output, counters, dispatches };
+    return trace ? { output, counters, dispatches, decisions } : { output, counters, dispatches };
   }
 
   /**
@@ -112,7 +119,7 @@ export class WebGpuBackend implements Backend {
     });
     const graph: Graph = { layers: [lone], inputs: new Map(inNames.map((n, i) => [n, layer.inputShapes[i]])), outputs: outNames, rectified: () => rectified };
     const profile = effort ? { [layer.name]: effort } : {};
-    const plan = await this.buildPlan(graph, batch, profile, false);
+    const plan = await this.buildPlan(graph, batch, profile, false, false);
     try {
       const r = await this.execute(plan, new Map(inNames.map((n, i) => [n, inputs[i] as Float32Array])));
       return { outputs: outNames.map((n) => r.outputs.get(n)!), counters: r.counters[0], dispatches: r.dispatches };
@@ -143,26 +150,29 @@ export class WebGpuBackend implements Backend {
     return Math.max(1, Math.min(batch, Math.floor(limit / largest), Math.floor(budget / total)));
   }
 
-  private plan(key: object, graph: Graph, batch: number, layers: Readonly<Record<string, LayerEffort>>): Promise<Plan> {
+  private plan(key: object, graph: Graph, batch: number, layers: Readonly<Record<string, LayerEffort>>, trace: boolean): Promise<Plan> {
     let byKey = this.plans.get(key);
     if (!byKey) {
       byKey = new Map();
       this.plans.set(key, byKey);
     }
-    const id = `${batch}|${JSON.stringify(layers)}`;
+    // Traced plans hold extra buffers and read-backs: a plan of their own.
+    const id = `${batch}|${trace ? 'trace' : 'plain'}|${JSON.stringify(layers)}`;
     let plan = byKey.get(id);
     if (!plan) {
-      plan = this.buildPlan(graph, batch, layers, true);
+      plan = this.buildPlan(graph, batch, layers, true, trace);
       byKey.set(id, plan);
       plan.catch(() => byKey.delete(id)); // a failed build (bad shader, lost device) is not cached
     }
     return plan;
   }
 
-  private async buildPlan(graph: Graph, batch: number, layers: Readonly<Record<string, LayerEffort>>, fuseRelu: boolean): Promise<Plan> {
+  private async buildPlan(
+    graph: Graph, batch: number, layers: Readonly<Record<string, LayerEffort>>, fuseRelu: boolean, traceDecisions: boolean,
+  ): Promise<Plan> {
     this.checkAlive();
     return this.validated('the plan', () => Plan.build(this.gpu.device, this.pipelines, this.constants, graph, batch, {
-      effort: layers, fuseRelu: fuseRelu && this.options.fuseRelu !== false,
+      effort: layers, fuseRelu: fuseRelu && this.options.fuseRelu !== false, traceDecisions,
     }));
   }
 

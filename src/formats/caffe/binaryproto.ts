@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { describeFsError, ModelFormatError } from '../../errors.js';
+import { ModelFormatError } from '../../errors.js';
 import type { Shape } from '../../ir/network.js';
 import { decodeBlob } from './blob.js';
 import { caffeType } from './schema.js';
@@ -24,15 +23,4 @@ export function decodeMeanBinaryproto(bytes: Uint8Array, fileName: string): Mean
   const d = dims.length === 4 ? dims : dims.length === 3 ? [1, ...dims] : undefined;
   if (!d || d[0] !== 1) throw new ModelFormatError(`${fileName}: a mean image must have shape 1xCxHxW, found ${dims.join('x') || 'no shape'}`);
   return { image: data, shape: { c: d[1], h: d[2], w: d[3] } };
-}
-
-/** Reads and decodes a `mean.binaryproto` file. */
-export async function loadMeanBinaryproto(path: string): Promise<MeanImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw describeFsError(path, 'mean file', err);
-  }
-  return decodeMeanBinaryproto(bytes, path);
 }

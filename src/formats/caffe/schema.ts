@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
-import { packageFile } from '../../package-root.js';
+import { CAFFE_PROTO } from '../../generated/embedded-assets.js';
 
 let root: protobuf.Root | undefined;
 
-/** The Caffe schema (src/formats/caffe/caffe.proto), parsed once, field names kept in snake_case. */
+/** The Caffe schema (src/formats/caffe/caffe.proto, embedded at build), parsed once, field names kept in snake_case. */
 export function caffeSchema(): protobuf.Root {
   if (!root) {
-    const source = readFileSync(packageFile('src/formats/caffe/caffe.proto'), 'utf8');
-    root = protobuf.parse(source, { keepCase: true }).root;
+    root = protobuf.parse(CAFFE_PROTO, { keepCase: true }).root;
     root.resolveAll();
   }
   return root;

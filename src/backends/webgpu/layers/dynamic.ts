@@ -9,6 +9,11 @@
  *   failing neurons into per-map lists; sdss-indirect-args sizes the indirect dispatch of the
  *   convolution over those lists.
  * Without SDSS the convolution evaluates every position (one list shared by all maps).
+ *
+ * Traced plans (ctx.traceDecisions) give the layer a u32 per output neuron, cleared before the
+ * layer, where the convolution's SPET prediction writes 1 and sdss-decide 2 (the NEURON_* codes);
+ * a uniform flag keeps the untraced passes from writing, and they bind a 16-byte placeholder. SFMA's
+ * decisions need no pass of their own: the scheduler reads map-statistics' keep flags back.
  */
 import { validateEffort } from '../../../dynamic/dynamic-convolution.js';
 import { convolutionGeometry, dynWeights, innerProductGeometry, type DynGeometry } from '../../../dynamic/geometry.js';
@@ -129,6 +134,17 @@ export async function encodeDynamic(
   const maxDim = ctx.device.limits.maxComputeWorkgroupsPerDimension;
   const wordBytes = 4;
 
+  const trace = ctx.traceDecisions;
+  const neurons = batch * g.outSize;
+  const decisions = ctx.buffer(trace ? neurons * wordBytes : 16, `${layer.name} decisions`, usage);
+  if (trace) {
+    ctx.push({ op: 'clear', buffer: decisions, offset: 0, size: Math.ceil((neurons * wordBytes) / 4) * 4 });
+    rec.decisions = {
+      neurons: decisions, channels: g.outC, height: g.outH, width: g.outW, inputChannels: g.inC,
+      keep: effort.sfma ? { buffer: runBuf, offset: L.keepAt * wordBytes } : null,
+    };
+  }
+
   if (grid && nonGrid > 0) ctx.push({ op: 'clear', buffer: tablesBuf, offset: L.countAt * wordBytes, size: (batch * g.outC + 1) * wordBytes });
 
   if (effort.sfma || exact) {
@@ -178,9 +194,9 @@ export async function encodeDynamic(
       g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.cpg, g.m,
       nSig, phase, f32Bits(threshold), relu ? 1 : 0, rectify ? 1 : 0, effort.sfma ? 1 : 0, L.biasAt, L.orderAt,
       list.posAt, list.posStride, list.countAt, list.countStride, L.keepAt, L.kAt, L.boundAt, slot,
-      S.listAt, capacity, S.countAt, S.maxAt, 0, 0,
+      S.listAt, capacity, S.countAt, S.maxAt, trace ? 1 : 0, 0,
     ], layer.name);
-    const bindGroup = ctx.bind(conv, [params, x, w, tablesBuf, runBuf, y, ctx.stats, survivors]);
+    const bindGroup = ctx.bind(conv, [params, x, w, tablesBuf, runBuf, y, ctx.stats, survivors, decisions]);
     ctx.push('workgroups' in launch
       ? { op: 'dispatch', layer: layer.name, kernel: conv, slot, bindGroup, workgroups: launch.workgroups }
       : { op: 'indirect', layer: layer.name, kernel: conv, slot, bindGroup, args: launch.args, argsOffset: launch.argsOffset });
@@ -214,10 +230,10 @@ export async function encodeDynamic(
   const decideSlot = ctx.slot();
   rec.decideSlot = decideSlot;
   const total = batch * g.outC * nonGrid;
-  const decideParams = ctx.uniform([g.positions, nonGrid, total, f32Bits(effort.sdss.delta), L.neighbourAt, L.listAt, L.countAt, L.maxAt, decideSlot, 0, 0, 0], layer.name);
+  const decideParams = ctx.uniform([g.positions, nonGrid, total, f32Bits(effort.sdss.delta), L.neighbourAt, L.listAt, L.countAt, L.maxAt, decideSlot, trace ? 1 : 0, 0, 0], layer.name);
   ctx.push({
     op: 'dispatch', layer: layer.name, kernel: decide, slot: decideSlot,
-    bindGroup: ctx.bind(decide, [decideParams, tablesBuf, y, ctx.stats]), workgroups: grid1d(total, decide.workgroupSize, maxDim),
+    bindGroup: ctx.bind(decide, [decideParams, tablesBuf, y, ctx.stats, decisions]), workgroups: grid1d(total, decide.workgroupSize, maxDim),
   });
   const failing = launchArgs(tablesBuf, L.maxAt);
   evaluate({ posAt: L.listAt, posStride: nonGrid, countAt: L.countAt, countStride: 1 }, failing, false);

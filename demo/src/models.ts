@@ -1,0 +1,77 @@
+/**
+ * The models the page offers: the zoo entries whose weights live in the data directory, loaded
+ * with the portable API (parse, no file access) and checked against the zoo's sha256.
+ */
+import {
+  decodeMeanBinaryproto, parseCifar10ClassNames, parseNetwork, parseSynsets, validateProfile,
+  type EffortProfile, type Network, type Preprocess,
+} from '../../src/browser.js';
+import type { ZooEntry } from '../../src/zoo/zoo-entry.js';
+import cifarEntry from '../../models/cifar10-quick/model.json';
+import cifarProfile from '../../models/cifar10-quick/effort.json';
+import squeezeEntry from '../../models/squeezenet-dc/model.json';
+import squeezeProfile from '../../models/squeezenet-dc/effort.json';
+import { fetchData, fetchDataText } from './data-source.js';
+
+type Entry = Omit<ZooEntry, 'folder'>;
+
+/** A model of the page: its zoo entry and calibrated profile (JSON of models/NAME/). */
+interface Catalogued {
+  readonly entry: Entry;
+  readonly profile: unknown;
+}
+
+export const CATALOGUE: Readonly<Record<string, Catalogued>> = {
+  'cifar10-quick': { entry: cifarEntry as unknown as Entry, profile: cifarProfile },
+  'squeezenet-dc': { entry: squeezeEntry as unknown as Entry, profile: squeezeProfile },
+};
+
+/** A model ready to run. */
+export interface DemoModel {
+  readonly name: string;
+  readonly title: string;
+  readonly net: Network;
+  readonly preprocess: Preprocess;
+  readonly classNames: readonly string[];
+  /** The calibrated profile (models/NAME/effort.json). */
+  readonly profile: EffortProfile;
+  readonly dataset: Entry['dataset'];
+  /** The weights' file name. */
+  readonly weightsFile: string;
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function dataPath(ref: Entry['prototxt']): string {
+  if (!('data' in ref)) throw new Error('the demo loads models from the data directory only');
+  return ref.data;
+}
+
+/** Fetches, checks and parses model `name` of the catalogue. */
+export async function loadDemoModel(name: string): Promise<DemoModel> {
+  const item = CATALOGUE[name];
+  if (!item) throw new Error(`unknown model '${name}' (known: ${Object.keys(CATALOGUE).join(', ')})`);
+  const { entry } = item;
+  if (!entry.weights.data) throw new Error(`the weights of ${name} are not in the data directory`);
+  const [prototxt, weights] = await Promise.all([fetchDataText(dataPath(entry.prototxt)), fetchData(entry.weights.data)]);
+  if (entry.weights.sha256 && (await sha256Hex(weights)) !== entry.weights.sha256) {
+    throw new Error(`${entry.weights.data} does not match the sha256 the zoo records for ${name}`);
+  }
+  const net = parseNetwork(prototxt, dataPath(entry.prototxt), { kind: 'bytes', bytes: weights, name: entry.weights.data, format: entry.weights.format });
+  const p = entry.preprocess;
+  let mean: Preprocess['mean'];
+  if (Array.isArray(p.mean)) mean = { values: p.mean };
+  else if (p.mean) mean = decodeMeanBinaryproto(await fetchData((p.mean as { data: string }).data), (p.mean as { data: string }).data);
+  const preprocess: Preprocess = {
+    resize: p.resize ? { width: p.resize[0], height: p.resize[1] } : undefined,
+    crop: p.crop, channels: p.channels, mean, scale: p.scale ?? 1,
+  };
+  const classNames = entry.dataset === 'cifar10'
+    ? parseCifar10ClassNames(await fetchDataText('cifar10/batches.meta.txt'), 'cifar10/batches.meta.txt')
+    : parseSynsets(await fetchDataText('imagenet-sample/synset_words.txt'), 'imagenet-sample/synset_words.txt').names;
+  const profile = validateProfile(item.profile, net, `models/${name}/effort.json`);
+  return { name, title: entry.title, net, preprocess, classNames, profile, dataset: entry.dataset, weightsFile: entry.weights.data.split('/').pop() ?? name };
+}

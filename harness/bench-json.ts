@@ -1,0 +1,97 @@
+/**
+ * The JSON contract of a bench run (`dyve bench --json`, `npm run bench:browser`): built from an
+ * evaluation by the same code in Node, Deno and the browser. Later issues add fields, never rename.
+ */
+import type { Evaluation } from '../src/evaluation/evaluate.js';
+
+/** The JSON written by `dyve bench --json` and the browser benchmark. */
+export interface BenchJson {
+  model: string;
+  backend: string;
+  /** The WebGPU adapter that ran it, null on the CPU. */
+  adapter: string | null;
+  effort: string;
+  images: number;
+  top1: number | null;
+  top5: number | null;
+  macs: { dense: number; executed: number };
+  ops: { total: number };
+  seconds: number;
+  layers: LayerJson[];
+  /** Top-1 agreement with dense (non-dense profiles). */
+  agreement?: number;
+  /** Dense on the same images (non-dense profiles): its top-1 and every scalar op it executed. */
+  dense?: { top1: number | null; opsTotal: number };
+  /** With --compare: dense and dynamic inference seconds measured side by side. */
+  compare?: { denseSeconds: number; dynamicSeconds: number; speedup: number };
+  weights: string;
+  synthetic: boolean;
+  dataset: string;
+  batch: number;
+  imagesPerSecond: number;
+  wallSeconds: number;
+  machine: string;
+}
+
+export interface LayerJson {
+  name: string;
+  type: string;
+  macsDense: number;
+  macsExecuted: number;
+  otherOps: number;
+  spet?: { neurons: number; terminated: number; fraction: number };
+  sdss?: { outputs: number; interpolated: number; fraction: number };
+  sfma?: { maps: number; approximated: number; fraction: number };
+}
+
+/** What a bench run knows besides its evaluation. */
+export interface BenchMeta {
+  model: string;
+  backend: string;
+  adapter: string | null;
+  effort: string;
+  weights: string;
+  synthetic: boolean;
+  dataset: string;
+  batch: number;
+  machine: string;
+}
+
+const fraction = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
+
+/** The bench JSON of an evaluation (with `compare` when it had a dense baseline and asked for it). */
+export function benchJson(result: Evaluation, meta: BenchMeta, compareDense = result.baseline !== undefined): BenchJson {
+  const compare = compareDense && result.baseline
+    ? { denseSeconds: result.baseline.seconds, dynamicSeconds: result.seconds, speedup: result.baseline.seconds / result.seconds }
+    : undefined;
+  return {
+    model: meta.model,
+    backend: meta.backend,
+    adapter: meta.adapter,
+    effort: meta.effort,
+    images: result.images,
+    top1: result.top1,
+    top5: result.top5,
+    macs: result.macs,
+    ops: result.ops,
+    seconds: result.seconds,
+    layers: result.layers.map((l) => {
+      const m = l.mechanisms;
+      return {
+        name: l.name, type: l.type, macsDense: l.macsDense, macsExecuted: l.macsExecuted, otherOps: l.otherOps,
+        ...(m?.spet && { spet: { ...m.spet, fraction: fraction(m.spet.terminated, m.spet.neurons) } }),
+        ...(m?.sdss && { sdss: { ...m.sdss, fraction: fraction(m.sdss.interpolated, m.sdss.outputs) } }),
+        ...(m?.sfma && { sfma: { ...m.sfma, fraction: fraction(m.sfma.approximated, m.sfma.maps) } }),
+      };
+    }),
+    ...(result.baseline && { agreement: result.baseline.agreement, dense: { top1: result.baseline.top1, opsTotal: result.baseline.opsTotal } }),
+    ...(compare && { compare }),
+    weights: meta.weights,
+    synthetic: meta.synthetic,
+    dataset: meta.dataset,
+    batch: meta.batch,
+    imagesPerSecond: result.images / result.seconds,
+    wallSeconds: result.wallSeconds,
+    machine: meta.machine,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * dyvedeep's portable API: everything but file access, so it runs unchanged in browsers, Deno and
+ * Node. It is the package's `browser` entry (bundles pull in no Node built-ins); the Node entry
+ * (index.ts) adds the file readers, the model zoo and on-disk datasets.
+ *
+ * Data flows one way: parse (formats/) -> IR (ir/) -> plan (effort/) -> execute (backends/) ->
+ * report (evaluation/).
+ *
+ * @example
+ * ```ts
+ * import { parseNetwork, openBackend, decodeImage, toNetworkInput, topK } from 'dyvedeep';
+ * const net = parseNetwork(prototxtText, 'deploy.prototxt', { kind: 'bytes', bytes: weights, name: 'w.caffemodel' });
+ * const { backend } = await openBackend('auto', {}, console.warn);
+ * const { output } = await backend.run(net, input, 1);
+ * ```
+ */
+export { DyveError, ModelFormatError, NetworkError, DataError } from './errors.js';
+export type { Network, Layer, LayerParams, LayerType, LayerWeights, Shape } from './ir/network.js';
+export { shapeSize, formatShape, isWeighted } from './ir/network.js';
+export { layerMacs, layerBlobShapes, layerParameterCount } from './ir/build-network.js';
+export { parseNetwork, weightsFormatOf, type WeightsData, type WeightsFormat } from './formats/parse-network.js';
+export { decodeMeanBinaryproto, type MeanImage } from './formats/caffe/binaryproto.js';
+export type { Backend, RunResult, RunOptions, LayerCounters, DispatchRecord, LayerDecisions, NeuronDecision } from './backends/backend.js';
+export { NEURON_EVALUATED, NEURON_SPET_TERMINATED, NEURON_SDSS_INTERPOLATED } from './backends/backend.js';
+export { CpuBackend } from './backends/cpu/cpu-backend.js';
+export { WebGpuBackend, type WebGpuBackendOptions, type GpuLayerRun } from './backends/webgpu/webgpu-backend.js';
+export { openGpu, NoAdapterError, DeviceLostError, type GpuContext } from './backends/webgpu/gpu-context.js';
+export { ShaderCompilationError } from './backends/webgpu/pipelines.js';
+export { setShaderLoader, type ShaderLoader } from './backends/webgpu/shader-loader.js';
+export { openBackend, FallbackBackend, BACKEND_NAMES, type BackendName, type OpenedBackend } from './backends/select-backend.js';
+export type { LayerEffort, SpetKnobs, SdssKnobs, SfmaKnobs, MechanismStats } from './effort/effort.js';
+export { DENSE_PROFILE, MECHANISMS, parseProfile, validateProfile, restrictMechanisms, type EffortProfile, type Mechanism } from './effort/profile.js';
+export { scaleEffort } from './effort/scale.js';
+export { evaluate, type Evaluation, type EvaluateOptions } from './evaluation/evaluate.js';
+export { argmax, topK, rankOfLabel, classProbabilities } from './evaluation/top-k.js';
+export type { Dataset, DatasetBatch } from './data/dataset-types.js';
+export { inMemoryDataset, type InMemoryImages } from './data/in-memory-dataset.js';
+export { toNetworkInput, type Preprocess } from './data/preprocess.js';
+export { decodeImage, sniffImageFormat, type RgbImage, type DecodedImage, type ImageFormat } from './data/image-decode.js';
+export { parseCifar10Batch, parseCifar10ClassNames, cifar10Image, type Cifar10Batch } from './data/cifar10.js';
+export { parseSynsets, synsetIdOf, type Synsets } from './data/synsets.js';
