@@ -28,6 +28,8 @@ export interface BenchJson {
   synthetic: boolean;
   dataset: string;
   batch: number;
+  /** CPU backends: worker threads (batches split by image); null on WebGPU. */
+  threads?: number | null;
   imagesPerSecond: number;
   wallSeconds: number;
   machine: string;
@@ -54,6 +56,7 @@ export interface BenchMeta {
   synthetic: boolean;
   dataset: string;
   batch: number;
+  threads?: number | null;
   machine: string;
 }
 
@@ -90,6 +93,7 @@ export function benchJson(result: Evaluation, meta: BenchMeta, compareDense = re
     synthetic: meta.synthetic,
     dataset: meta.dataset,
     batch: meta.batch,
+    ...(meta.threads !== undefined && { threads: meta.threads }),
     imagesPerSecond: result.images / result.seconds,
     wallSeconds: result.wallSeconds,
     machine: meta.machine,

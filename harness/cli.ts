@@ -4,6 +4,8 @@ import { ABLATION_HELP, ablationCommand } from './commands/ablation.js';
 import { BENCHMARKS_HELP, benchmarksCommand } from './commands/benchmarks.js';
 import { BROWSER_BENCH_HELP, browserBenchCommand } from './commands/browser-bench.js';
 import { CALIBRATE_HELP, calibrateCommand } from './commands/calibrate.js';
+import { COMPARE_HELP, compareCommand } from './commands/compare.js';
+import { EXPORT_HELP, exportCommand } from './commands/export.js';
 import { INFO_HELP, infoCommand } from './commands/info.js';
 import { MODELS_HELP, modelsCommand } from './commands/models.js';
 
@@ -12,6 +14,8 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<void> | void; 
   bench: { run: benchCommand, help: BENCH_HELP, summary: 'accuracy, ops and speed of a model over a dataset' },
   'browser-bench': { run: browserBenchCommand, help: BROWSER_BENCH_HELP, summary: 'the benchmark inside headless Chromium (WebGPU)' },
   calibrate: { run: calibrateCommand, help: CALIBRATE_HELP, summary: 'search DyVEDeep knobs within an accuracy budget' },
+  compare: { run: compareCommand, help: COMPARE_HELP, summary: 'dyvedeep vs onnxruntime and TensorFlow.js, same images, side by side' },
+  export: { run: exportCommand, help: EXPORT_HELP, summary: 'write a model with its weights as an ONNX file' },
   info: { run: infoCommand, help: INFO_HELP, summary: 'layers, shapes, parameters and MACs of a model' },
   models: { run: modelsCommand, help: MODELS_HELP, summary: 'the model zoo' },
   benchmarks: { run: benchmarksCommand, help: BENCHMARKS_HELP, summary: 'measure the zoo and write BENCHMARKS.md' },

@@ -20,6 +20,7 @@ export { shapeSize, formatShape, isWeighted } from './ir/network.js';
 export { layerMacs, layerBlobShapes, layerParameterCount } from './ir/build-network.js';
 export { parseNetwork, weightsFormatOf, type WeightsData, type WeightsFormat } from './formats/parse-network.js';
 export { decodeMeanBinaryproto, type MeanImage } from './formats/caffe/binaryproto.js';
+export { exportOnnx, ONNX_OPSET, type ExportOnnxOptions } from './formats/onnx/export-onnx.js';
 export type { Backend, RunResult, RunOptions, LayerCounters, DispatchRecord, LayerDecisions, NeuronDecision } from './backends/backend.js';
 export { NEURON_EVALUATED, NEURON_SPET_TERMINATED, NEURON_SDSS_INTERPOLATED } from './backends/backend.js';
 export { CpuBackend } from './backends/cpu/cpu-backend.js';

@@ -105,7 +105,7 @@ describe('WebGPU failures are clear', () => {
   });
 
   it('openBackend names the available backends', async () => {
-    await expect(openBackend('tpu')).rejects.toThrow(/unknown backend 'tpu' \(available: cpu, cpu-reference, webgpu, auto\)/);
+    await expect(openBackend('tpu')).rejects.toThrow(/unknown backend 'tpu' \(available: cpu, cpu-reference, wasm, webgpu, auto\)/);
   });
 });
 

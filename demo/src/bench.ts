@@ -80,6 +80,8 @@ async function main(): Promise<void> {
     synthetic: false,
     dataset: `${model.dataset === 'cifar10' ? 'cifar10' : 'imagenet-sample'} (first ${list.length}), input ${formatShape(model.net.inputShape)}`,
     batch,
+    // The page runs the CPU backend on its own thread (no Web Workers yet).
+    threads: opened.backend.name === 'webgpu' ? null : 1,
     machine: `${navigator.userAgent}, ${navigator.hardwareConcurrency} threads${notices.length ? `; ${notices.join('; ')}` : ''}`,
   }, compare === 'dense');
   (document.getElementById('result') as HTMLElement).textContent = JSON.stringify(state.result, null, 2);

@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DispatchRecord } from '../../src/backends/backend.js';
@@ -38,12 +39,16 @@ Effort:
                             for a non-dense profile)
 
 Run:
-      --backend cpu|cpu-reference|webgpu|auto
+      --backend cpu|cpu-reference|wasm|webgpu|auto
                             cpu = fast CPU kernels (default); cpu-reference = the plain loops
-                            every fast path is tested against; webgpu = WGSL compute shaders
+                            every fast path is tested against; wasm = WebAssembly SIMD kernels
+                            (dense layers; dynamic layers run the TypeScript dynamic kernels);
+                            webgpu = WGSL compute shaders
                             (fails without an adapter); auto = WebGPU when an adapter exists,
                             else the CPU, with a one-line notice. WebGPU counts MACs (atomics
                             in the dynamic kernels), not the other scalar ops
+      --threads N           CPU backends: worker threads, batches split by image (default: the
+                            machine's cores when --batch > 1, else 1)
       --tune KERNEL:WG=N,PX=N[;...]   WebGPU: override constants per kernel (workgroup size,
                             positions per invocation), e.g. 'dynamic/convolution:WG=32'
       --trace FILE          WebGPU: write every layer's dispatches (kernel, direct or indirect,
@@ -135,9 +140,10 @@ export async function runBench(values: Record<string, string | boolean | undefin
   if (values.compare !== undefined && values.compare !== 'dense') throw new DyveError(`--compare takes 'dense', found '${String(values.compare)}'`);
   const { dataset, description } = await openDataset(opened, values);
   const backendName = typeof values.backend === 'string' ? values.backend : 'cpu';
-  const backendHandle = await openBackend(backendName, typeof values.tune === 'string' ? { tuning: parseTuning(values.tune) } : {});
-  const { backend } = backendHandle;
   const batch = Math.max(1, intOption(values, 'batch', 1));
+  const threads = intOption(values, 'threads', batch > 1 ? availableParallelism() : 1);
+  const backendHandle = await openBackend(backendName, { threads, ...(typeof values.tune === 'string' && { tuning: parseTuning(values.tune) }) });
+  const { backend } = backendHandle;
   const progress = new ProgressBar(opened.label, !values.quiet);
   const trace = new TraceCollector();
   let result: Evaluation;
@@ -163,6 +169,7 @@ export async function runBench(values: Record<string, string | boolean | undefin
     synthetic: opened.net.synthetic,
     dataset: `${description}, input ${formatShape(opened.net.inputShape)}`,
     batch,
+    threads: backend.name === 'webgpu' ? null : threads,
     machine: machineDescription(),
   }, values.compare === 'dense');
 }
@@ -173,7 +180,7 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
   const lines = [
     `model     ${r.model}, weights ${r.weights}${r.synthetic ? ' — SYNTHETIC weights: no accuracy' : ''}`,
     `data      ${r.dataset}`,
-    `backend   ${r.backend}${r.adapter ? ` (${r.adapter})` : ''}, batch ${r.batch}, effort ${r.effort}`,
+    `backend   ${r.backend}${r.adapter ? ` (${r.adapter})` : ''}, batch ${r.batch}${r.threads ? `, ${r.threads} thread${r.threads > 1 ? 's' : ''}` : ''}, effort ${r.effort}`,
     `images    ${r.images}`,
     `top-1     ${percent(r.top1)}`,
     `top-5     ${percent(r.top5)}`,
@@ -205,7 +212,7 @@ export async function benchCommand(args: string[]): Promise<void> {
     args,
     options: {
       ...MODEL_OPTIONS, ...DATA_OPTIONS,
-      backend: { type: 'string' }, batch: { type: 'string' }, layers: { type: 'boolean' }, json: { type: 'string' },
+      backend: { type: 'string' }, batch: { type: 'string' }, threads: { type: 'string' }, layers: { type: 'boolean' }, json: { type: 'string' },
       effort: { type: 'string' }, mechanisms: { type: 'string' }, compare: { type: 'string' }, trace: { type: 'string' }, tune: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
     },

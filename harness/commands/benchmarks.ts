@@ -8,10 +8,12 @@ import { writeSection } from '../report/sections.js';
 import { renderMarkdownTable } from '../terminal/table.js';
 import { runBench, type BenchJson } from './bench.js';
 import { runBrowserBench } from './browser-bench.js';
+import { compareMarkdown, runCompare, type CompareJson } from './compare.js';
 
 export const BENCHMARKS_HELP = `dyve benchmarks [--out BENCHMARKS.md] [--json FILE] [--cifar-limit N] [--imagenet-limit N] [--synthetic-limit N]
 dyve benchmarks --webgpu [--out BENCHMARKS.md] [--json FILE] [--cifar-limit N] [--imagenet-limit N]
 dyve benchmarks --browser [--out BENCHMARKS.md] [--json FILE] [--cifar-limit N] [--imagenet-limit N]
+dyve benchmarks --compare [--out BENCHMARKS.md] [--json FILE]
 
 Measures the dense CPU path on the zoo and writes a Markdown report naming the machine:
 cifar10-quick over the CIFAR-10 test set and squeezenet-dc over the ImageNet samples (accuracy
@@ -34,6 +36,7 @@ first images (--cifar-limit default 1000, --imagenet-limit default 20).
       --synthetic-limit N   images for alexnet and vgg16 (default 4)
       --webgpu              the WebGPU section (dense vs DyVEDeep, WebGPU and CPU)
       --browser             the browser section (Chromium vs Node, dense vs DyVEDeep)
+      --compare             the peers section: dyve compare on both models, 1 and 2 threads
       --data DIR            data directory
   -h, --help                this help`;
 
@@ -49,7 +52,7 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
     options: {
       out: { type: 'string' }, json: { type: 'string' }, data: { type: 'string' },
       'cifar-limit': { type: 'string' }, 'imagenet-limit': { type: 'string' }, 'synthetic-limit': { type: 'string' },
-      webgpu: { type: 'boolean' }, browser: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      webgpu: { type: 'boolean' }, browser: { type: 'boolean' }, compare: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
@@ -62,6 +65,10 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
   }
   if (values.browser) {
     await browserBenchmarks(values, args);
+    return;
+  }
+  if (values.compare) {
+    await compareBenchmarks(values, args);
     return;
   }
   const cifar = intOption(values, 'cifar-limit', 10000);
@@ -192,6 +199,46 @@ ${sideBySideTable(results, 'where', (r) => where.get(r) ?? r.backend)}
 `;
   const out = typeof values.out === 'string' ? values.out : 'BENCHMARKS.md';
   writeSection(out, 'browser', report);
+  if (typeof values.json === 'string') writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(report);
+  console.error(`wrote ${out}`);
+}
+
+/** `dyve benchmarks --compare`: `dyve compare` on both models with 1 and 2 threads. */
+async function compareBenchmarks(values: Record<string, string | boolean | undefined>, args: readonly string[]): Promise<void> {
+  const results: CompareJson[] = [];
+  for (const model of ['cifar10-quick', 'squeezenet-dc']) {
+    for (const threads of ['1', '2']) {
+      console.error(`# ${model}, ${threads} thread(s)`);
+      results.push(await runCompare({ model, threads, data: values.data }, (line) => console.error(line)));
+    }
+  }
+  const tables = results.map((r) => {
+    const threads = r.rows[0]?.threads ?? 1;
+    return `### ${r.model}, ${threads} thread${threads > 1 ? 's' : ''}\n\n${compareMarkdown(r)}`;
+  });
+  const setup = results[0].setup;
+  const report = `## Peers: dyvedeep vs onnxruntime and TensorFlow.js (CPU, same images and weights)
+
+Written by \`dyve benchmarks${args.length ? ` ${args.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}; one table alone:
+\`dyve compare --model cifar10-quick --threads 1\`. Machine: ${machineDescription()}.
+
+In one process, on the same preprocessed images: dyvedeep dense and DyVEDeep (the calibrated
+profile) on the WebAssembly SIMD kernels (${setup.kernels}; Node 20 has no relaxed SIMD by
+default, so the plain-SIMD build ran) with worker threads splitting batches by image (a batch
+of one runs on one thread: the "threads" column says what really ran), onnxruntime-node 1.30
+(native, CPU provider) and onnxruntime-web 1.30 (wasm) on \`dyve export\`'s ONNX graph of the same
+IR, and TensorFlow.js 4.22 wasm (XNNPACK) on a graph built from the same IR and weights. Engines
+run interleaved in ${setup.rounds} rounds, median times; batch 1 over the first 256 CIFAR-10 test
+images / 16 ImageNet samples, batch 64 over the first 1024 / 64 (top-1 from those). GFLOP/s =
+2 x MACs / time (dense MACs for every engine but DyVEDeep, which counts what it executed).
+DyVEDeep's dynamic layers still run the TypeScript dynamic kernels (no WebAssembly dynamic
+kernels yet), which is why it is slower than dense here.
+
+${tables.join('\n\n')}
+`;
+  const out = typeof values.out === 'string' ? values.out : 'BENCHMARKS.md';
+  writeSection(out, 'compare', report);
   if (typeof values.json === 'string') writeFileSync(values.json, `${JSON.stringify(results, null, 2)}\n`);
   console.log(report);
   console.error(`wrote ${out}`);

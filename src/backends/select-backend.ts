@@ -1,16 +1,20 @@
 /**
- * Backend selection by name: `cpu`, `cpu-reference`, `webgpu` (fails with a clear error without an
- * adapter) and `auto` (WebGPU when an adapter exists, else the CPU, with a one-line notice; a
+ * Backend selection by name: `cpu`, `cpu-reference`, `wasm` (the CPU backend with WebAssembly SIMD
+ * kernels for Convolution, InnerProduct, Pooling and ReLU), `webgpu` (fails with a clear error without an adapter)
+ * and `auto` (WebGPU when an adapter exists, else the CPU, with a one-line notice; a
  * device lost mid-run also falls back to the CPU, never hangs).
  */
 import { DyveError } from '../errors.js';
 import type { Network } from '../ir/network.js';
 import type { Backend, RunOptions, RunResult } from './backend.js';
 import { CpuBackend } from './cpu/cpu-backend.js';
+import type { KernelVariant } from './cpu/kernel-types.js';
+import { ParallelBackend } from '../threads/parallel-backend.js';
+import { initWasmKernels } from './wasm/wasm-loader.js';
 import { DeviceLostError, NoAdapterError } from './webgpu/gpu-context.js';
 import { WebGpuBackend, type WebGpuBackendOptions } from './webgpu/webgpu-backend.js';
 
-export const BACKEND_NAMES = ['cpu', 'cpu-reference', 'webgpu', 'auto'] as const;
+export const BACKEND_NAMES = ['cpu', 'cpu-reference', 'wasm', 'webgpu', 'auto'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /** An opened backend, what runs it, and how to release it. */
@@ -51,12 +55,32 @@ export class FallbackBackend implements Backend {
   }
 }
 
+/** Options of {@link openBackend}: the WebGPU backend's, and the CPU backends' thread count. */
+export interface OpenBackendOptions extends WebGpuBackendOptions {
+  /** CPU backends (cpu, cpu-reference, wasm): worker threads, batches split by image (default 1: this thread). */
+  readonly threads?: number;
+}
+
+/** A CPU backend of `kernels`, on worker threads when asked for more than one. */
+async function cpuBackend(kernels: KernelVariant, threads: number): Promise<OpenedBackend> {
+  if (threads <= 1) return { backend: new CpuBackend({ kernels }), adapter: null, close: () => {} };
+  const parallel = await ParallelBackend.create({ threads, kernels });
+  return { backend: parallel, adapter: null, close: () => void parallel.close() };
+}
+
 /** Opens the backend `name`; `notify` receives auto's one-line fallback notices (default: stderr). */
 export async function openBackend(
-  name: string, options: WebGpuBackendOptions = {}, notify: (line: string) => void = (line) => console.error(line),
+  name: string, options: OpenBackendOptions = {}, notify: (line: string) => void = (line) => console.error(line),
 ): Promise<OpenedBackend> {
-  if (name === 'cpu') return { backend: new CpuBackend({ kernels: 'fast' }), adapter: null, close: () => {} };
-  if (name === 'cpu-reference') return { backend: new CpuBackend({ kernels: 'reference' }), adapter: null, close: () => {} };
+  const threads = options.threads ?? 1;
+  if (!(Number.isInteger(threads) && threads >= 1)) throw new DyveError(`threads must be a whole number >= 1, got ${threads}`);
+  if (name === 'cpu') return cpuBackend('fast', threads);
+  if (name === 'cpu-reference') return cpuBackend('reference', threads);
+  if (name === 'wasm') {
+    // Loaded here, so that an engine without WebAssembly SIMD fails before any data is read.
+    await initWasmKernels();
+    return cpuBackend('wasm', threads);
+  }
   if (name === 'webgpu') {
     const gpu = await WebGpuBackend.create(options);
     return { backend: gpu, adapter: gpu.adapterName, close: () => gpu.destroy() };

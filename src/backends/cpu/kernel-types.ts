@@ -23,8 +23,13 @@ export interface OpCounts {
  */
 export type LayerKernel = (layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts) => Float32Array[];
 
-/** Which implementation of the kernels runs: the plain loops, or the optimised ones. */
-export type KernelVariant = 'fast' | 'reference';
+/**
+ * Which implementation of the kernels runs: the plain loops (`reference`), the optimised
+ * TypeScript ones (`fast`), or the WebAssembly SIMD kernels for Convolution, InnerProduct, Pooling
+ * and ReLU with the fast TypeScript kernels for the other layer types (`wasm`; needs
+ * `await initWasmKernels()`, which CpuBackend.run does).
+ */
+export type KernelVariant = 'fast' | 'reference' | 'wasm';
 
 type ParamsOf<T extends LayerParams['type']> = Extract<LayerParams, { type: T }>;
 

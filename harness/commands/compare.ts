@@ -1,0 +1,232 @@
+import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+import { shapeSize } from '../../src/ir/network.js';
+import { DyveError } from '../../src/errors.js';
+import { loadProfile } from '../../src/effort/load-profile.js';
+import { DENSE_PROFILE } from '../../src/effort/profile.js';
+import { exportOnnx } from '../../src/formats/onnx/export-onnx.js';
+import { layerMacs } from '../../src/ir/build-network.js';
+import { ENGINE_NAMES, type Engine, type EngineName } from '../compare/engine.js';
+import { median, timedPass, top1, type ImageSet, type Pass } from '../compare/measure.js';
+import { openOurEngine } from '../compare/our-engines.js';
+import { machineDescription } from '../machine.js';
+import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
+import { percent } from '../terminal/format.js';
+import { renderMarkdownTable, renderTable } from '../terminal/table.js';
+
+export const COMPARE_HELP = `dyve compare --model NAME [options]
+
+In one run, on the same images and weights: dyvedeep dense and DyVEDeep (the calibrated profile)
+on the WebAssembly kernels and worker threads, and the peers onnxruntime-node (native, CPU
+provider), onnxruntime-web (wasm) and TensorFlow.js (wasm backend, XNNPACK), the peers fed the
+same network (an ONNX export of our IR; a TF.js graph built from it). Prints and writes (--json)
+ms/image at batch 1, images/s at batch 64, threads, top-1, achieved GFLOP/s (2 x MACs / time:
+dense MACs for the peers, executed MACs for DyVEDeep) and ratios to onnxruntime-node. Engines run
+interleaved in rounds; each figure is the median over the rounds.
+
+${MODEL_HELP}
+
+${DATA_HELP}
+
+Compare:
+      --threads N           threads of every engine (default: the machine's cores). dyvedeep
+                            splits batches by image, so its batch-1 rows run on one thread
+      --engines LIST        a subset of ${ENGINE_NAMES.join(',')}
+      --effort FILE.json    DyVEDeep's profile (default: the zoo model's calibrated effort.json)
+      --kernels wasm|fast   dyvedeep's CPU kernels (default wasm)
+      --images-b1 N         images of the batch-1 pass (default 256 CIFAR-10 / 16 ImageNet)
+      --images-b64 N        images of the batch-64 pass, also the top-1 set (default 1024 / 64)
+      --rounds R            interleaved rounds (default 3)
+      --json FILE           write { model, machine, rows: [...] }
+      --quiet               no progress lines
+  -h, --help                this help
+
+Examples:
+  dyve compare --model cifar10-quick --threads 1
+  dyve compare --model squeezenet-dc --threads 2 --json reports/compare-squeezenet.json`;
+
+/** One row of the JSON (`dyve compare --json`). */
+export interface CompareRow {
+  engine: EngineName;
+  threads: number;
+  batch: number;
+  msPerImage: number;
+  imagesPerSecond: number;
+  top1: number | null;
+  gflops: number;
+  /** imagesPerSecond / onnxruntime-node's at the same batch (when it ran). */
+  ratioToOnnxruntimeNode: number | null;
+  /** Threads that really worked: dyvedeep runs a batch of one image on one thread. */
+  threadsUsed: number;
+}
+
+export interface CompareJson {
+  model: string;
+  machine: string;
+  rows: CompareRow[];
+  /** Images of each pass, rounds, and the dense MACs of one image. */
+  setup: { imagesBatch1: number; imagesBatch64: number; rounds: number; denseMacsPerImage: number; kernels: string };
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** Peers are dev dependencies, loaded only here. */
+async function openPeer(name: EngineName, values: { threads: number; onnx: () => Uint8Array; net: Parameters<typeof openOurEngine>[0] }): Promise<Engine> {
+  const wrap = (engine: { run(input: Float32Array, batch: number): Promise<Float32Array>; close(): Promise<void> }): Engine => ({
+    name, threads: values.threads, run: (input, batch) => engine.run(input, batch), close: () => engine.close(),
+  });
+  try {
+    if (name === 'onnxruntime-node' || name === 'onnxruntime-web') {
+      const { openOnnxRuntime } = await import('../peers/onnxruntime.js');
+      return wrap(await openOnnxRuntime(name === 'onnxruntime-node' ? 'node' : 'web', values.onnx(), values.threads));
+    }
+    const { openTfjsWasm } = await import('../peers/tfjs-wasm.js');
+    return wrap(await openTfjsWasm(values.net, values.threads));
+  } catch (err) {
+    if (err instanceof DyveError) throw err;
+    throw new DyveError(`cannot start ${name}: ${(err as Error).message}`);
+  }
+}
+
+/** Copies the first `count` images of a dataset into memory. */
+async function imageSet(dataset: Awaited<ReturnType<typeof openDataset>>['dataset'], count: number, block: number): Promise<ImageSet> {
+  const n = Math.min(count, dataset.size);
+  const { input, labels } = await dataset.batch(0, n);
+  return { inputs: input, labels, count: n, block };
+}
+
+/** Runs `dyve compare`, returning its JSON. */
+export async function runCompare(values: Values, log: (line: string) => void): Promise<CompareJson> {
+  const threads = intOption(values, 'threads', availableParallelism());
+  const rounds = Math.max(1, intOption(values, 'rounds', 3));
+  const kernels = typeof values.kernels === 'string' ? values.kernels : 'wasm';
+  if (kernels !== 'wasm' && kernels !== 'fast') throw new DyveError(`--kernels takes wasm or fast, found '${kernels}'`);
+  const wanted = typeof values.engines === 'string' ? values.engines.split(',').map((e) => e.trim()) : [...ENGINE_NAMES];
+  for (const e of wanted) if (!(ENGINE_NAMES as readonly string[]).includes(e)) throw new DyveError(`--engines: unknown engine '${e}' (known: ${ENGINE_NAMES.join(', ')})`);
+
+  const opened = await openModel(values);
+  const net = opened.net;
+  const cifar = opened.entry?.dataset === 'cifar10';
+  const n1 = intOption(values, 'images-b1', cifar ? 256 : 16);
+  const n64 = intOption(values, 'images-b64', cifar ? 1024 : 64);
+  const { dataset } = await openDataset(opened, { ...values, limit: String(Math.max(n1, n64)) });
+  const block = shapeSize(net.inputShape);
+  const set1 = await imageSet(dataset, n1, block);
+  const set64 = await imageSet(dataset, n64, block);
+  const denseMacs = net.layers.reduce((s, l) => s + layerMacs(l), 0);
+
+  let profile = DENSE_PROFILE;
+  if (wanted.includes('dyvedeep-dynamic')) {
+    const file = typeof values.effort === 'string' ? values.effort : opened.entry ? `${opened.entry.folder}/effort.json` : undefined;
+    if (!file) throw new DyveError('--effort FILE.json is required for dyvedeep-dynamic with a model outside the zoo');
+    profile = await loadProfile(file, net);
+  }
+  let onnxBytes: Uint8Array | undefined;
+  const onnx = () => (onnxBytes ??= exportOnnx(net));
+
+  const engines: Engine[] = [];
+  try {
+    for (const name of wanted as EngineName[]) {
+      log(`# starting ${name} (${threads} thread${threads > 1 ? 's' : ''})`);
+      engines.push(name === 'dyvedeep-dense' || name === 'dyvedeep-dynamic'
+        ? await openOurEngine(net, name === 'dyvedeep-dense' ? DENSE_PROFILE : profile, threads, kernels)
+        : await openPeer(name, { threads, onnx, net }));
+    }
+    // Warm-up: compile, allocate, page in; not timed.
+    const warm: ImageSet = { ...set64, count: Math.min(64, set64.count) };
+    for (const e of engines) {
+      await timedPass(e, { ...warm, count: Math.min(2, warm.count) }, 1);
+      await timedPass(e, warm, 64);
+    }
+    const passes = new Map<string, Pass[]>();
+    const record = (e: Engine, batch: number, p: Pass) => {
+      const key = `${e.name}|${batch}`;
+      passes.set(key, [...(passes.get(key) ?? []), p]);
+    };
+    for (let r = 0; r < rounds; r++) {
+      for (const e of engines) {
+        log(`# round ${r + 1}/${rounds}: ${e.name}`);
+        record(e, 1, await timedPass(e, set1, 1));
+        record(e, 64, await timedPass(e, set64, 64));
+      }
+    }
+    const rows: CompareRow[] = [];
+    for (const batch of [1, 64]) {
+      for (const e of engines) {
+        const list = passes.get(`${e.name}|${batch}`)!;
+        const seconds = median(list.map((p) => p.seconds));
+        const images = list[0].images;
+        const macs = list[0].macs ?? denseMacs * images;
+        rows.push({
+          engine: e.name, threads: e.threads, batch,
+          msPerImage: (1000 * seconds) / images,
+          imagesPerSecond: images / seconds,
+          top1: top1(list[0].predictions, (batch === 1 ? set1 : set64).labels),
+          gflops: (2 * macs) / seconds / 1e9,
+          ratioToOnnxruntimeNode: null,
+          threadsUsed: e.name.startsWith('dyvedeep') ? Math.min(e.threads, batch) : e.threads,
+        });
+      }
+    }
+    for (const row of rows) {
+      const ort = rows.find((r) => r.engine === 'onnxruntime-node' && r.batch === row.batch);
+      row.ratioToOnnxruntimeNode = ort ? row.imagesPerSecond / ort.imagesPerSecond : null;
+    }
+    return {
+      model: opened.label,
+      machine: machineDescription(),
+      rows,
+      setup: { imagesBatch1: set1.count, imagesBatch64: set64.count, rounds, denseMacsPerImage: denseMacs, kernels },
+    };
+  } finally {
+    await Promise.all(engines.map((e) => e.close()));
+  }
+}
+
+/** The columns of the printed and the Markdown table. */
+const COLUMNS = [
+  { header: 'engine' }, { header: 'threads', align: 'right' }, { header: 'batch', align: 'right' }, { header: 'ms/image', align: 'right' },
+  { header: 'images/s', align: 'right' }, { header: 'top-1', align: 'right' }, { header: 'GFLOP/s', align: 'right' }, { header: 'vs onnxruntime-node', align: 'right' }] as const;
+
+function compareCells(r: CompareJson): string[][] {
+  return r.rows.map((row) => [
+    row.engine, row.threadsUsed === row.threads ? String(row.threads) : `${row.threadsUsed} (of ${row.threads})`, String(row.batch),
+    row.msPerImage.toFixed(row.msPerImage < 10 ? 3 : 1), row.imagesPerSecond.toFixed(1), percent(row.top1), row.gflops.toFixed(1),
+    row.ratioToOnnxruntimeNode === null ? '' : `${row.ratioToOnnxruntimeNode.toFixed(2)}x`,
+  ]);
+}
+
+/** The rows as a Markdown table (BENCHMARKS.md). */
+export function compareMarkdown(r: CompareJson): string {
+  return renderMarkdownTable(COLUMNS, compareCells(r));
+}
+
+/** The table `dyve compare` prints. */
+export function formatCompare(r: CompareJson): string {
+  const table = renderTable(COLUMNS, compareCells(r));
+  return `model   ${r.model}; ${r.setup.imagesBatch1} images at batch 1, ${r.setup.imagesBatch64} at batch 64 (top-1 set), median of ${r.setup.rounds} interleaved rounds; dyvedeep kernels: ${r.setup.kernels}
+machine ${r.machine}
+
+${table}`;
+}
+
+/** `dyve compare`. */
+export async function compareCommand(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...MODEL_OPTIONS, ...DATA_OPTIONS,
+      threads: { type: 'string' }, engines: { type: 'string' }, effort: { type: 'string' }, kernels: { type: 'string' },
+      'images-b1': { type: 'string' }, 'images-b64': { type: 'string' }, rounds: { type: 'string' },
+      json: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(COMPARE_HELP);
+    return;
+  }
+  const result = await runCompare(values, values.quiet ? () => {} : (line) => console.error(line));
+  console.log(formatCompare(result));
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+}

@@ -1,0 +1,16 @@
+/**
+ * An inference engine as `dyve compare` sees it: NCHW float32 in, class scores out, on a fixed
+ * number of threads. Our backends and the peers (harness/peers/) all take this shape.
+ */
+export const ENGINE_NAMES = ['dyvedeep-dense', 'dyvedeep-dynamic', 'onnxruntime-node', 'onnxruntime-web', 'tfjs-wasm'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+export interface Engine {
+  readonly name: EngineName;
+  readonly threads: number;
+  /** `batch` images (batch x C x H x W) -> batch x classes scores. */
+  run(input: Float32Array, batch: number): Promise<Float32Array>;
+  /** MACs the engine executed so far, when it counts them (ours); peers execute the dense MACs. */
+  executedMacs?(): number;
+  close(): Promise<void>;
+}

@@ -1,0 +1,81 @@
+/**
+ * One IR layer as TF.js ops on NHWC tensors, with its weights uploaded once; and the table from
+ * layer type to its TF.js form.
+ *
+ * Blobs travel as [batch, h, w, c] tensors (TF.js's wasm kernels are NHWC only). A blob of shape
+ * c x 1 x 1 has the same values in the same order in NCHW and NHWC, so fully connected outputs
+ * and the classifier's scores need no transpose.
+ */
+import type * as TfCore from '@tensorflow/tfjs-core';
+import { NetworkError } from '../../src/errors.js';
+import type { Layer, ReluParams } from '../../src/ir/network.js';
+import { convolutionLayer } from './tfjs-convolution.js';
+import { innerProductLayer } from './tfjs-inner-product.js';
+import { lrnLayer } from './tfjs-lrn.js';
+import { poolingLayer } from './tfjs-pooling.js';
+import type { Tf } from './tfjs-wasm-runtime.js';
+
+type Tensor4D = TfCore.Tensor4D;
+
+/** A layer ready to run: bottoms in, tops out, all NHWC. */
+export interface TfjsLayer {
+  /** Runs on the layer's bottoms; returns one tensor per top (an input itself for identities). */
+  run(inputs: readonly Tensor4D[]): Tensor4D[];
+  /** Frees the weights it uploaded. */
+  dispose(): void;
+}
+
+/** The activation a fused op applies, in TF.js's terms (`tf.fused.*`). */
+export interface FusedActivation {
+  readonly activation: 'linear' | 'relu' | 'leakyrelu';
+  readonly leakyreluAlpha?: number;
+}
+
+/** A ReLU layer folded into the op before it, or none. */
+export function fusedActivation(relu: ReluParams | undefined): FusedActivation {
+  if (!relu) return { activation: 'linear' };
+  return relu.negativeSlope === 0 ? { activation: 'relu' } : { activation: 'leakyrelu', leakyreluAlpha: relu.negativeSlope };
+}
+
+const noWeights = (run: TfjsLayer['run']): TfjsLayer => ({ run, dispose: () => undefined });
+
+/**
+ * The TF.js form of `layer`. `relu`: the parameters of a ReLU layer that follows a Convolution or
+ * InnerProduct and is fused into it (see tfjs-graph.ts).
+ */
+export function tfjsLayer(tf: Tf, layer: Layer, relu?: ReluParams): TfjsLayer {
+  const p = layer.params;
+  switch (p.type) {
+    case 'Convolution':
+      return convolutionLayer(tf, layer, p.conv, fusedActivation(relu));
+    case 'InnerProduct':
+      return innerProductLayer(tf, layer, p.ip, fusedActivation(relu));
+    case 'Pooling':
+      return poolingLayer(tf, layer, p.pool);
+    case 'LRN':
+      return lrnLayer(tf, layer, p.lrn);
+    case 'ReLU': {
+      const slope = p.relu.negativeSlope;
+      return noWeights(([x]) => [slope === 0 ? tf.relu(x) : tf.leakyRelu(x, slope)]);
+    }
+    // Dropout is the identity at inference; Split hands the same (immutable) tensor to every top.
+    case 'Dropout':
+      return noWeights(([x]) => [x]);
+    case 'Split':
+      return noWeights(([x]) => layer.tops.map(() => x));
+    // Over channels at every position: the last axis in NHWC.
+    case 'Softmax':
+      return noWeights(([x]) => [tf.softmax(x)]);
+    case 'Concat':
+      return noWeights((xs) => [xs.length === 1 ? xs[0] : tf.concat(xs as Tensor4D[], 3)]);
+    case 'Flatten': {
+      const { c, h, w } = layer.inputShapes[0];
+      // The flat vector is in Caffe's CHW order, which the layers after it (and their weights) expect.
+      return noWeights(([x]) => [h * w === 1 ? x : tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [x.shape[0], 1, 1, c * h * w])]);
+    }
+    default: {
+      const type: string = (p as { type: string }).type;
+      throw new NetworkError(`tfjs-wasm: layer '${layer.name}' has type ${type}, which the TF.js peer does not build`);
+    }
+  }
+}

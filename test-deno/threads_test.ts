@@ -1,0 +1,28 @@
+/**
+ * The parallel CPU backend under Deno: Deno's Web Workers run the TypeScript sources directly.
+ * Outputs equal what one thread computes for the same slices of the batch.
+ */
+import { CpuBackend } from '../src/backends/cpu/cpu-backend.ts';
+import { cifar10Dataset } from '../src/data/dataset.ts';
+import { resolveDataDir } from '../src/data/data-dir.ts';
+import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.ts';
+import { ParallelBackend } from '../src/threads/parallel-backend.ts';
+
+Deno.test('ParallelBackend on 2 Deno workers equals one thread on the same slices', async () => {
+  const DATA = resolveDataDir();
+  const net = await loadNetwork(`${DATA}/caffe/cifar10_quick.prototxt`, { kind: 'file', path: `${DATA}/caffe/cifar10_quick_iter_5000.caffemodel` });
+  const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
+  const data = await cifar10Dataset(`${DATA}/cifar10/test_batch.bin`, { channels: 'rgb', mean }, net.inputShape);
+  const { input } = await data.batch(0, 20);
+  const parallel = await ParallelBackend.create({ threads: 2 });
+  try {
+    const r = await parallel.run(net, input, 20);
+    const cpu = new CpuBackend();
+    const a = await cpu.run(net, input.slice(0, 10 * 3072), 10);
+    const b = await cpu.run(net, input.slice(10 * 3072), 10);
+    const expected = new Float32Array([...a.output, ...b.output]);
+    if (r.output.length !== expected.length || r.output.some((v, i) => v !== expected[i])) throw new Error('parallel output differs from one thread');
+  } finally {
+    await parallel.close();
+  }
+});

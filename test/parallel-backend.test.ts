@@ -1,0 +1,83 @@
+/**
+ * The CPU backends on worker threads (the workers themselves run the built worker module under
+ * Node, see workerUrl in parallel-backend.ts; Deno runs the sources: test-deno/threads_test.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
+import { loadProfile } from '../src/effort/load-profile.js';
+import { ParallelBackend } from '../src/threads/parallel-backend.js';
+import { sumCounters, type RunResult } from '../src/backends/backend.js';
+import type { EffortProfile } from '../src/effort/profile.js';
+import { packageFile } from '../src/package-root.js';
+import { loadRealModels, type RealModels } from './helpers/models.js';
+
+let real: RealModels;
+let profile: EffortProfile;
+let parallel: ParallelBackend;
+
+beforeAll(async () => {
+  real = await loadRealModels();
+  profile = await loadProfile(packageFile('models/cifar10-quick/effort.json'), real.cifar);
+  parallel = await ParallelBackend.create({ threads: 2 });
+});
+
+afterAll(async () => {
+  await parallel.close();
+});
+
+/** What one thread computes for the same slices (the fast GEMM's summation order depends on the batch). */
+async function sliced(input: Float32Array, sizes: number[], options: Parameters<CpuBackend['run']>[3]): Promise<RunResult[]> {
+  const cpu = new CpuBackend();
+  const block = input.length / sizes.reduce((a, b) => a + b, 0);
+  const parts: RunResult[] = [];
+  let at = 0;
+  for (const n of sizes) {
+    parts.push(await cpu.run(real.cifar, input.slice(at * block, (at + n) * block), n, options));
+    at += n;
+  }
+  return parts;
+}
+
+describe('ParallelBackend (2 worker threads)', () => {
+  it('splits a batch by images and joins outputs and counters exactly as one thread computes them', async () => {
+    const { input } = await real.cifarTest.batch(0, 33);
+    const r = await parallel.run(real.cifar, input, 33, { effort: profile, traceDecisions: true });
+    const parts = await sliced(input, [17, 16], { effort: profile, traceDecisions: true });
+    expect(r.output).toEqual(new Float32Array([...parts[0].output, ...parts[1].output]));
+    expect(r.counters).toEqual(parts[0].counters.map((c, i) => sumCounters(c, parts[1].counters[i])));
+    expect(r.decisions?.map((d) => d.batch)).toEqual(parts[0].decisions?.map(() => 33));
+    expect(r.decisions?.[0].neurons).toEqual(new Uint8Array([...parts[0].decisions![0].neurons, ...parts[1].decisions![0].neurons]));
+  });
+
+  it('runs the WebAssembly kernels on each worker, as one thread does on the same slices', async () => {
+    const wasm = await ParallelBackend.create({ threads: 2, kernels: 'wasm' });
+    try {
+      const { input } = await real.cifarTest.batch(40, 16);
+      const r = await wasm.run(real.cifar, input, 16);
+      const one = new CpuBackend({ kernels: 'wasm' });
+      const a = await one.run(real.cifar, input.slice(0, 8 * 3072), 8);
+      const b = await one.run(real.cifar, input.slice(8 * 3072), 8);
+      expect(r.output).toEqual(new Float32Array([...a.output, ...b.output]));
+      expect(wasm.name).toBe(one.name);
+    } finally {
+      await wasm.close();
+    }
+  });
+
+  it('runs one image on the calling thread, bit for bit the single-thread backend', async () => {
+    const { input } = await real.cifarTest.batch(5, 1);
+    const r = await parallel.run(real.cifar, input, 1);
+    expect(r.output).toEqual((await new CpuBackend().run(real.cifar, input, 1)).output);
+  });
+
+  it('reports a worker-side error as an error of the run', async () => {
+    const { input } = await real.cifarTest.batch(0, 4);
+    // A profile naming a layer the network lacks is refused inside the workers' backends.
+    const bad = { ...profile, layers: { ...profile.layers, conv2: { sdss: { stride: 0, delta: 0 } } } } as EffortProfile;
+    await expect(parallel.run(real.cifar, input, 4, { effort: bad })).rejects.toThrow(/conv2/);
+  });
+
+  it('refuses a thread count that is not a whole number >= 1', async () => {
+    await expect(ParallelBackend.create({ threads: 0 })).rejects.toThrow(/threads must be a whole number >= 1/);
+  });
+});

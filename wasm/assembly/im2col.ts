@@ -1,0 +1,130 @@
+/**
+ * Implicit im2col: the 8-column panels of a convolution's column matrix (Caffe's layout: row
+ * k = (ic, ky, kx), column n = (oh, ow)), gathered from the input planes one panel at a time,
+ * right before the micro-kernels use it, into a kc x 8 buffer that stays in L1. The whole column
+ * matrix is never written.
+ *
+ * The layer's planes are zero-padded once per image (convolution.ts), so every tap of every
+ * output position is in bounds: column n of row k is at src + kOffsets[k] + nOffsets[n] (byte
+ * offsets, tables built once per layer call). A full panel whose 8 positions lie on one output
+ * row is two v128 loads per row at stride 1, four loads and two shuffles at stride 2; any other
+ * panel (crossing an output row, or the last, partial one) gathers 8 scalars per row.
+ * A 1 x 1, stride 1, unpadded convolution needs no copy at all: B is the input planes, read in
+ * place with a stride of one plane.
+ */
+
+/** First plane of the current image and group (the padded copy when the layer pads). */
+let src: usize = 0;
+/** Int32 table: byte offset of row k's tap (ic, ky, kx) from src. */
+let kOffsets: usize = 0;
+/** Int32 table: byte offset of output position n's window from a tap. */
+let nOffsets: usize = 0;
+let columns: i32 = 0;
+let outWidth: i32 = 0;
+let strideW: i32 = 0;
+let direct: bool = false;
+
+/** Row stride in bytes of the panel the last im2colPanel call returned. */
+export let panelStride: usize = 32;
+
+/**
+ * Builds the offset tables at `kTable` (channels * kh * kw ints) and `nTable` (outH * outW ints)
+ * for planes of paddedH x paddedW, and sets the geometry of the following im2colPanel calls.
+ */
+export function setIm2colGeometry(
+  channels: i32, paddedH: i32, paddedW: i32, kernelH: i32, kernelW: i32, strideH: i32, strideWidth: i32,
+  dilationH: i32, dilationW: i32, outH: i32, outW: i32, pointwise: bool, kTable: usize, nTable: usize,
+): void {
+  let t = kTable;
+  for (let c = 0; c < channels; c++) {
+    for (let ky = 0; ky < kernelH; ky++) {
+      for (let kx = 0; kx < kernelW; kx++) {
+        i32.store(t, ((c * paddedH + ky * dilationH) * paddedW + kx * dilationW) * 4);
+        t += 4;
+      }
+    }
+  }
+  t = nTable;
+  for (let oh = 0; oh < outH; oh++) {
+    for (let ow = 0; ow < outW; ow++) {
+      i32.store(t, (oh * strideH * paddedW + ow * strideWidth) * 4);
+      t += 4;
+    }
+  }
+  kOffsets = kTable;
+  nOffsets = nTable;
+  columns = outH * outW;
+  outWidth = outW;
+  strideW = strideWidth;
+  direct = pointwise;
+}
+
+/** Sets the planes the next panels are gathered from (one image, one group). */
+export function setIm2colSource(planes: usize): void {
+  src = planes;
+}
+
+/**
+ * The panel of rows k0 .. k0 + kc and columns n0 .. n0 + nr (nr <= 8) as a pointer to row k0,
+ * with its row stride in `panelStride`: `dst` (kc x 8 values, 32-byte rows) filled with the
+ * gathered values, or the input planes themselves for a direct full panel. Columns past nr hold
+ * copies of a valid column (the caller ignores them).
+ */
+export function im2colPanel(k0: i32, kc: i32, n0: i32, nr: i32, dst: usize): usize {
+  if (direct && nr == 8) {
+    panelStride = <usize>columns * 4;
+    return src + (<usize>k0 * columns + n0) * 4;
+  }
+  panelStride = 32;
+  let kt = kOffsets + <usize>k0 * 4;
+  let d = dst;
+  const end = dst + <usize>kc * 32;
+  if (nr == 8 && (n0 % outWidth) + 8 <= outWidth && strideW <= 2) {
+    const s0 = src + <usize>i32.load(nOffsets + <usize>n0 * 4);
+    if (strideW == 1) {
+      while (d < end) {
+        const s = s0 + <usize>i32.load(kt);
+        v128.store(d, v128.load(s));
+        v128.store(d, v128.load(s, 16), 16);
+        kt += 4;
+        d += 32;
+      }
+    } else {
+      // Stride 2: the 8 positions are the even lanes of 16 consecutive values (the 16th, one past
+      // the window, is read and dropped: buffers carry 64 bytes of slack).
+      while (d < end) {
+        const s = s0 + <usize>i32.load(kt);
+        v128.store(d, i32x4.shuffle(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
+        v128.store(d, i32x4.shuffle(v128.load(s, 32), v128.load(s, 48), 0, 2, 4, 6), 16);
+        kt += 4;
+        d += 32;
+      }
+    }
+    return dst;
+  }
+  // Generic gather: the 8 window offsets in locals, past-the-end columns repeat the last one.
+  const last = columns - 1;
+  const nt = nOffsets;
+  const o0 = src + <usize>i32.load(nt + <usize>n0 * 4);
+  const o1 = src + <usize>i32.load(nt + <usize>min(n0 + 1, last) * 4);
+  const o2 = src + <usize>i32.load(nt + <usize>min(n0 + 2, last) * 4);
+  const o3 = src + <usize>i32.load(nt + <usize>min(n0 + 3, last) * 4);
+  const o4 = src + <usize>i32.load(nt + <usize>min(n0 + 4, last) * 4);
+  const o5 = src + <usize>i32.load(nt + <usize>min(n0 + 5, last) * 4);
+  const o6 = src + <usize>i32.load(nt + <usize>min(n0 + 6, last) * 4);
+  const o7 = src + <usize>i32.load(nt + <usize>min(n0 + 7, last) * 4);
+  while (d < end) {
+    const k = <usize>i32.load(kt);
+    f32.store(d, f32.load(o0 + k));
+    f32.store(d, f32.load(o1 + k), 4);
+    f32.store(d, f32.load(o2 + k), 8);
+    f32.store(d, f32.load(o3 + k), 12);
+    f32.store(d, f32.load(o4 + k), 16);
+    f32.store(d, f32.load(o5 + k), 20);
+    f32.store(d, f32.load(o6 + k), 24);
+    f32.store(d, f32.load(o7 + k), 28);
+    kt += 4;
+    d += 32;
+  }
+  return dst;
+}
