@@ -4,7 +4,7 @@
  */
 import {
   classProbabilities, CpuBackend, DENSE_PROFILE, loadNetwork, loadProfile, readCifar10Batch, readImage, resolveDataDir, scaleEffort, toNetworkInput, topK,
-  cifar10Image, loadMeanBinaryproto, zooEntry, type EffortProfile, type Network, type Preprocess, type RgbImage,
+  cifar10Image, loadMeanBinaryproto, zooEntry, zooPreprocess, type EffortProfile, type Network, type Preprocess, type RgbImage,
 } from '../dist/src/index.js';
 
 export interface NodePrediction {
@@ -26,9 +26,7 @@ async function load(name: string): Promise<Loaded> {
   const entry = zooEntry(name);
   const prototxt = 'data' in entry.prototxt ? `${data}/${entry.prototxt.data}` : `${entry.folder}/${entry.prototxt.path}`;
   const net = await loadNetwork(prototxt, { kind: 'file', path: `${data}/${entry.weights.data}`, format: entry.weights.format });
-  const p = entry.preprocess;
-  const mean = Array.isArray(p.mean) ? { values: p.mean } : p.mean ? await loadMeanBinaryproto(`${data}/${(p.mean as { data: string }).data}`) : undefined;
-  const preprocess: Preprocess = { resize: p.resize ? { width: p.resize[0], height: p.resize[1] } : undefined, crop: p.crop, channels: p.channels, mean, scale: p.scale ?? 1 };
+  const preprocess = await zooPreprocess(entry.preprocess, (file) => loadMeanBinaryproto(`${data}/${file}`));
   return { net, preprocess, profile: await loadProfile(`${entry.folder}/effort.json`, net) };
 }
 

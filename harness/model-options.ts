@@ -8,6 +8,7 @@ import { DyveError } from '../src/errors.js';
 import { loadMeanBinaryproto, loadNetwork, type WeightsSource } from '../src/formats/load-network.js';
 import type { Network } from '../src/ir/network.js';
 import { resolveZooFile, zooEntry, type ZooEntry } from '../src/zoo/zoo.js';
+import { zooPreprocess } from '../src/zoo/zoo-entry.js';
 
 /** The options every command that opens a model shares (parseArgs definitions). */
 export const MODEL_OPTIONS = {
@@ -131,9 +132,13 @@ function parseSize(v: string, key: string): { width: number; height: number } {
 
 /** The preprocessing: the zoo entry's, each field overridable by a flag. */
 export async function preprocessFor(opened: OpenedModel, values: Values): Promise<Preprocess> {
-  const zoo = opened.entry?.preprocess;
+  const meanArg = str(values, 'mean');
+  // The zoo's declaration, its mean file read only when --mean does not replace it.
+  const zoo = opened.entry
+    ? await zooPreprocess({ ...opened.entry.preprocess, ...(meanArg !== undefined && { mean: undefined }) }, (file) => loadMeanBinaryproto(join(opened.dataDir, file)))
+    : undefined;
   const resizeArg = str(values, 'resize');
-  const resize = resizeArg ? parseSize(resizeArg, 'resize') : zoo?.resize ? { width: zoo.resize[0], height: zoo.resize[1] } : undefined;
+  const resize = resizeArg ? parseSize(resizeArg, 'resize') : zoo?.resize;
   const cropArg = str(values, 'crop');
   const crop = cropArg !== undefined ? intOption(values, 'crop', 0) : zoo?.crop;
   const channelsArg = str(values, 'channels');
@@ -143,13 +148,10 @@ export async function preprocessFor(opened: OpenedModel, values: Values): Promis
   const scale = scaleArg !== undefined ? Number(scaleArg) : zoo?.scale ?? 1;
   if (!Number.isFinite(scale)) throw new DyveError(`--scale takes a number, found '${scaleArg}'`);
 
-  const meanArg = str(values, 'mean');
-  let mean: Preprocess['mean'];
+  let mean: Preprocess['mean'] = zoo?.mean;
   if (meanArg !== undefined) {
     if (/^-?[\d.]+(,-?[\d.]+)*$/.test(meanArg)) mean = { values: meanArg.split(',').map(Number) };
     else mean = await loadMeanBinaryproto(meanArg);
-  } else if (zoo?.mean) {
-    mean = Array.isArray(zoo.mean) ? { values: [...zoo.mean] } : await loadMeanBinaryproto(join(opened.dataDir, (zoo.mean as { data: string }).data));
   }
   return { resize, crop, channels, mean, scale };
 }

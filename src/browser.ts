@@ -40,3 +40,4 @@ export { toNetworkInput, type Preprocess } from './data/preprocess.js';
 export { decodeImage, sniffImageFormat, type RgbImage, type DecodedImage, type ImageFormat } from './data/image-decode.js';
 export { parseCifar10Batch, parseCifar10ClassNames, cifar10Image, type Cifar10Batch } from './data/cifar10.js';
 export { parseSynsets, synsetIdOf, type Synsets } from './data/synsets.js';
+export { zooPreprocess, type ZooEntry, type ZooPreprocess } from './zoo/zoo-entry.js';

@@ -16,4 +16,4 @@ export { loadProfile } from './effort/load-profile.js';
 export { cifar10Dataset, imageFolderDataset, subset, limit } from './data/dataset.js';
 export { readImage, readCifar10Batch, readSynsets } from './data/data-files.js';
 export { resolveDataDir } from './data/data-dir.js';
-export { zooEntry, zooModelNames, type ZooEntry } from './zoo/zoo.js';
+export { zooEntry, zooModelNames } from './zoo/zoo.js';

@@ -4,77 +4,12 @@ import { denseMacs } from '../src/backends/cpu/dense-macs.js';
 import { gemm } from '../src/backends/cpu/fast/gemm.js';
 import type { KernelVariant } from '../src/backends/cpu/kernel-types.js';
 import { DataError } from '../src/errors.js';
-import { convOutputSize } from '../src/ir/layers/convolution.js';
-import { poolOutputSize } from '../src/ir/layers/pooling.js';
-import type { ConvolutionParams, Layer, LayerParams, LrnParams, Network, PoolingParams, Shape } from '../src/ir/network.js';
+import type { Layer, LrnParams, Network, PoolingParams, Shape } from '../src/ir/network.js';
 import { shapeSize } from '../src/ir/network.js';
+import { convLayer, ipLayer, layer, poolLayer, randomArray, type ConvOptions } from './helpers/synthetic-layers.js';
 import { PARITY_RELATIVE_TOLERANCE, relativeError } from './tolerances.js';
 
-/** mulberry32: a small seeded PRNG so every run sees the same "random" data. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(n: number, seed: number, scale = 1): Float32Array {
-  const r = prng(seed);
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = (r() * 2 - 1) * scale;
-  return a;
-}
-
 const ramp = (n: number) => Float32Array.from({ length: n }, (_, i) => i + 1);
-
-function layer(name: string, params: LayerParams, inputShapes: Shape[], outputShapes: Shape[], extra: Partial<Layer> = {}): Layer {
-  return {
-    name,
-    params,
-    bottoms: inputShapes.map((_, i) => `${name}_in${i}`),
-    tops: outputShapes.map((_, i) => `${name}_out${i}`),
-    inputShapes,
-    outputShapes,
-    ...extra,
-  };
-}
-
-type ConvOptions = Partial<ConvolutionParams> & { numOutput: number; kernelH: number; kernelW: number };
-
-function convLayer(input: Shape, o: ConvOptions, seed = 1, weight?: Float32Array): Layer {
-  const conv: ConvolutionParams = {
-    strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, group: 1, biasTerm: true, ...o,
-  };
-  const out: Shape = {
-    c: conv.numOutput,
-    h: convOutputSize(input.h, conv.kernelH, conv.strideH, conv.padH, conv.dilationH),
-    w: convOutputSize(input.w, conv.kernelW, conv.strideW, conv.padW, conv.dilationW),
-  };
-  const wSize = conv.numOutput * (input.c / conv.group) * conv.kernelH * conv.kernelW;
-  const weights = {
-    weight: weight ?? randomArray(wSize, seed, 0.5),
-    ...(conv.biasTerm ? { bias: randomArray(conv.numOutput, seed + 1000, 0.5) } : {}),
-  };
-  return layer('conv', { type: 'Convolution', conv }, [input], [out], { weights });
-}
-
-function poolLayer(input: Shape, o: Partial<PoolingParams> & { method: 'max' | 'ave' }): Layer {
-  const pool: PoolingParams = { kernelH: 0, kernelW: 0, strideH: 1, strideW: 1, padH: 0, padW: 0, global: false, ...o };
-  const out: Shape = pool.global
-    ? { c: input.c, h: 1, w: 1 }
-    : { c: input.c, h: poolOutputSize(input.h, pool.kernelH, pool.strideH, pool.padH), w: poolOutputSize(input.w, pool.kernelW, pool.strideW, pool.padW) };
-  return layer('pool', { type: 'Pooling', pool }, [input], [out]);
-}
-
-function ipLayer(input: Shape, numOutput: number, biasTerm = true, seed = 7): Layer {
-  const inSize = shapeSize(input);
-  const weights = { weight: randomArray(numOutput * inSize, seed, 0.2), ...(biasTerm ? { bias: randomArray(numOutput, seed + 1) } : {}) };
-  return layer('ip', { type: 'InnerProduct', ip: { numOutput, biasTerm } }, [input], [{ c: numOutput, h: 1, w: 1 }], { weights });
-}
 
 function lrnLayer(input: Shape, lrn: LrnParams): Layer {
   return layer('lrn', { type: 'LRN', lrn }, [input], [input]);

@@ -5,64 +5,15 @@ import { denseMacs } from '../src/backends/cpu/dense-macs.js';
 import { openBackend } from '../src/backends/select-backend.js';
 import { initWasmKernels, WASM_BUILDS, wasmBuildSupported, type WasmBuild } from '../src/backends/wasm/wasm-loader.js';
 import type { Dataset } from '../src/data/dataset-types.js';
-import { convOutputSize } from '../src/ir/layers/convolution.js';
-import { poolOutputSize } from '../src/ir/layers/pooling.js';
-import type { ConvolutionParams, Layer, Network, PoolingParams, Shape } from '../src/ir/network.js';
+import type { Layer, Network, Shape } from '../src/ir/network.js';
 import { shapeSize } from '../src/ir/network.js';
 import { loadRealModels, type RealModels } from './helpers/models.js';
+import { convLayer, ipLayer, poolLayer, randomArray, reluLayer, type ConvOptions, type PoolOptions } from './helpers/synthetic-layers.js';
 import { PARITY_RELATIVE_TOLERANCE, relativeError } from './tolerances.js';
 
 // Node 20 validates relaxed SIMD only behind this V8 flag (on by default from Node 22). Setting it
 // here, in this test worker only, lets the suite check both builds of the kernels.
 v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-
-/** mulberry32: seeded data, the same on every run. */
-function randomArray(n: number, seed: number, scale = 1): Float32Array {
-  let s = seed >>> 0;
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    a[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return a;
-}
-
-type ConvOptions = Partial<ConvolutionParams> & { numOutput: number; kernelH: number; kernelW: number };
-
-function convLayer(input: Shape, o: ConvOptions, seed: number): Layer {
-  const conv: ConvolutionParams = { strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, group: 1, biasTerm: true, ...o };
-  const out: Shape = {
-    c: conv.numOutput,
-    h: convOutputSize(input.h, conv.kernelH, conv.strideH, conv.padH, conv.dilationH),
-    w: convOutputSize(input.w, conv.kernelW, conv.strideW, conv.padW, conv.dilationW),
-  };
-  const wSize = conv.numOutput * (input.c / conv.group) * conv.kernelH * conv.kernelW;
-  const weights = { weight: randomArray(wSize, seed, 0.5), ...(conv.biasTerm ? { bias: randomArray(conv.numOutput, seed + 1000, 0.5) } : {}) };
-  return { name: 'conv', params: { type: 'Convolution', conv }, bottoms: ['in'], tops: ['out'], inputShapes: [input], outputShapes: [out], weights };
-}
-
-function ipLayer(input: Shape, numOutput: number, biasTerm: boolean, seed: number): Layer {
-  const weights = { weight: randomArray(numOutput * shapeSize(input), seed, 0.2), ...(biasTerm ? { bias: randomArray(numOutput, seed + 1) } : {}) };
-  return {
-    name: 'ip', params: { type: 'InnerProduct', ip: { numOutput, biasTerm } }, bottoms: ['in'], tops: ['out'],
-    inputShapes: [input], outputShapes: [{ c: numOutput, h: 1, w: 1 }], weights,
-  };
-}
-
-function poolLayer(input: Shape, o: Partial<PoolingParams> & { method: 'max' | 'ave' }): Layer {
-  const pool: PoolingParams = { kernelH: 0, kernelW: 0, strideH: 1, strideW: 1, padH: 0, padW: 0, global: false, ...o };
-  const out: Shape = pool.global
-    ? { c: input.c, h: 1, w: 1 }
-    : { c: input.c, h: poolOutputSize(input.h, pool.kernelH, pool.strideH, pool.padH), w: poolOutputSize(input.w, pool.kernelW, pool.strideW, pool.padW) };
-  return { name: 'pool', params: { type: 'Pooling', pool }, bottoms: ['in'], tops: ['out'], inputShapes: [input], outputShapes: [out] };
-}
-
-function reluLayer(shape: Shape, negativeSlope: number): Layer {
-  return { name: 'relu', params: { type: 'ReLU', relu: { negativeSlope } }, bottoms: ['in'], tops: ['in'], inputShapes: [shape], outputShapes: [shape] };
-}
 
 /** The wasm kernel of `l` against the reference on seeded inputs: outputs and every count. */
 function expectParity(l: Layer, batch: number, seed = 5): void {
@@ -102,7 +53,7 @@ const CONV_CASES: [string, Shape, ConvOptions, number][] = [
   ['N = 2500 > 2048, 1x1 in place', { c: 3, h: 50, w: 50 }, { numOutput: 9, kernelH: 1, kernelW: 1 }, 2],
 ];
 
-const POOL_CASES: [string, Shape, Partial<PoolingParams> & { method: 'max' | 'ave' }][] = [
+const POOL_CASES: [string, Shape, PoolOptions][] = [
   ['MAX 3x3 s2 (CIFAR / SqueezeNet)', { c: 4, h: 32, w: 32 }, { method: 'max', kernelH: 3, kernelW: 3, strideH: 2, strideW: 2 }],
   ['MAX 3x3 s2 on 13x13', { c: 4, h: 13, w: 13 }, { method: 'max', kernelH: 3, kernelW: 3, strideH: 2, strideW: 2 }],
   ['AVE 3x3 s2 on 16x16 (CIFAR pool2)', { c: 3, h: 16, w: 16 }, { method: 'ave', kernelH: 3, kernelW: 3, strideH: 2, strideW: 2 }],
@@ -275,8 +226,8 @@ describe('the wasm variant in the backends', () => {
     expect(opened.adapter).toBeNull();
     const l = convLayer({ c: 2, h: 4, w: 4 }, { numOutput: 3, kernelH: 3, kernelW: 3, padH: 1, padW: 1 }, 3);
     const net: Network = {
-      name: 'one-conv', inputName: 'in', inputShape: l.inputShapes[0], outputName: 'out', layers: [l], synthetic: true,
-      blobShapes: new Map([['in', l.inputShapes[0]], ['out', l.outputShapes[0]]]),
+      name: 'one-conv', inputName: l.bottoms[0], inputShape: l.inputShapes[0], outputName: l.tops[0], layers: [l], synthetic: true,
+      blobShapes: new Map([[l.bottoms[0], l.inputShapes[0]], [l.tops[0], l.outputShapes[0]]]),
     };
     const x = randomArray(2 * 32, 4);
     const ref = await new CpuBackend({ kernels: 'reference' }).run(net, x, 2);

@@ -3,7 +3,7 @@
  * with the portable API (parse, no file access) and checked against the zoo's sha256.
  */
 import {
-  decodeMeanBinaryproto, parseCifar10ClassNames, parseNetwork, parseSynsets, validateProfile,
+  decodeMeanBinaryproto, parseCifar10ClassNames, parseNetwork, parseSynsets, validateProfile, zooPreprocess,
   type EffortProfile, type Network, type Preprocess,
 } from '../../src/browser.js';
 import type { ZooEntry } from '../../src/zoo/zoo-entry.js';
@@ -61,14 +61,7 @@ export async function loadDemoModel(name: string): Promise<DemoModel> {
     throw new Error(`${entry.weights.data} does not match the sha256 the zoo records for ${name}`);
   }
   const net = parseNetwork(prototxt, dataPath(entry.prototxt), { kind: 'bytes', bytes: weights, name: entry.weights.data, format: entry.weights.format });
-  const p = entry.preprocess;
-  let mean: Preprocess['mean'];
-  if (Array.isArray(p.mean)) mean = { values: p.mean };
-  else if (p.mean) mean = decodeMeanBinaryproto(await fetchData((p.mean as { data: string }).data), (p.mean as { data: string }).data);
-  const preprocess: Preprocess = {
-    resize: p.resize ? { width: p.resize[0], height: p.resize[1] } : undefined,
-    crop: p.crop, channels: p.channels, mean, scale: p.scale ?? 1,
-  };
+  const preprocess = await zooPreprocess(entry.preprocess, async (file) => decodeMeanBinaryproto(await fetchData(file), file));
   const classNames = entry.dataset === 'cifar10'
     ? parseCifar10ClassNames(await fetchDataText('cifar10/batches.meta.txt'), 'cifar10/batches.meta.txt')
     : parseSynsets(await fetchDataText('imagenet-sample/synset_words.txt'), 'imagenet-sample/synset_words.txt').names;

@@ -84,7 +84,8 @@ export async function runBrowserBench(values: Record<string, string | boolean | 
     if (state.error) throw new DyveError(`in the browser: ${state.error}`);
     const result = state.result;
     if (!result) throw new DyveError('the benchmark page finished without a result');
-    return { ...result, machine: `${machineDescription()}; in headless Chromium ${browser.version()} (${result.machine.replace(/^.*?, (\d+ threads)/, '$1')})` };
+    // The page knows only its user agent; the host names the machine.
+    return { ...result, machine: `${machineDescription()}; in headless Chromium ${browser.version()}` };
   } finally {
     await browser.close();
     await server.close();

@@ -89,11 +89,17 @@ async function openPeer(name: EngineName, values: { threads: number; onnx: () =>
   }
 }
 
-/** Copies the first `count` images of a dataset into memory. */
+/** Copies the first `count` images of a dataset into memory (decoded and preprocessed once). */
 async function imageSet(dataset: Awaited<ReturnType<typeof openDataset>>['dataset'], count: number, block: number): Promise<ImageSet> {
   const n = Math.min(count, dataset.size);
   const { input, labels } = await dataset.batch(0, n);
   return { inputs: input, labels, count: n, block };
+}
+
+/** The first `count` images of a set (views, no copy). */
+function firstImages(set: ImageSet, count: number): ImageSet {
+  const n = Math.min(count, set.count);
+  return { ...set, count: n, inputs: set.inputs.subarray(0, n * set.block), labels: set.labels.subarray(0, n) };
 }
 
 /** Runs `dyve compare`, returning its JSON. */
@@ -112,8 +118,9 @@ export async function runCompare(values: Values, log: (line: string) => void): P
   const n64 = intOption(values, 'images-b64', cifar ? 1024 : 64);
   const { dataset } = await openDataset(opened, { ...values, limit: String(Math.max(n1, n64)) });
   const block = shapeSize(net.inputShape);
-  const set1 = await imageSet(dataset, n1, block);
-  const set64 = await imageSet(dataset, n64, block);
+  const all = await imageSet(dataset, Math.max(n1, n64), block);
+  const set1 = firstImages(all, n1);
+  const set64 = firstImages(all, n64);
   const denseMacs = net.layers.reduce((s, l) => s + layerMacs(l), 0);
 
   let profile = DENSE_PROFILE;
@@ -134,9 +141,9 @@ export async function runCompare(values: Values, log: (line: string) => void): P
         : await openPeer(name, { threads, onnx, net }));
     }
     // Warm-up: compile, allocate, page in; not timed.
-    const warm: ImageSet = { ...set64, count: Math.min(64, set64.count) };
+    const warm = firstImages(set64, 64);
     for (const e of engines) {
-      await timedPass(e, { ...warm, count: Math.min(2, warm.count) }, 1);
+      await timedPass(e, firstImages(warm, 2), 1);
       await timedPass(e, warm, 64);
     }
     const passes = new Map<string, Pass[]>();

@@ -92,7 +92,7 @@ export async function openBackend(
     } catch (err) {
       if (!(err instanceof NoAdapterError)) throw err;
       notify(`dyvedeep: no WebGPU adapter (${err.message}); running on the CPU backend`);
-      return { backend: new CpuBackend(), adapter: null, close: () => {} };
+      return cpuBackend('fast', threads);
     }
     const fallback = new FallbackBackend(gpu, new CpuBackend(), notify);
     return { backend: fallback, adapter: gpu.adapterName, close: () => gpu.destroy() };

@@ -1,4 +1,6 @@
-/** The shape of a zoo entry, models/<name>/model.json (see models/README.md). */
+/** The shape of a zoo entry, models/<name>/model.json (see models/README.md), and its preprocessing. */
+import type { Preprocess } from '../data/preprocess.js';
+import type { MeanImage } from '../formats/caffe/binaryproto.js';
 
 /** Preprocessing as declared in a zoo entry (see models/README.md). */
 export interface ZooPreprocess {
@@ -30,4 +32,23 @@ export interface ZooEntry {
   readonly preprocess: ZooPreprocess;
   /** The folder of the entry. */
   readonly folder: string;
+}
+
+/**
+ * The preprocessing a zoo entry declares, as the engine takes it. A mean stored in the data
+ * directory (`{ data: FILE }`) is read with `readMean` (a file read in Node, a fetch in a page).
+ */
+export async function zooPreprocess(p: ZooPreprocess, readMean: (dataFile: string) => Promise<MeanImage>): Promise<Preprocess> {
+  const mean = p.mean === undefined ? undefined : isMeanValues(p.mean) ? { values: p.mean } : await readMean(p.mean.data);
+  return {
+    resize: p.resize ? { width: p.resize[0], height: p.resize[1] } : undefined,
+    crop: p.crop,
+    channels: p.channels,
+    mean,
+    scale: p.scale ?? 1,
+  };
+}
+
+function isMeanValues(mean: NonNullable<ZooPreprocess['mean']>): mean is readonly number[] {
+  return Array.isArray(mean);
 }
