@@ -27,6 +27,7 @@ export default defineConfig({
     command: `npx vite --config demo/vite.config.ts --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}/`,
     reuseExistingServer: !process.env['CI'],
+    env: { DYVE_DEMO_FROZEN: '1' },
     timeout: 120_000,
   },
 });

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Embeds the assets the library needs at run time (every shaders/**/*.wgsl, the Caffe schema and
-// the WebAssembly kernels compiled from wasm/assembly/) into src/generated/embedded-assets.ts, so
+// the WebAssembly kernels compiled from wasm/assembly/ and wasm/dynamic/) into src/generated/embedded-assets.ts, so
 // one module graph serves Node, Deno and browser bundles alike: no file-system reads, no
 // bundler-specific asset imports. The .wgsl, .proto and AssemblyScript files stay the sources;
 // this file is rebuilt by `npm run build` and before every test run.
 //
 // The .wasm builds (src/generated/wasm/, gitignored) are compiled from source here, with
-// `asc --config wasm/asconfig.json --target <build>`, whenever one is missing or older than a file
+// `asc --config wasm/asconfig.json --target <build>` (and wasm/dynamic/asconfig.json), whenever one is missing or older than a file
 // under wasm/ (a fresh checkout, an edited kernel): `npm run build`, `deno task test` and the test
 // suites never embed stale kernels, and no prebuilt binary is ever used.
 import { execFileSync } from 'node:child_process';
@@ -35,12 +35,15 @@ function newestMtime(dir) {
     d.isDirectory() ? newestMtime(join(dir, d.name)) : statSync(join(dir, d.name)).mtimeMs));
 }
 
-/** The base64 bytes of the asconfig target `target`, compiled first when missing or stale. */
-function wasmBase64(target) {
-  const file = join(root, `src/generated/wasm/kernels-${target}.wasm`);
+/**
+ * The base64 bytes of target `target` of an asconfig (`wasm/asconfig.json`, the dense kernels, or
+ * `wasm/dynamic/asconfig.json`), compiled into `src/generated/wasm/<file>` first when missing or stale.
+ */
+function wasmBase64(config, target, fileName) {
+  const file = join(root, 'src/generated/wasm', fileName);
   if (!existsSync(file) || statSync(file).mtimeMs < newestMtime(join(root, 'wasm'))) {
     const asc = join(root, 'node_modules/assemblyscript/bin/asc.js');
-    execFileSync(process.execPath, [asc, '--config', 'wasm/asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
+    execFileSync(process.execPath, [asc, '--config', config, '--target', target], { cwd: root, stdio: 'inherit' });
   }
   return readFileSync(file).toString('base64');
 }
@@ -56,10 +59,13 @@ ${shaders.join('\n')}
 export const CAFFE_PROTO: string = ${JSON.stringify(proto)};
 
 /** The dense WebAssembly kernels (wasm/assembly/), plain SIMD build (asconfig target simd), base64. */
-export const WASM_KERNELS_SIMD: string = ${JSON.stringify(wasmBase64('simd'))};
+export const WASM_KERNELS_SIMD: string = ${JSON.stringify(wasmBase64('wasm/asconfig.json', 'simd', 'kernels-simd.wasm'))};
 
 /** The same kernels built with relaxed SIMD (f32x4.relaxed_madd; asconfig target relaxed), base64. */
-export const WASM_KERNELS_RELAXED: string = ${JSON.stringify(wasmBase64('relaxed'))};
+export const WASM_KERNELS_RELAXED: string = ${JSON.stringify(wasmBase64('wasm/asconfig.json', 'relaxed', 'kernels-relaxed.wasm'))};
+
+/** The dynamic convolution's hot loops (wasm/dynamic/: f64x2, on the imported workspace memory), base64. */
+export const WASM_DYNAMIC_SIMD: string = ${JSON.stringify(wasmBase64('wasm/dynamic/asconfig.json', 'simd', 'dynamic-simd.wasm'))};
 `;
 const target = join(root, 'src/generated/embedded-assets.ts');
 mkdirSync(dirname(target), { recursive: true });

@@ -4,6 +4,8 @@ import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
 import { cifar10Dataset, imageFolderDataset } from '../src/data/dataset.js';
 import { convolutionDynamic } from '../src/dynamic/dynamic-convolution.js';
 import { innerProductDynamic } from '../src/dynamic/dynamic-inner-product.js';
+import { TS_TILE_KERNELS, type TileKernels } from '../src/dynamic/tile-kernels.js';
+import { initWasmKernels } from '../src/backends/wasm/wasm-loader.js';
 import type { LayerEffort } from '../src/effort/effort.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
 import type { Layer, Network } from '../src/ir/network.js';
@@ -13,7 +15,8 @@ import { PARITY_RELATIVE_TOLERANCE, relativeError } from './tolerances.js';
 /**
  * Every FAST dynamic mechanism, alone and composed, against its per-neuron REFERENCE on the exact
  * inputs real images give each layer of the real models: outputs within the parity tolerance, the
- * same decisions (terminated / interpolated / approximated counts) and the same MACs.
+ * same decisions (terminated / interpolated / approximated counts) and the same MACs; and the
+ * fast driver on the WebAssembly loops bit for bit the same as on the TypeScript loops.
  */
 
 interface Captured {
@@ -36,17 +39,27 @@ function counters(layer: Layer): LayerCounters {
   return { name: layer.name, type: layer.params.type, macsDense: 0, macsExecuted: 0, otherOps: 0 };
 }
 
+/** The fast driver's WebAssembly loops (wasm/dynamic/), loaded once. */
+let wasmTiles: TileKernels;
+beforeAll(async () => {
+  wasmTiles = (await initWasmKernels('simd')).tiles;
+});
+
 function run(
-  c: Captured, batch: number, effort: LayerEffort, variant: 'fast' | 'reference', rectified = false,
+  c: Captured, batch: number, effort: LayerEffort, variant: 'fast' | 'reference', rectified = false, tiles: TileKernels = TS_TILE_KERNELS,
 ): { y: Float32Array; counts: LayerCounters } {
   const counts = counters(c.layer);
   const [y] = c.layer.params.type === 'Convolution'
-    ? convolutionDynamic(c.layer, [c.input], batch, counts, effort, variant, rectified)
+    ? convolutionDynamic(c.layer, [c.input], batch, counts, effort, variant, rectified, undefined, tiles)
     : innerProductDynamic(c.layer, [c.input], batch, counts, effort, variant);
   return { y, counts };
 }
 
-/** Runs both variants and checks they agree; returns the fast run for further checks. */
+/**
+ * Runs the reference and the fast driver on its TypeScript and its WebAssembly loops: fast within
+ * the parity tolerance of the reference with the same decisions and MACs, and the WebAssembly
+ * loops bit for bit the TypeScript ones (same sums, same order). Returns the fast run.
+ */
 function expectParity(c: Captured, batch: number, effort: LayerEffort, rectified = false): { y: Float32Array; counts: LayerCounters } {
   const ref = run(c, batch, effort, 'reference', rectified);
   const fast = run(c, batch, effort, 'fast', rectified);
@@ -55,6 +68,9 @@ function expectParity(c: Captured, batch: number, effort: LayerEffort, rectified
   expect(err, `${what}: relative error ${err}`).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
   expect(fast.counts.mechanisms, what).toEqual(ref.counts.mechanisms);
   expect(fast.counts.macsExecuted, what).toBe(ref.counts.macsExecuted);
+  const wasm = run(c, batch, effort, 'fast', rectified, wasmTiles);
+  expect(wasm.y, `${what} (wasm loops)`).toEqual(fast.y);
+  expect(wasm.counts, `${what} (wasm loops)`).toEqual(fast.counts);
   return fast;
 }
 

@@ -64,10 +64,40 @@ describe('ParallelBackend (2 worker threads)', () => {
     }
   });
 
-  it('runs one image on the calling thread, bit for bit the single-thread backend', async () => {
+  it('splits the large dense layers of one image (fast kernels: by output channels), bit for bit the single-thread backend', async () => {
     const { input } = await real.cifarTest.batch(5, 1);
-    const r = await parallel.run(real.cifar, input, 1);
-    expect(r.output).toEqual((await new CpuBackend().run(real.cifar, input, 1)).output);
+    const r = await parallel.run(real.cifar, input, 1, { keepBlobs: true });
+    const one = await new CpuBackend().run(real.cifar, input, 1, { keepBlobs: true });
+    expect(parallel.threadsUsed).toBe(2);
+    for (const [name, blob] of one.blobs!) expect(r.blobs!.get(name), name).toEqual(blob);
+    expect(r.counters).toEqual(one.counters);
+  });
+
+  it('splits SqueezeNet layers by output rows on the wasm kernels; dynamic layers run whole with their decisions', async () => {
+    const wasm = await ParallelBackend.create({ threads: 2, kernels: 'wasm' });
+    const messages = await ParallelBackend.create({ threads: 2, kernels: 'wasm', sharedMemory: false });
+    try {
+      const { input } = await real.imagenet.batch(3, 1);
+      const one = new CpuBackend({ kernels: 'wasm' });
+      const expected = await one.run(real.squeezenet, input, 1);
+      // Shared memory (twice: the second run reuses the layers' buffers) and plain messages.
+      for (const backend of [wasm, wasm, messages]) {
+        const r = await backend.run(real.squeezenet, input, 1);
+        expect(backend.threadsUsed).toBe(2);
+        expect(r.output).toEqual(expected.output);
+        expect(r.counters).toEqual(expected.counters);
+      }
+      const squeezeProfile = await loadProfile(packageFile('models/squeezenet-dc/effort.json'), real.squeezenet);
+      const options = { effort: squeezeProfile, traceDecisions: true };
+      const dyn = await wasm.run(real.squeezenet, input, 1, options);
+      const dynOne = await one.run(real.squeezenet, input, 1, options);
+      expect(dyn.output).toEqual(dynOne.output);
+      expect(dyn.counters).toEqual(dynOne.counters);
+      expect(dyn.decisions).toEqual(dynOne.decisions);
+    } finally {
+      await wasm.close();
+      await messages.close();
+    }
   });
 
   it('reports a worker-side error as an error of the run', async () => {

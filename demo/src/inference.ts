@@ -31,6 +31,12 @@ export interface Classification {
 
 const warm = new WeakMap<Backend, Set<string>>();
 
+/** The top-5 of the image whose scores are `output[offset .. offset + classes)`. */
+function rankTop5(model: DemoModel, output: Float32Array, offset: number, classes: number): Ranked[] {
+  const p = classProbabilities(model.net, output, offset, classes);
+  return topK(p, 0, classes, 5).map((index) => ({ index, name: model.classNames[index] ?? `class ${index}`, probability: p[index] }));
+}
+
 /**
  * Classifies one image with `profile`. The first run of a (model, profile, trace) plan builds
  * pipelines and buffers; it is run once untimed so the time shown is inference only.
@@ -48,8 +54,7 @@ export async function classify(backend: Backend, model: DemoModel, image: DemoIm
   const start = performance.now();
   const result = await backend.run(model.net, input, 1, options);
   const ms = performance.now() - start;
-  const p = classProbabilities(model.net, result.output);
-  const top5 = topK(p, 0, p.length, 5).map((index) => ({ index, name: model.classNames[index] ?? `class ${index}`, probability: p[index] }));
+  const top5 = rankTop5(model, result.output, 0, result.output.length);
   const dense = result.counters.reduce((s, c) => s + c.macsDense, 0);
   const executed = result.counters.reduce((s, c) => s + c.macsExecuted, 0);
   const ops = result.counters.reduce((s, c) => s + c.macsExecuted + c.otherOps, 0);
@@ -66,15 +71,30 @@ export interface SweepPoint {
   readonly agreement: number;
   /** Executed MACs / dense MACs. */
   readonly macsFraction: number;
+  /** Seconds in the backend's runs. */
   readonly seconds: number;
+  /** Each image's top-5, in image order. */
+  readonly top5: readonly (readonly Ranked[])[];
+}
+
+/** Options of {@link sweepEffort}. */
+export interface SweepOptions {
+  /**
+   * Images per backend run (default 1). A CPU backend on worker threads splits each run's batch
+   * by image over its workers: the batch is what keeps them all busy.
+   */
+  readonly batch?: number;
+  /** Images done of the current scale, after each run. */
+  readonly onProgress?: (scale: number, done: number, total: number) => void;
 }
 
 /**
- * Runs `images` at every effort scale (0 = dense, 1 = calibrated) and reports accuracy and work;
- * `onPoint` sees each point as it is measured.
+ * Runs `images` at every effort scale (0 = dense, 1 = calibrated), `options.batch` images per
+ * backend run, and reports accuracy and work; `onPoint` sees each point as it is measured.
  */
 export async function sweepEffort(
   backend: Backend, model: DemoModel, images: readonly DemoImage[], scales: readonly number[], onPoint: (p: SweepPoint) => void,
+  options: SweepOptions = {},
 ): Promise<SweepPoint[]> {
   const block = shapeSize(model.net.inputShape);
   const inputs = new Float32Array(images.length * block);
@@ -84,12 +104,29 @@ export async function sweepEffort(
     name: `${images.length} images`, inputShape: model.net.inputShape, inputs,
     ...(labelled && { labels: images.map((img) => img.label) }), ids: images.map((img) => img.id),
   });
-  const dense = await evaluate(model.net, dataset, backend, { effort: DENSE_PROFILE });
+  const batch = Math.max(1, Math.min(images.length, options.batch ?? 1));
+  const output = model.net.blobShapes.get(model.net.outputName);
+  const classes = output ? shapeSize(output) : 0;
+  // One evaluation per scale; the top-5 of every image comes from the runs' own outputs.
+  const measure = async (scale: number) => {
+    const top5: Ranked[][] = [];
+    const r = await evaluate(model.net, dataset, backend, {
+      effort: scale === 0 ? DENSE_PROFILE : scaleEffort(model.profile, scale), batch,
+      onResult: (result) => {
+        for (let at = 0; at < result.output.length; at += classes) top5.push(rankTop5(model, result.output, at, classes));
+      },
+      onProgress: (done, total) => options.onProgress?.(scale, done, total),
+    });
+    return { r, top5 };
+  };
+  const dense = await measure(0);
   const points: SweepPoint[] = [];
   for (const scale of scales) {
-    const r = scale === 0 ? dense : await evaluate(model.net, dataset, backend, { effort: scaleEffort(model.profile, scale) });
-    const agree = r.predictions.reduce((n, p, i) => n + (p === dense.predictions[i] ? 1 : 0), 0);
-    const point = { scale, images: r.images, top1: r.top1, agreement: agree / r.images, macsFraction: r.macs.executed / r.macs.dense, seconds: r.seconds };
+    const { r, top5 } = scale === 0 ? dense : await measure(scale);
+    const agree = r.predictions.reduce((n, p, i) => n + (p === dense.r.predictions[i] ? 1 : 0), 0);
+    const point = {
+      scale, images: r.images, top1: r.top1, agreement: agree / r.images, macsFraction: r.macs.executed / r.macs.dense, seconds: r.seconds, top5,
+    };
     points.push(point);
     onPoint(point);
   }

@@ -1,10 +1,11 @@
 /**
  * The demo page: pick a model and an image, run dense and DyVEDeep on WebGPU (or the CPU when
- * the browser has no adapter), and show predictions, work per layer, where each mechanism acted,
- * and accuracy against work over the effort scale. `window.dyveDemo` exposes the last results to
- * the end-to-end tests.
+ * the browser has no adapter, or when chosen), and show predictions, work per layer, where each
+ * mechanism acted, and accuracy against work over the effort scale. On the CPU the sweep's batches
+ * are split by image over Web Workers (the CPU threads control). `window.dyveDemo` exposes the
+ * last results to the end-to-end tests.
  */
-import { openBackend, scaleEffort, DENSE_PROFILE, type Backend } from '../../src/browser.js';
+import { openBackend, scaleEffort, DENSE_PROFILE, type OpenedBackend } from '../../src/browser.js';
 import { decisionMaps } from './charts/decision-maps.js';
 import { effortPlot, effortTable } from './charts/effort-plot.js';
 import { layerMacsChart } from './charts/layer-macs.js';
@@ -12,6 +13,7 @@ import { si } from './charts/svg.js';
 import { cifarImage, fileImage, imagenetImage, imagenetSample, type DemoImage } from './images.js';
 import { classify, sweepEffort, type Classification, type SweepPoint } from './inference.js';
 import { CATALOGUE, loadDemoModel, type DemoModel } from './models.js';
+import { defaultThreads, maxThreads, ThreadMeter, WorkerPool } from './threads.js';
 
 /** What the page last did, for scripts and tests. */
 export interface DemoState {
@@ -19,9 +21,26 @@ export interface DemoState {
   adapter: string | null;
   /** The notice shown when the page fell back to the CPU. */
   fallback: string | null;
+  /** The backend control: `auto` (WebGPU, else the CPU), `cpu` or `wasm`. */
+  choice: string;
+  /** Whether the page is cross-origin isolated (the server's COOP / COEP headers). */
+  crossOriginIsolated: boolean;
+  /** The CPU threads control. */
+  threads: number;
+  /** Worker threads the open backend started (0: it runs on the page's thread, or on WebGPU). */
+  workers: number;
+  /** Backends opened so far (the settings reopen it). */
+  opened: number;
   runs: number;
-  last?: { model: string; image: string; label: number; scale: number; dense: Classification; dynamic: Classification };
-  sweep?: { model: string; points: SweepPoint[] };
+  /**
+   * `threads`: the most CPU threads a run of the job used (ThreadMeter: 1 when the page's own
+   * thread ran it all), null when it ran on WebGPU; `workersReplied`: the most workers that
+   * returned results to one run.
+   */
+  last?: {
+    model: string; image: string; label: number; scale: number; dense: Classification; dynamic: Classification; threads: number | null; workersReplied: number;
+  };
+  sweep?: { model: string; points: SweepPoint[]; threads: number | null; workersReplied: number; batch: number };
   error?: string;
 }
 
@@ -30,7 +49,9 @@ declare global {
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const state: DemoState = { backend: 'opening', adapter: null, fallback: null, runs: 0 };
+const state: DemoState = {
+  backend: 'opening', adapter: null, fallback: null, choice: 'auto', crossOriginIsolated, threads: defaultThreads(), workers: 0, opened: 0, runs: 0,
+};
 window.dyveDemo = state;
 
 const models = new Map<string, Promise<DemoModel>>();
@@ -102,7 +123,48 @@ async function pickImage(m: DemoModel): Promise<DemoImage> {
   return imagenetImage($<HTMLSelectElement>('imagenet-file').value);
 }
 
-async function run(backend: Backend): Promise<void> {
+/** An opened backend and the workers it runs on, as the settings asked. */
+interface Session {
+  readonly opened: OpenedBackend;
+  /** The opened backend, counting the threads its runs use: what the jobs run on. */
+  readonly backend: ThreadMeter;
+  readonly pool: WorkerPool;
+  readonly choice: string;
+  readonly threads: number;
+}
+
+/** Images per worker in one batch of the sweep: enough that a batch outweighs its messages. */
+const SWEEP_IMAGES_PER_THREAD = 8;
+
+/** CPU threads that ran the job just done (see DemoState.last): measured, never assumed. */
+function threadsRan(s: Session): number | null {
+  return s.backend.name === 'webgpu' ? null : Math.max(1, s.backend.used);
+}
+
+/** The isolation and threads lines under the banner. */
+function showThreads(s: Session | undefined, job?: { kind: 'run' | 'sweep'; threads: number | null; batch: number }): void {
+  $('isolation').textContent = crossOriginIsolated
+    ? 'Cross-origin isolated (COOP / COEP): yes'
+    : 'Cross-origin isolated: no (the server sends no COOP / COEP headers)';
+  if (!s) {
+    $('threads').textContent = '';
+    return;
+  }
+  if (s.backend.name === 'webgpu') {
+    $('threads').textContent = 'CPU threads: not used (WebGPU runs the model)';
+    return;
+  }
+  const workers = s.pool.started;
+  let text = `CPU threads: ${workers > 0 ? `${workers} worker threads` : "1 (the page's thread)"}`;
+  if (job && job.threads !== null) {
+    text += ` · last ${job.kind} ran on ${job.threads > 1 ? `${job.threads} threads` : "1 thread (the page's)"}`;
+    if (job.kind === 'sweep' && job.batch > 1) text += ` (batches of ${job.batch} images, split by image)`;
+  }
+  $('threads').textContent = text;
+}
+
+async function run(s: Session): Promise<void> {
+  const backend = s.backend;
   const name = $<HTMLSelectElement>('model').value;
   const scale = Number($<HTMLInputElement>('effort').value);
   setStatus(`loading ${name}…`);
@@ -121,11 +183,13 @@ async function run(backend: Backend): Promise<void> {
     ? decisionMaps(dynamic.decisions, profile)
     : Object.assign(document.createElement('p'), { textContent: 'No mechanism is on at this effort scale.' }));
   state.runs++;
-  state.last = { model: name, image: img.id, label: img.label, scale, dense, dynamic };
+  state.last = { model: name, image: img.id, label: img.label, scale, dense, dynamic, threads: threadsRan(s), workersReplied: s.backend.workersReplied };
+  showThreads(s, { kind: 'run', threads: state.last.threads, batch: 1 });
   setStatus('');
 }
 
-async function sweep(backend: Backend): Promise<void> {
+async function sweep(s: Session): Promise<void> {
+  const backend = s.backend;
   const name = $<HTMLSelectElement>('model').value;
   const count = Math.max(1, Number($<HTMLInputElement>('sweep-count').value) || 1);
   setStatus(`loading ${name}…`);
@@ -138,13 +202,39 @@ async function sweep(backend: Backend): Promise<void> {
   }
   const points: SweepPoint[] = [];
   const title = `${name}: ${count} images, effort scale 0 → 2`;
+  // The workers take a batch by slices of images: give them several at a time.
+  const batch = s.pool.started > 1 && backend.name !== 'webgpu' ? SWEEP_IMAGES_PER_THREAD * s.pool.started : 1;
   await sweepEffort(backend, m, images, [0, 0.5, 1, 1.5, 2], (p) => {
     points.push(p);
     setStatus(`sweep: scale ${p.scale} done (${points.length}/5)`);
     $('sweep-plot').innerHTML = effortPlot(points, title) + effortTable(points);
-  });
-  state.sweep = { model: name, points };
+  }, { batch, onProgress: (scale, done, total) => setStatus(`sweep: scale ${scale}, ${done}/${total} images (${points.length}/5 scales done)`) });
+  state.sweep = { model: name, points, threads: threadsRan(s), workersReplied: s.backend.workersReplied, batch: Math.min(batch, count) };
+  showThreads(s, { kind: 'sweep', threads: state.sweep.threads, batch: state.sweep.batch });
   setStatus('');
+}
+
+/** Opens the backend the settings ask for, with its workers when it runs on CPU threads. */
+async function openSession(choice: string, threads: number): Promise<Session> {
+  const pool = new WorkerPool();
+  const notices: string[] = [];
+  const opened = await openBackend(choice, { threads, createWorker: pool.createWorker }, (line) => notices.push(line.replace(/^dyvedeep: /, '')));
+  state.backend = opened.backend.name;
+  state.adapter = opened.adapter;
+  state.fallback = notices[0] ?? null;
+  state.choice = choice;
+  state.workers = pool.started;
+  state.opened++;
+  const banner = $('backend');
+  const kernels = opened.backend.name === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript';
+  banner.textContent = opened.adapter
+    ? `WebGPU: ${opened.adapter}`
+    : choice === 'auto'
+      ? `No WebGPU here — running on the CPU backend (${notices[0] ?? 'no adapter'})`
+      : `CPU backend (${kernels} kernels), as chosen`;
+  banner.classList.toggle('fallback', !opened.adapter && choice === 'auto');
+  banner.dataset.backend = opened.backend.name;
+  return { opened, backend: new ThreadMeter(opened.backend, pool), pool, choice, threads };
 }
 
 async function main(): Promise<void> {
@@ -163,35 +253,65 @@ async function main(): Promise<void> {
   const effort = $<HTMLInputElement>('effort');
   effort.addEventListener('input', () => { $('effort-value').textContent = scaleLabel(Number(effort.value)); });
 
-  const notices: string[] = [];
-  const opened = await openBackend('auto', {}, (line) => notices.push(line.replace(/^dyvedeep: /, '')));
-  state.backend = opened.backend.name;
-  state.adapter = opened.adapter;
-  state.fallback = notices[0] ?? null;
-  const banner = $('backend');
-  banner.textContent = opened.adapter ? `WebGPU: ${opened.adapter}` : `No WebGPU here — running on the CPU backend (${notices[0] ?? 'no adapter'})`;
-  banner.classList.toggle('fallback', !opened.adapter);
-  banner.dataset.backend = opened.backend.name;
-
   const files = (await imagenetSample().catch(() => ({ files: [] as string[] }))).files;
   const pick = $<HTMLSelectElement>('imagenet-file');
   for (const f of files) pick.append(new Option(f, f));
 
-  const guard = (job: (b: Backend) => Promise<void>) => async () => {
-    $<HTMLButtonElement>('run').disabled = $<HTMLButtonElement>('sweep').disabled = true;
+  const choice = $<HTMLSelectElement>('backend-choice');
+  const threads = $<HTMLSelectElement>('cpu-threads');
+  for (let n = 1; n <= maxThreads(); n++) threads.append(new Option(String(n), String(n)));
+  threads.value = String(state.threads);
+
+  let session: Session | undefined;
+  let busy = false;
+  // Nothing else starts while a job or a reopen runs: a job keeps the backend it started with.
+  const lock = (on: boolean) => {
+    busy = on;
+    $<HTMLButtonElement>('run').disabled = $<HTMLButtonElement>('sweep').disabled = on || !session;
+    choice.disabled = threads.disabled = on;
+  };
+  const guard = (job: (s: Session) => Promise<void>) => async () => {
+    const s = session;
+    if (busy || !s) return;
+    lock(true);
     try {
       state.error = undefined;
-      await job(opened.backend);
+      s.backend.reset();
+      await job(s);
     } catch (err) {
       fail(err);
     } finally {
-      $<HTMLButtonElement>('run').disabled = $<HTMLButtonElement>('sweep').disabled = false;
+      lock(false);
     }
   };
+  /** Reopens the backend when the settings change what runs; the old one's workers are terminated first. */
+  const applySettings = async () => {
+    const wanted = { choice: choice.value, threads: Number(threads.value) };
+    state.threads = wanted.threads;
+    // WebGPU runs no CPU threads: a new thread count changes nothing there.
+    const same = session && session.choice === wanted.choice && (session.threads === wanted.threads || session.opened.adapter !== null);
+    if (same) return showThreads(session);
+    lock(true);
+    try {
+      state.error = undefined;
+      session?.opened.close();
+      session = undefined;
+      showThreads(undefined);
+      setStatus(`opening the ${wanted.choice} backend…`);
+      session = await openSession(wanted.choice, wanted.threads);
+      showThreads(session);
+      setStatus('');
+    } catch (err) {
+      fail(err);
+    } finally {
+      lock(false);
+    }
+  };
+  choice.addEventListener('change', () => void applySettings());
+  threads.addEventListener('change', () => void applySettings());
   $('run').addEventListener('click', guard(run));
   $('sweep').addEventListener('click', guard(sweep));
-  $<HTMLButtonElement>('run').disabled = $<HTMLButtonElement>('sweep').disabled = false;
-  setStatus('');
+  await applySettings();
 }
 
 main().catch(fail);

@@ -5,7 +5,6 @@ import { shapeSize } from '../../src/ir/network.js';
 import { DyveError } from '../../src/errors.js';
 import { loadProfile } from '../../src/effort/load-profile.js';
 import { DENSE_PROFILE } from '../../src/effort/profile.js';
-import { exportOnnx } from '../../src/formats/onnx/export-onnx.js';
 import { layerMacs } from '../../src/ir/build-network.js';
 import { ENGINE_NAMES, type Engine, type EngineName } from '../compare/engine.js';
 import { median, timedPass, top1, type ImageSet, type Pass } from '../compare/measure.js';
@@ -31,7 +30,8 @@ ${DATA_HELP}
 
 Compare:
       --threads N           threads of every engine (default: the machine's cores). dyvedeep
-                            splits batches by image, so its batch-1 rows run on one thread
+                            splits batches by image, and one image's large dense layers by
+                            output channels (its dynamic layers run on one thread)
       --engines LIST        a subset of ${ENGINE_NAMES.join(',')}
       --effort FILE.json    DyVEDeep's profile (default: the zoo model's calibrated effort.json)
       --kernels wasm|fast   dyvedeep's CPU kernels (default wasm)
@@ -57,7 +57,7 @@ export interface CompareRow {
   gflops: number;
   /** imagesPerSecond / onnxruntime-node's at the same batch (when it ran). */
   ratioToOnnxruntimeNode: number | null;
-  /** Threads that really worked: dyvedeep runs a batch of one image on one thread. */
+  /** Threads that really worked (dyvedeep: 1 when no layer of an image was large enough to split). */
   threadsUsed: number;
 }
 
@@ -129,8 +129,14 @@ export async function runCompare(values: Values, log: (line: string) => void): P
     if (!file) throw new DyveError('--effort FILE.json is required for dyvedeep-dynamic with a model outside the zoo');
     profile = await loadProfile(file, net);
   }
-  let onnxBytes: Uint8Array | undefined;
-  const onnx = () => (onnxBytes ??= exportOnnx(net));
+  // Imported only when an ONNX peer runs: the generated ONNX schema is a large module, and a
+  // larger heap makes every garbage collection of the timed runs slower (measured: the split
+  // batch-1 path of squeezenet-dc ran ~40 % slower with it loaded).
+  const onnxBytes = wanted.some((e) => e.startsWith('onnxruntime')) ? (await import('../../src/formats/onnx/export-onnx.js')).exportOnnx(net) : undefined;
+  const onnx = (): Uint8Array => {
+    if (!onnxBytes) throw new DyveError('internal: the ONNX graph was not exported');
+    return onnxBytes;
+  };
 
   const engines: Engine[] = [];
   try {
@@ -140,10 +146,11 @@ export async function runCompare(values: Values, log: (line: string) => void): P
         ? await openOurEngine(net, name === 'dyvedeep-dense' ? DENSE_PROFILE : profile, threads, kernels)
         : await openPeer(name, { threads, onnx, net }));
     }
-    // Warm-up: compile, allocate, page in; not timed.
+    // Warm-up, not timed: compile, allocate, page in, and let the JITs reach their top tier (the
+    // batch-1 path of a split image took ~30 images to settle, so the whole batch-1 set runs once).
     const warm = firstImages(set64, 64);
     for (const e of engines) {
-      await timedPass(e, firstImages(warm, 2), 1);
+      await timedPass(e, set1, 1);
       await timedPass(e, warm, 64);
     }
     const passes = new Map<string, Pass[]>();
@@ -172,7 +179,7 @@ export async function runCompare(values: Values, log: (line: string) => void): P
           top1: top1(list[0].predictions, (batch === 1 ? set1 : set64).labels),
           gflops: (2 * macs) / seconds / 1e9,
           ratioToOnnxruntimeNode: null,
-          threadsUsed: e.name.startsWith('dyvedeep') ? Math.min(e.threads, batch) : e.threads,
+          threadsUsed: list[0].threadsUsed,
         });
       }
     }

@@ -12,5 +12,7 @@ export interface Engine {
   run(input: Float32Array, batch: number): Promise<Float32Array>;
   /** MACs the engine executed so far, when it counts them (ours); peers execute the dense MACs. */
   executedMacs?(): number;
+  /** Threads that worked on the last run, when the engine knows (ours); peers use `threads`. */
+  threadsUsed?(): number;
   close(): Promise<void>;
 }

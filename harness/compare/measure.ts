@@ -18,6 +18,8 @@ export interface Pass {
   readonly predictions: Int32Array;
   /** MACs executed over the pass, when the engine counts them. */
   readonly macs?: number;
+  /** Threads that worked (on the pass's last run). */
+  readonly threadsUsed: number;
 }
 
 /** Runs every image of `set` through `engine` in batches of `batch`, timing the engine calls only. */
@@ -35,7 +37,10 @@ export async function timedPass(engine: Engine, set: ImageSet, batch: number): P
     for (let i = 0; i < n; i++) predictions[start + i] = argmax(scores, i * classes, classes);
   }
   const macsAfter = engine.executedMacs?.();
-  return { seconds, images: set.count, predictions, ...(macsBefore !== undefined && macsAfter !== undefined && { macs: macsAfter - macsBefore }) };
+  return {
+    seconds, images: set.count, predictions, threadsUsed: engine.threadsUsed?.() ?? engine.threads,
+    ...(macsBefore !== undefined && macsAfter !== undefined && { macs: macsAfter - macsBefore }),
+  };
 }
 
 /** Top-1 of predictions against labels; null when unlabelled. */

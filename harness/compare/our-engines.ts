@@ -21,6 +21,7 @@ export async function openOurEngine(
       return r.output;
     },
     executedMacs: () => macs,
+    threadsUsed: () => backend.threadsUsed,
     close: () => backend.close(),
   };
 }

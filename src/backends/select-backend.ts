@@ -59,12 +59,14 @@ export class FallbackBackend implements Backend {
 export interface OpenBackendOptions extends WebGpuBackendOptions {
   /** CPU backends (cpu, cpu-reference, wasm): worker threads, batches split by image (default 1: this thread). */
   readonly threads?: number;
+  /** Browsers with threads > 1: starts a Web Worker running the backend worker (see ParallelBackendOptions.createWorker). */
+  readonly createWorker?: () => Worker;
 }
 
 /** A CPU backend of `kernels`, on worker threads when asked for more than one. */
-async function cpuBackend(kernels: KernelVariant, threads: number): Promise<OpenedBackend> {
+async function cpuBackend(kernels: KernelVariant, threads: number, createWorker?: () => Worker): Promise<OpenedBackend> {
   if (threads <= 1) return { backend: new CpuBackend({ kernels }), adapter: null, close: () => {} };
-  const parallel = await ParallelBackend.create({ threads, kernels });
+  const parallel = await ParallelBackend.create({ threads, kernels, ...(createWorker && { createWorker }) });
   return { backend: parallel, adapter: null, close: () => void parallel.close() };
 }
 
@@ -74,12 +76,12 @@ export async function openBackend(
 ): Promise<OpenedBackend> {
   const threads = options.threads ?? 1;
   if (!(Number.isInteger(threads) && threads >= 1)) throw new DyveError(`threads must be a whole number >= 1, got ${threads}`);
-  if (name === 'cpu') return cpuBackend('fast', threads);
-  if (name === 'cpu-reference') return cpuBackend('reference', threads);
+  if (name === 'cpu') return cpuBackend('fast', threads, options.createWorker);
+  if (name === 'cpu-reference') return cpuBackend('reference', threads, options.createWorker);
   if (name === 'wasm') {
     // Loaded here, so that an engine without WebAssembly SIMD fails before any data is read.
     await initWasmKernels();
-    return cpuBackend('wasm', threads);
+    return cpuBackend('wasm', threads, options.createWorker);
   }
   if (name === 'webgpu') {
     const gpu = await WebGpuBackend.create(options);
@@ -92,7 +94,7 @@ export async function openBackend(
     } catch (err) {
       if (!(err instanceof NoAdapterError)) throw err;
       notify(`dyvedeep: no WebGPU adapter (${err.message}); running on the CPU backend`);
-      return cpuBackend('fast', threads);
+      return cpuBackend('fast', threads, options.createWorker);
     }
     const fallback = new FallbackBackend(gpu, new CpuBackend(), notify);
     return { backend: fallback, adapter: gpu.adapterName, close: () => gpu.destroy() };

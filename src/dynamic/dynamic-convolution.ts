@@ -31,6 +31,7 @@ import { prepareCall, recordStats, type CallState } from './run-state.js';
 import { validateSdss } from './sdss.js';
 import { validateSfma } from './sfma.js';
 import { validateSpet } from './spet.js';
+import { TS_TILE_KERNELS, type TileKernels } from './tile-kernels.js';
 
 /** Checks every knob of `effort` for `layer`; throws a NetworkError naming the layer. */
 export function validateEffort(layer: Layer, effort: LayerEffort): void {
@@ -48,14 +49,16 @@ export function validateEffort(layer: Layer, effort: LayerEffort): void {
  * ReLU, so SDSS stores its grid neurons rectified and compares what the next layer sees. Adds
  * what it executed to `counts` and fills counts.mechanisms. `decisions`, when given (a record of
  * this layer and batch, see `emptyDecisions` in backend.ts), receives where each mechanism acted.
+ * `tiles`: the loops the fast variant runs (TypeScript, or the wasm backend's WebAssembly twins).
  *
  * @throws NetworkError on a non-Convolution layer or invalid knobs; DataError on a wrong input size.
  */
 export function convolutionDynamic(
   layer: Layer, inputs: readonly Float32Array[], batch: number, counts: LayerCounters,
-  effort: LayerEffort, variant: 'fast' | 'reference', rectified = false, decisions?: LayerDecisions,
+  effort: LayerEffort, variant: 'fast' | 'reference', rectified = false, decisions?: LayerDecisions, tiles: TileKernels = TS_TILE_KERNELS,
 ): Float32Array[] {
-  return runDynamicLayer(layer, convolutionGeometry(layer), inputs, batch, counts, effort, variant, rectified, dynamicFast, decisions);
+  const fast = (state: CallState, x: Float32Array, c: LayerCounters) => dynamicFast(state, x, c, tiles);
+  return runDynamicLayer(layer, convolutionGeometry(layer), inputs, batch, counts, effort, variant, rectified, fast, decisions);
 }
 
 /**

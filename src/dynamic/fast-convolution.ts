@@ -37,10 +37,8 @@ import { rectifyGrid, sdssGrid, sdssTestMap, type SdssGrid } from './sdss.js';
 import { correctionLayout, correctionTables, type CorrectionLayout } from './sfma.js';
 import { restBound, spetTestOps, type SpetPlan } from './spet.js';
 import {
-  accumulatePacked, accumulatePanels, accumulatePlanes, accumulateQuadTile, accumulateSpetQuads, buildPatches,
-  packChannelPanels,
-  packRows, packSpetQuads, padPlanes, patchChannelStride, patchLane, tapLayout, workspace, WORKSPACE_DOUBLES,
-  type SpetQuads, type TapLayout,
+  packChannelPanels, packRows, packSpetQuads, padPlanes, patchChannelStride, patchLane, tapLayout, TS_TILE_KERNELS, workspace,
+  WORKSPACE_DOUBLES, type SpetQuads, type TapLayout, type TileKernels,
 } from './tile-kernels.js';
 
 /** Growable scratch arrays, reused across calls (JS is single-threaded, nothing here awaits). */
@@ -118,9 +116,12 @@ interface Packed {
   readonly free: number;
 }
 
-/** Runs the fast dynamic layer on `x` (batch images) into a new output array. */
-export function dynamicFast(state: CallState, x: Float32Array, counts: LayerCounters): Float32Array {
-  const run = new FastRun(state, x);
+/**
+ * Runs the fast dynamic layer on `x` (batch images) into a new output array, its hot loops run by
+ * `tiles` (the TypeScript loops, or their WebAssembly twins: the same sums either way).
+ */
+export function dynamicFast(state: CallState, x: Float32Array, counts: LayerCounters, tiles: TileKernels = TS_TILE_KERNELS): Float32Array {
+  const run = new FastRun(state, x, tiles);
   const { m, cpg, taps: T, group } = state.geom;
   // Rows per chunk: the packed weights (panels or quads, plus the rows) must fit half the workspace.
   const maxRows = Math.max(4, Math.floor(WORKSPACE_DOUBLES / 2 / (2 * cpg * T) / 4) * 4);
@@ -187,7 +188,7 @@ class FastRun {
   private rest: ChannelLists | null = null;
   private readonly boundOps = new Float64Array(1);
 
-  constructor(private readonly state: CallState, private readonly x: Float32Array) {
+  constructor(private readonly state: CallState, private readonly x: Float32Array, private readonly tiles: TileKernels) {
     const geom = state.geom;
     this.geom = geom;
     this.y = new Float32Array(state.batch * geom.outSize);
@@ -323,7 +324,7 @@ class FastRun {
         pos[q] = p;
         bases[q] = tl.posBase[p];
       }
-      buildPatches(geom, tl, pk.planes, nKept, bases, ld, xOff);
+      this.tiles.buildPatches(geom, tl, pk.planes, nKept, bases, ld, xOff);
       // P = bias (+ correction); rows past mc are zero.
       for (let i = 0; i < pk.quads * 4; i++) {
         const row = pOff + i * ld;
@@ -341,7 +342,7 @@ class FastRun {
       this.ops += pk.mc * count * this.baseOps;
 
       if (!spet) {
-        accumulatePanels(T, geom.cpg, kept, nKept, pk.wA, pk.quads, xOff, ld, pOff);
+        this.tiles.accumulatePanels(T, geom.cpg, kept, nKept, pk.wA, pk.quads, xOff, ld, pOff);
         this.macs += pk.mc * count * nKept * T;
         for (let i = 0; i < pk.mc; i++) {
           const map = this.yMap(i);
@@ -352,7 +353,7 @@ class FastRun {
         continue;
       }
 
-      if (pk.sq) this.macs += count * accumulateSpetQuads(T, kept, nKept, pk.sq, pk.wB, geom.cpg * T, xOff, ld, pOff);
+      if (pk.sq) this.macs += count * this.tiles.accumulateSpetQuads(T, kept, nKept, pk.sq, pk.wB, geom.cpg * T, xOff, ld, pOff);
       const acc = scratch.f64('acc', count);
       const nb = scratch.i32('nb', count);
       const np = scratch.i32('np', count);
@@ -379,22 +380,30 @@ class FastRun {
 
   /**
    * Adds to acc[0 .. count) the tap sums of row i's channels lists.c/j[from .. to): from packed
-   * patches at xOff when xOff >= 0 (idx = lane offsets), else from the planes (idx = bases).
+   * patches at xOff when xOff >= 0 (idx = lane offsets, np = positions), else from the planes
+   * (idx = bases). Tile kernels that read neurons faster from the planes (`neuronsFromPlanes`:
+   * consecutive positions are consecutive there) get the positions' plane bases instead of lanes:
+   * the same values summed in the same order.
    */
   private accumulate(
     i: number, lists: ChannelLists | null, from: number, to: number,
-    xOff: number, chanStride: number, idx: Int32Array, count: number, acc: Float64Array,
+    xOff: number, chanStride: number, idx: Int32Array, np: Int32Array, count: number, acc: Float64Array,
   ): void {
     const { geom, pk, tl } = this;
     const T = geom.taps;
     const wRow = pk.wB + i * geom.cpg * T;
     const c = lists ? lists.c : this.kept;
     const j = lists ? lists.j : this.keptJ;
-    if (xOff >= 0) accumulatePacked(wRow, T, c, j, from, to, xOff, chanStride, idx, count, acc);
+    if (xOff >= 0 && !this.tiles.neuronsFromPlanes) this.tiles.accumulatePacked(wRow, T, c, j, from, to, xOff, chanStride, idx, count, acc);
     else {
+      let bases = idx;
+      if (xOff >= 0) {
+        bases = scratch.i32('planeBases', count);
+        for (let k = 0; k < count; k++) bases[k] = tl.posBase[np[k]];
+      }
       // Plane reads serve SPET (per-channel order) and the SPET-free failing SDSS neurons (flat).
       const flat = lists === null;
-      accumulatePlanes(wRow, geom.kernelH, geom.kernelW, tl.rowStep, tl.colStep, flat, c, j, from, to, pk.planes, tl.planeSize, idx, count, acc);
+      this.tiles.accumulatePlanes(wRow, geom.kernelH, geom.kernelW, tl.rowStep, tl.colStep, flat, c, j, from, to, pk.planes, tl.planeSize, bases, count, acc);
     }
     this.macs += count * (to - from) * T;
   }
@@ -406,7 +415,7 @@ class FastRun {
    */
   private spetEvaluate(i: number, xOff: number, chanStride: number, idx: Int32Array, np: Int32Array, count: number, acc: Float64Array): void {
     const sig = this.sig as ChannelLists;
-    this.accumulate(i, sig, sig.start[i], sig.start[i + 1], xOff, chanStride, idx, count, acc);
+    this.accumulate(i, sig, sig.start[i], sig.start[i + 1], xOff, chanStride, idx, np, count, acc);
     const n = this.spetDecide(i, count, -1, idx, np, acc, idx, np);
     this.spetComplete(i, xOff, chanStride, idx, np, n, acc);
   }
@@ -452,7 +461,7 @@ class FastRun {
   /** Adds row i's rest channels to its n surviving neurons and writes them to y. */
   private spetComplete(i: number, xOff: number, chanStride: number, idx: Int32Array, np: Int32Array, n: number, acc: Float64Array): void {
     const rest = this.rest as ChannelLists;
-    this.accumulate(i, rest, rest.start[i], rest.start[i + 1], xOff, chanStride, idx, n, acc);
+    this.accumulate(i, rest, rest.start[i], rest.start[i + 1], xOff, chanStride, idx, np, n, acc);
     const map = this.yMap(i);
     const y = this.y;
     for (let k = 0; k < n; k++) y[map + np[k]] = acc[k];
@@ -510,7 +519,7 @@ class FastRun {
       if (state.spet) {
         this.spetEvaluate(i, -1, 0, nb, np, n, acc);
       } else {
-        this.accumulate(i, null, 0, nKept, -1, 0, nb, n, acc);
+        this.accumulate(i, null, 0, nKept, -1, 0, nb, np, n, acc);
         const map = this.yMap(i);
         for (let k = 0; k < n; k++) y[map + np[k]] = acc[k];
       }
@@ -555,7 +564,7 @@ class FastRun {
     if (full * 12 < 5 * nOthers || pOff + 12 > WORKSPACE_DOUBLES) return;
     const bases = scratch.i32('bases', ld);
     for (let k = 0; k < ld; k++) bases[k] = tl.posBase[others[k < nOthers ? k : 0]];
-    buildPatches(geom, tl, pk.planes, nKept, bases, ld, xOff);
+    this.tiles.buildPatches(geom, tl, pk.planes, nKept, bases, ld, xOff);
     for (let f = 0; f < full; f++) {
       const qd = blocks[2 * f];
       const k = blocks[2 * f + 1];
@@ -563,7 +572,7 @@ class FastRun {
         const b = this.biasOf(qd * 4 + r);
         for (let l = 0; l < 3; l++) WS[pOff + r * 3 + l] = this.table ? this.baseOf(qd * 4 + r, b, others[k + l]) : b;
       }
-      accumulateQuadTile(T, geom.cpg, kept, nKept, pk.wA, qd, xOff, k, pOff, 3);
+      this.tiles.accumulateQuadTile(T, geom.cpg, kept, nKept, pk.wA, qd, xOff, k, pOff, 3);
       for (let r = 0; r < 4; r++) {
         const map = this.yMap(qd * 4 + r);
         const row = (qd * 4 + r) * ld + k;

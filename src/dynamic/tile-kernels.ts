@@ -38,7 +38,25 @@ import type { DynGeometry } from './geometry.js';
 
 /** Doubles in the workspace (32 MiB of address space; pages are touched only as used). */
 export const WORKSPACE_DOUBLES = 1 << 22;
-const WS = new Float64Array(WORKSPACE_DOUBLES);
+
+const PAGE_BYTES = 65536;
+/** Byte offset of the workspace in WORKSPACE_MEMORY (the first page holds the wasm module's static data). */
+export const WORKSPACE_BYTE_OFFSET = PAGE_BYTES;
+/** Bytes after the workspace where the wasm tile kernels stage their small lists (see wasm-tile-kernels.ts). */
+export const STAGING_BYTES = 8 << 20;
+/** Byte offset of the staging area. */
+export const STAGING_BYTE_OFFSET = WORKSPACE_BYTE_OFFSET + WORKSPACE_DOUBLES * 8;
+
+/**
+ * The memory the workspace lives in: a WebAssembly memory of fixed size (it never grows, so views
+ * never detach), which the WebAssembly tile kernels (wasm/dynamic/) import, so that both kernel
+ * sets work on the very same workspace.
+ */
+export const WORKSPACE_MEMORY = new WebAssembly.Memory({
+  initial: (STAGING_BYTE_OFFSET + STAGING_BYTES) / PAGE_BYTES,
+  maximum: (STAGING_BYTE_OFFSET + STAGING_BYTES) / PAGE_BYTES,
+});
+const WS = new Float64Array(WORKSPACE_MEMORY.buffer, WORKSPACE_BYTE_OFFSET, WORKSPACE_DOUBLES);
 
 /** The workspace, for the (not hot) code that initialises and reads partial sums. */
 export function workspace(): Float64Array {
@@ -688,3 +706,30 @@ export function accumulatePlanes(
     acc[i] = a;
   }
 }
+
+/**
+ * The hot loops of the fast dynamic convolution as one swappable set: these TypeScript loops
+ * ({@link TS_TILE_KERNELS}) or their WebAssembly f64x2 twins on the same workspace
+ * (src/backends/wasm/wasm-tile-kernels.ts). Both add the same terms in the same order, so the
+ * decisions and outputs are the same bit for bit.
+ */
+export interface TileKernels {
+  /**
+   * Neurons evaluated one by one read the padded planes rather than the packed patches (the
+   * driver passes plane bases to accumulatePlanes instead of lanes to accumulatePacked).
+   */
+  readonly neuronsFromPlanes: boolean;
+  readonly buildPatches: typeof buildPatches;
+  readonly accumulatePanels: typeof accumulatePanels;
+  readonly accumulateQuadTile: typeof accumulateQuadTile;
+  readonly accumulateSpetQuads: typeof accumulateSpetQuads;
+  readonly accumulatePacked: typeof accumulatePacked;
+  readonly accumulatePlanes: typeof accumulatePlanes;
+}
+
+/** The TypeScript tile kernels. */
+export const TS_TILE_KERNELS: TileKernels = {
+  // Scalar loops gather one value per neuron either way; the patches are the ones phase A built.
+  neuronsFromPlanes: false,
+  buildPatches, accumulatePanels, accumulateQuadTile, accumulateSpetQuads, accumulatePacked, accumulatePlanes,
+};

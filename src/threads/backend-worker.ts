@@ -1,30 +1,61 @@
 /**
- * A worker of the parallel backend: runs slices of batches on its own CpuBackend, keeping each
- * network it was sent (workers are long-lived: weights travel once).
+ * A worker of the parallel backend: runs slices of batches, or parts of one image's layers
+ * (layer-split.ts), on its own CPU kernels, keeping each network it was sent (workers are
+ * long-lived: weights travel once).
  */
-import { CpuBackend } from '../backends/cpu/cpu-backend.js';
+import { CpuBackend, runLayer } from '../backends/cpu/cpu-backend.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
+import { initWasmKernels } from '../backends/wasm/wasm-loader.js';
 import type { Network } from '../ir/network.js';
-import type { RunReply, RunRequest } from './messages.js';
+import { layerPart, partInput, placePart } from './layer-split.js';
+import type { PartResult, SharedLayerBuffers, WorkerReply, WorkerRequest } from './messages.js';
 import { parentPort } from './worker-port.js';
 
 const port = await parentPort();
 const networks = new Map<number, Network>();
 const backends = new Map<KernelVariant, CpuBackend>();
 
+/** Shared input and output buffers, per network id and layer index. */
+const sharedBuffers = new Map<string, SharedLayerBuffers>();
+
+async function runPart(net: Network, request: WorkerRequest & { kind: 'layer' }): Promise<PartResult> {
+  if (request.kernels === 'wasm') await initWasmKernels();
+  const { by, from, to } = request;
+  const layer = net.layers[request.layer];
+  if (!layer) throw new Error(`dyvedeep worker: network ${request.netId} has no layer ${request.layer}`);
+  const part = layerPart(layer, by, from, to);
+  if (!request.shared) {
+    if (!request.input) throw new Error('dyvedeep worker: a layer part without input');
+    const { outputs, counters } = runLayer(part, [request.input], 1, request.kernels);
+    return { output: outputs[0], counters };
+  }
+  const key = `${request.netId}/${request.layer}`;
+  if (request.buffers) sharedBuffers.set(key, request.buffers);
+  const buffers = sharedBuffers.get(key);
+  if (!buffers) throw new Error(`dyvedeep worker: the shared buffers of layer ${request.layer} were never sent`);
+  // The band is consumed before this worker's next request: its array is reused.
+  const { outputs, counters } = runLayer(part, [partInput(layer, by, from, to, buffers.input, true)], 1, request.kernels);
+  placePart(layer, by, from, to, outputs[0], buffers.output);
+  return { counters };
+}
+
 port.onMessage(async (message) => {
-  const request = message as RunRequest;
-  let reply: RunReply;
+  const request = message as WorkerRequest;
+  let reply: WorkerReply;
   try {
     if (request.net) networks.set(request.netId, request.net);
     const net = networks.get(request.netId);
     if (!net) throw new Error(`dyvedeep worker: network ${request.netId} was never sent`);
-    let backend = backends.get(request.kernels);
-    if (!backend) backends.set(request.kernels, (backend = new CpuBackend({ kernels: request.kernels })));
-    reply = { id: request.id, result: await backend.run(net, request.input, request.batch, request.options) };
+    if (request.kind === 'layer') {
+      reply = { id: request.id, result: await runPart(net, request) };
+    } else {
+      let backend = backends.get(request.kernels);
+      if (!backend) backends.set(request.kernels, (backend = new CpuBackend({ kernels: request.kernels })));
+      reply = { id: request.id, result: await backend.run(net, request.input, request.batch, request.options) };
+    }
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     reply = { id: request.id, error: { name: e.name, message: e.message } };
   }
-  port.post(reply, 'result' in reply ? [reply.result.output.buffer as ArrayBuffer] : []);
+  port.post(reply, 'result' in reply && reply.result.output ? [reply.result.output.buffer as ArrayBuffer] : []);
 });

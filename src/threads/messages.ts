@@ -1,10 +1,11 @@
 /** What the parallel backend and its workers say to each other (structured-cloned). */
-import type { RunOptions, RunResult } from '../backends/backend.js';
+import type { LayerCounters, RunOptions, RunResult } from '../backends/backend.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import type { Network } from '../ir/network.js';
 
 /** Parent -> worker: run a slice of a batch. `net` travels once per network (then its id alone). */
 export interface RunRequest {
+  readonly kind: 'run';
   readonly id: number;
   readonly netId: number;
   readonly net?: Network;
@@ -14,7 +15,43 @@ export interface RunRequest {
   readonly options: RunOptions;
 }
 
-/** Worker -> parent: the slice's result, or the error it threw. */
-export type RunReply =
-  | { readonly id: number; readonly result: RunResult }
+/**
+ * Parent -> worker: part [from, to) (output rows or channels, see layer-split.ts) of layer `layer`
+ * of the network on one image. Either `input` is what the part reads and the reply carries the
+ * part's output, or (`shared`) the layer's whole input and output live in shared memory: the
+ * worker reads its band there and writes its part in place (the buffers travel once per layer).
+ */
+export interface LayerRequest {
+  readonly kind: 'layer';
+  readonly id: number;
+  readonly netId: number;
+  readonly net?: Network;
+  readonly kernels: KernelVariant;
+  readonly layer: number;
+  readonly by: 'rows' | 'channels';
+  readonly from: number;
+  readonly to: number;
+  readonly input?: Float32Array;
+  readonly shared?: true;
+  /** The layer's shared input and output, the first time this worker sees them. */
+  readonly buffers?: SharedLayerBuffers;
+}
+
+/** A layer's input and output (one image) on SharedArrayBuffers. */
+export interface SharedLayerBuffers {
+  readonly input: Float32Array;
+  readonly output: Float32Array;
+}
+
+export type WorkerRequest = RunRequest | LayerRequest;
+
+/** What a layer part returns: its output (unless written to shared memory) and what it executed. */
+export interface PartResult {
+  readonly output?: Float32Array;
+  readonly counters: LayerCounters;
+}
+
+/** Worker -> parent: the result, or the error it threw. */
+export type WorkerReply =
+  | { readonly id: number; readonly result: RunResult | PartResult }
   | { readonly id: number; readonly error: { readonly name: string; readonly message: string } };

@@ -1,16 +1,22 @@
 /**
- * The CPU backends on several threads: a batch is split by images into one contiguous slice per
- * worker (Node worker_threads, Web Workers, Deno workers), the slices run at the same time and
- * their results are joined in image order — outputs, summed counters, decision traces. A batch of
- * one image runs on the calling thread: splitting one image would need intra-layer parallelism.
+ * The CPU backends on several threads (Node worker_threads, Web Workers, Deno workers):
+ * - a batch is split by images into one contiguous slice per worker; the slices run at the same
+ *   time and their results are joined in image order — outputs, summed counters, decision traces;
+ * - one image runs layer by layer on the calling thread, which splits each large dense
+ *   Convolution (by output rows) or InnerProduct (by output channels) between itself and the
+ *   workers (layer-split.ts): the same sums, so the same output bit for bit.
  */
-import { concatDecisions, sumCounters, type Backend, type RunOptions, type RunResult } from '../backends/backend.js';
-import { CpuBackend } from '../backends/cpu/cpu-backend.js';
+import { concatDecisions, sumCounters, type Backend, type LayerCounters, type LayerDecisions, type RunOptions, type RunResult } from '../backends/backend.js';
+import { CpuBackend, runLayer, type CpuRunOptions } from '../backends/cpu/cpu-backend.js';
+import { RunBlobs } from '../backends/cpu/run-blobs.js';
+import { initWasmKernels } from '../backends/wasm/wasm-loader.js';
+import { feedsRelu } from '../effort/profile.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { DyveError } from '../errors.js';
-import { shapeSize, type Network } from '../ir/network.js';
-import type { RunReply, RunRequest } from './messages.js';
-import { spawnWorker, type Port } from './worker-port.js';
+import { shapeSize, type Layer, type Network } from '../ir/network.js';
+import { layerPart, partInput, placePart, planSplit, type SplitPlan } from './layer-split.js';
+import type { PartResult, SharedLayerBuffers, WorkerReply, WorkerRequest } from './messages.js';
+import { spawnWorker, webWorkerPort, type Port } from './worker-port.js';
 
 /** Options of {@link ParallelBackend.create}. */
 export interface ParallelBackendOptions {
@@ -18,6 +24,17 @@ export interface ParallelBackendOptions {
   readonly threads: number;
   /** The CPU kernels each thread runs (default `fast`). */
   readonly kernels?: KernelVariant;
+  /**
+   * Browsers: starts one Web Worker running `backend-worker.js`. A bundled page passes it because
+   * bundlers (vite: `import BackendWorker from 'dyvedeep/worker?worker'`) only emit a worker they
+   * can see in the page's own code; without it the worker is started from its URL beside this module.
+   */
+  readonly createWorker?: () => Worker;
+  /**
+   * Whether one image's layer parts exchange their data through SharedArrayBuffers (default:
+   * wherever they can be posted) or in messages; the results are the same.
+   */
+  readonly sharedMemory?: boolean;
 }
 
 /**
@@ -32,7 +49,7 @@ function workerUrl(): URL {
 }
 
 interface Pending {
-  resolve(r: RunResult): void;
+  resolve(r: RunResult | PartResult): void;
   reject(e: Error): void;
 }
 
@@ -43,7 +60,7 @@ class WorkerHandle {
 
   constructor(private readonly port: Port) {
     port.onMessage((message) => {
-      const reply = message as RunReply;
+      const reply = message as WorkerReply;
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
@@ -56,11 +73,28 @@ class WorkerHandle {
     });
   }
 
-  run(request: RunRequest): Promise<RunResult> {
+  /** Sends `request` (its input buffer transferred when `transfer`, else copied); resolves with the reply. */
+  request<R extends RunResult | PartResult>(request: WorkerRequest, transfer: boolean): Promise<R> {
     return new Promise((resolve, reject) => {
-      this.pending.set(request.id, { resolve, reject });
-      this.port.post(request, [request.input.buffer as ArrayBuffer]);
+      this.pending.set(request.id, { resolve: resolve as (r: RunResult | PartResult) => void, reject });
+      this.port.post(request, transfer && request.input ? [request.input.buffer as ArrayBuffer] : []);
     });
+  }
+
+  private readonly buffersSent = new WeakSet<Layer>();
+
+  /** A layer's shared buffers when this worker has not been sent them yet. */
+  buffersFor(layer: Layer, buffers: SharedLayerBuffers): { readonly buffers?: SharedLayerBuffers } {
+    const first = !this.buffersSent.has(layer);
+    this.buffersSent.add(layer);
+    return first ? { buffers } : {};
+  }
+
+  /** The network itself when this worker has not been sent it yet (then only its id). */
+  netFor(net: Network): { readonly net?: Network } {
+    const first = !this.sent.has(net);
+    this.sent.add(net);
+    return first ? { net } : {};
   }
 
   terminate(): Promise<void> {
@@ -68,9 +102,22 @@ class WorkerHandle {
   }
 }
 
+/**
+ * Whether layer parts can share memory with the workers: SharedArrayBuffer exists and may be
+ * posted (Node and Deno always; browsers only on a cross-origin isolated page).
+ */
+const SHARED_MEMORY = typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+
 const networkIds = new WeakMap<Network, number>();
 let nextNetworkId = 1;
 let nextRequestId = 1;
+
+/** The id the workers know `net` by. */
+function idOf(net: Network): number {
+  let id = networkIds.get(net);
+  if (id === undefined) networkIds.set(net, (id = nextNetworkId++));
+  return id;
+}
 
 /** Joins slice results (in image order) into the result of the whole batch. */
 function joinResults(parts: readonly RunResult[]): RunResult {
@@ -102,8 +149,12 @@ function joinResults(parts: readonly RunResult[]): RunResult {
 export class ParallelBackend implements Backend {
   readonly name: string;
   private readonly local: CpuBackend;
+  private lastThreadsUsed = 0;
+  private readonly shared = new WeakMap<Layer, SharedLayerBuffers>();
+  /** Split runs share their layers' buffers: one at a time. */
+  private splitQueue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly workers: readonly WorkerHandle[], private readonly kernels: KernelVariant) {
+  private constructor(private readonly workers: readonly WorkerHandle[], private readonly kernels: KernelVariant, private readonly sharedMemory: boolean) {
     this.local = new CpuBackend({ kernels });
     this.name = this.local.name;
   }
@@ -112,8 +163,9 @@ export class ParallelBackend implements Backend {
   static async create(options: ParallelBackendOptions): Promise<ParallelBackend> {
     const threads = options.threads;
     if (!(Number.isInteger(threads) && threads >= 1)) throw new DyveError(`threads must be a whole number >= 1, got ${threads}`);
-    const ports = await Promise.all(Array.from({ length: threads }, () => spawnWorker(workerUrl())));
-    return new ParallelBackend(ports.map((p) => new WorkerHandle(p)), options.kernels ?? 'fast');
+    const create = options.createWorker;
+    const ports = await Promise.all(Array.from({ length: threads }, () => (create ? webWorkerPort(create()) : spawnWorker(workerUrl()))));
+    return new ParallelBackend(ports.map((p) => new WorkerHandle(p)), options.kernels ?? 'fast', options.sharedMemory ?? SHARED_MEMORY);
   }
 
   /** Worker threads. */
@@ -121,30 +173,124 @@ export class ParallelBackend implements Backend {
     return this.workers.length;
   }
 
-  async run(net: Network, input: Float32Array, batch: number, options: RunOptions = {}): Promise<RunResult> {
-    const slices = Math.min(this.workers.length, batch);
-    if (slices <= 1) return this.local.run(net, input, batch, options);
+  /**
+   * Threads that worked on the last run: its image slices, or the most slices a layer of a single
+   * image was split into (1 when no layer was large enough to split).
+   */
+  get threadsUsed(): number {
+    return this.lastThreadsUsed;
+  }
+
+  async run(net: Network, input: Float32Array, batch: number, options: CpuRunOptions = {}): Promise<RunResult> {
     const block = shapeSize(net.inputShape);
-    if (input.length !== batch * block) {
-      // The same message the single-thread backend gives.
-      return this.local.run(net, input, batch, options);
+    // A wrong input size gets the single-thread backend's message.
+    if (input.length !== batch * block) return this.local.run(net, input, batch, options);
+    if (batch === 1) {
+      const run = this.splitQueue.then(() => this.runSplitLayers(net, input, options));
+      this.splitQueue = run.catch(() => undefined);
+      return run;
     }
-    let netId = networkIds.get(net);
-    if (netId === undefined) networkIds.set(net, (netId = nextNetworkId++));
+    const slices = Math.min(this.workers.length, batch);
+    this.lastThreadsUsed = slices;
+    const netId = idOf(net);
     const runs: Promise<RunResult>[] = [];
     let start = 0;
     for (let w = 0; w < slices; w++) {
       const count = Math.floor(batch / slices) + (w < batch % slices ? 1 : 0);
       const worker = this.workers[w];
-      const first = !worker.sent.has(net);
-      worker.sent.add(net);
-      runs.push(worker.run({
-        id: nextRequestId++, netId, ...(first && { net }), kernels: this.kernels,
+      runs.push(worker.request<RunResult>({
+        kind: 'run', id: nextRequestId++, netId, ...worker.netFor(net), kernels: this.kernels,
         input: input.slice(start * block, (start + count) * block), batch: count, options,
-      }));
+      }, true));
       start += count;
     }
     return joinResults(await Promise.all(runs));
+  }
+
+  /**
+   * One image, layer by layer on this thread; each large dense layer split by output channels
+   * between this thread (the first slice) and the workers (threads - 1 of them), so `threads`
+   * cores work on it.
+   */
+  private async runSplitLayers(net: Network, input: Float32Array, options: CpuRunOptions): Promise<RunResult> {
+    if (this.kernels === 'wasm') await initWasmKernels();
+    const run = new RunBlobs(net, input, options.keepBlobs === true);
+    const counters: LayerCounters[] = [];
+    const trace = options.traceDecisions === true;
+    const decisions: LayerDecisions[] = [];
+    this.lastThreadsUsed = 1;
+    for (const [i, layer] of net.layers.entries()) {
+      const inputs = run.inputsOf(layer);
+      const effort = options.effort?.layers[layer.name];
+      const plan = planSplit(layer, effort, this.workers.length, this.kernels);
+      let outputs: Float32Array[];
+      let c: LayerCounters;
+      if (plan) {
+        // Blobs that outlive the run (kept, observed) get arrays of their own.
+        ({ outputs, counters: c } = await this.splitLayer(net, i, inputs[0], plan, options.keepBlobs === true || options.onLayer !== undefined));
+      } else {
+        const rectified = effort?.sdss !== undefined && feedsRelu(net, layer);
+        const r = runLayer(layer, inputs, 1, this.local.variantFor(layer.params.type), effort, rectified, trace);
+        if (r.decisions) decisions.push(r.decisions);
+        ({ outputs, counters: c } = r);
+      }
+      counters.push(c);
+      options.onLayer?.(layer, inputs, outputs, c);
+      run.store(layer, i, outputs);
+    }
+    const blobs = run.kept();
+    const output = run.output();
+    return { output: output.buffer instanceof ArrayBuffer ? output : output.slice(), counters, ...(blobs && { blobs }), ...(trace && { decisions }) };
+  }
+
+  /**
+   * Layer `index` of `net` on one image, split by `plan` across this thread (the first part) and
+   * the workers. With shared memory, the layer's input and output live in SharedArrayBuffers
+   * kept per layer: the workers read their bands and write their parts in place, and messages
+   * carry no arrays (no copies, no garbage per call); the output blob is then a view of the shared
+   * output, valid until this layer runs again (`copy` asks for an array of its own). Without
+   * shared memory (a page that is not cross-origin isolated), parts travel in messages.
+   */
+  private async splitLayer(
+    net: Network, index: number, input: Float32Array, plan: SplitPlan, copy: boolean,
+  ): Promise<{ outputs: Float32Array[]; counters: LayerCounters }> {
+    const layer = net.layers[index];
+    const { by, ranges } = plan;
+    this.lastThreadsUsed = Math.max(this.lastThreadsUsed, ranges.length);
+    const netId = idOf(net);
+    const shared = this.sharedMemory ? this.sharedBuffers(layer) : null;
+    if (shared) shared.input.set(input);
+    // The workers' parts go first, so they run while this thread computes the first one.
+    const remote = ranges.slice(1).map(([from, to], k) => {
+      const worker = this.workers[k];
+      const request = { kind: 'layer', id: nextRequestId++, netId, ...worker.netFor(net), kernels: this.kernels, layer: index, by, from, to } as const;
+      if (shared) return worker.request<PartResult>({ ...request, shared: true, ...worker.buffersFor(layer, shared) }, false);
+      const part = partInput(layer, by, from, to, input);
+      // A part's own band is transferred; the whole input (channel parts) is copied.
+      return worker.request<PartResult>({ ...request, input: part }, part !== input);
+    });
+    const [from0, to0] = ranges[0];
+    const local = runLayer(layerPart(layer, by, from0, to0), [partInput(layer, by, from0, to0, input, true)], 1, this.kernels);
+    const out = layer.outputShapes[0];
+    const output = shared ? shared.output : new Float32Array(out.c * out.h * out.w);
+    placePart(layer, by, from0, to0, local.outputs[0], output);
+    const replies = await Promise.all(remote);
+    replies.forEach((r, k) => {
+      if (r.output) placePart(layer, by, ranges[k + 1][0], ranges[k + 1][1], r.output, output);
+    });
+    const counters = replies.reduce((acc, r) => sumCounters(acc, r.counters), local.counters);
+    return { outputs: [shared && copy ? output.slice() : output], counters };
+  }
+
+  /** The shared input and output of `layer` (one image), made on first use. */
+  private sharedBuffers(layer: Layer): SharedLayerBuffers {
+    let b = this.shared.get(layer);
+    if (!b) {
+      const f32 = (n: number) => new Float32Array(new SharedArrayBuffer(n * 4));
+      b = { input: f32(shapeSize(layer.inputShapes[0])), output: f32(shapeSize(layer.outputShapes[0])) };
+      this.shared.set(layer, b);
+    }
+    return b;
   }
 
   /** Stops the workers. */

@@ -36,17 +36,19 @@ async function nodeWorkerThreads(): Promise<NodeWorkerThreads> {
 /** Node (not Deno, which has Web Workers and a Node compatibility `process` too). */
 const isNode = () => (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node !== undefined && !('Deno' in globalThis);
 
+/** The parent side of a started Web Worker. */
+export function webWorkerPort(worker: Worker): Port {
+  return {
+    post: (message, transfer = []) => worker.postMessage(message, transfer),
+    onMessage: (handler) => { worker.onmessage = (e: MessageEvent) => handler(e.data); },
+    onError: (handler) => { worker.onerror = (e: ErrorEvent) => { e.preventDefault(); handler(new Error(e.message)); }; },
+    terminate: async () => worker.terminate(),
+  };
+}
+
 /** Starts the module worker at `url`. */
 export async function spawnWorker(url: URL): Promise<Port> {
-  if (!isNode()) {
-    const worker = new Worker(url, { type: 'module' });
-    return {
-      post: (message, transfer = []) => worker.postMessage(message, transfer),
-      onMessage: (handler) => { worker.onmessage = (e: MessageEvent) => handler(e.data); },
-      onError: (handler) => { worker.onerror = (e: ErrorEvent) => { e.preventDefault(); handler(new Error(e.message)); }; },
-      terminate: async () => worker.terminate(),
-    };
-  }
+  if (!isNode()) return webWorkerPort(new Worker(url, { type: 'module' }));
   const { Worker: NodeWorkerClass } = await nodeWorkerThreads();
   const worker = new NodeWorkerClass(url);
   // An idle pool must not keep the process alive.

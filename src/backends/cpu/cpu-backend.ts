@@ -6,10 +6,12 @@ import { DataError, NetworkError } from '../../errors.js';
 import type { Layer, LayerType, Network } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
 import { emptyDecisions, sumCounters, type Backend, type LayerCounters, type LayerDecisions, type RunOptions, type RunResult } from '../backend.js';
-import { initWasmKernels } from '../wasm/wasm-loader.js';
+import { TS_TILE_KERNELS } from '../../dynamic/tile-kernels.js';
+import { activeWasmKernels, initWasmKernels } from '../wasm/wasm-loader.js';
 import { denseMacs } from './dense-macs.js';
 import type { KernelVariant } from './kernel-types.js';
 import { kernelFor } from './kernels.js';
+import { RunBlobs } from './run-blobs.js';
 
 export type { KernelVariant } from './kernel-types.js';
 
@@ -84,10 +86,12 @@ export function runLayer(
   }
   const out = layer.outputShapes[0];
   const decisions = trace ? emptyDecisions(layer.name, batch, out.c, out.h, out.w, layer.inputShapes[0].c) : undefined;
-  // The dynamic kernels exist as reference loops and fast TypeScript; `wasm` runs the fast ones.
+  // The dynamic kernels exist as reference loops and the fast driver; `wasm` runs the fast driver
+  // on its WebAssembly tile loops (convolutions; the InnerProduct's are TypeScript).
   const dynamicVariant = variant === 'reference' ? 'reference' : 'fast';
+  const tiles = variant === 'wasm' ? activeWasmKernels().tiles : TS_TILE_KERNELS;
   const outputs = type === 'Convolution'
-    ? convolutionDynamic(layer, inputs, batch, counters, effort, dynamicVariant, rectified, decisions)
+    ? convolutionDynamic(layer, inputs, batch, counters, effort, dynamicVariant, rectified, decisions, tiles)
     : innerProductDynamic(layer, inputs, batch, counters, effort, dynamicVariant, decisions);
   return decisions ? { outputs, counters, decisions } : { outputs, counters };
 }
@@ -180,37 +184,21 @@ export class CpuBackend implements Backend {
 
   /** Runs `batch` images through every layer at once. */
   private runBatch(net: Network, input: Float32Array, batch: number, options: CpuRunOptions): RunResult {
-    const keep = options.keepBlobs === true;
-    const blobs = new Map<string, Float32Array>([[net.inputName, input]]);
-    // Index of the last layer reading each blob name, so a blob can be dropped right after it.
-    const lastUse = new Map<string, number>();
-    net.layers.forEach((layer, i) => layer.bottoms.forEach((b) => lastUse.set(b, i)));
-    const release = (name: string, i: number): void => {
-      if (!keep && name !== net.outputName && (lastUse.get(name) ?? -1) <= i) blobs.delete(name);
-    };
-
+    const run = new RunBlobs(net, input, options.keepBlobs === true);
     const counters: LayerCounters[] = [];
     const trace = options.traceDecisions === true;
     const decisions: LayerDecisions[] = [];
     net.layers.forEach((layer, i) => {
-      const inputs = layer.bottoms.map((b) => {
-        const blob = blobs.get(b);
-        if (!blob) throw new NetworkError(`layer '${layer.name}' reads blob '${b}', which no earlier layer produced`);
-        return blob;
-      });
+      const inputs = run.inputsOf(layer);
       const effort = options.effort?.layers[layer.name];
       const rectified = effort?.sdss !== undefined && feedsRelu(net, layer);
       const { outputs, counters: c, decisions: d } = runLayer(layer, inputs, batch, this.variantFor(layer.params.type), effort, rectified, trace);
       counters.push(c);
       if (d) decisions.push(d);
       options.onLayer?.(layer, inputs, outputs, c);
-      layer.tops.forEach((t, j) => blobs.set(t, outputs[j]));
-      for (const b of layer.bottoms) if (!layer.tops.includes(b)) release(b, i);
-      for (const t of layer.tops) release(t, i);
+      run.store(layer, i, outputs);
     });
-
-    const output = blobs.get(net.outputName);
-    if (!output) throw new NetworkError(`network '${net.name}' never produces its output blob '${net.outputName}'`);
-    return { output, counters, ...(keep && { blobs }), ...(trace && { decisions }) };
+    const blobs = run.kept();
+    return { output: run.output(), counters, ...(blobs && { blobs }), ...(trace && { decisions }) };
   }
 }

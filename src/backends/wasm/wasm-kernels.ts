@@ -2,6 +2,7 @@
  * One instantiated build of the WebAssembly kernels: its exports, its memory, and the packed
  * weights of every layer it has run (packed once, reused while the layer's weight arrays are).
  */
+import type { TileKernels } from '../../dynamic/tile-kernels.js';
 import { WasmMemory } from './wasm-memory.js';
 import type { WasmBuild } from './wasm-loader.js';
 
@@ -53,7 +54,11 @@ export class WasmKernels {
   readonly tileRows: number;
   private readonly packed = new WeakMap<Float32Array, CacheEntry>();
 
-  constructor(readonly build: WasmBuild, readonly exports: WasmKernelExports) {
+  /**
+   * @param tiles the fast dynamic convolution's hot loops in WebAssembly (wasm/dynamic/), which
+   *   the `wasm` variant's dynamic layers run.
+   */
+  constructor(readonly build: WasmBuild, readonly exports: WasmKernelExports, readonly tiles: TileKernels) {
     this.memory = new WasmMemory(exports.memory, exports.heapBase());
     this.tileRows = exports.tileRows();
   }

@@ -10,6 +10,9 @@
  */
 import { DyveError } from '../../errors.js';
 import { WASM_KERNELS_RELAXED, WASM_KERNELS_SIMD } from '../../generated/embedded-assets.js';
+import type { TileKernels } from '../../dynamic/tile-kernels.js';
+import { decodeBase64 } from './base64.js';
+import { instantiateWasmTileKernels } from './wasm-tile-kernels.js';
 import { WasmKernels, type WasmKernelExports } from './wasm-kernels.js';
 
 /** The builds of the kernels, fastest first. */
@@ -17,13 +20,6 @@ export const WASM_BUILDS = ['relaxed-simd', 'simd'] as const;
 export type WasmBuild = (typeof WASM_BUILDS)[number];
 
 const BASE64: Readonly<Record<WasmBuild, string>> = { 'relaxed-simd': WASM_KERNELS_RELAXED, simd: WASM_KERNELS_SIMD };
-
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
 
 const bytesCache = new Map<WasmBuild, Uint8Array<ArrayBuffer>>();
 
@@ -42,6 +38,13 @@ export function wasmBuildSupported(build: WasmBuild): boolean {
 }
 
 const instances = new Map<WasmBuild, Promise<WasmKernels>>();
+let tileKernels: Promise<TileKernels> | null = null;
+
+/** The dynamic convolution's WebAssembly loops: one instance per thread, whichever dense build runs (they need plain SIMD only). */
+function wasmTileKernels(): Promise<TileKernels> {
+  tileKernels ??= instantiateWasmTileKernels();
+  return tileKernels;
+}
 let active: WasmKernels | null = null;
 
 async function instantiate(build: WasmBuild): Promise<WasmKernels> {
@@ -56,7 +59,7 @@ async function instantiate(build: WasmBuild): Promise<WasmKernels> {
     throw new DyveError('the wasm kernels aborted (an internal error: please report it)');
   };
   const { instance } = await WebAssembly.instantiate(buildBytes(build), { env: { abort } });
-  return new WasmKernels(build, instance.exports as unknown as WasmKernelExports);
+  return new WasmKernels(build, instance.exports as unknown as WasmKernelExports, await wasmTileKernels());
 }
 
 /**

@@ -1,0 +1,166 @@
+/**
+ * Splitting ONE image's layer across threads, so that a batch of one uses every core:
+ * - a Convolution by output ROWS: each part computes every output channel for a band of rows
+ *   from the band of input rows it reads (padding rows written as explicit zeros, so the part
+ *   is an ordinary padding-free convolution): no im2col is done twice, each thread gets only
+ *   its band of the input, and every output is the same sum in the same order as the whole layer;
+ * - an InnerProduct (and, on the fast TypeScript kernels, a group-1 Convolution) by OUTPUT
+ *   CHANNELS: each part has its rows of the weights.
+ * Parts of one layer, laid back in place, are the layer's output bit for bit.
+ */
+import { denseMacs } from '../backends/cpu/dense-macs.js';
+import type { KernelVariant } from '../backends/cpu/kernel-types.js';
+import { hasEffort, type LayerEffort } from '../effort/effort.js';
+import type { Layer } from '../ir/network.js';
+
+/**
+ * Dense MACs per image under which a layer runs whole: a round trip to a worker (input copy,
+ * wake-up, reply) costs ~0.1-0.3 ms, what 2-5 M MACs cost on one thread of the wasm kernels.
+ */
+export const MIN_SPLIT_MACS = 4_000_000;
+/**
+ * MACs per input value under which a layer runs whole: copying a value to a worker and into its
+ * kernel costs about what 30-60 MACs do, so layers that do little per value (SqueezeNet's 1 x 1
+ * squeeze layers: 16-48) gain nothing from a second thread.
+ */
+export const MIN_MACS_PER_INPUT = 64;
+
+/** How a layer is split: its kind and the `parts` ranges (rows or output channels). */
+export interface SplitPlan {
+  readonly by: 'rows' | 'channels';
+  readonly ranges: ReadonlyArray<readonly [number, number]>;
+}
+
+/**
+ * How to split `layer` into at most `parts` parts for the `kernels` variant, or null when it runs
+ * whole on one thread. Convolutions split by rows on the wasm and reference kernels; the fast
+ * TypeScript GEMM's summation order depends on how many columns (positions) it blocks, so there a
+ * group-1 convolution splits by output channels instead (its rows' sums do not depend on M).
+ */
+export function planSplit(layer: Layer, effort: LayerEffort | undefined, parts: number, kernels: KernelVariant): SplitPlan | null {
+  // Dynamic layers run whole: SFMA's per-input-map decisions and statistics belong to the whole map.
+  if (parts < 2 || hasEffort(effort) || !layer.weights) return null;
+  const macs = denseMacs(layer, 1);
+  const input = layer.inputShapes[0];
+  if (macs < MIN_SPLIT_MACS || macs < MIN_MACS_PER_INPUT * input.c * input.h * input.w) return null;
+  const p = layer.params;
+  const ranges = (n: number, align: number) => evenRanges(n, parts, align);
+  if (p.type === 'Convolution' && kernels !== 'fast') {
+    const r = ranges(layer.outputShapes[0].h, 1);
+    return r.length > 1 ? { by: 'rows', ranges: r } : null;
+  }
+  if (p.type === 'Convolution' && p.conv.group === 1) {
+    const r = ranges(p.conv.numOutput, 4);
+    return r.length > 1 ? { by: 'channels', ranges: r } : null;
+  }
+  if (p.type === 'InnerProduct') {
+    const r = ranges(p.ip.numOutput, 4);
+    return r.length > 1 ? { by: 'channels', ranges: r } : null;
+  }
+  return null;
+}
+
+/**
+ * `parts` contiguous ranges covering [0, n), as equal as whole multiples of `align` allow (so
+ * channel parts keep whole micro-tiles of rows); empty ranges are dropped.
+ */
+export function evenRanges(n: number, parts: number, align = 1): Array<readonly [number, number]> {
+  const ranges: Array<readonly [number, number]> = [];
+  let from = 0;
+  for (let k = 1; k <= parts; k++) {
+    const to = k === parts ? n : Math.min(n, Math.round((n * k) / parts / align) * align);
+    if (to > from) ranges.push([from, to]);
+    from = Math.max(from, to);
+  }
+  return ranges;
+}
+
+const parts = new WeakMap<Layer, Map<string, Layer>>();
+
+function cached(layer: Layer, key: string, make: () => Layer): Layer {
+  let byKey = parts.get(layer);
+  if (!byKey) parts.set(layer, (byKey = new Map()));
+  let part = byKey.get(key);
+  if (!part) byKey.set(key, (part = make()));
+  return part;
+}
+
+/** Input rows [y0, y1) (y0 may be negative: padding) that output rows [from, to) of a convolution read. */
+function inputBand(layer: Layer, from: number, to: number): readonly [number, number] {
+  if (layer.params.type !== 'Convolution') throw new Error(`dyvedeep: layer '${layer.name}' is no convolution`);
+  const c = layer.params.conv;
+  const y0 = from * c.strideH - c.padH;
+  return [y0, (to - 1) * c.strideH - c.padH + (c.kernelH - 1) * c.dilationH + 1];
+}
+
+/**
+ * Part [from, to) of `layer` split `by` rows or channels (cached per layer, so each part's weight
+ * views are packed once per thread).
+ */
+export function layerPart(layer: Layer, by: SplitPlan['by'], from: number, to: number): Layer {
+  return cached(layer, `${by}:${from}:${to}`, () => {
+    const p = layer.params;
+    const w = layer.weights;
+    if (!w) throw new Error(`dyvedeep: layer '${layer.name}' has no weights to split`);
+    const out = layer.outputShapes[0];
+    if (by === 'rows' && p.type === 'Convolution') {
+      const [y0, y1] = inputBand(layer, from, to);
+      return {
+        ...layer,
+        params: { ...p, conv: { ...p.conv, padH: 0 } },
+        inputShapes: [{ ...layer.inputShapes[0], h: y1 - y0 }],
+        outputShapes: [{ ...out, h: to - from }],
+      };
+    }
+    if (by === 'channels' && (p.type === 'InnerProduct' || p.type === 'Convolution')) {
+      const perOutput = w.weight.length / out.c;
+      return {
+        ...layer,
+        params: p.type === 'Convolution' ? { ...p, conv: { ...p.conv, numOutput: to - from } } : { ...p, ip: { ...p.ip, numOutput: to - from } },
+        outputShapes: [{ ...out, c: to - from }],
+        weights: { weight: w.weight.subarray(from * perOutput, to * perOutput), ...(w.bias && { bias: w.bias.subarray(from, to) }) },
+      };
+    }
+    throw new Error(`dyvedeep: layer '${layer.name}' (${p.type}) cannot be split by ${by}`);
+  });
+}
+
+/**
+ * What part [from, to) of `layer` reads from the layer's input (one image). `reuse`: write it into
+ * the array kept for this part (its padding rows, never written, stay zero), for a part consumed
+ * before the next call (this thread's own); otherwise a new array (one sent to a worker).
+ */
+export function partInput(layer: Layer, by: SplitPlan['by'], from: number, to: number, input: Float32Array, reuse = false): Float32Array {
+  if (by === 'channels') return input;
+  const { c, h, w } = layer.inputShapes[0];
+  const [y0, y1] = inputBand(layer, from, to);
+  const rows = y1 - y0;
+  const band = reuse ? kept(layerPart(layer, by, from, to), c * rows * w) : new Float32Array(c * rows * w);
+  // Rows outside [0, h) stay zero: the padding the whole layer would have read.
+  const first = Math.max(0, y0);
+  const last = Math.min(h, y1);
+  if (last > first) {
+    for (let ch = 0; ch < c; ch++) band.set(input.subarray((ch * h + first) * w, (ch * h + last) * w), (ch * rows + first - y0) * w);
+  }
+  return band;
+}
+
+const bands = new WeakMap<Layer, Float32Array>();
+
+/** The input array kept for a layer part (a new one of `n` zeros the first time). */
+function kept(part: Layer, n: number): Float32Array {
+  let band = bands.get(part);
+  if (!band) bands.set(part, (band = new Float32Array(n)));
+  return band;
+}
+
+/** Writes part [from, to)'s output into the layer's output `y` (one image). */
+export function placePart(layer: Layer, by: SplitPlan['by'], from: number, to: number, part: Float32Array, y: Float32Array): void {
+  const { c, h, w } = layer.outputShapes[0];
+  if (by === 'channels') {
+    y.set(part, from * h * w);
+    return;
+  }
+  const rows = to - from;
+  for (let ch = 0; ch < c; ch++) y.set(part.subarray(ch * rows * w, (ch + 1) * rows * w), (ch * h + from) * w);
+}

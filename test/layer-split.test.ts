@@ -1,0 +1,79 @@
+/**
+ * The parts a layer of one image is split into across threads (src/threads/layer-split.ts): laid
+ * back in place, they are the whole layer's output bit for bit, on every kernel variant the plan
+ * uses them for, through padding, strides, dilation, groups and uneven bands.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runLayer } from '../src/backends/cpu/cpu-backend.js';
+import type { KernelVariant } from '../src/backends/cpu/kernel-types.js';
+import { initWasmKernels } from '../src/backends/wasm/wasm-loader.js';
+import type { Layer } from '../src/ir/network.js';
+import { evenRanges, layerPart, partInput, placePart, planSplit, type SplitPlan } from '../src/threads/layer-split.js';
+import { convLayer, ipLayer, randomArray } from './helpers/synthetic-layers.js';
+
+beforeAll(async () => {
+  await initWasmKernels('simd');
+});
+
+/** The layer computed as `parts` parts split `by`, laid back in place. */
+function splitRun(l: Layer, input: Float32Array, by: SplitPlan['by'], parts: number, variant: KernelVariant): Float32Array {
+  const out = l.outputShapes[0];
+  const y = new Float32Array(out.c * out.h * out.w);
+  // Channel parts keep whole 4-row tiles, as the plan makes them.
+  for (const [from, to] of by === 'rows' ? evenRanges(out.h, parts) : evenRanges(out.c, parts, 4)) {
+    const part = runLayer(layerPart(l, by, from, to), [partInput(l, by, from, to, input)], 1, variant).outputs[0];
+    placePart(l, by, from, to, part, y);
+  }
+  return y;
+}
+
+const convs: Array<[string, Layer]> = [
+  ['3x3 pad 1', convLayer({ c: 5, h: 13, w: 11 }, { numOutput: 12, kernelH: 3, kernelW: 3, padH: 1, padW: 1 })],
+  ['7x7 stride 2', convLayer({ c: 3, h: 23, w: 23 }, { numOutput: 9, kernelH: 7, kernelW: 7, strideH: 2, strideW: 2 })],
+  ['5x3 pad 2/1 stride 2', convLayer({ c: 4, h: 17, w: 10 }, { numOutput: 8, kernelH: 5, kernelW: 3, padH: 2, padW: 1, strideH: 2, strideW: 2 })],
+  ['3x3 dilation 2 pad 2', convLayer({ c: 6, h: 12, w: 12 }, { numOutput: 10, kernelH: 3, kernelW: 3, padH: 2, padW: 2, dilationH: 2, dilationW: 2 })],
+  ['3x3 group 2', convLayer({ c: 8, h: 9, w: 9 }, { numOutput: 6, kernelH: 3, kernelW: 3, padH: 1, padW: 1, group: 2 })],
+  ['1x1 pad 1', convLayer({ c: 16, h: 6, w: 6 }, { numOutput: 20, kernelH: 1, kernelW: 1, padH: 1, padW: 1 })],
+];
+
+describe('layer parts laid back in place equal the whole layer', () => {
+  for (const [name, l] of convs) {
+    const s = l.inputShapes[0];
+    const input = randomArray(s.c * s.h * s.w, 11, 2);
+    for (const variant of ['wasm', 'reference'] as const) {
+      it(`${name}: by rows, 2 and 3 parts, ${variant}`, () => {
+        const whole = runLayer(l, [input], 1, variant).outputs[0];
+        expect(splitRun(l, input, 'rows', 2, variant)).toEqual(whole);
+        expect(splitRun(l, input, 'rows', 3, variant)).toEqual(whole);
+      });
+    }
+    if (l.params.type === 'Convolution' && l.params.conv.group === 1) {
+      it(`${name}: by output channels, fast`, () => {
+        expect(splitRun(l, input, 'channels', 2, 'fast')).toEqual(runLayer(l, [input], 1, 'fast').outputs[0]);
+      });
+    }
+  }
+
+  it('an inner product by output channels, wasm and fast', () => {
+    const l = ipLayer({ c: 32, h: 3, w: 3 }, 50);
+    const input = randomArray(288, 5);
+    for (const variant of ['wasm', 'fast'] as const) {
+      expect(splitRun(l, input, 'channels', 2, variant)).toEqual(runLayer(l, [input], 1, variant).outputs[0]);
+    }
+  });
+});
+
+describe('the split plan', () => {
+  const big = convLayer({ c: 64, h: 56, w: 56 }, { numOutput: 64, kernelH: 3, kernelW: 3, padH: 1, padW: 1 });
+  it('splits large layers by rows (wasm, reference) or output channels (fast)', () => {
+    expect(planSplit(big, undefined, 2, 'wasm')).toEqual({ by: 'rows', ranges: [[0, 28], [28, 56]] });
+    expect(planSplit(big, undefined, 2, 'fast')).toEqual({ by: 'channels', ranges: [[0, 32], [32, 64]] });
+  });
+  it('keeps whole: one thread, dynamic layers, small layers, layers doing little per input value', () => {
+    expect(planSplit(big, undefined, 1, 'wasm')).toBeNull();
+    expect(planSplit(big, { spet: { mode: 'threshold', fraction: 0.5, threshold: 0 } }, 2, 'wasm')).toBeNull();
+    expect(planSplit(convLayer({ c: 3, h: 8, w: 8 }, { numOutput: 8, kernelH: 3, kernelW: 3 }), undefined, 2, 'wasm')).toBeNull();
+    // A 1 x 1 squeeze: 16 MACs per input value.
+    expect(planSplit(convLayer({ c: 128, h: 55, w: 55 }, { numOutput: 16, kernelH: 1, kernelW: 1 }), undefined, 2, 'wasm')).toBeNull();
+  });
+});
