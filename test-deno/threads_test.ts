@@ -8,7 +8,7 @@ import { resolveDataDir } from '../src/data/data-dir.ts';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.ts';
 import { ParallelBackend } from '../src/threads/parallel-backend.ts';
 
-Deno.test('ParallelBackend on 2 Deno workers equals one thread on the same slices', async () => {
+Deno.test('ParallelBackend on 2 Deno workers equals one thread on the same slices, and on one image split across them', async () => {
   const DATA = resolveDataDir();
   const net = await loadNetwork(`${DATA}/caffe/cifar10_quick.prototxt`, { kind: 'file', path: `${DATA}/caffe/cifar10_quick_iter_5000.caffemodel` });
   const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
@@ -22,6 +22,12 @@ Deno.test('ParallelBackend on 2 Deno workers equals one thread on the same slice
     const b = await cpu.run(net, input.slice(10 * 3072), 10);
     const expected = new Float32Array([...a.output, ...b.output]);
     if (r.output.length !== expected.length || r.output.some((v, i) => v !== expected[i])) throw new Error('parallel output differs from one thread');
+    // One image: its large layers split between this thread and a worker (shared memory).
+    const one = input.slice(0, 3072);
+    const split = await parallel.run(net, one, 1);
+    const whole = await cpu.run(net, one, 1);
+    if (parallel.threadsUsed !== 2) throw new Error(`one image used ${parallel.threadsUsed} threads`);
+    if (split.output.some((v, i) => v !== whole.output[i])) throw new Error('split image output differs from one thread');
   } finally {
     await parallel.close();
   }

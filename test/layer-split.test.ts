@@ -69,9 +69,14 @@ describe('the split plan', () => {
     expect(planSplit(big, undefined, 2, 'wasm')).toEqual({ by: 'rows', ranges: [[0, 28], [28, 56]] });
     expect(planSplit(big, undefined, 2, 'fast')).toEqual({ by: 'channels', ranges: [[0, 32], [32, 64]] });
   });
-  it('keeps whole: one thread, dynamic layers, small layers, layers doing little per input value', () => {
+  it('splits dynamic layers by output channels, but keeps SFMA and exact SPET (per-input-map statistics) whole', () => {
+    const spet = { mode: 'threshold', fraction: 0.5, threshold: 0 } as const;
+    expect(planSplit(big, { spet, sdss: { stride: 2, delta: 1 } }, 2, 'wasm')).toEqual({ by: 'channels', ranges: [[0, 32], [32, 64]] });
+    expect(planSplit(big, { spet, sfma: { epsilon: 1 } }, 2, 'wasm')).toBeNull();
+    expect(planSplit(big, { spet: { mode: 'exact', fraction: 0.5 } }, 2, 'wasm')).toBeNull();
+  });
+  it('keeps whole: one thread, small layers, layers doing little per input value', () => {
     expect(planSplit(big, undefined, 1, 'wasm')).toBeNull();
-    expect(planSplit(big, { spet: { mode: 'threshold', fraction: 0.5, threshold: 0 } }, 2, 'wasm')).toBeNull();
     expect(planSplit(convLayer({ c: 3, h: 8, w: 8 }, { numOutput: 8, kernelH: 3, kernelW: 3 }), undefined, 2, 'wasm')).toBeNull();
     // A 1 x 1 squeeze: 16 MACs per input value.
     expect(planSplit(convLayer({ c: 128, h: 55, w: 55 }, { numOutput: 16, kernelH: 1, kernelW: 1 }), undefined, 2, 'wasm')).toBeNull();

@@ -64,16 +64,23 @@ describe('ParallelBackend (2 worker threads)', () => {
     }
   });
 
-  it('splits the large dense layers of one image (fast kernels: by output channels), bit for bit the single-thread backend', async () => {
+  it('splits the large layers of one image (fast kernels: by output channels), bit for bit the single-thread backend, decisions included', async () => {
     const { input } = await real.cifarTest.batch(5, 1);
     const r = await parallel.run(real.cifar, input, 1, { keepBlobs: true });
     const one = await new CpuBackend().run(real.cifar, input, 1, { keepBlobs: true });
     expect(parallel.threadsUsed).toBe(2);
     for (const [name, blob] of one.blobs!) expect(r.blobs!.get(name), name).toEqual(blob);
     expect(r.counters).toEqual(one.counters);
+    // The calibrated profile's dynamic layers (SPET + SDSS, SDSS) split by output channels.
+    const options = { effort: profile, traceDecisions: true };
+    const dyn = await parallel.run(real.cifar, input, 1, options);
+    const dynOne = await new CpuBackend().run(real.cifar, input, 1, options);
+    expect(dyn.output).toEqual(dynOne.output);
+    expect(dyn.counters).toEqual(dynOne.counters);
+    expect(dyn.decisions).toEqual(dynOne.decisions);
   });
 
-  it('splits SqueezeNet layers by output rows on the wasm kernels; dynamic layers run whole with their decisions', async () => {
+  it('splits SqueezeNet layers on the wasm kernels (dense by output rows, dynamic by output channels) with their decisions', async () => {
     const wasm = await ParallelBackend.create({ threads: 2, kernels: 'wasm' });
     const messages = await ParallelBackend.create({ threads: 2, kernels: 'wasm', sharedMemory: false });
     try {

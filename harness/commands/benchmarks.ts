@@ -225,15 +225,17 @@ Written by \`dyve benchmarks${args.length ? ` ${args.join(' ')}` : ''}\` on ${ne
 
 In one process, on the same preprocessed images: dyvedeep dense and DyVEDeep (the calibrated
 profile) on the WebAssembly SIMD kernels (${setup.kernels}; Node 20 has no relaxed SIMD by
-default, so the plain-SIMD build ran) with worker threads splitting batches by image (a batch
-of one runs on one thread: the "threads" column says what really ran), onnxruntime-node 1.30
-(native, CPU provider) and onnxruntime-web 1.30 (wasm) on \`dyve export\`'s ONNX graph of the same
-IR, and TensorFlow.js 4.22 wasm (XNNPACK) on a graph built from the same IR and weights. Engines
-run interleaved in ${setup.rounds} rounds, median times; batch 1 over the first 256 CIFAR-10 test
-images / 16 ImageNet samples, batch 64 over the first 1024 / 64 (top-1 from those). GFLOP/s =
-2 x MACs / time (dense MACs for every engine but DyVEDeep, which counts what it executed).
-DyVEDeep's dynamic layers still run the TypeScript dynamic kernels (no WebAssembly dynamic
-kernels yet), which is why it is slower than dense here.
+default, so the plain-SIMD build ran; DyVEDeep's convolutions run the fast dynamic driver on its
+WebAssembly f64x2 loops), each in a worker thread of its own (an application's heap, not one
+holding every peer's modules) with worker threads splitting batches by image and, for one image,
+its large dense layers by output rows (dynamic layers run whole on one thread, so DyVEDeep's
+batch-1 rows gain little from a second thread; the "threads" column says what really worked),
+onnxruntime-node 1.30 (native, CPU provider) and onnxruntime-web 1.30 (wasm) on \`dyve export\`'s
+ONNX graph of the same IR, and TensorFlow.js 4.22 wasm (XNNPACK) on a graph built from the same
+IR and weights. Engines run interleaved in ${setup.rounds} rounds after one untimed pass each,
+median times; batch 1 over the first 256 CIFAR-10 test images / 16 ImageNet samples, batch 64
+over the first 1024 / 64 (top-1 from those). GFLOP/s = 2 x MACs / time (dense MACs for every
+engine but DyVEDeep, which counts what it executed).
 
 ${tables.join('\n\n')}
 `;

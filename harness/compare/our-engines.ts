@@ -1,27 +1,57 @@
-/** dyvedeep's own engines for `dyve compare`: dense and DyVEDeep on the CPU kernels, on worker threads. */
+/**
+ * dyvedeep's own engines for `dyve compare`: dense and DyVEDeep on the CPU kernels, on worker
+ * threads, each in a worker thread of its own (our-engine-worker.ts says why).
+ */
+import { Worker } from 'node:worker_threads';
 import type { KernelVariant } from '../../src/backends/cpu/kernel-types.js';
-import { DENSE_PROFILE, type EffortProfile } from '../../src/effort/profile.js';
+import { DyveError } from '../../src/errors.js';
+import type { EffortProfile } from '../../src/effort/profile.js';
 import type { Network } from '../../src/ir/network.js';
-import { ParallelBackend } from '../../src/threads/parallel-backend.js';
 import type { Engine } from './engine.js';
+import type { EngineReply, EngineRequest } from './our-engine-worker.js';
+
+/** The worker module: beside this one when built; the built one when the sources run (vitest). */
+function workerUrl(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('../../dist/harness/compare/our-engine-worker.js', import.meta.url)
+    : new URL('./our-engine-worker.js', import.meta.url);
+}
 
 /** Opens `dyvedeep-dense` (profile = dense) or `dyvedeep-dynamic` on `threads` threads with `kernels`. */
 export async function openOurEngine(
   net: Network, profile: EffortProfile, threads: number, kernels: KernelVariant,
 ): Promise<Engine> {
-  const backend = await ParallelBackend.create({ threads, kernels });
+  const worker = new Worker(workerUrl());
+  let pending: { resolve: (r: EngineReply) => void; reject: (e: Error) => void } | undefined;
+  worker.on('message', (reply: EngineReply) => { const p = pending; pending = undefined; p?.resolve(reply); });
+  worker.on('error', (err) => { const p = pending; pending = undefined; p?.reject(err); });
+  const ask = (request: EngineRequest, transfer: ArrayBuffer[] = []): Promise<EngineReply> => new Promise((resolve, reject) => {
+    pending = { resolve, reject };
+    worker.postMessage(request, transfer);
+  });
+  const expect = <T extends EngineReply['type']>(r: EngineReply, type: T): EngineReply & { type: T } => {
+    if (r.type === 'error') throw new DyveError(r.message);
+    if (r.type !== type) throw new Error(`internal: the engine worker sent ${r.type}, expected ${type}`);
+    return r as EngineReply & { type: T };
+  };
+  expect(await ask({ type: 'open', net, profile, threads, kernels }), 'ready');
   const dense = Object.keys(profile.layers).length === 0;
   let macs = 0;
+  let used = threads;
   return {
     name: dense ? 'dyvedeep-dense' : 'dyvedeep-dynamic',
     threads,
     async run(input, batch) {
-      const r = await backend.run(net, input, batch, { effort: dense ? DENSE_PROFILE : profile });
-      for (const c of r.counters) macs += c.macsExecuted;
+      const r = expect(await ask({ type: 'run', input, batch }, [input.buffer as ArrayBuffer]), 'output');
+      macs += r.macs;
+      used = r.threadsUsed;
       return r.output;
     },
     executedMacs: () => macs,
-    threadsUsed: () => backend.threadsUsed,
-    close: () => backend.close(),
+    threadsUsed: () => used,
+    async close() {
+      expect(await ask({ type: 'close' }), 'closed');
+      await worker.terminate();
+    },
   };
 }

@@ -3,11 +3,11 @@
  * (layer-split.ts), on its own CPU kernels, keeping each network it was sent (workers are
  * long-lived: weights travel once).
  */
-import { CpuBackend, runLayer } from '../backends/cpu/cpu-backend.js';
+import { CpuBackend } from '../backends/cpu/cpu-backend.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { initWasmKernels } from '../backends/wasm/wasm-loader.js';
 import type { Network } from '../ir/network.js';
-import { layerPart, partInput, placePart } from './layer-split.js';
+import { partInput, placePart, runPart, type PartOptions } from './layer-split.js';
 import type { PartResult, SharedLayerBuffers, WorkerReply, WorkerRequest } from './messages.js';
 import { parentPort } from './worker-port.js';
 
@@ -18,25 +18,27 @@ const backends = new Map<KernelVariant, CpuBackend>();
 /** Shared input and output buffers, per network id and layer index. */
 const sharedBuffers = new Map<string, SharedLayerBuffers>();
 
-async function runPart(net: Network, request: WorkerRequest & { kind: 'layer' }): Promise<PartResult> {
+async function runLayerPart(net: Network, request: WorkerRequest & { kind: 'layer' }): Promise<PartResult> {
   if (request.kernels === 'wasm') await initWasmKernels();
   const { by, from, to } = request;
   const layer = net.layers[request.layer];
   if (!layer) throw new Error(`dyvedeep worker: network ${request.netId} has no layer ${request.layer}`);
-  const part = layerPart(layer, by, from, to);
+  const options: PartOptions = {
+    kernels: request.kernels, effort: request.effort, rectified: request.rectified, trace: request.trace,
+    relu: request.relu === undefined ? undefined : net.layers[request.relu],
+  };
   if (!request.shared) {
     if (!request.input) throw new Error('dyvedeep worker: a layer part without input');
-    const { outputs, counters } = runLayer(part, [request.input], 1, request.kernels);
-    return { output: outputs[0], counters };
+    return runPart(layer, by, from, to, request.input, options);
   }
   const key = `${request.netId}/${request.layer}`;
   if (request.buffers) sharedBuffers.set(key, request.buffers);
   const buffers = sharedBuffers.get(key);
   if (!buffers) throw new Error(`dyvedeep worker: the shared buffers of layer ${request.layer} were never sent`);
   // The band is consumed before this worker's next request: its array is reused.
-  const { outputs, counters } = runLayer(part, [partInput(layer, by, from, to, buffers.input, true)], 1, request.kernels);
-  placePart(layer, by, from, to, outputs[0], buffers.output);
-  return { counters };
+  const { output, ...rest } = runPart(layer, by, from, to, partInput(layer, by, from, to, buffers.input, true), options);
+  placePart(layer, by, from, to, output, buffers.output);
+  return rest;
 }
 
 port.onMessage(async (message) => {
@@ -47,7 +49,7 @@ port.onMessage(async (message) => {
     const net = networks.get(request.netId);
     if (!net) throw new Error(`dyvedeep worker: network ${request.netId} was never sent`);
     if (request.kind === 'layer') {
-      reply = { id: request.id, result: await runPart(net, request) };
+      reply = { id: request.id, result: await runLayerPart(net, request) };
     } else {
       let backend = backends.get(request.kernels);
       if (!backend) backends.set(request.kernels, (backend = new CpuBackend({ kernels: request.kernels })));

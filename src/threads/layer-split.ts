@@ -5,10 +5,15 @@
  *   is an ordinary padding-free convolution): no im2col is done twice, each thread gets only
  *   its band of the input, and every output is the same sum in the same order as the whole layer;
  * - an InnerProduct (and, on the fast TypeScript kernels, a group-1 Convolution) by OUTPUT
- *   CHANNELS: each part has its rows of the weights.
+ *   CHANNELS: each part has its rows of the weights;
+ * - a dynamic layer (SPET in threshold mode, SDSS) by OUTPUT CHANNELS: its decisions are per
+ *   neuron and per output map, so each part takes the decisions the whole layer takes, and the
+ *   parts' counters and decision traces add up to the whole layer's.
  * Parts of one layer, laid back in place, are the layer's output bit for bit.
  */
 import { denseMacs } from '../backends/cpu/dense-macs.js';
+import type { LayerCounters, LayerDecisions } from '../backends/backend.js';
+import { runLayer } from '../backends/cpu/cpu-backend.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { hasEffort, type LayerEffort } from '../effort/effort.js';
 import type { Layer } from '../ir/network.js';
@@ -32,19 +37,27 @@ export interface SplitPlan {
 }
 
 /**
- * How to split `layer` into at most `parts` parts for the `kernels` variant, or null when it runs
- * whole on one thread. Convolutions split by rows on the wasm and reference kernels; the fast
- * TypeScript GEMM's summation order depends on how many columns (positions) it blocks, so there a
- * group-1 convolution splits by output channels instead (its rows' sums do not depend on M).
+ * How to split `layer` (with its `effort` knobs) into at most `parts` parts for the `kernels`
+ * variant, or null when it runs whole on one thread. Dense convolutions split by rows on the wasm
+ * and reference kernels; the fast TypeScript GEMM's summation order depends on how many columns
+ * (positions) it blocks, so there a group-1 convolution splits by output channels instead (its
+ * rows' sums do not depend on M). Dynamic layers split by output channels (see below).
  */
 export function planSplit(layer: Layer, effort: LayerEffort | undefined, parts: number, kernels: KernelVariant): SplitPlan | null {
-  // Dynamic layers run whole: SFMA's per-input-map decisions and statistics belong to the whole map.
-  if (parts < 2 || hasEffort(effort) || !layer.weights) return null;
+  if (parts < 2 || !layer.weights) return null;
   const macs = denseMacs(layer, 1);
   const input = layer.inputShapes[0];
   if (macs < MIN_SPLIT_MACS || macs < MIN_MACS_PER_INPUT * input.c * input.h * input.w) return null;
   const p = layer.params;
   const ranges = (n: number, align: number) => evenRanges(n, parts, align);
+  if (hasEffort(effort)) {
+    // A dynamic layer splits by output channels, where every decision is per neuron or per output
+    // map; SFMA's and exact SPET's per-input-map statistics belong to the whole layer: run whole.
+    if (effort.sfma || effort.spet?.mode === 'exact') return null;
+    const n = p.type === 'Convolution' && p.conv.group === 1 ? p.conv.numOutput : p.type === 'InnerProduct' ? p.ip.numOutput : 0;
+    const r = ranges(n, 4);
+    return r.length > 1 ? { by: 'channels', ranges: r } : null;
+  }
   if (p.type === 'Convolution' && kernels !== 'fast') {
     const r = ranges(layer.outputShapes[0].h, 1);
     return r.length > 1 ? { by: 'rows', ranges: r } : null;
@@ -95,11 +108,16 @@ function inputBand(layer: Layer, from: number, to: number): readonly [number, nu
 
 /**
  * Part [from, to) of `layer` split `by` rows or channels (cached per layer, so each part's weight
- * views are packed once per thread).
+ * views are packed once per thread). A ReLU's part is the ReLU on part [from, to) of the output
+ * of `producer`, the layer it rectifies.
  */
-export function layerPart(layer: Layer, by: SplitPlan['by'], from: number, to: number): Layer {
+export function layerPart(layer: Layer, by: SplitPlan['by'], from: number, to: number, producer?: Layer): Layer {
   return cached(layer, `${by}:${from}:${to}`, () => {
     const p = layer.params;
+    if (p.type === 'ReLU' && producer) {
+      const shape = layerPart(producer, by, from, to).outputShapes[0];
+      return { ...layer, inputShapes: [shape], outputShapes: [shape] };
+    }
     const w = layer.weights;
     if (!w) throw new Error(`dyvedeep: layer '${layer.name}' has no weights to split`);
     const out = layer.outputShapes[0];
@@ -152,6 +170,42 @@ function kept(part: Layer, n: number): Float32Array {
   let band = bands.get(part);
   if (!band) bands.set(part, (band = new Float32Array(n)));
   return band;
+}
+
+/**
+ * Whether `next` is a ReLU that rectifies `layer`'s output in place (and nothing else): then it
+ * can run inside each part of `layer`, on the part's output.
+ */
+export function inPlaceReluOf(layer: Layer, next: Layer): boolean {
+  const top = layer.tops[0];
+  return next.params.type === 'ReLU' && layer.tops.length === 1 && next.bottoms[0] === top && next.tops[0] === top;
+}
+
+/** What a part computed: its output (ReLU'd when asked for), the counters of the layer (and the ReLU), its decisions when traced. */
+export interface PartRun {
+  readonly output: Float32Array;
+  readonly counters: LayerCounters[];
+  readonly decisions?: LayerDecisions;
+}
+
+/** How a part runs: the kernels, the layer's effort knobs (dynamic layers) and the in-place ReLU to run after it. */
+export interface PartOptions {
+  readonly kernels: KernelVariant;
+  readonly effort?: LayerEffort;
+  /** The layer's output reaches the network through a ReLU only (SDSS compares rectified values). */
+  readonly rectified?: boolean;
+  readonly trace?: boolean;
+  /** An in-place ReLU layer to run on the part's output (see inPlaceReluOf). */
+  readonly relu?: Layer;
+}
+
+/** Part [from, to) of `layer` on `input` (what partInput gave), then the in-place ReLU when given. */
+export function runPart(layer: Layer, by: SplitPlan['by'], from: number, to: number, input: Float32Array, o: PartOptions): PartRun {
+  const r = runLayer(layerPart(layer, by, from, to), [input], 1, o.kernels, o.effort, o.rectified, o.trace);
+  const decisions = r.decisions ? { decisions: r.decisions } : {};
+  if (!o.relu) return { output: r.outputs[0], counters: [r.counters], ...decisions };
+  const rectified = runLayer(layerPart(o.relu, by, from, to, layer), r.outputs, 1, o.kernels);
+  return { output: rectified.outputs[0], counters: [r.counters, rectified.counters], ...decisions };
 }
 
 /** Writes part [from, to)'s output into the layer's output `y` (one image). */

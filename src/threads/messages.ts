@@ -1,5 +1,6 @@
 /** What the parallel backend and its workers say to each other (structured-cloned). */
-import type { LayerCounters, RunOptions, RunResult } from '../backends/backend.js';
+import type { LayerCounters, LayerDecisions, RunOptions, RunResult } from '../backends/backend.js';
+import type { LayerEffort } from '../effort/effort.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import type { Network } from '../ir/network.js';
 
@@ -32,6 +33,12 @@ export interface LayerRequest {
   readonly from: number;
   readonly to: number;
   readonly input?: Float32Array;
+  /** The index of an in-place ReLU layer to run on the part's output (see inPlaceReluOf). */
+  readonly relu?: number;
+  /** A dynamic layer's knobs, whether its output is rectified, whether to trace its decisions. */
+  readonly effort?: LayerEffort;
+  readonly rectified?: boolean;
+  readonly trace?: boolean;
   readonly shared?: true;
   /** The layer's shared input and output, the first time this worker sees them. */
   readonly buffers?: SharedLayerBuffers;
@@ -45,10 +52,14 @@ export interface SharedLayerBuffers {
 
 export type WorkerRequest = RunRequest | LayerRequest;
 
-/** What a layer part returns: its output (unless written to shared memory) and what it executed. */
+/**
+ * What a layer part returns: its output (unless written to shared memory) and what it executed
+ * (the layer's counters, then the fused ReLU's).
+ */
 export interface PartResult {
   readonly output?: Float32Array;
-  readonly counters: LayerCounters;
+  readonly counters: LayerCounters[];
+  readonly decisions?: LayerDecisions;
 }
 
 /** Worker -> parent: the result, or the error it threw. */

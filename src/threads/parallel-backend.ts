@@ -6,7 +6,7 @@
  *   Convolution (by output rows) or InnerProduct (by output channels) between itself and the
  *   workers (layer-split.ts): the same sums, so the same output bit for bit.
  */
-import { concatDecisions, sumCounters, type Backend, type LayerCounters, type LayerDecisions, type RunOptions, type RunResult } from '../backends/backend.js';
+import { concatDecisions, emptyDecisions, sumCounters, type Backend, type LayerCounters, type LayerDecisions, type RunOptions, type RunResult } from '../backends/backend.js';
 import { CpuBackend, runLayer, type CpuRunOptions } from '../backends/cpu/cpu-backend.js';
 import { RunBlobs } from '../backends/cpu/run-blobs.js';
 import { initWasmKernels } from '../backends/wasm/wasm-loader.js';
@@ -14,7 +14,7 @@ import { feedsRelu } from '../effort/profile.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { DyveError } from '../errors.js';
 import { shapeSize, type Layer, type Network } from '../ir/network.js';
-import { layerPart, partInput, placePart, planSplit, type SplitPlan } from './layer-split.js';
+import { inPlaceReluOf, partInput, placePart, planSplit, runPart, type SplitPlan } from './layer-split.js';
 import type { PartResult, SharedLayerBuffers, WorkerReply, WorkerRequest } from './messages.js';
 import { spawnWorker, webWorkerPort, type Port } from './worker-port.js';
 
@@ -107,6 +107,9 @@ class WorkerHandle {
  * posted (Node and Deno always; browsers only on a cross-origin isolated page).
  */
 const SHARED_MEMORY = typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
+
+/** What a worker's part needs besides the layer: the fused ReLU's index and a dynamic layer's knobs. */
+type RemotePartOptions = Pick<WorkerRequest & { kind: 'layer' }, 'relu' | 'effort' | 'rectified' | 'trace'>;
 
 const networkIds = new WeakMap<Network, number>();
 let nextNetworkId = 1;
@@ -208,9 +211,10 @@ export class ParallelBackend implements Backend {
   }
 
   /**
-   * One image, layer by layer on this thread; each large dense layer split by output channels
-   * between this thread (the first slice) and the workers (threads - 1 of them), so `threads`
-   * cores work on it.
+   * One image, layer by layer on this thread; each large dense layer split (layer-split.ts)
+   * between this thread (the first part) and the workers (threads - 1 of them), so `threads`
+   * cores work on it. An in-place ReLU right after a split layer runs inside each part, on the
+   * part's own output (an elementwise layer: the same values), unless layers are observed.
    */
   private async runSplitLayers(net: Network, input: Float32Array, options: CpuRunOptions): Promise<RunResult> {
     if (this.kernels === 'wasm') await initWasmKernels();
@@ -219,24 +223,34 @@ export class ParallelBackend implements Backend {
     const trace = options.traceDecisions === true;
     const decisions: LayerDecisions[] = [];
     this.lastThreadsUsed = 1;
-    for (const [i, layer] of net.layers.entries()) {
+    const layers = net.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i];
       const inputs = run.inputsOf(layer);
       const effort = options.effort?.layers[layer.name];
       const plan = planSplit(layer, effort, this.workers.length, this.kernels);
-      let outputs: Float32Array[];
-      let c: LayerCounters;
-      if (plan) {
-        // Blobs that outlive the run (kept, observed) get arrays of their own.
-        ({ outputs, counters: c } = await this.splitLayer(net, i, inputs[0], plan, options.keepBlobs === true || options.onLayer !== undefined));
-      } else {
+      if (!plan) {
         const rectified = effort?.sdss !== undefined && feedsRelu(net, layer);
         const r = runLayer(layer, inputs, 1, this.local.variantFor(layer.params.type), effort, rectified, trace);
         if (r.decisions) decisions.push(r.decisions);
-        ({ outputs, counters: c } = r);
+        counters.push(r.counters);
+        options.onLayer?.(layer, inputs, r.outputs, r.counters);
+        run.store(layer, i, r.outputs);
+        continue;
       }
-      counters.push(c);
-      options.onLayer?.(layer, inputs, outputs, c);
-      run.store(layer, i, outputs);
+      const next = layers[i + 1];
+      const relu = !options.onLayer && next && inPlaceReluOf(layer, next) ? i + 1 : undefined;
+      const part: RemotePartOptions = {
+        ...(relu !== undefined && { relu }),
+        ...(effort && { effort, rectified: effort.sdss !== undefined && feedsRelu(net, layer), trace }),
+      };
+      // Blobs that outlive the run (kept, observed) get arrays of their own.
+      const r = await this.splitLayer(net, i, inputs[0], plan, options.keepBlobs === true || options.onLayer !== undefined, part);
+      counters.push(...r.counters);
+      if (r.decisions) decisions.push(r.decisions);
+      options.onLayer?.(layer, inputs, [r.output], r.counters[0]);
+      run.store(layer, i, [r.output]);
+      if (relu !== undefined) run.store(layers[relu], ++i, [r.output]);
     }
     const blobs = run.kept();
     const output = run.output();
@@ -245,15 +259,16 @@ export class ParallelBackend implements Backend {
 
   /**
    * Layer `index` of `net` on one image, split by `plan` across this thread (the first part) and
-   * the workers. With shared memory, the layer's input and output live in SharedArrayBuffers
+   * the workers, followed in each part by the ReLU layer `relu` when given (its counters follow
+   * the layer's). With shared memory, the layer's input and output live in SharedArrayBuffers
    * kept per layer: the workers read their bands and write their parts in place, and messages
    * carry no arrays (no copies, no garbage per call); the output blob is then a view of the shared
    * output, valid until this layer runs again (`copy` asks for an array of its own). Without
    * shared memory (a page that is not cross-origin isolated), parts travel in messages.
    */
   private async splitLayer(
-    net: Network, index: number, input: Float32Array, plan: SplitPlan, copy: boolean,
-  ): Promise<{ outputs: Float32Array[]; counters: LayerCounters }> {
+    net: Network, index: number, input: Float32Array, plan: SplitPlan, copy: boolean, part: RemotePartOptions,
+  ): Promise<{ output: Float32Array; counters: LayerCounters[]; decisions?: LayerDecisions }> {
     const layer = net.layers[index];
     const { by, ranges } = plan;
     this.lastThreadsUsed = Math.max(this.lastThreadsUsed, ranges.length);
@@ -263,23 +278,33 @@ export class ParallelBackend implements Backend {
     // The workers' parts go first, so they run while this thread computes the first one.
     const remote = ranges.slice(1).map(([from, to], k) => {
       const worker = this.workers[k];
-      const request = { kind: 'layer', id: nextRequestId++, netId, ...worker.netFor(net), kernels: this.kernels, layer: index, by, from, to } as const;
+      const request = { kind: 'layer', id: nextRequestId++, netId, ...worker.netFor(net), kernels: this.kernels, layer: index, by, from, to, ...part } as const;
       if (shared) return worker.request<PartResult>({ ...request, shared: true, ...worker.buffersFor(layer, shared) }, false);
-      const part = partInput(layer, by, from, to, input);
+      const band = partInput(layer, by, from, to, input);
       // A part's own band is transferred; the whole input (channel parts) is copied.
-      return worker.request<PartResult>({ ...request, input: part }, part !== input);
+      return worker.request<PartResult>({ ...request, input: band }, band !== input);
     });
     const [from0, to0] = ranges[0];
-    const local = runLayer(layerPart(layer, by, from0, to0), [partInput(layer, by, from0, to0, input, true)], 1, this.kernels);
+    const local = runPart(layer, by, from0, to0, partInput(layer, by, from0, to0, input, true), {
+      ...part, kernels: this.kernels, relu: part.relu === undefined ? undefined : net.layers[part.relu],
+    });
     const out = layer.outputShapes[0];
     const output = shared ? shared.output : new Float32Array(out.c * out.h * out.w);
-    placePart(layer, by, from0, to0, local.outputs[0], output);
+    placePart(layer, by, from0, to0, local.output, output);
     const replies = await Promise.all(remote);
     replies.forEach((r, k) => {
       if (r.output) placePart(layer, by, ranges[k + 1][0], ranges[k + 1][1], r.output, output);
     });
-    const counters = replies.reduce((acc, r) => sumCounters(acc, r.counters), local.counters);
-    return { outputs: [shared && copy ? output.slice() : output], counters };
+    const counters = replies.reduce((acc, r) => acc.map((c, j) => sumCounters(c, r.counters[j])), local.counters);
+    let decisions: LayerDecisions | undefined;
+    if (local.decisions) {
+      // Parts split by output channels: each part's neurons are a run of whole channels.
+      const d = local.decisions;
+      decisions = emptyDecisions(layer.name, 1, out.c, out.h, out.w, d.inputChannels);
+      decisions.sfmaApproximated.set(d.sfmaApproximated);
+      [d, ...replies.map((r) => r.decisions)].forEach((p, k) => p && decisions!.neurons.set(p.neurons, ranges[k][0] * out.h * out.w));
+    }
+    return { output: shared && copy ? output.slice() : output, counters, ...(decisions && { decisions }) };
   }
 
   /** The shared input and output of `layer` (one image), made on first use. */
