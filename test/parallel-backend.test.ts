@@ -65,19 +65,30 @@ describe('ParallelBackend (2 worker threads)', () => {
   });
 
   it('splits the large layers of one image (fast kernels: by output channels), bit for bit the single-thread backend, decisions included', async () => {
+    // cifar10-quick's dense layers are all too small to split (the largest, conv2, is 6.5 M MACs).
     const { input } = await real.cifarTest.batch(5, 1);
     const r = await parallel.run(real.cifar, input, 1, { keepBlobs: true });
     const one = await new CpuBackend().run(real.cifar, input, 1, { keepBlobs: true });
-    expect(parallel.threadsUsed).toBe(2);
+    expect(parallel.threadsUsed).toBe(1);
     for (const [name, blob] of one.blobs!) expect(r.blobs!.get(name), name).toEqual(blob);
     expect(r.counters).toEqual(one.counters);
-    // The calibrated profile's dynamic layers (SPET + SDSS, SDSS) split by output channels.
+    // Its calibrated profile's dynamic layers (SPET + SDSS, SDSS) split by output channels.
     const options = { effort: profile, traceDecisions: true };
     const dyn = await parallel.run(real.cifar, input, 1, options);
+    expect(parallel.threadsUsed).toBe(2);
     const dynOne = await new CpuBackend().run(real.cifar, input, 1, options);
     expect(dyn.output).toEqual(dynOne.output);
     expect(dyn.counters).toEqual(dynOne.counters);
     expect(dyn.decisions).toEqual(dynOne.decisions);
+    // SqueezeNet's dense layers, by output channels on these kernels, every blob kept.
+    const image = (await real.imagenet.batch(1, 1)).input;
+    const sq = await parallel.run(real.squeezenet, image, 1, { keepBlobs: true });
+    expect(parallel.threadsUsed).toBe(2);
+    const sqOne = await new CpuBackend().run(real.squeezenet, image, 1, { keepBlobs: true });
+    // Byte comparisons: a deep equal of SqueezeNet's million-value blobs takes seconds each.
+    const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    for (const [name, blob] of sqOne.blobs!) expect(bytes(sq.blobs!.get(name)!).equals(bytes(blob)), name).toBe(true);
+    expect(sq.counters).toEqual(sqOne.counters);
   });
 
   it('splits SqueezeNet layers on the wasm kernels (dense by output rows, dynamic by output channels) with their decisions', async () => {

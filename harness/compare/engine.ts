@@ -14,5 +14,10 @@ export interface Engine {
   executedMacs?(): number;
   /** Threads that worked on the last run, when the engine knows (ours); peers use `threads`. */
   threadsUsed?(): number;
+  /**
+   * Seconds the last run took where the engine ran it, when it runs in a worker of its own (ours:
+   * around `backend.run`, the call an application makes); otherwise the caller's clock is used.
+   */
+  lastRunSeconds?(): number;
   close(): Promise<void>;
 }

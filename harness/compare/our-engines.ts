@@ -38,6 +38,7 @@ export async function openOurEngine(
   const dense = Object.keys(profile.layers).length === 0;
   let macs = 0;
   let used = threads;
+  let seconds = 0;
   return {
     name: dense ? 'dyvedeep-dense' : 'dyvedeep-dynamic',
     threads,
@@ -45,10 +46,12 @@ export async function openOurEngine(
       const r = expect(await ask({ type: 'run', input, batch }, [input.buffer as ArrayBuffer]), 'output');
       macs += r.macs;
       used = r.threadsUsed;
+      seconds = r.seconds;
       return r.output;
     },
     executedMacs: () => macs,
     threadsUsed: () => used,
+    lastRunSeconds: () => seconds,
     async close() {
       expect(await ask({ type: 'close' }), 'closed');
       await worker.terminate();

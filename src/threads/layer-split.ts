@@ -19,10 +19,13 @@ import { hasEffort, type LayerEffort } from '../effort/effort.js';
 import type { Layer } from '../ir/network.js';
 
 /**
- * Dense MACs per image under which a layer runs whole: a round trip to a worker (input copy,
- * wake-up, reply) costs ~0.1-0.3 ms, what 2-5 M MACs cost on one thread of the wasm kernels.
+ * Dense MACs per image under which a layer runs whole: a round trip to a worker (copies, wake-up,
+ * reply) costs ~0.1-0.3 ms, what 4-8 M MACs cost on one thread of the wasm kernels (measured:
+ * cifar10-quick's conv2, 6.5 M, ran slower split). Dynamic layers run ~4x fewer MACs per second,
+ * so they pay from a quarter of that.
  */
-export const MIN_SPLIT_MACS = 4_000_000;
+export const MIN_SPLIT_MACS = 8_000_000;
+export const MIN_SPLIT_MACS_DYNAMIC = MIN_SPLIT_MACS / 4;
 /**
  * MACs per input value under which a layer runs whole: copying a value to a worker and into its
  * kernel costs about what 30-60 MACs do, so layers that do little per value (SqueezeNet's 1 x 1
@@ -47,7 +50,8 @@ export function planSplit(layer: Layer, effort: LayerEffort | undefined, parts: 
   if (parts < 2 || !layer.weights) return null;
   const macs = denseMacs(layer, 1);
   const input = layer.inputShapes[0];
-  if (macs < MIN_SPLIT_MACS || macs < MIN_MACS_PER_INPUT * input.c * input.h * input.w) return null;
+  const minMacs = hasEffort(effort) ? MIN_SPLIT_MACS_DYNAMIC : MIN_SPLIT_MACS;
+  if (macs < minMacs || macs < MIN_MACS_PER_INPUT * input.c * input.h * input.w) return null;
   const p = layer.params;
   const ranges = (n: number, align: number) => evenRanges(n, parts, align);
   if (hasEffort(effort)) {

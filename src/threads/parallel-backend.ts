@@ -2,9 +2,9 @@
  * The CPU backends on several threads (Node worker_threads, Web Workers, Deno workers):
  * - a batch is split by images into one contiguous slice per worker; the slices run at the same
  *   time and their results are joined in image order — outputs, summed counters, decision traces;
- * - one image runs layer by layer on the calling thread, which splits each large dense
- *   Convolution (by output rows) or InnerProduct (by output channels) between itself and the
- *   workers (layer-split.ts): the same sums, so the same output bit for bit.
+ * - one image runs layer by layer on the calling thread, which splits each large layer between
+ *   itself and the workers (layer-split.ts: dense convolutions by output rows, inner products and
+ *   dynamic layers by output channels): the same sums and decisions, so the same output bit for bit.
  */
 import { concatDecisions, emptyDecisions, sumCounters, type Backend, type LayerCounters, type LayerDecisions, type RunOptions, type RunResult } from '../backends/backend.js';
 import { CpuBackend, runLayer, type CpuRunOptions } from '../backends/cpu/cpu-backend.js';
