@@ -69,9 +69,8 @@ export class ThreadMeter implements Backend {
   async run(net: Network, input: Float32Array, batch: number, options?: RunOptions): Promise<RunResult> {
     this.pool.reset();
     const result = await this.inner.run(net, input, batch, options);
-    const reported = (this.inner as { readonly threadsUsed?: unknown }).threadsUsed;
     this.mostReplies = Math.max(this.mostReplies, this.pool.replies);
-    this.most = Math.max(this.most, typeof reported === 'number' && reported >= 1 ? reported : Math.max(1, this.pool.replies));
+    this.most = Math.max(this.most, this.inner.threadsUsed ?? Math.max(1, this.pool.replies));
     return result;
   }
 

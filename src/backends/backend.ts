@@ -141,6 +141,8 @@ export function concatDecisions(a: LayerDecisions, b: LayerDecisions): LayerDeci
 export interface Backend {
   /** Short name for reports: `cpu`, `cpu-reference`, `webgpu`. */
   readonly name: string;
+  /** Backends on several threads: the threads that worked on the last run (see ParallelBackend). */
+  readonly threadsUsed?: number;
   /**
    * Runs `batch` images (`input` holds batch x C x H x W values, CHW per image) through `net`.
    * Throws a DataError when the input size does not match the network's input shape.
