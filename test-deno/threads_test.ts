@@ -6,6 +6,8 @@ import { CpuBackend } from '../src/backends/cpu/cpu-backend.ts';
 import { cifar10Dataset } from '../src/data/dataset.ts';
 import { resolveDataDir } from '../src/data/data-dir.ts';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.ts';
+import { loadProfile } from '../src/effort/load-profile.ts';
+import { packageFile } from '../src/package-root.ts';
 import { ParallelBackend } from '../src/threads/parallel-backend.ts';
 
 Deno.test('ParallelBackend on 2 Deno workers equals one thread on the same slices, and on one image split across them', async () => {
@@ -22,12 +24,15 @@ Deno.test('ParallelBackend on 2 Deno workers equals one thread on the same slice
     const b = await cpu.run(net, input.slice(10 * 3072), 10);
     const expected = new Float32Array([...a.output, ...b.output]);
     if (r.output.length !== expected.length || r.output.some((v, i) => v !== expected[i])) throw new Error('parallel output differs from one thread');
-    // One image: its large layers split between this thread and a worker (shared memory).
+    // One image: the calibrated profile's dynamic layers split by output channels between this
+    // thread and a worker (shared memory), with the same outputs and decisions.
+    const options = { effort: await loadProfile(packageFile('models/cifar10-quick/effort.json'), net), traceDecisions: true };
     const one = input.slice(0, 3072);
-    const split = await parallel.run(net, one, 1);
-    const whole = await cpu.run(net, one, 1);
+    const split = await parallel.run(net, one, 1, options);
+    const whole = await cpu.run(net, one, 1, options);
     if (parallel.threadsUsed !== 2) throw new Error(`one image used ${parallel.threadsUsed} threads`);
     if (split.output.some((v, i) => v !== whole.output[i])) throw new Error('split image output differs from one thread');
+    if (JSON.stringify(split.decisions) !== JSON.stringify(whole.decisions)) throw new Error('split image decisions differ from one thread');
   } finally {
     await parallel.close();
   }
