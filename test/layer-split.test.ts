@@ -8,8 +8,8 @@ import { runLayer } from '../src/backends/cpu/cpu-backend.js';
 import type { KernelVariant } from '../src/backends/cpu/kernel-types.js';
 import { initWasmKernels } from '../src/backends/wasm/wasm-loader.js';
 import type { Layer } from '../src/ir/network.js';
-import { evenRanges, layerPart, partInput, placePart, planSplit, type SplitPlan } from '../src/threads/layer-split.js';
-import { convLayer, ipLayer, randomArray } from './helpers/synthetic-layers.js';
+import { evenRanges, fusableRelu, layerPart, partInput, placePart, planSplit, splitSibling, weightedRanges, type SplitPlan } from '../src/threads/layer-split.js';
+import { convLayer, ipLayer, randomArray, reluLayer } from './helpers/synthetic-layers.js';
 
 beforeAll(async () => {
   await initWasmKernels('simd');
@@ -80,5 +80,32 @@ describe('the split plan', () => {
     expect(planSplit(convLayer({ c: 3, h: 8, w: 8 }, { numOutput: 8, kernelH: 3, kernelW: 3 }), undefined, 2, 'wasm')).toBeNull();
     // A 1 x 1 squeeze: 16 MACs per input value.
     expect(planSplit(convLayer({ c: 128, h: 55, w: 55 }, { numOutput: 16, kernelH: 1, kernelW: 1 }), undefined, 2, 'wasm')).toBeNull();
+  });
+});
+
+describe('fusing a ReLU into parts, and sibling layers', () => {
+  const conv = (name: string, bottom: string, top: string): Layer => ({ ...convLayer({ c: 4, h: 6, w: 6 }, { numOutput: 4, kernelH: 1, kernelW: 1 }), name, bottoms: [bottom], tops: [top] });
+  const relu = (name: string, bottom: string, top: string): Layer => ({ ...reluLayer({ c: 4, h: 6, w: 6 }, 0), name, bottoms: [bottom], tops: [top] });
+  // A fire module as the IR names it: in-place ReLUs get blobs of their own ('x@relu').
+  const fire = [
+    conv('squeeze', 'in', 's'), relu('relu_s', 's', 's@r'),
+    conv('expand1', 's@r', 'e1'), relu('relu_e1', 'e1', 'e1@r'),
+    conv('expand3', 's@r', 'e3'), relu('relu_e3', 'e3', 'e3@r'),
+  ];
+  it('fuses the ReLU that alone reads a layer\'s output', () => {
+    expect(fusableRelu(fire, 0)).toBe(1);
+    expect(fusableRelu(fire, 4)).toBe(5);
+    expect(fusableRelu(fire, 1)).toBeUndefined();
+    // Another reader of the layer's own blob: the ReLU cannot replace it.
+    expect(fusableRelu([...fire, conv('other', 'e3', 'o')], 4)).toBeUndefined();
+  });
+  it('finds the split layer reading the same input after a small layer (and its ReLU)', () => {
+    expect(splitSibling(fire, 2)).toEqual({ main: 4, sideRelu: 3 });
+    expect(splitSibling(fire, 0)).toBeNull();
+    expect(splitSibling([fire[2], fire[4]], 0)).toEqual({ main: 1 });
+  });
+  it('weighs ranges: a part can be made smaller for a thread that has a sibling to run', () => {
+    expect(weightedRanges(55, [1, 0.8])).toEqual([[0, 31], [31, 55]]);
+    expect(weightedRanges(64, [1, 1], 4)).toEqual([[0, 32], [32, 64]]);
   });
 });

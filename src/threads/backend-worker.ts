@@ -3,7 +3,7 @@
  * (layer-split.ts), on its own CPU kernels, keeping each network it was sent (workers are
  * long-lived: weights travel once).
  */
-import { CpuBackend } from '../backends/cpu/cpu-backend.js';
+import { CpuBackend, runLayer } from '../backends/cpu/cpu-backend.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { initWasmKernels } from '../backends/wasm/wasm-loader.js';
 import type { Network } from '../ir/network.js';
@@ -35,10 +35,19 @@ async function runLayerPart(net: Network, request: WorkerRequest & { kind: 'laye
   if (request.buffers) sharedBuffers.set(key, request.buffers);
   const buffers = sharedBuffers.get(key);
   if (!buffers) throw new Error(`dyvedeep worker: the shared buffers of layer ${request.layer} were never sent`);
+  const side = request.side ? runSide(net, request.side.layer, request.side.relu, buffers.input, request.kernels) : undefined;
   // The band is consumed before this worker's next request: its array is reused.
   const { output, ...rest } = runPart(layer, by, from, to, partInput(layer, by, from, to, buffers.input, true), options);
   placePart(layer, by, from, to, output, buffers.output);
-  return rest;
+  return side ? { ...rest, side } : rest;
+}
+
+/** A sibling layer whole (and its fused ReLU) on `input`: what splitSibling lets a worker take. */
+function runSide(net: Network, index: number, relu: number | undefined, input: Float32Array, kernels: KernelVariant): NonNullable<PartResult['side']> {
+  const r = runLayer(net.layers[index], [input], 1, kernels);
+  if (relu === undefined) return { output: r.outputs[0], counters: [r.counters] };
+  const rectified = runLayer(net.layers[relu], r.outputs, 1, kernels);
+  return { output: rectified.outputs[0], counters: [r.counters, rectified.counters] };
 }
 
 port.onMessage(async (message) => {
@@ -59,5 +68,10 @@ port.onMessage(async (message) => {
     const e = err instanceof Error ? err : new Error(String(err));
     reply = { id: request.id, error: { name: e.name, message: e.message } };
   }
-  port.post(reply, 'result' in reply && reply.result.output ? [reply.result.output.buffer as ArrayBuffer] : []);
+  const transfer: ArrayBuffer[] = [];
+  if ('result' in reply) {
+    if (reply.result.output) transfer.push(reply.result.output.buffer as ArrayBuffer);
+    if ('side' in reply.result && reply.result.side) transfer.push(reply.result.side.output.buffer as ArrayBuffer);
+  }
+  port.post(reply, transfer);
 });

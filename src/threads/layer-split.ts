@@ -82,14 +82,41 @@ export function planSplit(layer: Layer, effort: LayerEffort | undefined, parts: 
  * channel parts keep whole micro-tiles of rows); empty ranges are dropped.
  */
 export function evenRanges(n: number, parts: number, align = 1): Array<readonly [number, number]> {
+  return weightedRanges(n, new Array<number>(parts).fill(1), align).filter(([from, to]) => to > from);
+}
+
+/** Contiguous ranges covering [0, n), one per weight, sized in proportion (multiples of `align`); some may be empty. */
+export function weightedRanges(n: number, weights: readonly number[], align = 1): Array<readonly [number, number]> {
+  const total = weights.reduce((a, b) => a + b, 0);
   const ranges: Array<readonly [number, number]> = [];
   let from = 0;
-  for (let k = 1; k <= parts; k++) {
-    const to = k === parts ? n : Math.min(n, Math.round((n * k) / parts / align) * align);
-    if (to > from) ranges.push([from, to]);
-    from = Math.max(from, to);
-  }
+  let sum = 0;
+  weights.forEach((w, k) => {
+    sum += w;
+    const to = k === weights.length - 1 ? n : Math.max(from, Math.min(n, Math.round((n * sum) / total / align) * align));
+    ranges.push([from, to]);
+    from = to;
+  });
   return ranges;
+}
+
+/**
+ * A sibling of a split layer: `side` (a dense Convolution / InnerProduct too small to split,
+ * followed or not by its fusable ReLU `sideRelu`) reads the same single input as the split layer
+ * `main` right after it and nothing reads `side`'s output before `main`: a worker can run `side`
+ * whole beside its part of `main` (SqueezeNet's fire modules: the 1 x 1 expand beside the 3 x 3).
+ * Returns `main`'s index (and the ReLU's), or null.
+ */
+export function splitSibling(layers: readonly Layer[], side: number): { readonly main: number; readonly sideRelu?: number } | null {
+  const layer = layers[side];
+  const t = layer.params.type;
+  if ((t !== 'Convolution' && t !== 'InnerProduct') || !layer.weights || layer.bottoms.length !== 1 || layer.tops.length !== 1) return null;
+  let k = side + 1;
+  const relu = fusableRelu(layers, side);
+  if (relu !== undefined) k++;
+  const main = layers[k];
+  if (!main || main.bottoms.length !== 1 || main.bottoms[0] !== layer.bottoms[0] || main.bottoms[0] === layer.tops[0]) return null;
+  return relu === undefined ? { main: k } : { main: k, sideRelu: relu };
 }
 
 const parts = new WeakMap<Layer, Map<string, Layer>>();
@@ -177,12 +204,18 @@ function kept(part: Layer, n: number): Float32Array {
 }
 
 /**
- * Whether `next` is a ReLU that rectifies `layer`'s output in place (and nothing else): then it
- * can run inside each part of `layer`, on the part's output.
+ * The index of the ReLU right after layer `i` that alone reads its output (Caffe's in-place
+ * ReLU: the IR gives the rectified blob a name of its own), or undefined: such a ReLU can run
+ * inside each part of layer `i`, on the part's output. Layer `i`'s own blob then holds the
+ * rectified values, so callers keeping or observing blobs must not fuse.
  */
-export function inPlaceReluOf(layer: Layer, next: Layer): boolean {
+export function fusableRelu(layers: readonly Layer[], i: number): number | undefined {
+  const layer = layers[i];
+  const next = layers[i + 1];
+  if (!next || next.params.type !== 'ReLU' || layer.tops.length !== 1 || next.bottoms[0] !== layer.tops[0]) return undefined;
   const top = layer.tops[0];
-  return next.params.type === 'ReLU' && layer.tops.length === 1 && next.bottoms[0] === top && next.tops[0] === top;
+  const readers = layers.reduce((n, l) => n + l.bottoms.filter((b) => b === top).length, 0);
+  return readers === 1 ? i + 1 : undefined;
 }
 
 /** What a part computed: its output (ReLU'd when asked for), the counters of the layer (and the ReLU), its decisions when traced. */
@@ -192,18 +225,18 @@ export interface PartRun {
   readonly decisions?: LayerDecisions;
 }
 
-/** How a part runs: the kernels, the layer's effort knobs (dynamic layers) and the in-place ReLU to run after it. */
+/** How a part runs: the kernels, the layer's effort knobs (dynamic layers) and the ReLU to run after it. */
 export interface PartOptions {
   readonly kernels: KernelVariant;
   readonly effort?: LayerEffort;
   /** The layer's output reaches the network through a ReLU only (SDSS compares rectified values). */
   readonly rectified?: boolean;
   readonly trace?: boolean;
-  /** An in-place ReLU layer to run on the part's output (see inPlaceReluOf). */
+  /** A ReLU layer to run on the part's output (see fusableRelu). */
   readonly relu?: Layer;
 }
 
-/** Part [from, to) of `layer` on `input` (what partInput gave), then the in-place ReLU when given. */
+/** Part [from, to) of `layer` on `input` (what partInput gave), then the fused ReLU when given. */
 export function runPart(layer: Layer, by: SplitPlan['by'], from: number, to: number, input: Float32Array, o: PartOptions): PartRun {
   const r = runLayer(layerPart(layer, by, from, to), [input], 1, o.kernels, o.effort, o.rectified, o.trace);
   const decisions = r.decisions ? { decisions: r.decisions } : {};

@@ -33,8 +33,13 @@ export interface LayerRequest {
   readonly from: number;
   readonly to: number;
   readonly input?: Float32Array;
-  /** The index of an in-place ReLU layer to run on the part's output (see inPlaceReluOf). */
+  /** The index of a ReLU layer to run on the part's output (see fusableRelu). */
   readonly relu?: number;
+  /**
+   * A sibling layer (index, and its fused ReLU's) to run whole on the layer's shared input
+   * before the part (see splitSibling); its output comes back in the reply.
+   */
+  readonly side?: { readonly layer: number; readonly relu?: number };
   /** A dynamic layer's knobs, whether its output is rectified, whether to trace its decisions. */
   readonly effort?: LayerEffort;
   readonly rectified?: boolean;
@@ -60,6 +65,8 @@ export interface PartResult {
   readonly output?: Float32Array;
   readonly counters: LayerCounters[];
   readonly decisions?: LayerDecisions;
+  /** The sibling layer's output and counters (its and its ReLU's), when one was asked for. */
+  readonly side?: { readonly output: Float32Array; readonly counters: LayerCounters[] };
 }
 
 /** Worker -> parent: the result, or the error it threw. */

@@ -11,10 +11,12 @@ import { CpuBackend, runLayer, type CpuRunOptions } from '../backends/cpu/cpu-ba
 import { RunBlobs } from '../backends/cpu/run-blobs.js';
 import { initWasmKernels } from '../backends/wasm/wasm-loader.js';
 import { feedsRelu } from '../effort/profile.js';
+import { hasEffort } from '../effort/effort.js';
+import { denseMacs } from '../backends/cpu/dense-macs.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { DyveError } from '../errors.js';
 import { shapeSize, type Layer, type Network } from '../ir/network.js';
-import { inPlaceReluOf, partInput, placePart, planSplit, runPart, type SplitPlan } from './layer-split.js';
+import { fusableRelu, partInput, placePart, planSplit, runPart, splitSibling, weightedRanges, type SplitPlan } from './layer-split.js';
 import type { PartResult, SharedLayerBuffers, WorkerReply, WorkerRequest } from './messages.js';
 import { spawnWorker, webWorkerPort, type Port } from './worker-port.js';
 
@@ -110,6 +112,7 @@ const SHARED_MEMORY = typeof SharedArrayBuffer === 'function' && (globalThis as 
 
 /** What a worker's part needs besides the layer: the fused ReLU's index and a dynamic layer's knobs. */
 type RemotePartOptions = Pick<WorkerRequest & { kind: 'layer' }, 'relu' | 'effort' | 'rectified' | 'trace'>;
+type LayerRequestSide = (WorkerRequest & { kind: 'layer' })['side'];
 
 const networkIds = new WeakMap<Network, number>();
 let nextNetworkId = 1;
@@ -213,8 +216,10 @@ export class ParallelBackend implements Backend {
   /**
    * One image, layer by layer on this thread; each large dense layer split (layer-split.ts)
    * between this thread (the first part) and the workers (threads - 1 of them), so `threads`
-   * cores work on it. An in-place ReLU right after a split layer runs inside each part, on the
-   * part's own output (an elementwise layer: the same values), unless layers are observed.
+   * cores work on it. The ReLU right after a split layer, when it alone reads the layer's output,
+   * runs inside each part (an elementwise layer: the same values), unless blobs are kept or
+   * observed; a small dense layer reading the same input as the split layer after it runs whole
+   * on a worker beside that worker's (smaller) part (splitSibling).
    */
   private async runSplitLayers(net: Network, input: Float32Array, options: CpuRunOptions): Promise<RunResult> {
     if (this.kernels === 'wasm') await initWasmKernels();
@@ -229,6 +234,20 @@ export class ParallelBackend implements Backend {
       const inputs = run.inputsOf(layer);
       const effort = options.effort?.layers[layer.name];
       const plan = planSplit(layer, effort, this.workers.length, this.kernels);
+      const sibling = plan || options.onLayer || options.keepBlobs || hasEffort(effort) ? null : this.siblingPlan(net, i, options);
+      if (sibling) {
+        // Layer i runs whole on a worker beside its part of the split layer after it.
+        const { main, sideRelu, plan: mainPlan, part } = sibling;
+        const r = await this.splitLayer(net, main, run.inputsOf(layers[main])[0], mainPlan, false, part, { layer: i, relu: sideRelu });
+        counters.push(...r.side!.counters, ...r.counters);
+        if (r.decisions) decisions.push(r.decisions);
+        run.store(layer, i, [r.side!.output]);
+        if (sideRelu !== undefined) run.store(layers[sideRelu], sideRelu, [r.side!.output]);
+        run.store(layers[main], main, [r.output]);
+        i = main;
+        if (part.relu !== undefined) run.store(layers[part.relu], ++i, [r.output]);
+        continue;
+      }
       if (!plan) {
         const rectified = effort?.sdss !== undefined && feedsRelu(net, layer);
         const r = runLayer(layer, inputs, 1, this.local.variantFor(layer.params.type), effort, rectified, trace);
@@ -238,12 +257,8 @@ export class ParallelBackend implements Backend {
         run.store(layer, i, r.outputs);
         continue;
       }
-      const next = layers[i + 1];
-      const relu = !options.onLayer && next && inPlaceReluOf(layer, next) ? i + 1 : undefined;
-      const part: RemotePartOptions = {
-        ...(relu !== undefined && { relu }),
-        ...(effort && { effort, rectified: effort.sdss !== undefined && feedsRelu(net, layer), trace }),
-      };
+      const part = this.partOptions(net, i, options);
+      const relu = part.relu;
       // Blobs that outlive the run (kept, observed) get arrays of their own.
       const r = await this.splitLayer(net, i, inputs[0], plan, options.keepBlobs === true || options.onLayer !== undefined, part);
       counters.push(...r.counters);
@@ -257,6 +272,43 @@ export class ParallelBackend implements Backend {
     return { output: output.buffer instanceof ArrayBuffer ? output : output.slice(), counters, ...(blobs && { blobs }), ...(trace && { decisions }) };
   }
 
+  /** What the parts of split layer `i` need besides the layer: its fused ReLU, its knobs. */
+  private partOptions(net: Network, i: number, options: CpuRunOptions): RemotePartOptions {
+    const layer = net.layers[i];
+    const effort = options.effort?.layers[layer.name];
+    // A fused ReLU leaves the layer's own blob rectified: not when blobs are kept or observed.
+    const relu = options.onLayer || options.keepBlobs ? undefined : fusableRelu(net.layers, i);
+    return {
+      ...(relu !== undefined && { relu }),
+      ...(effort && { effort, rectified: effort.sdss !== undefined && feedsRelu(net, layer), trace: options.traceDecisions === true }),
+    };
+  }
+
+  /**
+   * When layer `side` (not split) is a sibling of the split layer after it (splitSibling) and
+   * shared memory is on: that layer's plan with the first worker's share reduced by the sibling's
+   * work, so that both threads finish together; null otherwise (or when the sibling outweighs a share).
+   */
+  private siblingPlan(net: Network, side: number, options: CpuRunOptions) {
+    if (!this.sharedMemory || this.workers.length < 2) return null;
+    const sib = splitSibling(net.layers, side);
+    if (!sib) return null;
+    const layer = net.layers[sib.main];
+    const effort = options.effort?.layers[layer.name];
+    const plan = planSplit(layer, effort, this.workers.length, this.kernels);
+    if (!plan || plan.ranges.length !== this.workers.length) return null;
+    // Work in dense-MAC units; dynamic layers run ~4x fewer MACs per second.
+    const work = denseMacs(layer, 1) * (hasEffort(effort) ? 4 : 1);
+    const sideWork = denseMacs(net.layers[side], 1);
+    const share = (work + sideWork) / plan.ranges.length;
+    if (share - sideWork <= 0) return null;
+    const n = plan.ranges[plan.ranges.length - 1][1];
+    const weights = plan.ranges.map((_, k) => (k === 1 ? share - sideWork : share));
+    const ranges = weightedRanges(n, weights, plan.by === 'rows' ? 1 : 4);
+    if (ranges.some(([from, to]) => to <= from)) return null;
+    return { main: sib.main, sideRelu: sib.sideRelu, plan: { by: plan.by, ranges }, part: this.partOptions(net, sib.main, options) };
+  }
+
   /**
    * Layer `index` of `net` on one image, split by `plan` across this thread (the first part) and
    * the workers, followed in each part by the ReLU layer `relu` when given (its counters follow
@@ -268,7 +320,8 @@ export class ParallelBackend implements Backend {
    */
   private async splitLayer(
     net: Network, index: number, input: Float32Array, plan: SplitPlan, copy: boolean, part: RemotePartOptions,
-  ): Promise<{ output: Float32Array; counters: LayerCounters[]; decisions?: LayerDecisions }> {
+    side?: NonNullable<LayerRequestSide>,
+  ): Promise<{ output: Float32Array; counters: LayerCounters[]; decisions?: LayerDecisions; side?: PartResult['side'] }> {
     const layer = net.layers[index];
     const { by, ranges } = plan;
     this.lastThreadsUsed = Math.max(this.lastThreadsUsed, ranges.length);
@@ -279,7 +332,9 @@ export class ParallelBackend implements Backend {
     const remote = ranges.slice(1).map(([from, to], k) => {
       const worker = this.workers[k];
       const request = { kind: 'layer', id: nextRequestId++, netId, ...worker.netFor(net), kernels: this.kernels, layer: index, by, from, to, ...part } as const;
-      if (shared) return worker.request<PartResult>({ ...request, shared: true, ...worker.buffersFor(layer, shared) }, false);
+      if (shared) {
+        return worker.request<PartResult>({ ...request, shared: true, ...worker.buffersFor(layer, shared), ...(k === 0 && side && { side }) }, false);
+      }
       const band = partInput(layer, by, from, to, input);
       // A part's own band is transferred; the whole input (channel parts) is copied.
       return worker.request<PartResult>({ ...request, input: band }, band !== input);
@@ -304,7 +359,8 @@ export class ParallelBackend implements Backend {
       decisions.sfmaApproximated.set(d.sfmaApproximated);
       [d, ...replies.map((r) => r.decisions)].forEach((p, k) => p && decisions!.neurons.set(p.neurons, ranges[k][0] * out.h * out.w));
     }
-    return { output: shared && copy ? output.slice() : output, counters, ...(decisions && { decisions }) };
+    const sideResult = replies[0]?.side;
+    return { output: shared && copy ? output.slice() : output, counters, ...(decisions && { decisions }), ...(sideResult && { side: sideResult }) };
   }
 
   /** The shared input and output of `layer` (one image), made on first use. */
