@@ -8,7 +8,7 @@ import type { Dataset } from '../src/data/dataset-types.js';
 import type { Layer, Network, Shape } from '../src/ir/network.js';
 import { shapeSize } from '../src/ir/network.js';
 import { loadRealModels, type RealModels } from './helpers/models.js';
-import { convLayer, ipLayer, poolLayer, randomArray, reluLayer, type ConvOptions, type PoolOptions } from './helpers/synthetic-layers.js';
+import { CONV_GEOMETRY_CASES, convLayer, ipLayer, poolLayer, randomArray, reluLayer, type ConvOptions, type PoolOptions } from './helpers/synthetic-layers.js';
 import { PARITY_RELATIVE_TOLERANCE, relativeError } from './tolerances.js';
 
 // Node 20 validates relaxed SIMD only behind this V8 flag (on by default from Node 22). Setting it
@@ -28,14 +28,7 @@ function expectParity(l: Layer, batch: number, seed = 5): void {
 }
 
 const CONV_CASES: [string, Shape, ConvOptions, number][] = [
-  ['3x3 pad 1', { c: 5, h: 9, w: 11 }, { numOutput: 7, kernelH: 3, kernelW: 3, padH: 1, padW: 1 }, 2],
-  ['groups 2', { c: 6, h: 8, w: 8 }, { numOutput: 10, kernelH: 3, kernelW: 3, padH: 1, padW: 1, group: 2 }, 2],
-  ['groups 3, no bias', { c: 9, h: 7, w: 6 }, { numOutput: 6, kernelH: 2, kernelW: 2, group: 3, biasTerm: false }, 1],
-  ['depthwise (group = channels)', { c: 4, h: 10, w: 10 }, { numOutput: 4, kernelH: 3, kernelW: 3, padH: 1, padW: 1, group: 4 }, 2],
-  ['dilation 2', { c: 3, h: 13, w: 12 }, { numOutput: 5, kernelH: 3, kernelW: 3, dilationH: 2, dilationW: 2, padH: 2, padW: 2 }, 1],
-  ['dilation 3x1, asymmetric', { c: 3, h: 14, w: 9 }, { numOutput: 4, kernelH: 3, kernelW: 2, dilationH: 3, dilationW: 1, padH: 1, padW: 0 }, 1],
-  ['kernel 3x5, stride 2x1, pad 1x2', { c: 4, h: 11, w: 10 }, { numOutput: 6, kernelH: 3, kernelW: 5, strideH: 2, strideW: 1, padH: 1, padW: 2 }, 2],
-  ['stride 3x2, pad 2x0', { c: 2, h: 10, w: 9 }, { numOutput: 3, kernelH: 4, kernelW: 3, strideH: 3, strideW: 2, padH: 2, padW: 0 }, 1],
+  ...CONV_GEOMETRY_CASES,
   ['stride 2, rows of whole 8-column panels', { c: 3, h: 37, w: 37 }, { numOutput: 9, kernelH: 5, kernelW: 5, strideH: 2, strideW: 2 }, 1],
   ['stride 3 (scalar gather)', { c: 3, h: 40, w: 40 }, { numOutput: 12, kernelH: 3, kernelW: 3, strideH: 3, strideW: 3, padH: 1, padW: 1 }, 1],
   ['1x1 (planes read in place)', { c: 16, h: 7, w: 7 }, { numOutput: 24, kernelH: 1, kernelW: 1 }, 3],

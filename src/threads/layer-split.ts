@@ -213,9 +213,20 @@ export function fusableRelu(layers: readonly Layer[], i: number): number | undef
   const layer = layers[i];
   const next = layers[i + 1];
   if (!next || next.params.type !== 'ReLU' || layer.tops.length !== 1 || next.bottoms[0] !== layer.tops[0]) return undefined;
-  const top = layer.tops[0];
-  const readers = layers.reduce((n, l) => n + l.bottoms.filter((b) => b === top).length, 0);
-  return readers === 1 ? i + 1 : undefined;
+  return readerCounts(layers).get(layer.tops[0]) === 1 ? i + 1 : undefined;
+}
+
+const readers = new WeakMap<readonly Layer[], Map<string, number>>();
+
+/** How many layer inputs read each blob (counted once per network: runs ask per split layer). */
+function readerCounts(layers: readonly Layer[]): Map<string, number> {
+  let counts = readers.get(layers);
+  if (!counts) {
+    counts = new Map();
+    for (const l of layers) for (const b of l.bottoms) counts.set(b, (counts.get(b) ?? 0) + 1);
+    readers.set(layers, counts);
+  }
+  return counts;
 }
 
 /** What a part computed: its output (ReLU'd when asked for), the counters of the layer (and the ReLU), its decisions when traced. */
