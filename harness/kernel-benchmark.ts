@@ -84,7 +84,7 @@ export function benchmarkConvolution(
     weights: { weight: filled(p.numOutput * k, 3), bias: filled(p.numOutput, 4) },
   };
   const x = filled(input.c * input.h * input.w, 5);
-  const seconds = bestTime(() => runLayer(layer, [x], 1, variant), budgetSeconds);
+  const seconds = bestTime(() => runLayer(layer, [x], 1, { kernels: variant }), budgetSeconds);
   const macs = p.numOutput * outH * outW * k;
   return { name: `${spec.name} (${variant})`, macs, seconds, gmacPerSecond: macs / seconds / 1e9 };
 }

@@ -95,8 +95,8 @@ Deno.test('Deno WebGPU: the dynamic kernels take the CPU decisions on cifar10-qu
     new CpuBackend().runSync(cifar, input, 8, { onLayer: (layer, inputs) => { if (layer.name === 'conv2') conv2Inputs = inputs.map((a) => a.slice()); } });
     const layer = cifar.layers.find((l) => l.name === 'conv2')!;
     const effort = { spet: { mode: 'threshold' as const, fraction: 0.5, threshold: -5 }, sdss: { stride: 2, delta: 0.5 }, sfma: { epsilon: 0.5 } };
-    const cpu = runLayer(layer, conv2Inputs, 8, 'fast', effort, true);
-    const g = await gpu.runLayer(layer, conv2Inputs, 8, effort, true);
+    const cpu = runLayer(layer, conv2Inputs, 8, { kernels: 'fast', effort, rectified: true });
+    const g = await gpu.runLayer(layer, conv2Inputs, 8, { effort, rectified: true });
     let max = 0;
     for (const v of cpu.outputs[0]) max = Math.max(max, Math.abs(v));
     let bad = 0;

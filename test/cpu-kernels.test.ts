@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
-import { denseMacs } from '../src/backends/cpu/dense-macs.js';
+import { denseMacs } from '../src/ir/layer-metrics.js';
 import { gemm } from '../src/backends/cpu/fast/gemm.js';
 import type { KernelVariant } from '../src/backends/cpu/kernel-types.js';
 import { DataError } from '../src/errors.js';
@@ -19,8 +19,8 @@ function lrnLayer(input: Shape, lrn: LrnParams): Layer {
 function parity(l: Layer, batch: number, seed = 42) {
   const inputs = l.inputShapes.map((s, i) => randomArray(batch * shapeSize(s), seed + i));
   const copies = inputs.map((a) => a.slice());
-  const ref = runLayer(l, inputs, batch, 'reference');
-  const fast = runLayer(l, inputs, batch, 'fast');
+  const ref = runLayer(l, inputs, batch, { kernels: 'reference' });
+  const fast = runLayer(l, inputs, batch, { kernels: 'fast' });
   inputs.forEach((a, i) => expect(a, 'kernels must not write to their inputs').toEqual(copies[i]));
   expect(fast.outputs).toHaveLength(l.tops.length);
   fast.outputs.forEach((out, i) => {
@@ -86,7 +86,7 @@ describe('Convolution', () => {
     const l = convLayer({ c: 1, h: 3, w: 3 }, { numOutput: 1, kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, padH: 1, padW: 1 }, 1, Float32Array.of(1, 2, 3, 4));
     l.weights = { weight: Float32Array.of(1, 2, 3, 4), bias: Float32Array.of(0.5) };
     for (const v of ['reference', 'fast'] as KernelVariant[]) {
-      const { outputs, counters } = runLayer(l, [ramp(9)], 1, v);
+      const { outputs, counters } = runLayer(l, [ramp(9)], 1, { kernels: v });
       expect(Array.from(outputs[0])).toEqual([4.5, 18.5, 36.5, 77.5]);
       expect(counters.macsExecuted).toBe(16);
       expect(counters.otherOps).toBe(4);
@@ -120,7 +120,7 @@ describe('InnerProduct', () => {
     const l = ipLayer({ c: 2, h: 1, w: 2 }, 2);
     l.weights = { weight: Float32Array.of(1, 0, -1, 2, 0.5, 0.5, 0.5, 0.5), bias: Float32Array.of(1, -1) };
     for (const v of ['reference', 'fast'] as KernelVariant[]) {
-      const { outputs, counters } = runLayer(l, [Float32Array.of(1, 2, 3, 4, 0, 0, 0, 2)], 2, v);
+      const { outputs, counters } = runLayer(l, [Float32Array.of(1, 2, 3, 4, 0, 0, 0, 2)], 2, { kernels: v });
       expect(Array.from(outputs[0])).toEqual([1 + 1 - 3 + 8, -1 + 5, 1 + 4, -1 + 1]);
       expect(counters.macsExecuted).toBe(16);
       expect(counters.otherOps).toBe(4);
@@ -149,7 +149,7 @@ describe('Pooling', () => {
     const l = poolLayer({ c: 1, h: 4, w: 4 }, { method: 'ave', kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 });
     expect(l.outputShapes[0]).toEqual({ c: 1, h: 3, w: 3 });
     for (const v of ['reference', 'fast'] as KernelVariant[]) {
-      const { outputs, counters } = runLayer(l, [ramp(16)], 1, v);
+      const { outputs, counters } = runLayer(l, [ramp(16)], 1, { kernels: v });
       const y = outputs[0];
       expect(y[0]).toBeCloseTo(14 / 9, 6);
       expect(y[2]).toBeCloseTo(12 / 6, 6);
@@ -166,7 +166,7 @@ describe('Pooling', () => {
     // Output 2x2 (the third window would start in the padding); every divisor is 4.
     const l = poolLayer({ c: 1, h: 3, w: 3 }, { method: 'ave', kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, padH: 1, padW: 1 });
     expect(l.outputShapes[0]).toEqual({ c: 1, h: 2, w: 2 });
-    const { outputs } = runLayer(l, [ramp(9)], 1, 'reference');
+    const { outputs } = runLayer(l, [ramp(9)], 1, { kernels: 'reference' });
     expect(Array.from(outputs[0])).toEqual([1 / 4, 5 / 4, 11 / 4, 28 / 4]);
   });
 
@@ -174,7 +174,7 @@ describe('Pooling', () => {
     const l = poolLayer({ c: 1, h: 5, w: 5 }, { method: 'max', kernelH: 2, kernelW: 2, strideH: 2, strideW: 2 });
     expect(l.outputShapes[0]).toEqual({ c: 1, h: 3, w: 3 });
     for (const v of ['reference', 'fast'] as KernelVariant[]) {
-      const { outputs, counters } = runLayer(l, [ramp(25)], 1, v);
+      const { outputs, counters } = runLayer(l, [ramp(25)], 1, { kernels: v });
       expect(Array.from(outputs[0])).toEqual([7, 9, 10, 17, 19, 20, 22, 24, 25]);
       // Reference: one comparison per clipped window element (2+2+1)^2; fast (separable):
       // 5 rows x (1+1+0) across, then 3 columns x (1+1+0) down.
@@ -185,7 +185,7 @@ describe('Pooling', () => {
   it('MAX of all-negative values with padding ignores the padding', () => {
     const l = poolLayer({ c: 1, h: 2, w: 2 }, { method: 'max', kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1 });
     for (const v of ['reference', 'fast'] as KernelVariant[]) {
-      const { outputs } = runLayer(l, [Float32Array.of(-1, -2, -3, -4)], 1, v);
+      const { outputs } = runLayer(l, [Float32Array.of(-1, -2, -3, -4)], 1, { kernels: v });
       expect(Array.from(outputs[0])).toEqual([-1, -1, -1, -1]);
     }
   });
@@ -207,8 +207,8 @@ describe('Pooling', () => {
 
   it('global AVE is the plane mean and MAX the plane max', () => {
     const input = randomArray(2 * 3 * 4 * 5, 9);
-    const ave = runLayer(poolLayer({ c: 3, h: 4, w: 5 }, { method: 'ave', global: true }), [input], 2, 'fast').outputs[0];
-    const max = runLayer(poolLayer({ c: 3, h: 4, w: 5 }, { method: 'max', global: true }), [input], 2, 'fast').outputs[0];
+    const ave = runLayer(poolLayer({ c: 3, h: 4, w: 5 }, { method: 'ave', global: true }), [input], 2, { kernels: 'fast' }).outputs[0];
+    const max = runLayer(poolLayer({ c: 3, h: 4, w: 5 }, { method: 'max', global: true }), [input], 2, { kernels: 'fast' }).outputs[0];
     for (let pl = 0; pl < 6; pl++) {
       const plane = Array.from(input.subarray(pl * 20, pl * 20 + 20));
       expect(ave[pl]).toBeCloseTo(plane.reduce((a, b) => a + b, 0) / 20, 6);
@@ -223,7 +223,7 @@ describe('LRN', () => {
 
   it('ACROSS_CHANNELS, hand-computed at both channel edges', () => {
     const input = Float32Array.of(1, 2, 3); // 3 channels of 1x1
-    const { outputs } = runLayer(lrnLayer({ c: 3, h: 1, w: 1 }, across), [input], 1, 'reference');
+    const { outputs } = runLayer(lrnLayer({ c: 3, h: 1, w: 1 }, across), [input], 1, { kernels: 'reference' });
     // local_size 5 covers every channel: scale = 2 + 0.01 / 5 * 14 for all three.
     const scale = 2 + (0.01 / 5) * 14;
     [1, 2, 3].forEach((x, c) => expect(outputs[0][c]).toBeCloseTo(x * scale ** -0.75, 6));
@@ -231,7 +231,7 @@ describe('LRN', () => {
 
   it('WITHIN_CHANNEL, hand-computed corner (k unused, divisor n*n)', () => {
     const input = ramp(9); // 1x3x3
-    const { outputs } = runLayer(lrnLayer({ c: 1, h: 3, w: 3 }, within), [input], 1, 'reference');
+    const { outputs } = runLayer(lrnLayer({ c: 1, h: 3, w: 3 }, within), [input], 1, { kernels: 'reference' });
     const corner = (1 + 4 + 16 + 25) / 9;
     expect(outputs[0][0]).toBeCloseTo(1 * (1 + 0.05 * corner) ** -0.75, 6);
     const centre = [1, 2, 3, 4, 5, 6, 7, 8, 9].reduce((s, v) => s + v * v, 0) / 9;
@@ -259,7 +259,7 @@ describe('element-wise and routing layers', () => {
     const l = layer('prob', { type: 'Softmax' }, [shape], [shape]);
     const input = randomArray(2 * 24, 5, 1000);
     for (const v of ['reference', 'fast'] as KernelVariant[]) {
-      const { outputs, counters } = runLayer(l, [input], 2, v);
+      const { outputs, counters } = runLayer(l, [input], 2, { kernels: v });
       const y = outputs[0];
       for (let n = 0; n < 2; n++) {
         for (let s = 0; s < 6; s++) {
@@ -277,10 +277,10 @@ describe('element-wise and routing layers', () => {
     const x = Float32Array.of(-2, -0.5, 0, 0.5, 3, -1);
     const shape6 = { c: 6, h: 1, w: 1 };
     for (const v of ['reference', 'fast'] as KernelVariant[]) {
-      const plain = runLayer(layer('r', { type: 'ReLU', relu: { negativeSlope: 0 } }, [shape6], [shape6]), [x], 1, v);
+      const plain = runLayer(layer('r', { type: 'ReLU', relu: { negativeSlope: 0 } }, [shape6], [shape6]), [x], 1, { kernels: v });
       expect(Array.from(plain.outputs[0])).toEqual([0, 0, 0, 0.5, 3, 0]);
       expect(plain.counters.otherOps).toBe(6);
-      const leaky = runLayer(layer('r', { type: 'ReLU', relu: { negativeSlope: 0.25 } }, [shape6], [shape6]), [x], 1, v);
+      const leaky = runLayer(layer('r', { type: 'ReLU', relu: { negativeSlope: 0.25 } }, [shape6], [shape6]), [x], 1, { kernels: v });
       expect(Array.from(leaky.outputs[0])).toEqual([-0.5, -0.125, 0, 0.5, 3, -0.25]);
       // Reference: a comparison per value and a multiply per non-positive one; fast: both for all.
       expect(leaky.counters.otherOps).toBe(v === 'reference' ? 6 + 4 : 12);
@@ -294,9 +294,9 @@ describe('element-wise and routing layers', () => {
     x[6] = -3e38;
     x[7] = 1e-30;
     const relu = layer('r', { type: 'ReLU', relu: { negativeSlope: 0.1 } }, [shape], [shape]);
-    expect(runLayer(relu, [x], 2, 'fast').outputs[0]).toEqual(runLayer(relu, [x], 2, 'reference').outputs[0]);
+    expect(runLayer(relu, [x], 2, { kernels: 'fast' }).outputs[0]).toEqual(runLayer(relu, [x], 2, { kernels: 'reference' }).outputs[0]);
     const pool = poolLayer(shape, { method: 'max', kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1 });
-    expect(runLayer(pool, [x], 2, 'fast').outputs[0]).toEqual(runLayer(pool, [x], 2, 'reference').outputs[0]);
+    expect(runLayer(pool, [x], 2, { kernels: 'fast' }).outputs[0]).toEqual(runLayer(pool, [x], 2, { kernels: 'reference' }).outputs[0]);
   });
 
   it('Concat stacks channels per image', () => {
@@ -304,7 +304,7 @@ describe('element-wise and routing layers', () => {
     const b = { c: 2, h: 1, w: 2 };
     const l = layer('cat', { type: 'Concat' }, [a, b], [{ c: 3, h: 1, w: 2 }]);
     for (const v of ['reference', 'fast'] as KernelVariant[]) {
-      const { outputs } = runLayer(l, [Float32Array.of(1, 2, 10, 20), Float32Array.of(3, 4, 5, 6, 30, 40, 50, 60)], 2, v);
+      const { outputs } = runLayer(l, [Float32Array.of(1, 2, 10, 20), Float32Array.of(3, 4, 5, 6, 30, 40, 50, 60)], 2, { kernels: v });
       expect(Array.from(outputs[0])).toEqual([1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60]);
     }
   });
@@ -315,11 +315,11 @@ describe('element-wise and routing layers', () => {
     const flat = layer('flat', { type: 'Flatten' }, [shape], [{ c: 24, h: 1, w: 1 }]);
     const drop = layer('drop', { type: 'Dropout' }, [shape], [shape]);
     for (const v of ['reference', 'fast'] as KernelVariant[]) {
-      const s = runLayer(split, [x], 1, v);
+      const s = runLayer(split, [x], 1, { kernels: v });
       expect(s.outputs).toHaveLength(3);
       for (const o of s.outputs) expect(o).toEqual(x);
       for (const l of [flat, drop]) {
-        const r = runLayer(l, [x], 1, v);
+        const r = runLayer(l, [x], 1, { kernels: v });
         expect(r.outputs[0]).toEqual(x);
         expect(r.counters.otherOps + r.counters.macsExecuted).toBe(0);
       }
@@ -410,7 +410,7 @@ describe('CpuBackend', () => {
     new CpuBackend({ kernels: 'reference' }).runSync(net, input, batch, {
       onLayer: (l, inputs, outputs, counters) => {
         seen.push(l.name);
-        const fast = runLayer(l, inputs, batch, 'fast');
+        const fast = runLayer(l, inputs, batch, { kernels: 'fast' });
         outputs.forEach((o, i) => expect(relativeError(fast.outputs[i], o), l.name).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE));
         expect(fast.counters.macsExecuted).toBe(counters.macsExecuted);
       },

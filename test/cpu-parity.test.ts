@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LayerCounters } from '../src/backends/backend.js';
+import type { LayerCounters } from '../src/records/counters.js';
 import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
 import { cifar10Dataset, imageFolderDataset, type Dataset } from '../src/data/dataset.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
@@ -28,7 +28,7 @@ async function checkEveryLayer(net: Network, dataset: Dataset, batch: number): P
   });
   const checked: string[] = [];
   for (const c of captured) {
-    const fast = runLayer(c.layer, c.inputs, batch, 'fast');
+    const fast = runLayer(c.layer, c.inputs, batch, { kernels: 'fast' });
     c.outputs.forEach((expected, i) => {
       const err = relativeError(fast.outputs[i], expected);
       expect(err, `${c.layer.name} (${c.layer.params.type}) top ${i}: relative error ${err}`).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);

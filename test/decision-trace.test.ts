@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  NEURON_EVALUATED, NEURON_SDSS_INTERPOLATED, NEURON_SPET_TERMINATED, type LayerCounters, type LayerDecisions, type RunResult,
-} from '../src/backends/backend.js';
+import { type RunResult } from '../src/backends/backend.js';
+import { NEURON_EVALUATED, NEURON_SDSS_INTERPOLATED, NEURON_SPET_TERMINATED, type LayerDecisions } from '../src/records/decisions.js';
+import { type LayerCounters } from '../src/records/counters.js';
 import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
 import { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.js';
 import type { Dataset } from '../src/data/dataset-types.js';

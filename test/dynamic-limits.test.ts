@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LayerCounters } from '../src/backends/backend.js';
+import type { LayerCounters } from '../src/records/counters.js';
 import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
 import { cifar10Dataset } from '../src/data/dataset.js';
-import { convolutionDynamic } from '../src/dynamic/dynamic-convolution.js';
-import { innerProductDynamic } from '../src/dynamic/dynamic-inner-product.js';
-import { significantCount } from '../src/dynamic/spet.js';
-import { sfmaStatsOps } from '../src/dynamic/sfma.js';
+import { convolutionDynamic } from '../src/backends/cpu/dynamic/dynamic-convolution.js';
+import { innerProductDynamic } from '../src/backends/cpu/dynamic/dynamic-inner-product.js';
+import { significantCount } from '../src/mechanisms/spet.js';
+import { sfmaStatsOps } from '../src/mechanisms/sfma.js';
 import type { LayerEffort } from '../src/effort/effort.js';
 import { DataError, NetworkError } from '../src/errors.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
@@ -29,7 +29,7 @@ function counters(layer: Layer): LayerCounters {
 function dynamic(layer: Layer, input: Float32Array, batch: number, effort: LayerEffort, variant: 'fast' | 'reference'): { y: Float32Array; counts: LayerCounters } {
   const counts = counters(layer);
   const kernel = layer.params.type === 'Convolution' ? convolutionDynamic : innerProductDynamic;
-  const [y] = kernel(layer, [input], batch, counts, effort, variant);
+  const [y] = kernel(layer, [input], batch, counts, { effort, variant });
   return { y, counts };
 }
 
@@ -99,7 +99,7 @@ describe('limits that must give the dense result (cifar10-quick, real images)', 
 
   it('the dense fast kernel agrees with the mechanism-free dynamic kernel', () => {
     const c = cifar.get('conv2') as Captured;
-    const fast = runLayer(c.layer, [c.input], BATCH, 'fast').outputs[0];
+    const fast = runLayer(c.layer, [c.input], BATCH, { kernels: 'fast' }).outputs[0];
     expect(relativeError(dynamic(c.layer, c.input, BATCH, {}, 'fast').y, fast)).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
   });
 });
@@ -161,7 +161,7 @@ describe('SFMA is exact on constant maps, borders included', () => {
         const off = (s.input.c + c) * plane;
         for (let i = 0; i < plane; i++) x[off + i] = c === 0 || c === 3 ? 1.25 : random() * 2 - 1;
       }
-      const dense = runLayer(layer, [x], batch, 'reference').outputs[0];
+      const dense = runLayer(layer, [x], batch, { kernels: 'reference' }).outputs[0];
       for (const variant of VARIANTS) {
         for (const effort of [{ sfma: { epsilon: 0 } }, { sfma: { epsilon: 0 }, sdss: { stride: 2, delta: 0 } }, { sfma: { epsilon: 0 }, spet: { mode: 'threshold', fraction: 0.5, threshold: -Infinity } }] as LayerEffort[]) {
           const { y, counts } = dynamic(layer, x, batch, effort, variant);
@@ -271,6 +271,6 @@ describe('invalid uses', () => {
     expect(() => dynamic(ip.layer, ip.input, BATCH, { sdss: { stride: 2, delta: 0 } }, 'fast')).toThrow(/SDSS and SFMA apply to convolutions only/);
     expect(() => dynamic(ip.layer, ip.input, BATCH, { sfma: { epsilon: 0 } }, 'reference')).toThrow(NetworkError);
     expect(() => dynamic(conv.layer, conv.input.subarray(1), BATCH, {}, 'fast')).toThrow(DataError);
-    expect(() => convolutionDynamic(ip.layer, [ip.input], BATCH, counters(ip.layer), {}, 'fast')).toThrow(NetworkError);
+    expect(() => convolutionDynamic(ip.layer, [ip.input], BATCH, counters(ip.layer), { effort: {}, variant: 'fast' })).toThrow(NetworkError);
   });
 });

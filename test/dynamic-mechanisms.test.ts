@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { convolutionGeometry } from '../src/dynamic/geometry.js';
-import { neighbourCount, sdssGrid, sdssInterpolate, sdssTestMap } from '../src/dynamic/sdss.js';
-import { correctionLayout, correctionTables, referenceCorrection, sfmaDecide } from '../src/dynamic/sfma.js';
-import { restBound, significantCount, spetPlan } from '../src/dynamic/spet.js';
+import { convolutionGeometry } from '../src/mechanisms/geometry.js';
+import { neighbourCount, sdssGrid, sdssInterpolate, sdssTestMap } from '../src/mechanisms/sdss.js';
+import { correctionLayout, correctionTables, referenceCorrection, sfmaDecide } from '../src/mechanisms/sfma.js';
+import { restBound, significantCount, spetPlan } from '../src/mechanisms/spet.js';
 import { mulberry32 } from '../src/formats/synthetic-weights.js';
 import { convOutputSize } from '../src/ir/layers/convolution.js';
 import type { ConvolutionParams, Layer } from '../src/ir/network.js';

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LayerCounters } from '../src/backends/backend.js';
+import type { LayerCounters } from '../src/records/counters.js';
 import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
 import { cifar10Dataset, imageFolderDataset } from '../src/data/dataset.js';
-import { convolutionDynamic } from '../src/dynamic/dynamic-convolution.js';
-import { innerProductDynamic } from '../src/dynamic/dynamic-inner-product.js';
-import { TS_TILE_KERNELS, type TileKernels } from '../src/dynamic/tile-kernels.js';
-import { initWasmKernels } from '../src/backends/wasm/wasm-loader.js';
+import { convolutionDynamic } from '../src/backends/cpu/dynamic/dynamic-convolution.js';
+import { innerProductDynamic } from '../src/backends/cpu/dynamic/dynamic-inner-product.js';
+import { TS_TILE_KERNELS, type TileKernels } from '../src/backends/cpu/dynamic/tile-kernels.js';
+import { initWasmKernels } from '../src/backends/cpu/wasm/wasm-loader.js';
 import type { LayerEffort } from '../src/effort/effort.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
 import type { Layer, Network } from '../src/ir/network.js';
@@ -50,8 +50,8 @@ function run(
 ): { y: Float32Array; counts: LayerCounters } {
   const counts = counters(c.layer);
   const [y] = c.layer.params.type === 'Convolution'
-    ? convolutionDynamic(c.layer, [c.input], batch, counts, effort, variant, rectified, undefined, tiles)
-    : innerProductDynamic(c.layer, [c.input], batch, counts, effort, variant);
+    ? convolutionDynamic(c.layer, [c.input], batch, counts, { effort, variant, rectified, tiles })
+    : innerProductDynamic(c.layer, [c.input], batch, counts, { effort, variant });
   return { y, counts };
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { feedsRelu, restrictMechanisms, validateProfile } from '../src/effort/profile.js';
+import { restrictMechanisms, validateProfile } from '../src/effort/profile.js';
+import { feedsRelu } from '../src/ir/relu-reach.js';
 import { loadNetwork } from '../src/formats/load-network.js';
 import { CIFAR_PROTOTXT } from './helpers/files.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
 import { cifar10Dataset, limit } from '../src/data/dataset.js';
-import { calibrate } from '../src/effort/calibration.js';
+import { calibrate } from '../src/calibration/calibration.js';
 import { DENSE_PROFILE, validateProfile } from '../src/effort/profile.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
 import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA } from './helpers/files.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadPrototxt } from '../src/formats/load-network.js';
-import { layerMacs } from '../src/ir/build-network.js';
+import { layerMacs } from '../src/ir/layer-metrics.js';
 import { resolveZooFile, zooEntry, zooModelNames } from '../src/zoo/zoo.js';
 import { DATA } from './helpers/files.js';
 import { INDEPENDENT_NETS, perLayerMacs } from './independent-macs.js';

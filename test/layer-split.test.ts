@@ -6,9 +6,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runLayer } from '../src/backends/cpu/cpu-backend.js';
 import type { KernelVariant } from '../src/backends/cpu/kernel-types.js';
-import { initWasmKernels } from '../src/backends/wasm/wasm-loader.js';
+import { initWasmKernels } from '../src/backends/cpu/wasm/wasm-loader.js';
 import type { Layer } from '../src/ir/network.js';
-import { evenRanges, fusableRelu, layerPart, partInput, placePart, planSplit, splitSibling, weightedRanges, type SplitPlan } from '../src/threads/layer-split.js';
+import { compilePlan } from '../src/plan/execution-plan.js';
+import { evenRanges, layerPart, partInput, placePart, planSplit, splitSibling, weightedRanges, type SplitPlan } from '../src/threads/layer-split.js';
 import { convLayer, ipLayer, randomArray, reluLayer } from './helpers/synthetic-layers.js';
 
 beforeAll(async () => {
@@ -21,7 +22,7 @@ function splitRun(l: Layer, input: Float32Array, by: SplitPlan['by'], parts: num
   const y = new Float32Array(out.c * out.h * out.w);
   // Channel parts keep whole 4-row tiles, as the plan makes them.
   for (const [from, to] of by === 'rows' ? evenRanges(out.h, parts) : evenRanges(out.c, parts, 4)) {
-    const part = runLayer(layerPart(l, by, from, to), [partInput(l, by, from, to, input)], 1, variant).outputs[0];
+    const part = runLayer(layerPart(l, by, from, to), [partInput(l, by, from, to, input)], 1, { kernels: variant }).outputs[0];
     placePart(l, by, from, to, part, y);
   }
   return y;
@@ -42,14 +43,14 @@ describe('layer parts laid back in place equal the whole layer', () => {
     const input = randomArray(s.c * s.h * s.w, 11, 2);
     for (const variant of ['wasm', 'reference'] as const) {
       it(`${name}: by rows, 2 and 3 parts, ${variant}`, () => {
-        const whole = runLayer(l, [input], 1, variant).outputs[0];
+        const whole = runLayer(l, [input], 1, { kernels: variant }).outputs[0];
         expect(splitRun(l, input, 'rows', 2, variant)).toEqual(whole);
         expect(splitRun(l, input, 'rows', 3, variant)).toEqual(whole);
       });
     }
     if (l.params.type === 'Convolution' && l.params.conv.group === 1) {
       it(`${name}: by output channels, fast`, () => {
-        expect(splitRun(l, input, 'channels', 2, 'fast')).toEqual(runLayer(l, [input], 1, 'fast').outputs[0]);
+        expect(splitRun(l, input, 'channels', 2, 'fast')).toEqual(runLayer(l, [input], 1, { kernels: 'fast' }).outputs[0]);
       });
     }
   }
@@ -58,7 +59,7 @@ describe('layer parts laid back in place equal the whole layer', () => {
     const l = ipLayer({ c: 32, h: 3, w: 3 }, 50);
     const input = randomArray(288, 5);
     for (const variant of ['wasm', 'fast'] as const) {
-      expect(splitRun(l, input, 'channels', 2, variant)).toEqual(runLayer(l, [input], 1, variant).outputs[0]);
+      expect(splitRun(l, input, 'channels', 2, variant)).toEqual(runLayer(l, [input], 1, { kernels: variant }).outputs[0]);
     }
   });
 });
@@ -92,6 +93,9 @@ describe('fusing a ReLU into parts, and sibling layers', () => {
     conv('expand1', 's@r', 'e1'), relu('relu_e1', 'e1', 'e1@r'),
     conv('expand3', 's@r', 'e3'), relu('relu_e3', 'e3', 'e3@r'),
   ];
+  // The execution plan decides which ReLU may be fused; the threads read it.
+  const planOf = (layers: readonly Layer[]) => compilePlan({ layers, inputs: new Map(), outputs: [] }, {}, () => false);
+  const fusableRelu = (layers: readonly Layer[], i: number) => planOf(layers).steps[i].fusedRelu;
   it('fuses the ReLU that alone reads a layer\'s output', () => {
     expect(fusableRelu(fire, 0)).toBe(1);
     expect(fusableRelu(fire, 4)).toBe(5);
@@ -100,9 +104,9 @@ describe('fusing a ReLU into parts, and sibling layers', () => {
     expect(fusableRelu([...fire, conv('other', 'e3', 'o')], 4)).toBeUndefined();
   });
   it('finds the split layer reading the same input after a small layer (and its ReLU)', () => {
-    expect(splitSibling(fire, 2)).toEqual({ main: 4, sideRelu: 3 });
-    expect(splitSibling(fire, 0)).toBeNull();
-    expect(splitSibling([fire[2], fire[4]], 0)).toEqual({ main: 1 });
+    expect(splitSibling(planOf(fire), 2)).toEqual({ main: 4, sideRelu: 3 });
+    expect(splitSibling(planOf(fire), 0)).toBeNull();
+    expect(splitSibling(planOf([fire[2], fire[4]]), 0)).toEqual({ main: 1 });
   });
   it('weighs ranges: a part can be made smaller for a thread that has a sibling to run', () => {
     expect(weightedRanges(55, [1, 0.8])).toEqual([[0, 31], [31, 55]]);

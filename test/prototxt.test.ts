@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ModelFormatError, NetworkError } from '../src/errors.js';
 import { parseNetPrototxt } from '../src/formats/caffe/net-parameter.js';
 import { parsePrototxt } from '../src/formats/caffe/prototxt.js';
-import { buildNetwork } from '../src/ir/build-network.js';
+import { buildNetwork } from '../src/formats/caffe/build-network.js';
 
 const build = (src: string) => buildNetwork(parseNetPrototxt(src, 'net.prototxt'));
 

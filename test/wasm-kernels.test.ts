@@ -1,9 +1,9 @@
 import v8 from 'node:v8';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
-import { denseMacs } from '../src/backends/cpu/dense-macs.js';
-import { openBackend } from '../src/backends/select-backend.js';
-import { initWasmKernels, WASM_BUILDS, wasmBuildSupported, type WasmBuild } from '../src/backends/wasm/wasm-loader.js';
+import { denseMacs } from '../src/ir/layer-metrics.js';
+import { openBackend } from '../src/select-backend.js';
+import { initWasmKernels, WASM_BUILDS, wasmBuildSupported, type WasmBuild } from '../src/backends/cpu/wasm/wasm-loader.js';
 import type { Dataset } from '../src/data/dataset-types.js';
 import type { Layer, Network, Shape } from '../src/ir/network.js';
 import { shapeSize } from '../src/ir/network.js';
@@ -18,9 +18,9 @@ v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
 /** The wasm kernel of `l` against the reference on seeded inputs: outputs and every count. */
 function expectParity(l: Layer, batch: number, seed = 5): void {
   const input = randomArray(batch * shapeSize(l.inputShapes[0]), seed);
-  const ref = runLayer(l, [input], batch, 'reference');
-  const fast = runLayer(l, [input], batch, 'fast');
-  const wasm = runLayer(l, [input], batch, 'wasm');
+  const ref = runLayer(l, [input], batch, { kernels: 'reference' });
+  const fast = runLayer(l, [input], batch, { kernels: 'fast' });
+  const wasm = runLayer(l, [input], batch, { kernels: 'wasm' });
   const err = relativeError(wasm.outputs[0], ref.outputs[0]);
   expect(err, `relative error ${err}`).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
   expect(wasm.counters.macsExecuted).toBe(denseMacs(l, batch));
@@ -92,7 +92,7 @@ function captured(which: 'cifar' | 'squeezenet'): Promise<Captured[]> {
 /** Each captured layer run alone by the wasm variant on its reference inputs. */
 function checkEveryLayer(layers: readonly Captured[], batch: number): void {
   for (const c of layers) {
-    const wasm = runLayer(c.layer, c.inputs, batch, 'wasm');
+    const wasm = runLayer(c.layer, c.inputs, batch, { kernels: 'wasm' });
     c.outputs.forEach((expected, i) => {
       const err = relativeError(wasm.outputs[i], expected);
       expect(err, `${c.layer.name} (${c.layer.params.type}) top ${i}: relative error ${err}`).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
@@ -147,13 +147,13 @@ function runBuild(build: WasmBuild): void {
       for (const [name, input, o] of POOL_CASES) it(name, () => expectParity(poolLayer(input, o), 3));
       it('MAX over all-negative values with padding ignores the padding', () => {
         const l = poolLayer({ c: 1, h: 2, w: 2 }, { method: 'max', kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1 });
-        expect(Array.from(runLayer(l, [Float32Array.of(-1, -2, -3, -4)], 1, 'wasm').outputs[0])).toEqual([-1, -1, -1, -1]);
+        expect(Array.from(runLayer(l, [Float32Array.of(-1, -2, -3, -4)], 1, { kernels: 'wasm' }).outputs[0])).toEqual([-1, -1, -1, -1]);
       });
       it('pooling counts the separable ops it runs (bordered rows across, then down)', () => {
         // 5x5, 2x2 s2 MAX: 3x3 output, bordered to 6 rows; 6 rows x 3 outputs x 1 max across,
         // then 9 outputs x 1 max down.
         const l = poolLayer({ c: 1, h: 5, w: 5 }, { method: 'max', kernelH: 2, kernelW: 2, strideH: 2, strideW: 2 });
-        const { outputs, counters } = runLayer(l, [Float32Array.from({ length: 25 }, (_, i) => i + 1)], 1, 'wasm');
+        const { outputs, counters } = runLayer(l, [Float32Array.from({ length: 25 }, (_, i) => i + 1)], 1, { kernels: 'wasm' });
         expect(Array.from(outputs[0])).toEqual([7, 9, 10, 17, 19, 20, 22, 24, 25]);
         expect(counters.otherOps).toBe(18 + 9);
       });
@@ -162,8 +162,8 @@ function runBuild(build: WasmBuild): void {
           const l = reluLayer({ c: 3, h: 5, w: 7 }, slope);
           expectParity(l, 3);
           const x = Float32Array.of(-0, 0, 1, -1, Number.NaN);
-          const ref = runLayer(reluLayer({ c: 5, h: 1, w: 1 }, slope), [x], 1, 'reference').outputs[0];
-          expect(Array.from(runLayer(reluLayer({ c: 5, h: 1, w: 1 }, slope), [x], 1, 'wasm').outputs[0])).toEqual(Array.from(ref));
+          const ref = runLayer(reluLayer({ c: 5, h: 1, w: 1 }, slope), [x], 1, { kernels: 'reference' }).outputs[0];
+          expect(Array.from(runLayer(reluLayer({ c: 5, h: 1, w: 1 }, slope), [x], 1, { kernels: 'wasm' }).outputs[0])).toEqual(Array.from(ref));
         });
       }
     });
@@ -244,13 +244,13 @@ describe('the wasm variant in the backends', () => {
     const kernels = await initWasmKernels();
     const l = convLayer({ c: 3, h: 6, w: 6 }, { numOutput: 8, kernelH: 3, kernelW: 3 }, 11);
     const x = randomArray(3 * 36, 12);
-    const first = runLayer(l, [x], 1, 'wasm').outputs[0];
+    const first = runLayer(l, [x], 1, { kernels: 'wasm' }).outputs[0];
     const size = kernels.memory.byteLength;
-    expect(runLayer(l, [x], 1, 'wasm').outputs[0]).toEqual(first);
+    expect(runLayer(l, [x], 1, { kernels: 'wasm' }).outputs[0]).toEqual(first);
     expect(kernels.memory.byteLength).toBe(size);
     // New weight arrays (as a reload gives) are packed afresh, not served from the cache.
     l.weights = { weight: l.weights!.weight.map((v) => -v), bias: l.weights!.bias!.map((v) => -v) };
-    const negated = runLayer(l, [x], 1, 'wasm').outputs[0];
+    const negated = runLayer(l, [x], 1, { kernels: 'wasm' }).outputs[0];
     negated.forEach((v, i) => expect(v).toBeCloseTo(-first[i], 5));
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
-import { FallbackBackend, openBackend } from '../src/backends/select-backend.js';
+import { FallbackBackend, openBackend } from '../src/select-backend.js';
 import { DeviceLostError } from '../src/backends/webgpu/gpu-context.js';
 import { parseTuning, ShaderCompilationError } from '../src/backends/webgpu/pipelines.js';
 import { setShaderLoader } from '../src/backends/webgpu/shader-loader.js';

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LayerCounters } from '../src/backends/backend.js';
+import type { LayerCounters } from '../src/records/counters.js';
 import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
 import { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.js';
 import type { Dataset } from '../src/data/dataset-types.js';
 import type { LayerEffort } from '../src/effort/effort.js';
 import { loadProfile } from '../src/effort/load-profile.js';
-import { DENSE_PROFILE, feedsRelu } from '../src/effort/profile.js';
+import { DENSE_PROFILE } from '../src/effort/profile.js';
+import { feedsRelu } from '../src/ir/relu-reach.js';
 import { argmax } from '../src/evaluation/top-k.js';
 import { loadNetwork } from '../src/formats/load-network.js';
 import type { Layer, Network } from '../src/ir/network.js';
@@ -173,8 +174,8 @@ describe('WebGPU dynamic kernels take the CPU decisions on real layers', () => {
         if (only && !only(effort)) continue;
         if (c.layer.params.type === 'InnerProduct' && (effort.sdss || effort.sfma)) continue;
         const rectified = effort.sdss !== undefined && feedsRelu(net, c.layer);
-        const cpu = runLayer(c.layer, c.inputs, batch, 'fast', effort, rectified);
-        const g = await gpu.runLayer(c.layer, c.inputs, batch, effort, rectified);
+        const cpu = runLayer(c.layer, c.inputs, batch, { kernels: 'fast', effort, rectified });
+        const g = await gpu.runLayer(c.layer, c.inputs, batch, { effort, rectified });
         const what = `${c.layer.name} ${label}`;
         expect(decisionMismatch(g.outputs[0], cpu.outputs[0]), what).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
         // SPET's survivors are compacted and finished apart: the MACs of per-neuron termination.
@@ -205,8 +206,8 @@ describe('WebGPU dynamic kernels take the CPU decisions on real layers', () => {
     for (const c of captured) {
       const effort = profile.layers[c.layer.name];
       if (!effort) continue;
-      const cpu = runLayer(c.layer, c.inputs, 1, 'fast', effort, false);
-      const g = await gpu.runLayer(c.layer, c.inputs, 1, effort, false);
+      const cpu = runLayer(c.layer, c.inputs, 1, { kernels: 'fast', effort, rectified: false });
+      const g = await gpu.runLayer(c.layer, c.inputs, 1, { effort, rectified: false });
       expect(decisionMismatch(g.outputs[0], cpu.outputs[0]), c.layer.name).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
     }
     expect(await checkLayers(squeezenet, captured, ['fire4/conv3x3_2', 'conv_final'], 1, (e) => e.sfma === undefined || e.spet === undefined)).toBe(2 * 5);
@@ -215,11 +216,11 @@ describe('WebGPU dynamic kernels take the CPU decisions on real layers', () => {
   it('other tile sizes (WG, PX override constants) take the same decisions', async () => {
     const captured = (await capture(cifar, cifarTest, 8)).filter((c) => c.layer.name === 'conv2');
     const effort = settings.all;
-    const cpu = runLayer(captured[0].layer, captured[0].inputs, 8, 'fast', effort, true);
+    const cpu = runLayer(captured[0].layer, captured[0].inputs, 8, { kernels: 'fast', effort, rectified: true });
     for (const WG of [16, 64]) {
       const wide = await WebGpuBackend.create({ tuning: { 'dynamic/convolution': { WG, PX: 2 } } });
       try {
-        const g = await wide.runLayer(captured[0].layer, captured[0].inputs, 8, effort, true);
+        const g = await wide.runLayer(captured[0].layer, captured[0].inputs, 8, { effort, rectified: true });
         expect(decisionMismatch(g.outputs[0], cpu.outputs[0]), `WG ${WG}`).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
         expect(Math.abs(g.counters.macsExecuted - cpu.counters.macsExecuted) / cpu.counters.macsDense).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
       } finally {

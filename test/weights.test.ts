@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DyveError, ModelFormatError } from '../src/errors.js';
 import { decodeMeanBinaryproto } from '../src/formats/caffe/binaryproto.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
-import { layerMacs } from '../src/ir/build-network.js';
+import { layerMacs } from '../src/ir/layer-metrics.js';
 import { isWeighted } from '../src/ir/network.js';
 import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA, editedText, SQUEEZENET_NET, SQUEEZENET_PROTOTXT, tempFile } from './helpers/files.js';
 

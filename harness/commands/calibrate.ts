@@ -2,12 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { limit } from '../../src/data/dataset.js';
-import { calibrate } from '../../src/effort/calibration.js';
+import { calibrate } from '../../src/calibration/calibration.js';
 import { MECHANISMS, type Mechanism } from '../../src/effort/profile.js';
 import { DyveError } from '../../src/errors.js';
 import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
 import { ProgressBar } from '../terminal/progress.js';
-import { openBackend } from '../../src/backends/select-backend.js';
+import { openBackend } from '../../src/select-backend.js';
 
 export const CALIBRATE_HELP = `dyve calibrate --model NAME|FILE.prototxt --out PROFILE.json [--budget PP] [--calib N] [options]
 

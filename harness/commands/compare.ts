@@ -5,7 +5,7 @@ import { shapeSize } from '../../src/ir/network.js';
 import { DyveError } from '../../src/errors.js';
 import { loadProfile } from '../../src/effort/load-profile.js';
 import { DENSE_PROFILE } from '../../src/effort/profile.js';
-import { layerMacs } from '../../src/ir/build-network.js';
+import { layerMacs } from '../../src/ir/layer-metrics.js';
 import { ENGINE_NAMES, type Engine, type EngineName } from '../compare/engine.js';
 import { median, timedPass, top1, type ImageSet, type Pass } from '../compare/measure.js';
 import { openOurEngine } from '../compare/our-engines.js';

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { layerMacs, layerParameterCount } from '../../src/ir/build-network.js';
+import { layerMacs, layerParameterCount } from '../../src/ir/layer-metrics.js';
 import { formatShape } from '../../src/ir/network.js';
 import { MODEL_HELP, MODEL_OPTIONS, openModel } from '../model-options.js';
 import { grouped } from '../terminal/format.js';

@@ -28,30 +28,7 @@ export interface LayerEffort {
   readonly sfma?: SfmaKnobs;
 }
 
-/** What each mechanism did in one layer run (summed over the batch). */
-export interface MechanismStats {
-  /** SPET: neurons evaluated with a prediction, and how many were terminated early. */
-  spet?: { neurons: number; terminated: number };
-  /** SDSS: output values of the layer, and how many were interpolated instead of computed. */
-  sdss?: { outputs: number; interpolated: number };
-  /** SFMA: input maps seen (maps x images), and how many were approximated by their mean. */
-  sfma?: { maps: number; approximated: number };
-}
-
 /** Whether a layer's knobs turn any mechanism on. */
 export function hasEffort(effort: LayerEffort | undefined): effort is LayerEffort {
   return effort !== undefined && (effort.spet !== undefined || effort.sdss !== undefined || effort.sfma !== undefined);
-}
-
-/** The sum of two mechanism statistics (either may be absent); a new object. */
-export function addMechanismStats(a: MechanismStats | undefined, b: MechanismStats | undefined): MechanismStats | undefined {
-  if (!a && !b) return undefined;
-  const out: MechanismStats = {};
-  const spet = [a?.spet, b?.spet].filter((x) => x !== undefined);
-  const sdss = [a?.sdss, b?.sdss].filter((x) => x !== undefined);
-  const sfma = [a?.sfma, b?.sfma].filter((x) => x !== undefined);
-  if (spet.length) out.spet = { neurons: spet.reduce((s, x) => s + x.neurons, 0), terminated: spet.reduce((s, x) => s + x.terminated, 0) };
-  if (sdss.length) out.sdss = { outputs: sdss.reduce((s, x) => s + x.outputs, 0), interpolated: sdss.reduce((s, x) => s + x.interpolated, 0) };
-  if (sfma.length) out.sfma = { maps: sfma.reduce((s, x) => s + x.maps, 0), approximated: sfma.reduce((s, x) => s + x.approximated, 0) };
-  return out;
 }

@@ -1,5 +1,6 @@
 import { DyveError } from '../errors.js';
-import type { Layer, Network } from '../ir/network.js';
+import type { Network } from '../ir/network.js';
+import { feedsRelu } from '../ir/relu-reach.js';
 import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs } from './effort.js';
 
 /**
@@ -82,26 +83,6 @@ function parseSfma(v: unknown, where: string): SfmaKnobs {
   if (!isObject(v)) throw new ProfileError(`${where} must be an object { epsilon }`);
   checkKeys(v, ['epsilon'], where);
   return { epsilon: numberField(v, 'epsilon', where, (n) => n >= 0, 'a number >= 0') };
-}
-
-/**
- * Whether a ReLU decides the sign of this layer's outputs: its only consumer is a ReLU (slope 0),
- * possibly through MAX pools (max commutes with ReLU). Only then may SPET write 0 for a neuron it
- * predicts negative.
- */
-export function feedsRelu(net: Network, layer: Layer): boolean {
-  let blob = layer.tops[0];
-  for (;;) {
-    const consumers = net.layers.filter((l) => l.bottoms.includes(blob));
-    if (consumers.length !== 1 || blob === net.outputName) return false;
-    const next = consumers[0];
-    if (next.params.type === 'ReLU') return next.params.relu.negativeSlope === 0;
-    if (next.params.type === 'Pooling' && next.params.pool.method === 'max') {
-      blob = next.tops[0];
-      continue;
-    }
-    return false;
-  }
 }
 
 /**

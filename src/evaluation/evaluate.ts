@@ -1,6 +1,7 @@
-import { sumCounters, type Backend, type LayerCounters, type RunResult } from '../backends/backend.js';
+import { type Backend, type RunResult } from '../backends/backend.js';
+import { sumCounters, type LayerCounters } from '../records/counters.js';
 import type { Dataset } from '../data/dataset-types.js';
-import { addMechanismStats } from '../effort/effort.js';
+import { addMechanismStats } from '../records/counters.js';
 import type { EffortProfile } from '../effort/profile.js';
 import { shapeSize, type Network } from '../ir/network.js';
 import { argmax, rankOfLabel } from './top-k.js';

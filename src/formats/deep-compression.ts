@@ -1,5 +1,5 @@
 import { ModelFormatError, NetworkError } from '../errors.js';
-import { layerBlobShapes } from '../ir/build-network.js';
+import { layerBlobShapes } from '../ir/layer-metrics.js';
 import type { Layer, Network } from '../ir/network.js';
 
 /**

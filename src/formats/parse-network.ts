@@ -3,7 +3,7 @@
  * core of loading, shared by the file loader (load-network.ts) and the browser entry.
  */
 import { NetworkError } from '../errors.js';
-import { buildNetwork } from '../ir/build-network.js';
+import { buildNetwork } from './caffe/build-network.js';
 import { isWeighted, type Network } from '../ir/network.js';
 import { attachCaffemodelWeights, decodeCaffemodel } from './caffe/caffemodel.js';
 import { parseNetPrototxt } from './caffe/net-parameter.js';

@@ -1,4 +1,4 @@
-import { layerBlobShapes } from '../ir/build-network.js';
+import { layerBlobShapes } from '../ir/layer-metrics.js';
 import { isWeighted, type Network } from '../ir/network.js';
 
 /** A small, fast, seedable PRNG (mulberry32): the same seed gives the same weights everywhere. */

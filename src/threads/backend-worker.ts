@@ -5,7 +5,7 @@
  */
 import { CpuBackend, runLayer } from '../backends/cpu/cpu-backend.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
-import { initWasmKernels } from '../backends/wasm/wasm-loader.js';
+import { initWasmKernels } from '../backends/cpu/wasm/wasm-loader.js';
 import type { Network } from '../ir/network.js';
 import { partInput, placePart, runPart, type PartOptions } from './layer-split.js';
 import type { PartResult, SharedLayerBuffers, WorkerReply, WorkerRequest } from './messages.js';
@@ -44,9 +44,9 @@ async function runLayerPart(net: Network, request: WorkerRequest & { kind: 'laye
 
 /** A sibling layer whole (and its fused ReLU) on `input`: what splitSibling lets a worker take. */
 function runSide(net: Network, index: number, relu: number | undefined, input: Float32Array, kernels: KernelVariant): NonNullable<PartResult['side']> {
-  const r = runLayer(net.layers[index], [input], 1, kernels);
+  const r = runLayer(net.layers[index], [input], 1, { kernels });
   if (relu === undefined) return { output: r.outputs[0], counters: [r.counters] };
-  const rectified = runLayer(net.layers[relu], r.outputs, 1, kernels);
+  const rectified = runLayer(net.layers[relu], r.outputs, 1, { kernels });
   return { output: rectified.outputs[0], counters: [r.counters, rectified.counters] };
 }
 

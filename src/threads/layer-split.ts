@@ -11,12 +11,14 @@
  *   parts' counters and decision traces add up to the whole layer's.
  * Parts of one layer, laid back in place, are the layer's output bit for bit.
  */
-import { denseMacs } from '../backends/cpu/dense-macs.js';
-import type { LayerCounters, LayerDecisions } from '../backends/backend.js';
+import { denseMacs } from '../ir/layer-metrics.js';
+import type { LayerDecisions } from '../records/decisions.js';
+import type { LayerCounters } from '../records/counters.js';
 import { runLayer } from '../backends/cpu/cpu-backend.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { hasEffort, type LayerEffort } from '../effort/effort.js';
-import type { Layer } from '../ir/network.js';
+import { isWeighted, type Layer } from '../ir/network.js';
+import type { ExecutionPlan } from '../plan/execution-plan.js';
 
 /**
  * Dense MACs per image under which a layer runs whole: a round trip to a worker (copies, wake-up,
@@ -102,19 +104,16 @@ export function weightedRanges(n: number, weights: readonly number[], align = 1)
 
 /**
  * A sibling of a split layer: `side` (a dense Convolution / InnerProduct too small to split,
- * followed or not by its fusable ReLU `sideRelu`) reads the same single input as the split layer
+ * followed or not by its fused ReLU `sideRelu`) reads the same single input as the split layer
  * `main` right after it and nothing reads `side`'s output before `main`: a worker can run `side`
  * whole beside its part of `main` (SqueezeNet's fire modules: the 1 x 1 expand beside the 3 x 3).
  * Returns `main`'s index (and the ReLU's), or null.
  */
-export function splitSibling(layers: readonly Layer[], side: number): { readonly main: number; readonly sideRelu?: number } | null {
-  const layer = layers[side];
-  const t = layer.params.type;
-  if ((t !== 'Convolution' && t !== 'InnerProduct') || !layer.weights || layer.bottoms.length !== 1 || layer.tops.length !== 1) return null;
-  let k = side + 1;
-  const relu = fusableRelu(layers, side);
-  if (relu !== undefined) k++;
-  const main = layers[k];
+export function splitSibling(plan: ExecutionPlan, side: number): { readonly main: number; readonly sideRelu?: number } | null {
+  const { layer, fusedRelu: relu } = plan.steps[side];
+  if (!isWeighted(layer) || !layer.weights || layer.bottoms.length !== 1 || layer.tops.length !== 1) return null;
+  const k = relu === undefined ? side + 1 : side + 2;
+  const main = plan.steps[k]?.layer;
   if (!main || main.bottoms.length !== 1 || main.bottoms[0] !== layer.bottoms[0] || main.bottoms[0] === layer.tops[0]) return null;
   return relu === undefined ? { main: k } : { main: k, sideRelu: relu };
 }
@@ -203,32 +202,6 @@ function kept(part: Layer, n: number): Float32Array {
   return band;
 }
 
-/**
- * The index of the ReLU right after layer `i` that alone reads its output (Caffe's in-place
- * ReLU: the IR gives the rectified blob a name of its own), or undefined: such a ReLU can run
- * inside each part of layer `i`, on the part's output. Layer `i`'s own blob then holds the
- * rectified values, so callers keeping or observing blobs must not fuse.
- */
-export function fusableRelu(layers: readonly Layer[], i: number): number | undefined {
-  const layer = layers[i];
-  const next = layers[i + 1];
-  if (!next || next.params.type !== 'ReLU' || layer.tops.length !== 1 || next.bottoms[0] !== layer.tops[0]) return undefined;
-  return readerCounts(layers).get(layer.tops[0]) === 1 ? i + 1 : undefined;
-}
-
-const readers = new WeakMap<readonly Layer[], Map<string, number>>();
-
-/** How many layer inputs read each blob (counted once per network: runs ask per split layer). */
-function readerCounts(layers: readonly Layer[]): Map<string, number> {
-  let counts = readers.get(layers);
-  if (!counts) {
-    counts = new Map();
-    for (const l of layers) for (const b of l.bottoms) counts.set(b, (counts.get(b) ?? 0) + 1);
-    readers.set(layers, counts);
-  }
-  return counts;
-}
-
 /** What a part computed: its output (ReLU'd when asked for), the counters of the layer (and the ReLU), its decisions when traced. */
 export interface PartRun {
   readonly output: Float32Array;
@@ -243,16 +216,16 @@ export interface PartOptions {
   /** The layer's output reaches the network through a ReLU only (SDSS compares rectified values). */
   readonly rectified?: boolean;
   readonly trace?: boolean;
-  /** A ReLU layer to run on the part's output (see fusableRelu). */
+  /** A ReLU layer to run on the part's output (PlannedLayer.fusedRelu). */
   readonly relu?: Layer;
 }
 
 /** Part [from, to) of `layer` on `input` (what partInput gave), then the fused ReLU when given. */
 export function runPart(layer: Layer, by: SplitPlan['by'], from: number, to: number, input: Float32Array, o: PartOptions): PartRun {
-  const r = runLayer(layerPart(layer, by, from, to), [input], 1, o.kernels, o.effort, o.rectified, o.trace);
+  const r = runLayer(layerPart(layer, by, from, to), [input], 1, { kernels: o.kernels, effort: o.effort, rectified: o.rectified, trace: o.trace });
   const decisions = r.decisions ? { decisions: r.decisions } : {};
   if (!o.relu) return { output: r.outputs[0], counters: [r.counters], ...decisions };
-  const rectified = runLayer(layerPart(o.relu, by, from, to, layer), r.outputs, 1, o.kernels);
+  const rectified = runLayer(layerPart(o.relu, by, from, to, layer), r.outputs, 1, { kernels: o.kernels });
   return { output: rectified.outputs[0], counters: [r.counters, rectified.counters], ...decisions };
 }
 

@@ -1,5 +1,7 @@
 /** What the parallel backend and its workers say to each other (structured-cloned). */
-import type { LayerCounters, LayerDecisions, RunOptions, RunResult } from '../backends/backend.js';
+import type { RunOptions, RunResult } from '../backends/backend.js';
+import type { LayerDecisions } from '../records/decisions.js';
+import type { LayerCounters } from '../records/counters.js';
 import type { LayerEffort } from '../effort/effort.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import type { Network } from '../ir/network.js';
@@ -33,7 +35,7 @@ export interface LayerRequest {
   readonly from: number;
   readonly to: number;
   readonly input?: Float32Array;
-  /** The index of a ReLU layer to run on the part's output (see fusableRelu). */
+  /** The index of a ReLU layer to run on the part's output (PlannedLayer.fusedRelu). */
   readonly relu?: number;
   /**
    * A sibling layer (index, and its fused ReLU's) to run whole on the layer's shared input

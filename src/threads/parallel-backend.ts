@@ -6,17 +6,17 @@
  *   itself and the workers (layer-split.ts: dense convolutions by output rows, inner products and
  *   dynamic layers by output channels): the same sums and decisions, so the same output bit for bit.
  */
-import { concatDecisions, emptyDecisions, sumCounters, type Backend, type LayerCounters, type LayerDecisions, type RunOptions, type RunResult } from '../backends/backend.js';
+import { type Backend, type RunResult } from '../backends/backend.js';
+import { concatDecisions, emptyDecisions, type LayerDecisions } from '../records/decisions.js';
+import { sumCounters, type LayerCounters } from '../records/counters.js';
 import { CpuBackend, runLayer, type CpuRunOptions } from '../backends/cpu/cpu-backend.js';
 import { RunBlobs } from '../backends/cpu/run-blobs.js';
-import { initWasmKernels } from '../backends/wasm/wasm-loader.js';
-import { feedsRelu } from '../effort/profile.js';
-import { hasEffort } from '../effort/effort.js';
-import { denseMacs } from '../backends/cpu/dense-macs.js';
+import { initWasmKernels } from '../backends/cpu/wasm/wasm-loader.js';
+import { planNetwork, type ExecutionPlan } from '../plan/execution-plan.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { DyveError } from '../errors.js';
 import { shapeSize, type Layer, type Network } from '../ir/network.js';
-import { fusableRelu, partInput, placePart, planSplit, runPart, splitSibling, weightedRanges, type SplitPlan } from './layer-split.js';
+import { partInput, placePart, planSplit, runPart, splitSibling, weightedRanges, type SplitPlan } from './layer-split.js';
 import type { PartResult, SharedLayerBuffers, WorkerReply, WorkerRequest } from './messages.js';
 import { spawnWorker, webWorkerPort, type Port } from './worker-port.js';
 
@@ -223,49 +223,49 @@ export class ParallelBackend implements Backend {
    */
   private async runSplitLayers(net: Network, input: Float32Array, options: CpuRunOptions): Promise<RunResult> {
     if (this.kernels === 'wasm') await initWasmKernels();
+    const plan = planNetwork(net, options.effort);
     const run = new RunBlobs(net, input, options.keepBlobs === true);
     const counters: LayerCounters[] = [];
     const trace = options.traceDecisions === true;
     const decisions: LayerDecisions[] = [];
+    const observed = options.onLayer !== undefined || options.keepBlobs === true;
     this.lastThreadsUsed = 1;
-    const layers = net.layers;
-    for (let i = 0; i < layers.length; i++) {
-      const layer = layers[i];
+    const { steps } = plan;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i];
+      const { layer, effort } = step;
       const inputs = run.inputsOf(layer);
-      const effort = options.effort?.layers[layer.name];
-      const plan = planSplit(layer, effort, this.workers.length, this.kernels);
-      const sibling = plan || options.onLayer || options.keepBlobs || hasEffort(effort) ? null : this.siblingPlan(net, i, options);
+      const split = planSplit(layer, effort, this.workers.length, this.kernels);
+      const sibling = split || observed || effort ? null : this.siblingPlan(plan, i, options);
       if (sibling) {
         // Layer i runs whole on a worker beside its part of the split layer after it.
         const { main, sideRelu, plan: mainPlan, part } = sibling;
-        const r = await this.splitLayer(net, main, run.inputsOf(layers[main])[0], mainPlan, false, part, { layer: i, relu: sideRelu });
+        const r = await this.splitLayer(net, main, run.inputsOf(steps[main].layer)[0], mainPlan, false, part, { layer: i, relu: sideRelu });
         counters.push(...r.side!.counters, ...r.counters);
         if (r.decisions) decisions.push(r.decisions);
-        run.store(layer, i, [r.side!.output]);
-        if (sideRelu !== undefined) run.store(layers[sideRelu], sideRelu, [r.side!.output]);
-        run.store(layers[main], main, [r.output]);
+        run.store(step, [r.side!.output]);
+        if (sideRelu !== undefined) run.store(steps[sideRelu], [r.side!.output]);
+        run.store(steps[main], [r.output]);
         i = main;
-        if (part.relu !== undefined) run.store(layers[part.relu], ++i, [r.output]);
+        if (part.relu !== undefined) run.store(steps[(i = part.relu)], [r.output]);
         continue;
       }
-      if (!plan) {
-        const rectified = effort?.sdss !== undefined && feedsRelu(net, layer);
-        const r = runLayer(layer, inputs, 1, this.local.variantFor(layer.params.type), effort, rectified, trace);
+      if (!split) {
+        const r = runLayer(layer, inputs, 1, { kernels: this.local.variantFor(layer.params.type), effort, rectified: step.rectified, trace });
         if (r.decisions) decisions.push(r.decisions);
         counters.push(r.counters);
         options.onLayer?.(layer, inputs, r.outputs, r.counters);
-        run.store(layer, i, r.outputs);
+        run.store(step, r.outputs);
         continue;
       }
-      const part = this.partOptions(net, i, options);
-      const relu = part.relu;
+      const part = this.partOptions(plan, i, options);
       // Blobs that outlive the run (kept, observed) get arrays of their own.
-      const r = await this.splitLayer(net, i, inputs[0], plan, options.keepBlobs === true || options.onLayer !== undefined, part);
+      const r = await this.splitLayer(net, i, inputs[0], split, observed, part);
       counters.push(...r.counters);
       if (r.decisions) decisions.push(r.decisions);
       options.onLayer?.(layer, inputs, [r.output], r.counters[0]);
-      run.store(layer, i, [r.output]);
-      if (relu !== undefined) run.store(layers[relu], ++i, [r.output]);
+      run.store(step, [r.output]);
+      if (part.relu !== undefined) run.store(steps[(i = part.relu)], [r.output]);
     }
     const blobs = run.kept();
     const output = run.output();
@@ -273,14 +273,13 @@ export class ParallelBackend implements Backend {
   }
 
   /** What the parts of split layer `i` need besides the layer: its fused ReLU, its knobs. */
-  private partOptions(net: Network, i: number, options: CpuRunOptions): RemotePartOptions {
-    const layer = net.layers[i];
-    const effort = options.effort?.layers[layer.name];
+  private partOptions(plan: ExecutionPlan, i: number, options: CpuRunOptions): RemotePartOptions {
+    const { effort, rectified, fusedRelu } = plan.steps[i];
     // A fused ReLU leaves the layer's own blob rectified: not when blobs are kept or observed.
-    const relu = options.onLayer || options.keepBlobs ? undefined : fusableRelu(net.layers, i);
+    const relu = options.onLayer || options.keepBlobs ? undefined : fusedRelu;
     return {
       ...(relu !== undefined && { relu }),
-      ...(effort && { effort, rectified: effort.sdss !== undefined && feedsRelu(net, layer), trace: options.traceDecisions === true }),
+      ...(effort && { effort, rectified, trace: options.traceDecisions === true }),
     };
   }
 
@@ -289,24 +288,23 @@ export class ParallelBackend implements Backend {
    * shared memory is on: that layer's plan with the first worker's share reduced by the sibling's
    * work, so that both threads finish together; null otherwise (or when the sibling outweighs a share).
    */
-  private siblingPlan(net: Network, side: number, options: CpuRunOptions) {
+  private siblingPlan(plan: ExecutionPlan, side: number, options: CpuRunOptions) {
     if (!this.sharedMemory || this.workers.length < 2) return null;
-    const sib = splitSibling(net.layers, side);
+    const sib = splitSibling(plan, side);
     if (!sib) return null;
-    const layer = net.layers[sib.main];
-    const effort = options.effort?.layers[layer.name];
-    const plan = planSplit(layer, effort, this.workers.length, this.kernels);
-    if (!plan || plan.ranges.length !== this.workers.length) return null;
+    const { layer, effort, macsPerImage } = plan.steps[sib.main];
+    const split = planSplit(layer, effort, this.workers.length, this.kernels);
+    if (!split || split.ranges.length !== this.workers.length) return null;
     // Work in dense-MAC units; dynamic layers run ~4x fewer MACs per second.
-    const work = denseMacs(layer, 1) * (hasEffort(effort) ? 4 : 1);
-    const sideWork = denseMacs(net.layers[side], 1);
-    const share = (work + sideWork) / plan.ranges.length;
+    const work = macsPerImage * (effort ? 4 : 1);
+    const sideWork = plan.steps[side].macsPerImage;
+    const share = (work + sideWork) / split.ranges.length;
     if (share - sideWork <= 0) return null;
-    const n = plan.ranges[plan.ranges.length - 1][1];
-    const weights = plan.ranges.map((_, k) => (k === 1 ? share - sideWork : share));
-    const ranges = weightedRanges(n, weights, plan.by === 'rows' ? 1 : 4);
+    const n = split.ranges[split.ranges.length - 1][1];
+    const weights = split.ranges.map((_, k) => (k === 1 ? share - sideWork : share));
+    const ranges = weightedRanges(n, weights, split.by === 'rows' ? 1 : 4);
     if (ranges.some(([from, to]) => to <= from)) return null;
-    return { main: sib.main, sideRelu: sib.sideRelu, plan: { by: plan.by, ranges }, part: this.partOptions(net, sib.main, options) };
+    return { main: sib.main, sideRelu: sib.sideRelu, plan: { by: split.by, ranges }, part: this.partOptions(plan, sib.main, options) };
   }
 
   /**

@@ -12,7 +12,7 @@ import { INIT_ROW_BIAS } from './microkernels';
 
 /**
  * The layer and its buffers, written by the host as consecutive int32 fields in this order
- * (src/backends/wasm/convolution.ts mirrors it). Addresses are byte offsets in linear memory.
+ * (src/backends/cpu/wasm/convolution.ts mirrors it). Addresses are byte offsets in linear memory.
  */
 @unmanaged
 export class ConvDesc {

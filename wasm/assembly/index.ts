@@ -1,5 +1,5 @@
 /**
- * The dense CPU kernels of dyvedeep in WebAssembly SIMD (src/backends/wasm/ is the host side):
+ * The dense CPU kernels of dyvedeep in WebAssembly SIMD (src/backends/cpu/wasm/ is the host side):
  * Convolution and InnerProduct (packed GEMM, register-blocked micro-kernels), Pooling and ReLU.
  * No allocator: the host owns linear memory above heapBase() (packed weights, then per-call
  * scratch) and passes byte addresses.

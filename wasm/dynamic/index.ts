@@ -2,7 +2,7 @@
  * The hot loops of the fast dynamic convolution (SPET's significant-channel quads and
  * completions, SDSS's grid and failing neurons, the SPET-free tiles over SFMA's kept maps) in
  * WebAssembly f64x2, on the workspace memory the host imports into this module
- * (src/dynamic/tile-kernels.ts; host side: src/backends/wasm/wasm-tile-kernels.ts). The same
+ * (src/backends/cpu/dynamic/tile-kernels.ts; host side: src/backends/cpu/wasm/wasm-tile-kernels.ts). The same
  * sums in the same order as the TypeScript loops: the decisions they lead to are the same.
  */
 export { accumulatePanels, accumulateQuadTile, accumulateSpetQuads } from './tiles';

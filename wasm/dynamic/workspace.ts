@@ -1,6 +1,6 @@
 /**
- * The float64 workspace of the fast dynamic convolution (src/dynamic/tile-kernels.ts), which
- * this module does not own: it imports the memory the host made (WORKSPACE_MEMORY), where the
+ * The float64 workspace of the fast dynamic convolution (src/backends/cpu/dynamic/tile-kernels.ts), which
+ * this module does not own: it imports the memory the host made (createTsTileKernels().memory), where the
  * host's Float64Array view starts at WS_BASE. Kernels take WORKSPACE INDICES (in doubles, as the
  * TypeScript kernels do) and the byte addresses of small staged lists (Int32 / Float64) above it.
  */

@@ -1,14 +1,17 @@
-import { convolutionDynamic } from '../../dynamic/dynamic-convolution.js';
-import { innerProductDynamic } from '../../dynamic/dynamic-inner-product.js';
-import { hasEffort, type LayerEffort } from '../../effort/effort.js';
-import { feedsRelu } from '../../effort/profile.js';
-import { DataError, NetworkError } from '../../errors.js';
+import { convolutionDynamic } from './dynamic/dynamic-convolution.js';
+import { innerProductDynamic } from './dynamic/dynamic-inner-product.js';
+import { hasEffort } from '../../effort/effort.js';
+import { checkLayerEffort } from '../../effort/knob-rules.js';
+import { planNetwork } from '../../plan/execution-plan.js';
+import { DataError } from '../../errors.js';
 import type { Layer, LayerType, Network } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
-import { emptyDecisions, sumCounters, type Backend, type LayerCounters, type LayerDecisions, type RunOptions, type RunResult } from '../backend.js';
-import { TS_TILE_KERNELS } from '../../dynamic/tile-kernels.js';
-import { activeWasmKernels, initWasmKernels } from '../wasm/wasm-loader.js';
-import { denseMacs } from './dense-macs.js';
+import type { Backend, LayerEffortOptions, RunOptions, RunResult } from '../backend.js';
+import { emptyDecisions, type LayerDecisions } from '../../records/decisions.js';
+import { sumCounters, type LayerCounters } from '../../records/counters.js';
+import { TS_TILE_KERNELS } from './dynamic/tile-kernels.js';
+import { activeWasmKernels, initWasmKernels } from './wasm/wasm-loader.js';
+import { denseMacs } from '../../ir/layer-metrics.js';
 import type { KernelVariant } from './kernel-types.js';
 import { kernelFor } from './kernels.js';
 import { RunBlobs } from './run-blobs.js';
@@ -52,19 +55,23 @@ function checkBatch(batch: number): void {
   if (!Number.isInteger(batch) || batch < 1) throw new DataError(`batch must be a positive integer, got ${batch}`);
 }
 
+/** How {@link runLayer} runs a layer. */
+export interface LayerRunOptions extends LayerEffortOptions {
+  /** The kernel table (default `fast`). */
+  readonly kernels?: KernelVariant;
+  /** A layer with effort knobs also returns its decisions (RunOptions.traceDecisions). */
+  readonly trace?: boolean;
+}
+
 /**
- * Runs one layer on given bottoms, without a network: per-layer parity tests feed the reference
- * run's blobs to each variant. With `effort` knobs on, the layer's dynamic kernel runs; `rectified`
- * says that the layer's output reaches the network only through a ReLU (see feedsRelu), which lets
- * SDSS compare rectified values. `inputs[i]` holds batch x shapeSize(layer.inputShapes[i]) values.
- * `trace`: a layer with effort knobs also returns its decisions (RunOptions.traceDecisions); both
- * variants' kernels record them where they take them, and they take the same ones.
- * Throws a DataError when an input has the wrong size.
+ * Runs one layer on given bottoms, without a network: the executors call it for each step of
+ * their plan, and per-layer parity tests feed the reference run's blobs to each variant.
+ * `inputs[i]` holds batch x shapeSize(layer.inputShapes[i]) values. Both kernel variants record
+ * decisions where they take them, and they take the same ones.
+ *
+ * @throws DataError when an input has the wrong size; NetworkError on knobs the layer cannot take.
  */
-export function runLayer(
-  layer: Layer, inputs: readonly Float32Array[], batch: number, variant: KernelVariant = 'fast', effort?: LayerEffort,
-  rectified = false, trace = false,
-): LayerRun {
+export function runLayer(layer: Layer, inputs: readonly Float32Array[], batch: number, options: LayerRunOptions = {}): LayerRun {
   checkBatch(batch);
   if (inputs.length !== layer.inputShapes.length) {
     throw new DataError(`layer '${layer.name}' takes ${layer.inputShapes.length} input(s), got ${inputs.length}`);
@@ -77,22 +84,22 @@ export function runLayer(
       );
     }
   });
+  const variant = options.kernels ?? 'fast';
+  const { effort } = options;
   const counters: LayerCounters = { name: layer.name, type: layer.params.type, macsDense: denseMacs(layer, batch), macsExecuted: 0, otherOps: 0 };
   if (!hasEffort(effort)) return { outputs: kernelFor(layer.params.type, variant)(layer, inputs, batch, counters), counters };
-  // A layer with knobs on runs its dynamic kernel; every other layer keeps the dense one, bit for bit.
-  const type = layer.params.type;
-  if (type !== 'Convolution' && type !== 'InnerProduct') {
-    throw new NetworkError(`layer '${layer.name}' (${type}) has effort knobs, but only Convolution and InnerProduct layers take them`);
-  }
+  checkLayerEffort(layer, effort);
   const out = layer.outputShapes[0];
-  const decisions = trace ? emptyDecisions(layer.name, batch, out.c, out.h, out.w, layer.inputShapes[0].c) : undefined;
+  const decisions = options.trace ? emptyDecisions(layer.name, batch, out.c, out.h, out.w, layer.inputShapes[0].c) : undefined;
   // The dynamic kernels exist as reference loops and the fast driver; `wasm` runs the fast driver
   // on its WebAssembly tile loops (convolutions; the InnerProduct's are TypeScript).
-  const dynamicVariant = variant === 'reference' ? 'reference' : 'fast';
-  const tiles = variant === 'wasm' ? activeWasmKernels().tiles : TS_TILE_KERNELS;
-  const outputs = type === 'Convolution'
-    ? convolutionDynamic(layer, inputs, batch, counters, effort, dynamicVariant, rectified, decisions, tiles)
-    : innerProductDynamic(layer, inputs, batch, counters, effort, dynamicVariant, decisions);
+  const dynamic = {
+    effort, variant: variant === 'reference' ? 'reference' : 'fast', rectified: options.rectified === true,
+    tiles: variant === 'wasm' ? activeWasmKernels().tiles : TS_TILE_KERNELS, ...(decisions && { decisions }),
+  } as const;
+  const outputs = layer.params.type === 'Convolution'
+    ? convolutionDynamic(layer, inputs, batch, counters, dynamic)
+    : innerProductDynamic(layer, inputs, batch, counters, dynamic);
   return decisions ? { outputs, counters, decisions } : { outputs, counters };
 }
 
@@ -110,7 +117,7 @@ const VARIANT_NAMES: Readonly<Record<KernelVariant, string>> = { fast: 'cpu', re
  * Runs networks on the CPU, one layer after the other, single-threaded. `kernels: 'reference'`
  * gives the oracle (`cpu-reference`); the default `fast` variant (`cpu`) uses im2col + a blocked
  * GEMM for Convolution and InnerProduct; `wasm` (`wasm`) runs those two, Pooling and ReLU in
- * WebAssembly SIMD (packed GEMM with register-blocked micro-kernels; src/backends/wasm/).
+ * WebAssembly SIMD (packed GEMM with register-blocked micro-kernels; src/backends/cpu/wasm/).
  */
 export class CpuBackend implements Backend {
   readonly name: string;
@@ -176,28 +183,28 @@ export class CpuBackend implements Backend {
   /** Images per chunk of a runSync call (see there): `batch` unless the wasm variant runs a dense, unobserved batch. */
   private imagesPerChunk(net: Network, batch: number, options: CpuRunOptions): number {
     if (this.variant !== 'wasm' || options.keepBlobs || options.onLayer || options.traceDecisions) return batch;
-    if (options.effort && Object.values(options.effort.layers).some((e) => hasEffort(e))) return batch;
+    if (planNetwork(net, options.effort).dynamic) return batch;
     let largest = 0;
     for (const shape of net.blobShapes.values()) largest = Math.max(largest, shapeSize(shape));
     return Math.max(1, Math.floor(WASM_CHUNK_BYTES / (4 * largest)));
   }
 
-  /** Runs `batch` images through every layer at once. */
+  /** Runs `batch` images through every step of the network's plan at once. */
   private runBatch(net: Network, input: Float32Array, batch: number, options: CpuRunOptions): RunResult {
+    const plan = planNetwork(net, options.effort);
     const run = new RunBlobs(net, input, options.keepBlobs === true);
     const counters: LayerCounters[] = [];
     const trace = options.traceDecisions === true;
     const decisions: LayerDecisions[] = [];
-    net.layers.forEach((layer, i) => {
+    for (const step of plan.steps) {
+      const { layer } = step;
       const inputs = run.inputsOf(layer);
-      const effort = options.effort?.layers[layer.name];
-      const rectified = effort?.sdss !== undefined && feedsRelu(net, layer);
-      const { outputs, counters: c, decisions: d } = runLayer(layer, inputs, batch, this.variantFor(layer.params.type), effort, rectified, trace);
-      counters.push(c);
-      if (d) decisions.push(d);
-      options.onLayer?.(layer, inputs, outputs, c);
-      run.store(layer, i, outputs);
-    });
+      const r = runLayer(layer, inputs, batch, { kernels: this.variantFor(layer.params.type), effort: step.effort, rectified: step.rectified, trace });
+      counters.push(r.counters);
+      if (r.decisions) decisions.push(r.decisions);
+      options.onLayer?.(layer, inputs, r.outputs, r.counters);
+      run.store(step, r.outputs);
+    }
     const blobs = run.kept();
     return { output: run.output(), counters, ...(blobs && { blobs }), ...(trace && { decisions }) };
   }

@@ -1,8 +1,8 @@
 import type { LayerType } from '../../ir/network.js';
-import { convolutionWasm } from '../wasm/convolution.js';
-import { innerProductWasm } from '../wasm/inner-product.js';
-import { poolingWasm } from '../wasm/pooling.js';
-import { reluWasm } from '../wasm/relu.js';
+import { convolutionWasm } from './wasm/convolution.js';
+import { innerProductWasm } from './wasm/inner-product.js';
+import { poolingWasm } from './wasm/pooling.js';
+import { reluWasm } from './wasm/relu.js';
 import { convolutionFast } from './fast/convolution.js';
 import { innerProductFast } from './fast/inner-product.js';
 import { lrnFast } from './fast/lrn.js';
@@ -53,7 +53,7 @@ export const FAST_KERNELS: Readonly<Record<LayerType, LayerKernel>> = {
 };
 
 /**
- * The WebAssembly SIMD kernels (src/backends/wasm/, wasm/assembly/): Convolution and InnerProduct
+ * The WebAssembly SIMD kernels (src/backends/cpu/wasm/, wasm/assembly/): Convolution and InnerProduct
  * (where the MACs are), and Pooling and ReLU, which in TypeScript took a quarter of a dense
  * network's time once the convolutions ran in WebAssembly. The other layers (copies, LRN, the
  * final softmax) keep the fast TypeScript kernels.

@@ -31,7 +31,13 @@ export type Step =
   | { readonly op: 'copy'; readonly from: GPUBuffer; readonly to: GPUBuffer; readonly size: number }
   | { readonly op: 'clear'; readonly buffer: GPUBuffer; readonly offset: number; readonly size: number };
 
-/** The words of a uniform block: u32 values, f32 values as {@link f32Bits}. */
+/**
+ * A ReLU fused into a layer's store (its negative slope), or null. Here, below the layer encoders
+ * and their registry, so encoders import it without a cycle.
+ */
+export type FusedRelu = { readonly slope: number } | null;
+
+/** The words of a uniform block: u32 values, f32 values as {@link f32Bits} (uniforms.ts packs them). */
 export type UniformWords = readonly number[];
 
 /** The bit pattern of a float32, for uniform blocks and u32 tables. */

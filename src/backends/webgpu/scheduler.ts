@@ -8,33 +8,22 @@
  * Dropout and Flatten alias their input when nothing reads it afterwards (else copy); a ReLU that
  * directly follows a Convolution or InnerProduct in place is fused into its store.
  */
-import type { LayerEffort } from '../../effort/effort.js';
-import { hasEffort } from '../../effort/effort.js';
 import { NetworkError } from '../../errors.js';
 import type { Layer, Shape } from '../../ir/network.js';
 import { shapeSize } from '../../ir/network.js';
-import type { DispatchRecord, LayerCounters, LayerDecisions } from '../backend.js';
-import { denseMacs } from '../cpu/dense-macs.js';
-import type { DecisionBuffers, EncodeContext, LayerRecord, Step, UniformWords } from './encode-context.js';
+import type { LayerDecisions } from '../../records/decisions.js';
+import type { DispatchRecord } from '../../records/dispatches.js';
+import type { LayerCounters } from '../../records/counters.js';
+import type { ExecutionPlan } from '../../plan/execution-plan.js';
+import type { DecisionBuffers, EncodeContext, FusedRelu, LayerRecord, Step, UniformWords } from './encode-context.js';
 import { encodeDynamic } from './layers/dynamic.js';
-import { FUSES_RELU, LAYER_ENCODERS, type FusedRelu } from './layers/layer-encoder.js';
+import { LAYER_ENCODERS } from './layers/layer-encoder.js';
 import type { Kernel, PipelineCache } from './pipelines.js';
 
 
-/** A subgraph to plan: layers in order, the blobs fed from outside, the blobs read back. */
-export interface Graph {
-  readonly layers: readonly Layer[];
-  readonly inputs: ReadonlyMap<string, Shape>;
-  readonly outputs: readonly string[];
-  /** Whether a layer's output reaches the network only through a ReLU (SDSS on rectified values). */
-  readonly rectified: (layer: Layer) => boolean;
-}
-
 /** Options of a plan. */
 export interface PlanOptions {
-  /** The knobs per layer name; absent layers are dense. */
-  readonly effort?: Readonly<Record<string, LayerEffort>>;
-  /** Fuse a ReLU into the Convolution / InnerProduct before it (default true). */
+  /** Fuse the ReLUs the execution plan allows into the Convolution / InnerProduct before them (default true). */
   readonly fuseRelu?: boolean;
   /** Record and read back the dynamic layers' decisions (RunOptions.traceDecisions). */
   readonly traceDecisions?: boolean;
@@ -81,7 +70,7 @@ export class Plan {
   private constructor(
     private readonly device: GPUDevice,
     readonly batch: number,
-    private readonly graph: Graph,
+    private readonly plan: ExecutionPlan,
     /** The buffers the graph's inputs are written to and its outputs read from. */
     private readonly inputBuffers: ReadonlyMap<string, GPUBuffer>,
     outputBuffers: ReadonlyMap<string, GPUBuffer>,
@@ -104,7 +93,7 @@ export class Plan {
       if (step.op === 'indirect') this.argsRegions.set(i, region(step.args, step.argsOffset, 12));
     });
     // The decisions ride the same read-back as the counters: no extra mapping per run.
-    for (const layer of graph.layers) {
+    for (const { layer } of plan.steps) {
       const d = records.get(layer.name)?.decisions;
       if (!d) continue;
       const neurons = batch * d.channels * d.height * d.width;
@@ -117,13 +106,16 @@ export class Plan {
     owned.push(this.readBack);
   }
 
-  /** Builds the plan of `graph` for `batch` images. */
-  static async build(device: GPUDevice, pipelines: PipelineCache, constants: ConstantCache, graph: Graph, batch: number, options: PlanOptions = {}): Promise<Plan> {
+  /** Builds the GPU plan of an execution plan for `batch` images. */
+  static async build(
+    device: GPUDevice, pipelines: PipelineCache, constants: ConstantCache, plan: ExecutionPlan, batch: number, options: PlanOptions = {},
+  ): Promise<Plan> {
+    const { graph, steps: planned, lastReader } = plan;
     const owned: GPUBuffer[] = [];
     const steps: Step[] = [];
     const records = new Map<string, LayerRecord>();
     // A dynamic layer takes at most 6 slots: statistics, SDSS's decision, 4 convolution passes.
-    const maxSlots = 6 * graph.layers.length + 1;
+    const maxSlots = 6 * planned.length + 1;
     const stats = device.createBuffer({ size: maxSlots * SLOT_WORDS * 4, usage: STORAGE(), label: 'dyvedeep counters' });
     owned.push(stats);
     let slots = 0;
@@ -170,10 +162,6 @@ export class Plan {
       },
     };
 
-    const { layers } = graph;
-    const lastUse = new Map<string, number>();
-    layers.forEach((layer, i) => layer.bottoms.forEach((b) => lastUse.set(b, i)));
-    for (const out of graph.outputs) lastUse.set(out, Infinity);
     const blobBuffers = new Map<string, GPUBuffer>();
     const users = new Map<GPUBuffer, number>(); // blob names living in each buffer
     const pool: GPUBuffer[] = [];
@@ -198,29 +186,19 @@ export class Plan {
     for (const [name, shape] of graph.inputs) assign(name, makeBuffer(batch * shapeSize(shape) * 4, name));
     const inputBuffers = new Map([...graph.inputs.keys()].map((n) => [n, blobBuffers.get(n)!]));
 
-    const fused = new Set<string>();
-    for (let i = 0; i < layers.length; i++) {
-      const layer = layers[i];
-      if (fused.has(layer.name)) continue;
+    const lastRead = (blob: string) => lastReader.get(blob) ?? -1;
+    for (let i = 0; i < planned.length; i++) {
+      const { layer, effort, rectified, fusedRelu } = planned[i];
       const inputs = layer.bottoms.map((b) => {
         const buf = blobBuffers.get(b);
         if (!buf) throw new NetworkError(`layer '${layer.name}' reads blob '${b}', which no earlier layer produced`);
         return buf;
       });
       const type = layer.params.type;
-      const effort: LayerEffort | undefined = options.effort?.[layer.name];
-      const dynamic = hasEffort(effort);
-      const lastReader = (blob: string) => lastUse.get(blob) ?? -1;
-      // Fusion: the next layer is a ReLU of this layer's output, which nothing else reads.
-      const next = layers[i + 1];
-      let relu: FusedRelu = null;
-      if (options.fuseRelu !== false && FUSES_RELU.has(type) && next?.params.type === 'ReLU' && next.bottoms[0] === layer.tops[0]
-        && lastReader(layer.tops[0]) === i + 1 && (!dynamic || next.params.relu.negativeSlope === 0)) {
-        relu = { slope: next.params.relu.negativeSlope };
-        fused.add(next.name);
-      }
+      const next = fusedRelu !== undefined && options.fuseRelu !== false ? planned[fusedRelu].layer : null;
+      const relu: FusedRelu = next?.params.type === 'ReLU' ? { slope: next.params.relu.negativeSlope } : null;
       // A ReLU, Dropout, Flatten or Split may write over its input when it is the input's last reader.
-      const overwrites = layer.bottoms.length === 1 && lastReader(layer.bottoms[0]) <= i;
+      const overwrites = layer.bottoms.length === 1 && lastRead(layer.bottoms[0]) <= i;
       const bytesOf = (j: number) => batch * shapeSize(layer.outputShapes[j]) * 4;
       let outputs: GPUBuffer[];
       if (type === 'Dropout' || type === 'Flatten' || type === 'Split') {
@@ -232,9 +210,8 @@ export class Plan {
         });
       } else {
         outputs = type === 'ReLU' && overwrites ? [inputs[0]] : layer.tops.map((top, j) => acquire(bytesOf(j), top));
-        if (dynamic) {
-          const rectified = effort.sdss !== undefined && graph.rectified(layer);
-          await encodeDynamic(ctx, layer, inputs, outputs, relu, effort, rectified);
+        if (effort) {
+          await encodeDynamic(ctx, layer, inputs, outputs, relu, effort, effort.sdss !== undefined && rectified);
         } else {
           const encoder = LAYER_ENCODERS[type];
           if (!encoder) throw new NetworkError(`layer '${layer.name}': no WebGPU kernel for layer type ${type}`);
@@ -243,10 +220,12 @@ export class Plan {
       }
       // Blob names are unique (the IR renames in-place tops), so outputs are new names.
       layer.tops.forEach((top, j) => assign(top, outputs[j]));
-      if (relu) assign(next.tops[0], outputs[0]);
-      for (const b of layer.bottoms) if (lastReader(b) <= i) release(b);
-      const done = relu ? i + 1 : i;
-      for (const t of relu ? [...layer.tops, next.tops[0]] : layer.tops) if (lastReader(t) <= done) release(t);
+      if (next) assign(next.tops[0], outputs[0]);
+      for (const b of planned[i].releases) release(b);
+      if (next) {
+        for (const b of planned[i + 1].releases) release(b);
+        i++;
+      }
     }
     const outputBuffers = new Map<string, GPUBuffer>();
     for (const out of graph.outputs) {
@@ -254,7 +233,7 @@ export class Plan {
       if (!buf) throw new NetworkError(`the plan never produces blob '${out}'`);
       outputBuffers.set(out, buf);
     }
-    return new Plan(device, batch, graph, inputBuffers, outputBuffers, steps, records, stats, slots, owned, options.traceDecisions === true);
+    return new Plan(device, batch, plan, inputBuffers, outputBuffers, steps, records, stats, slots, owned, options.traceDecisions === true);
   }
 
   /** Runs the plan on `inputs` (one array per graph input, batch x shape each). */
@@ -267,7 +246,7 @@ export class Plan {
 
   private async runNow(inputs: ReadonlyMap<string, Float32Array>, lost: Promise<unknown>): Promise<PlanRun> {
     const { device } = this;
-    for (const [name] of this.graph.inputs) {
+    for (const [name] of this.plan.graph.inputs) {
       const data = inputs.get(name);
       if (!data) throw new NetworkError(`no data for input blob '${name}'`);
       device.queue.writeBuffer(this.inputBuffers.get(name)!, 0, data as Float32Array<ArrayBuffer>);
@@ -332,18 +311,18 @@ export class Plan {
   }
 
   private outputShape(name: string): Shape {
-    for (const layer of this.graph.layers) {
+    for (const { layer } of this.plan.steps) {
       const j = layer.tops.indexOf(name);
       if (j >= 0) return layer.outputShapes[j];
     }
-    const s = this.graph.inputs.get(name);
+    const s = this.plan.graph.inputs.get(name);
     if (!s) throw new NetworkError(`unknown blob '${name}'`);
     return s;
   }
 
   private counters(stats: Uint32Array): LayerCounters[] {
-    return this.graph.layers.map((layer) => {
-      const macsDense = denseMacs(layer, this.batch);
+    return this.plan.steps.map(({ layer, macsPerImage }) => {
+      const macsDense = macsPerImage * this.batch;
       const c: LayerCounters = { name: layer.name, type: layer.params.type, macsDense, macsExecuted: macsDense, otherOps: 0 };
       const rec = this.records.get(layer.name);
       if (rec) {

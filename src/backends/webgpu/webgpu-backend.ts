@@ -4,17 +4,17 @@
  * (float32 sums instead of float64: relative error ~1e-6 per layer; SPET and SDSS decisions can
  * flip for neurons within rounding of their thresholds).
  */
-import type { LayerEffort } from '../../effort/effort.js';
-import { feedsRelu } from '../../effort/profile.js';
+import { compilePlan, planNetwork, type ExecutionPlan } from '../../plan/execution-plan.js';
 import { DataError, DyveError } from '../../errors.js';
 import type { Layer, Network } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
-import {
-  concatDecisions, sumCounters, type Backend, type DispatchRecord, type LayerCounters, type LayerDecisions, type RunOptions, type RunResult,
-} from '../backend.js';
+import type { Backend, LayerEffortOptions, RunOptions, RunResult } from '../backend.js';
+import { concatDecisions, type LayerDecisions } from '../../records/decisions.js';
+import { type DispatchRecord } from '../../records/dispatches.js';
+import { sumCounters, type LayerCounters } from '../../records/counters.js';
 import { DeviceLostError, openGpu, type GpuContext, type OpenGpuOptions } from './gpu-context.js';
 import { PipelineCache, type KernelName, type KernelTuning } from './pipelines.js';
-import { ConstantCache, Plan, type Graph } from './scheduler.js';
+import { ConstantCache, Plan } from './scheduler.js';
 
 /** Options of {@link WebGpuBackend.create}. */
 export interface WebGpuBackendOptions extends OpenGpuOptions {
@@ -81,9 +81,7 @@ export class WebGpuBackend implements Backend {
       throw new DataError(`network '${net.name}' input: expected ${batch * perImage} values (batch ${batch} x ${formatShape(net.inputShape)}), got ${input.length}`);
     }
     if (options.keepBlobs) throw new DyveError('the WebGPU backend does not keep intermediate blobs; compare layers with runLayer instead');
-    const graph: Graph = {
-      layers: net.layers, inputs: new Map([[net.inputName, net.inputShape]]), outputs: [net.outputName], rectified: (layer) => feedsRelu(net, layer),
-    };
+    const execution = planNetwork(net, options.effort);
     const chunk = this.chunkSize(net, batch);
     const outSize = shapeSize(net.blobShapes.get(net.outputName)!);
     const output = new Float32Array(batch * outSize);
@@ -93,7 +91,7 @@ export class WebGpuBackend implements Backend {
     let decisions: LayerDecisions[] = [];
     for (let first = 0; first < batch; first += chunk) {
       const n = Math.min(chunk, batch - first);
-      const plan = await this.plan(net, graph, n, options.effort?.layers ?? {}, trace);
+      const plan = await this.plan(net, execution, n, trace);
       const r = await this.execute(plan, new Map([[net.inputName, input.subarray(first * perImage, (first + n) * perImage)]]));
       output.set(r.outputs.get(net.outputName)!, first * outSize);
       counters = first === 0 ? r.counters : counters.map((c, i) => sumCounters(c, r.counters[i]));
@@ -105,10 +103,11 @@ export class WebGpuBackend implements Backend {
   }
 
   /**
-   * Runs one layer alone on given bottoms (per-layer parity tests). `rectified` as for the CPU's
-   * runLayer: SDSS compares rectified values. No ReLU is fused.
+   * Runs one layer alone on given bottoms (per-layer parity tests), with the options of the CPU's
+   * runLayer. No ReLU is fused.
    */
-  async runLayer(layer: Layer, inputs: readonly Float32Array[], batch: number, effort?: LayerEffort, rectified = false): Promise<GpuLayerRun> {
+  async runLayer(layer: Layer, inputs: readonly Float32Array[], batch: number, options: LayerEffortOptions = {}): Promise<GpuLayerRun> {
+    const { effort, rectified = false } = options;
     if (inputs.length !== layer.bottoms.length) throw new DataError(`layer '${layer.name}' takes ${layer.bottoms.length} input(s), got ${inputs.length}`);
     // Distinct names: an in-place layer's top is a new blob here, so its input can be fed.
     const inNames = layer.bottoms.map((_, i) => `in${i}`);
@@ -117,9 +116,8 @@ export class WebGpuBackend implements Backend {
     layer.inputShapes.forEach((s, i) => {
       if (inputs[i].length !== batch * shapeSize(s)) throw new DataError(`layer '${layer.name}' input ${i}: expected ${batch * shapeSize(s)} values, got ${inputs[i].length}`);
     });
-    const graph: Graph = { layers: [lone], inputs: new Map(inNames.map((n, i) => [n, layer.inputShapes[i]])), outputs: outNames, rectified: () => rectified };
-    const profile = effort ? { [layer.name]: effort } : {};
-    const plan = await this.buildPlan(graph, batch, profile, false, false);
+    const graph = { layers: [lone], inputs: new Map(inNames.map((n, i) => [n, layer.inputShapes[i]])), outputs: outNames };
+    const plan = await this.buildPlan(compilePlan(graph, effort ? { [layer.name]: effort } : {}, () => rectified), batch, false, false);
     try {
       const r = await this.execute(plan, new Map(inNames.map((n, i) => [n, inputs[i] as Float32Array])));
       return { outputs: outNames.map((n) => r.outputs.get(n)!), counters: r.counters[0], dispatches: r.dispatches };
@@ -150,17 +148,18 @@ export class WebGpuBackend implements Backend {
     return Math.max(1, Math.min(batch, Math.floor(limit / largest), Math.floor(budget / total)));
   }
 
-  private plan(key: object, graph: Graph, batch: number, layers: Readonly<Record<string, LayerEffort>>, trace: boolean): Promise<Plan> {
+  private plan(key: object, execution: ExecutionPlan, batch: number, trace: boolean): Promise<Plan> {
     let byKey = this.plans.get(key);
     if (!byKey) {
       byKey = new Map();
       this.plans.set(key, byKey);
     }
     // Traced plans hold extra buffers and read-backs: a plan of their own.
-    const id = `${batch}|${trace ? 'trace' : 'plain'}|${JSON.stringify(layers)}`;
+    const knobs = Object.fromEntries(execution.steps.filter((s) => s.effort).map((s) => [s.layer.name, s.effort]));
+    const id = `${batch}|${trace ? 'trace' : 'plain'}|${JSON.stringify(knobs)}`;
     let plan = byKey.get(id);
     if (!plan) {
-      plan = this.buildPlan(graph, batch, layers, true, trace);
+      plan = this.buildPlan(execution, batch, true, trace);
       byKey.set(id, plan);
       plan.catch(() => byKey.delete(id)); // a failed build (bad shader, lost device) is not cached
     }
@@ -168,11 +167,11 @@ export class WebGpuBackend implements Backend {
   }
 
   private async buildPlan(
-    graph: Graph, batch: number, layers: Readonly<Record<string, LayerEffort>>, fuseRelu: boolean, traceDecisions: boolean,
+    execution: ExecutionPlan, batch: number, fuseRelu: boolean, traceDecisions: boolean,
   ): Promise<Plan> {
     this.checkAlive();
-    return this.validated('the plan', () => Plan.build(this.gpu.device, this.pipelines, this.constants, graph, batch, {
-      effort: layers, fuseRelu: fuseRelu && this.options.fuseRelu !== false, traceDecisions,
+    return this.validated('the plan', () => Plan.build(this.gpu.device, this.pipelines, this.constants, execution, batch, {
+      fuseRelu: fuseRelu && this.options.fuseRelu !== false, traceDecisions,
     }));
   }
 

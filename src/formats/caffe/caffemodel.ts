@@ -1,5 +1,5 @@
 import { ModelFormatError, NetworkError } from '../../errors.js';
-import { layerBlobShapes } from '../../ir/build-network.js';
+import { layerBlobShapes } from '../../ir/layer-metrics.js';
 import { isWeighted, type Network } from '../../ir/network.js';
 import { canonicalDims, decodeBlob, type DecodedBlob } from './blob.js';
 import { caffeType } from './schema.js';

@@ -1,6 +1,13 @@
 import { NetworkError } from '../../errors.js';
-import type { MessageObject } from '../../formats/caffe/text-to-message.js';
 import type { LayerParams, Shape } from '../network.js';
+
+/**
+ * A parsed Caffe message as the layer registry reads it: the layout of protobufjs `toObject`
+ * (snake_case keys, enums as names), which the Caffe loader's message objects have.
+ */
+export interface MessageObject {
+  readonly [field: string]: unknown;
+}
 
 /** Where a layer is, for error messages: `layer 'conv1' (Convolution)`, with its prototxt position. */
 export interface LayerContext {

@@ -9,7 +9,8 @@
  * bias to the sum). Zero padding of edge tiles inside the GEMM is not counted.
  */
 import type { Layer } from '../../../ir/network.js';
-import { checkedWeights, convParams, type OpCounts } from '../kernel-types.js';
+import { type OpCounts } from '../../../records/counters.js';
+import { checkedWeights, convParams } from '../../../ir/layer-params.js';
 import { gemm } from './gemm.js';
 import { columnBuffer, im2col, type ConvGeometry } from './im2col.js';
 

@@ -9,7 +9,8 @@
  */
 import type { Layer } from '../../../ir/network.js';
 import { shapeSize } from '../../../ir/network.js';
-import { checkedWeights, ipParams, type OpCounts } from '../kernel-types.js';
+import { type OpCounts } from '../../../records/counters.js';
+import { checkedWeights, ipParams } from '../../../ir/layer-params.js';
 import { gemm } from './gemm.js';
 
 /** Runs an InnerProduct layer with the GEMM. */

@@ -10,7 +10,8 @@
  * clipped row window and column window, then 5 ops per output (divide, multiply, add, pow, multiply).
  */
 import type { Layer } from '../../../ir/network.js';
-import { lrnParams, type OpCounts } from '../kernel-types.js';
+import { type OpCounts } from '../../../records/counters.js';
+import { lrnParams } from '../../../ir/layer-params.js';
 
 /** Runs an LRN layer with running window sums. */
 export function lrnFast(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts): Float32Array[] {

@@ -16,7 +16,8 @@
  */
 import type { Layer } from '../../../ir/network.js';
 import { poolKernel } from '../../../ir/layers/pooling.js';
-import { poolParams, type OpCounts } from '../kernel-types.js';
+import { type OpCounts } from '../../../records/counters.js';
+import { poolParams } from '../../../ir/layer-params.js';
 
 /** Clipped window bounds [start, end) along one axis for every output index. */
 function windows(out: number, size: number, kernel: number, stride: number, pad: number): { start: Int32Array; end: Int32Array; divisor: Int32Array } {

@@ -7,7 +7,8 @@
  * which this loop executes for every value, unlike the reference's branch).
  */
 import type { Layer } from '../../../ir/network.js';
-import { reluParams, type OpCounts } from '../kernel-types.js';
+import { type OpCounts } from '../../../records/counters.js';
+import { reluParams } from '../../../ir/layer-params.js';
 
 /** Runs a ReLU layer without branches. */
 export function reluFast(layer: Layer, inputs: readonly Float32Array[], _batch: number, counts: OpCounts): Float32Array[] {

@@ -7,7 +7,7 @@
  */
 import type { Layer } from '../../../ir/network.js';
 import { shapeSize } from '../../../ir/network.js';
-import type { OpCounts } from '../kernel-types.js';
+import type { OpCounts } from '../../../records/counters.js';
 
 /** Dropout (inference), Flatten: the input array itself. */
 export function identityFast(_layer: Layer, inputs: readonly Float32Array[], _batch: number, _counts: OpCounts): Float32Array[] {

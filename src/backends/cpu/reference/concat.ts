@@ -5,7 +5,7 @@
  */
 import type { Layer } from '../../../ir/network.js';
 import { shapeSize } from '../../../ir/network.js';
-import type { OpCounts } from '../kernel-types.js';
+import type { OpCounts } from '../../../records/counters.js';
 
 /** Runs a Concat layer (axis 1). */
 export function concatReference(layer: Layer, inputs: readonly Float32Array[], batch: number, _counts: OpCounts): Float32Array[] {

@@ -8,7 +8,8 @@
  * plane; each bias add is one otherOp (outC x outH x outW per image).
  */
 import type { Layer } from '../../../ir/network.js';
-import { checkedWeights, convParams, type OpCounts } from '../kernel-types.js';
+import { type OpCounts } from '../../../records/counters.js';
+import { checkedWeights, convParams } from '../../../ir/layer-params.js';
 
 /** Runs a Convolution layer with plain loops. */
 export function convolutionReference(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts): Float32Array[] {

@@ -5,7 +5,7 @@
  * Counting: nothing (a copy is not an arithmetic operation).
  */
 import type { Layer } from '../../../ir/network.js';
-import type { OpCounts } from '../kernel-types.js';
+import type { OpCounts } from '../../../records/counters.js';
 
 /** Runs a Flatten layer: copies its input. */
 export function flattenReference(_layer: Layer, inputs: readonly Float32Array[], _batch: number, _counts: OpCounts): Float32Array[] {

@@ -6,7 +6,8 @@
  */
 import type { Layer } from '../../../ir/network.js';
 import { shapeSize } from '../../../ir/network.js';
-import { checkedWeights, ipParams, type OpCounts } from '../kernel-types.js';
+import { type OpCounts } from '../../../records/counters.js';
+import { checkedWeights, ipParams } from '../../../ir/layer-params.js';
 
 /** Runs an InnerProduct layer with plain loops. */
 export function innerProductReference(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts): Float32Array[] {

@@ -12,7 +12,8 @@
  * n*n, multiply by alpha, add 1, pow, multiply by x).
  */
 import type { Layer } from '../../../ir/network.js';
-import { lrnParams, type OpCounts } from '../kernel-types.js';
+import { type OpCounts } from '../../../records/counters.js';
+import { lrnParams } from '../../../ir/layer-params.js';
 
 /** Runs an LRN layer with plain loops. */
 export function lrnReference(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts): Float32Array[] {

@@ -9,7 +9,8 @@
  */
 import type { Layer } from '../../../ir/network.js';
 import { poolKernel } from '../../../ir/layers/pooling.js';
-import { poolParams, type OpCounts } from '../kernel-types.js';
+import { type OpCounts } from '../../../records/counters.js';
+import { poolParams } from '../../../ir/layer-params.js';
 
 /** Caffe initialises its running maximum to -FLT_MAX. */
 export const NEG_FLT_MAX = -3.4028234663852886e38;

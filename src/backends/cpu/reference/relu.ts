@@ -5,7 +5,8 @@
  * is not 0.
  */
 import type { Layer } from '../../../ir/network.js';
-import { reluParams, type OpCounts } from '../kernel-types.js';
+import { type OpCounts } from '../../../records/counters.js';
+import { reluParams } from '../../../ir/layer-params.js';
 
 /** Runs a ReLU layer. */
 export function reluReference(layer: Layer, inputs: readonly Float32Array[], _batch: number, counts: OpCounts): Float32Array[] {

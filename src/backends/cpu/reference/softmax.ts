@@ -6,7 +6,7 @@
  * C divides: 5 x C.
  */
 import type { Layer } from '../../../ir/network.js';
-import type { OpCounts } from '../kernel-types.js';
+import type { OpCounts } from '../../../records/counters.js';
 
 /** Runs a Softmax layer. */
 export function softmaxReference(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts): Float32Array[] {

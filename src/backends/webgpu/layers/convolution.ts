@@ -1,9 +1,9 @@
 /** Dense Convolution on WebGPU: shaders/convolution/dense.wgsl. */
-import { denseMacs } from '../../cpu/dense-macs.js';
-import { convolutionGeometry, dynWeights, type DynGeometry } from '../../../dynamic/geometry.js';
+import { denseMacs } from '../../../ir/layer-metrics.js';
+import { convolutionGeometry, dynWeights, type DynGeometry } from '../../../mechanisms/geometry.js';
 import type { Layer } from '../../../ir/network.js';
-import { f32Bits, type EncodeContext } from '../encode-context.js';
-import type { FusedRelu } from './layer-encoder.js';
+import type { EncodeContext, FusedRelu } from '../encode-context.js';
+import { convGeometryUniforms, packUniforms } from '../uniforms.js';
 
 /** Weights as [g][c][tap][o rounded up to 4]: vec4 loads over 4 output channels of a group. */
 function packWeights(weight: Float32Array, g: DynGeometry, quads: number): Float32Array {
@@ -33,11 +33,9 @@ export async function encodeConvolution(ctx: EncodeContext, layer: Layer, inputs
   const w = ctx.constant(layer, 'conv-dense-weights', () => packWeights(dynWeights(layer, g).weight, g, quads));
   const b = ctx.constant(layer, 'conv-dense-bias', () => packGroupBias(dynWeights(layer, g).bias, g.group, g.m, quads));
   const kernel = await ctx.kernel('convolution/dense');
-  const params = ctx.uniform([
-    g.inC, g.inH, g.inW, g.outC, g.outH, g.outW, g.kernelH, g.kernelW,
-    g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.cpg, g.m,
-    quads, relu ? 1 : 0, f32Bits(relu?.slope ?? 0), 0,
-  ], layer.name);
+  const params = ctx.uniform(packUniforms('convolution/dense', {
+    ...convGeometryUniforms(g), quads, relu: relu !== null, slope: relu?.slope ?? 0,
+  }), layer.name);
   ctx.push({
     op: 'dispatch', layer: layer.name, kernel, bindGroup: ctx.bind(kernel, [params, inputs[0], w, b, outputs[0]]),
     workgroups: [Math.ceil(g.positions / (kernel.positionsPerInvocation * kernel.workgroupSize)), g.group * quads, ctx.batch], macs: denseMacs(layer, ctx.batch),

@@ -15,15 +15,14 @@
  * a uniform flag keeps the untraced passes from writing, and they bind a 16-byte placeholder. SFMA's
  * decisions need no pass of their own: the scheduler reads map-statistics' keep flags back.
  */
-import { validateEffort } from '../../../dynamic/dynamic-convolution.js';
-import { convolutionGeometry, dynWeights, innerProductGeometry, type DynGeometry } from '../../../dynamic/geometry.js';
-import { sdssGrid } from '../../../dynamic/sdss.js';
-import { spetPlan } from '../../../dynamic/spet.js';
+import { convolutionGeometry, dynWeights, innerProductGeometry, type DynGeometry } from '../../../mechanisms/geometry.js';
+import { sdssGrid } from '../../../mechanisms/sdss.js';
+import { spetPlan } from '../../../mechanisms/spet.js';
 import type { LayerEffort } from '../../../effort/effort.js';
 import { NetworkError } from '../../../errors.js';
 import type { Layer } from '../../../ir/network.js';
-import { f32Bits, grid1d, type EncodeContext } from '../encode-context.js';
-import type { FusedRelu } from './layer-encoder.js';
+import { f32Bits, grid1d, type EncodeContext, type FusedRelu } from '../encode-context.js';
+import { convGeometryUniforms, packUniforms } from '../uniforms.js';
 
 const NONE = 0xffffffff;
 
@@ -80,11 +79,8 @@ export function blockOrder(positions: Int32Array, height: number, width: number,
 export async function encodeDynamic(
   ctx: EncodeContext, layer: Layer, inputs: GPUBuffer[], outputs: GPUBuffer[], relu: FusedRelu, effort: LayerEffort, rectified: boolean,
 ): Promise<void> {
+  // The execution plan has checked the knobs against the layer (knob-rules.ts).
   const type = layer.params.type;
-  if (type !== 'Convolution' && type !== 'InnerProduct') {
-    throw new NetworkError(`layer '${layer.name}' (${type}) has effort knobs, but only Convolution and InnerProduct layers take them`);
-  }
-  validateEffort(layer, effort);
   if (relu && relu.slope !== 0) throw new NetworkError(`layer '${layer.name}': a leaky ReLU cannot be fused into a dynamic layer`);
   const g = type === 'Convolution' ? convolutionGeometry(layer) : innerProductGeometry(layer);
   const { weight, bias } = dynWeights(layer, g);
@@ -151,7 +147,9 @@ export async function encodeDynamic(
     const k = await ctx.kernel('dynamic/map-statistics');
     const slot = ctx.slot();
     const maps = batch * g.inC;
-    const params = ctx.uniform([g.planeSize, maps, f32Bits(effort.sfma?.epsilon ?? 0), effort.sfma ? 1 : 0, L.keepAt, L.meanAt, L.rangeAt, slot], layer.name);
+    const params = ctx.uniform(packUniforms('dynamic/map-statistics', {
+      planeSize: g.planeSize, maps, epsilon: effort.sfma?.epsilon ?? 0, sfma: Boolean(effort.sfma), keepAt: L.keepAt, meanAt: L.meanAt, rangeAt: L.rangeAt, slot,
+    }), layer.name);
     ctx.push({ op: 'dispatch', layer: layer.name, kernel: k, bindGroup: ctx.bind(k, [params, x, runBuf, ctx.stats]), workgroups: grid1d(maps, k.workgroupSize, maxDim), slot });
     if (effort.sfma) {
       rec.statsSlot = slot;
@@ -161,14 +159,19 @@ export async function encodeDynamic(
   if (effort.sfma) {
     const k = await ctx.kernel('dynamic/sfma-kernel-sums');
     const total = batch * g.outC * g.taps;
-    const params = ctx.uniform([g.inC, g.outC, g.cpg, g.m, g.taps, total, L.keepAt, L.meanAt, L.kAt, 0, 0, 0], layer.name);
+    const params = ctx.uniform(packUniforms('dynamic/sfma-kernel-sums', {
+      inC: g.inC, outC: g.outC, cpg: g.cpg, m: g.m, taps: g.taps, total, keepAt: L.keepAt, meanAt: L.meanAt, kAt: L.kAt,
+    }), layer.name);
     ctx.push({ op: 'dispatch', layer: layer.name, kernel: k, bindGroup: ctx.bind(k, [params, w, runBuf]), workgroups: grid1d(total, k.workgroupSize, maxDim) });
   }
   const nSig = plan ? plan.nSig : g.cpg;
   if (exact) {
     const k = await ctx.kernel('dynamic/spet-bound');
     const total = batch * g.outC;
-    const params = ctx.uniform([g.inC, g.outC, g.cpg, g.m, nSig, total, L.orderAt, L.posSumAt, L.negSumAt, L.keepAt, L.rangeAt, L.boundAt], layer.name);
+    const params = ctx.uniform(packUniforms('dynamic/spet-bound', {
+      inC: g.inC, outC: g.outC, cpg: g.cpg, m: g.m, nSig, total,
+      orderAt: L.orderAt, posAt: L.posSumAt, negAt: L.negSumAt, keepAt: L.keepAt, rangeAt: L.rangeAt, boundAt: L.boundAt,
+    }), layer.name);
     ctx.push({ op: 'dispatch', layer: layer.name, kernel: k, bindGroup: ctx.bind(k, [params, tablesBuf, runBuf]), workgroups: grid1d(total, k.workgroupSize, maxDim) });
   }
 
@@ -189,13 +192,13 @@ export async function encodeDynamic(
   const launchConv = (phase: number, list: List, rectify: boolean, launch: Launch) => {
     const slot = ctx.slot();
     rec.convSlots.push(slot);
-    const params = ctx.uniform([
-      g.inC, g.inH, g.inW, g.outC, g.outH, g.outW, g.kernelH, g.kernelW,
-      g.strideH, g.strideW, g.padH, g.padW, g.dilationH, g.dilationW, g.cpg, g.m,
-      nSig, phase, f32Bits(threshold), relu ? 1 : 0, rectify ? 1 : 0, effort.sfma ? 1 : 0, L.biasAt, L.orderAt,
-      list.posAt, list.posStride, list.countAt, list.countStride, L.keepAt, L.kAt, L.boundAt, slot,
-      S.listAt, capacity, S.countAt, S.maxAt, trace ? 1 : 0, 0,
-    ], layer.name);
+    const params = ctx.uniform(packUniforms('dynamic/convolution', {
+      ...convGeometryUniforms(g),
+      nSig, phase, threshold, relu: relu !== null, rectify, sfma: Boolean(effort.sfma), biasAt: L.biasAt, orderAt: L.orderAt,
+      posAt: list.posAt, posStride: list.posStride, countAt: list.countAt, countStride: list.countStride,
+      keepAt: L.keepAt, kAt: L.kAt, boundAt: L.boundAt, slot,
+      survAt: S.listAt, survStride: capacity, survCountAt: S.countAt, survMaxAt: S.maxAt, trace,
+    }), layer.name);
     const bindGroup = ctx.bind(conv, [params, x, w, tablesBuf, runBuf, y, ctx.stats, survivors, decisions]);
     ctx.push('workgroups' in launch
       ? { op: 'dispatch', layer: layer.name, kernel: conv, slot, bindGroup, workgroups: launch.workgroups }
@@ -204,7 +207,7 @@ export async function encodeDynamic(
   /** Indirect arguments sized by the longest list of `lists` (its length at maxAt), in a new slot. */
   const launchArgs = (lists: GPUBuffer, maxAt: number): Launch => {
     const argsAt = 4 * argsSlots++;
-    const params = ctx.uniform([tile, g.outC, batch, maxAt, argsAt, 0, 0, 0], layer.name);
+    const params = ctx.uniform(packUniforms('dynamic/sdss-indirect-args', { tile, outC: g.outC, images: batch, maxAt, argsAt }), layer.name);
     ctx.push({ op: 'dispatch', layer: layer.name, kernel: args, bindGroup: ctx.bind(args, [params, lists, argsBuf]), workgroups: [1, 1, 1] });
     return { args: argsBuf, argsOffset: argsAt * wordBytes };
   };
@@ -230,7 +233,10 @@ export async function encodeDynamic(
   const decideSlot = ctx.slot();
   rec.decideSlot = decideSlot;
   const total = batch * g.outC * nonGrid;
-  const decideParams = ctx.uniform([g.positions, nonGrid, total, f32Bits(effort.sdss.delta), L.neighbourAt, L.listAt, L.countAt, L.maxAt, decideSlot, trace ? 1 : 0, 0, 0], layer.name);
+  const decideParams = ctx.uniform(packUniforms('dynamic/sdss-decide', {
+    hw: g.positions, nonGrid, total, delta: effort.sdss.delta, neighbourAt: L.neighbourAt, listAt: L.listAt, countAt: L.countAt, maxAt: L.maxAt,
+    slot: decideSlot, trace,
+  }), layer.name);
   ctx.push({
     op: 'dispatch', layer: layer.name, kernel: decide, slot: decideSlot,
     bindGroup: ctx.bind(decide, [decideParams, tablesBuf, y, ctx.stats, decisions]), workgroups: grid1d(total, decide.workgroupSize, maxDim),

@@ -3,12 +3,12 @@
  * binding (AlexNet's and VGG's fc6 exceed the 128 MiB of many adapters) are split by outputs into
  * chunks that each fit, one dispatch per chunk.
  */
-import { denseMacs } from '../../cpu/dense-macs.js';
-import { dynWeights, innerProductGeometry } from '../../../dynamic/geometry.js';
+import { denseMacs } from '../../../ir/layer-metrics.js';
+import { dynWeights, innerProductGeometry } from '../../../mechanisms/geometry.js';
 import type { Layer } from '../../../ir/network.js';
 import { NetworkError } from '../../../errors.js';
-import { f32Bits, type EncodeContext } from '../encode-context.js';
-import type { FusedRelu } from './layer-encoder.js';
+import type { EncodeContext, FusedRelu } from '../encode-context.js';
+import { packUniforms } from '../uniforms.js';
 
 /** Outputs [o0, o0 + 4 * quads) of weights (out, in) as [in][4 * quads]: vec4 loads over 4 outputs. */
 function packWeights(weight: Float32Array, inSize: number, outC: number, o0: number, quads: number): Float32Array {
@@ -38,7 +38,9 @@ export async function encodeInnerProduct(ctx: EncodeContext, layer: Layer, input
     const o0 = q0 * 4;
     const w = ctx.constant(layer, `ip-dense-weights@${o0}`, () => packWeights(dynWeights(layer, g).weight, g.inSize, g.outC, o0, n));
     const b = ctx.constant(layer, `ip-dense-bias@${o0}`, () => packBias(dynWeights(layer, g).bias, g.outC, o0, n));
-    const params = ctx.uniform([g.inSize, g.outC, n, relu ? 1 : 0, f32Bits(relu?.slope ?? 0), o0, 0, 0], layer.name);
+    const params = ctx.uniform(packUniforms('inner-product/dense', {
+      inSize: g.inSize, outC: g.outC, quads: n, relu: relu !== null, slope: relu?.slope ?? 0, outOffset: o0,
+    }), layer.name);
     ctx.push({
       op: 'dispatch', layer: layer.name, kernel, bindGroup: ctx.bind(kernel, [params, inputs[0], w, b, outputs[0]]),
       workgroups: [Math.ceil(n / kernel.workgroupSize), ctx.batch, 1], macs: (macs * Math.min(n * 4, g.outC - o0)) / g.outC,

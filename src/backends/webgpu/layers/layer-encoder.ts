@@ -4,7 +4,7 @@
  * scheduler (an alias or a copy) and have no encoder.
  */
 import type { Layer, LayerType } from '../../../ir/network.js';
-import type { EncodeContext } from '../encode-context.js';
+import type { EncodeContext, FusedRelu } from '../encode-context.js';
 import { encodeConcat } from './concat.js';
 import { encodeConvolution } from './convolution.js';
 import { encodeInnerProduct } from './inner-product.js';
@@ -13,11 +13,12 @@ import { encodePooling } from './pooling.js';
 import { encodeRelu } from './relu.js';
 import { encodeSoftmax } from './softmax.js';
 
-/** A ReLU fused into the layer's store (its negative slope), or null. */
-export type FusedRelu = { readonly slope: number } | null;
+// Re-exported for the scheduler, which imports it from here.
 
+/** Appends the dispatches of one layer to the plan. */
 export type LayerEncoder = (ctx: EncodeContext, layer: Layer, inputs: GPUBuffer[], outputs: GPUBuffer[], relu: FusedRelu) => Promise<void>;
 
+/** Per layer type, its dense encoder. */
 export const LAYER_ENCODERS: Partial<Record<LayerType, LayerEncoder>> = {
   Convolution: encodeConvolution,
   InnerProduct: encodeInnerProduct,
@@ -27,6 +28,3 @@ export const LAYER_ENCODERS: Partial<Record<LayerType, LayerEncoder>> = {
   Softmax: encodeSoftmax,
   Concat: encodeConcat,
 };
-
-/** Layer types whose output a following ReLU can be fused into. */
-export const FUSES_RELU: ReadonlySet<LayerType> = new Set(['Convolution', 'InnerProduct']);

@@ -1,0 +1,233 @@
+import { CpuBackend } from '../backends/cpu/cpu-backend.js';
+import type { Backend } from '../backends/backend.js';
+import type { Dataset } from '../data/dataset-types.js';
+import { evaluate } from '../evaluation/evaluate.js';
+import { mulberry32 } from '../formats/synthetic-weights.js';
+import type { Network } from '../ir/network.js';
+import type { LayerEffort } from '../effort/effort.js';
+import { MECHANISMS, PROFILE_FORMAT, type EffortProfile, type Mechanism } from '../effort/profile.js';
+import { applicable, layerSensitivity, type LayerOption, type LayerSensitivity, type Probe } from './sensitivity.js';
+
+export interface CalibrationOptions {
+  /** Largest accepted top-1 drop, percentage points vs dense on the calibration set. */
+  readonly budgetPP: number;
+  readonly batch?: number;
+  readonly mechanisms?: readonly Mechanism[];
+  /** Calibration images the layer sensitivities are measured on (default 64). */
+  readonly probe?: number;
+  /** Seed of the probe's draw (default 1). */
+  readonly seed?: number;
+  /** Bisection steps of the trade-off search (default 8): each is one evaluation of the calibration set. */
+  readonly steps?: number;
+  /** Refinement steps after the bisection (default 4): each is one evaluation of the calibration set. */
+  readonly refine?: number;
+  /** Progress and the per-layer sensitivity log, one line at a time. */
+  readonly log?: (line: string) => void;
+  /** Progress inside each step: what runs (e.g. `dense`, `sensitivity`), items done of total. */
+  readonly onProgress?: (step: string, done: number, total: number) => void;
+}
+
+export interface CalibrationResult {
+  readonly profile: EffortProfile;
+  readonly denseTop1: number;
+  readonly top1: number;
+  readonly macReduction: number;
+  /** Executed ops (MACs + overheads) of dense over those of the profile, on the calibration set. */
+  readonly opsReduction: number;
+  readonly sensitivities: readonly LayerSensitivity[];
+  /** The trade-off chosen: error is worth 1 / lambda of the network's ops. */
+  readonly lambda: number;
+  /** Evaluations of the whole calibration set. */
+  readonly evaluations: number;
+}
+
+/** Describes knobs compactly for the log, e.g. `spet f0.25 t-0.31 + sdss s2 d0.05`. */
+export function describeEffort(effort: LayerEffort): string {
+  const parts: string[] = [];
+  const { spet, sdss, sfma } = effort;
+  if (spet) parts.push(spet.mode === 'exact' ? `spet exact f${spet.fraction}` : `spet f${spet.fraction} t${spet.threshold}`);
+  if (sdss) parts.push(`sdss s${sdss.stride} d${sdss.delta}`);
+  if (sfma) parts.push(`sfma e${sfma.epsilon}`);
+  return parts.join(' + ') || 'dense';
+}
+
+/** Per layer: the index in its front of the option that maximises saved - lambda x error (-1: none gains). */
+function choiceFor(sensitivities: readonly LayerSensitivity[], lambda: number): number[] {
+  return sensitivities.map((s) => {
+    let best = -1;
+    let bestGain = 0;
+    s.front.forEach((o, i) => {
+      const gain = o.saved - lambda * o.error;
+      if (gain > bestGain) {
+        best = i;
+        bestGain = gain;
+      }
+    });
+    return best;
+  });
+}
+
+function layersOf(sensitivities: readonly LayerSensitivity[], choice: readonly number[]): Record<string, LayerEffort> {
+  const layers: Record<string, LayerEffort> = {};
+  sensitivities.forEach((s, i) => {
+    if (choice[i] >= 0) layers[s.layer] = s.front[choice[i]].effort;
+  });
+  return layers;
+}
+
+/**
+ * The next refinement step: one layer moved one option further along its front, the one with the
+ * most ops saved per unit of error added; null when every layer is at its end or frozen.
+ */
+function nextStep(sensitivities: readonly LayerSensitivity[], choice: readonly number[], frozen: ReadonlySet<number>): number | null {
+  let best: number | null = null;
+  let bestRatio = -Infinity;
+  sensitivities.forEach((s, i) => {
+    const next = s.front[choice[i] + 1];
+    if (frozen.has(i) || !next) return;
+    const current: LayerOption = choice[i] >= 0 ? s.front[choice[i]] : { effort: {}, saved: 0, error: 0 };
+    const ratio = (next.saved - current.saved) / Math.max(next.error - current.error, 1e-12);
+    if (ratio > bestRatio) {
+      best = i;
+      bestRatio = ratio;
+    }
+  });
+  return best;
+}
+
+/** `count` distinct indices of 0 .. size - 1, drawn with `seed`, ascending. */
+function drawProbe(size: number, count: number, seed: number): number[] {
+  const order = Array.from({ length: size }, (_, i) => i);
+  const random = mulberry32(seed);
+  for (let i = size - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order.slice(0, Math.min(count, size)).sort((a, b) => a - b);
+}
+
+/**
+ * Searches per-layer knobs that maximise the reduction of executed ops within a top-1 budget, on a
+ * calibration set only. Deterministic for a given seed:
+ * 1. sensitivity: on a seeded probe of the calibration set, every candidate knob of every layer —
+ *    each mechanism alone, then the combinations of their Pareto options — runs that layer alone on
+ *    the stored dense inputs, the best then the rest of the network; each layer keeps its Pareto
+ *    front of (ops saved, logits error);
+ * 2. trade-off: one number lambda picks, per layer, the option maximising saved - lambda x error;
+ *    a bisection on lambda (log scale) evaluates the whole calibration set at each step and keeps
+ *    the most aggressive profile whose top-1 drop vs dense stays within the budget;
+ * 3. refinement: single layers move one option further along their fronts (most ops saved per
+ *    error added first), each kept when the calibration set stays within the budget.
+ */
+export async function calibrate(net: Network, data: Dataset, backend: Backend, options: CalibrationOptions): Promise<CalibrationResult> {
+  const log = options.log ?? (() => {});
+  const batch = options.batch ?? 16;
+  const mechanisms = options.mechanisms ?? MECHANISMS;
+  const seed = options.seed ?? 1;
+  let evaluations = 0;
+  const progress = options.onProgress ?? (() => {});
+  const run = async (layers?: Record<string, LayerEffort>) => {
+    evaluations++;
+    const effort: EffortProfile | undefined = layers ? { format: PROFILE_FORMAT, layers } : undefined;
+    const step = layers ? `evaluation ${evaluations}` : 'dense';
+    progress(step, 0, data.size);
+    const r = await evaluate(net, data, backend, { batch, effort, onProgress: (done, total) => progress(step, done, total) });
+    return { top1: r.top1 ?? 0, executed: r.macs.executed, dense: r.macs.dense, ops: r.ops.total };
+  };
+
+  const dense = await run();
+  log(`dense top-1 on the calibration set (${data.size} images): ${(100 * dense.top1).toFixed(2)} %`);
+
+  // 1. Layer sensitivities on the probe images.
+  const indices = drawProbe(data.size, options.probe ?? 64, seed);
+  const images = await Promise.all(indices.map((i) => data.batch(i, 1)));
+  const input = new Float32Array(images.reduce((n, b) => n + b.input.length, 0));
+  let at = 0;
+  for (const b of images) {
+    input.set(b.input, at);
+    at += b.input.length;
+  }
+  const dense0 = new CpuBackend().runSync(net, input, indices.length, { keepBlobs: true });
+  const probe: Probe = {
+    batch: indices.length,
+    blobs: dense0.blobs as Map<string, Float32Array>,
+    networkOps: dense0.counters.reduce((n, c) => n + c.macsExecuted + c.otherOps, 0),
+  };
+  log(`layer sensitivities on ${indices.length} probe images (seed ${seed}): ops saved (% of the network) at relative logits error`);
+  const sensitivities: LayerSensitivity[] = [];
+  const measured = net.layers.filter((layer) => mechanisms.some((m) => applicable(net, layer, m)));
+  for (const layer of measured) {
+    progress('sensitivity', sensitivities.length, measured.length);
+    const s = layerSensitivity(net, layer, probe, mechanisms);
+    sensitivities.push(s);
+    log(`  ${layer.name}: ${s.measured} settings, ${s.front.length} on the Pareto front`);
+    progress('sensitivity', sensitivities.length, measured.length);
+    for (const o of s.front) log(`    saves ${(100 * o.saved).toFixed(2)} % at error ${o.error.toPrecision(3)}: ${describeEffort(o.effort)}`);
+  }
+
+  // 2. Bisection on lambda: log10(lambda) in [lo, hi]; hi keeps only error-free options.
+  let lo = -3;
+  let hi = 3;
+  const memo = new Map<string, Awaited<ReturnType<typeof run>>>();
+  const tryChoice = async (choice: readonly number[], what: string) => {
+    const layers = layersOf(sensitivities, choice);
+    const key = JSON.stringify(layers);
+    let r = memo.get(key);
+    if (!r) {
+      r = await run(layers);
+      memo.set(key, r);
+    }
+    const drop = 100 * (dense.top1 - r.top1);
+    const ok = drop <= options.budgetPP + 1e-9;
+    log(
+      `${what}: ${Object.keys(layers).length} layers, MACs ${(dense.dense / r.executed).toFixed(2)}x fewer, ` +
+        `ops ${(dense.ops / r.ops).toFixed(2)}x fewer, top-1 drop ${drop.toFixed(2)} pp: ${ok ? 'within' : 'over'} budget`,
+    );
+    return { choice, layers, r, ok };
+  };
+  const tryLambda = (logLambda: number) => tryChoice(choiceFor(sensitivities, 10 ** logLambda), `lambda 1e${logLambda.toFixed(3)}`);
+  let best: { choice: readonly number[]; layers: Record<string, LayerEffort>; r: typeof dense; logLambda: number } = { choice: sensitivities.map(() => -1), layers: {}, r: dense, logLambda: Infinity };
+  const aggressive = await tryLambda(lo);
+  if (aggressive.ok) best = { ...aggressive, logLambda: lo };
+  else {
+    const safe = await tryLambda(hi);
+    if (safe.ok) best = { ...safe, logLambda: hi };
+    else lo = hi;
+    for (let step = 0; step < (options.steps ?? 8) && hi - lo > 1e-6; step++) {
+      const mid = (lo + hi) / 2;
+      const t = await tryLambda(mid);
+      if (t.ok) {
+        hi = mid;
+        best = { ...t, logLambda: mid };
+      } else {
+        lo = mid;
+      }
+    }
+  }
+
+  // 3. Refinement: single layers one option further, most saved per error first, while in budget.
+  const frozen = new Set<number>();
+  for (let step = 0; step < (options.refine ?? 4); step++) {
+    const i = nextStep(sensitivities, best.choice, frozen);
+    if (i === null) break;
+    const choice = best.choice.map((c, j) => (j === i ? c + 1 : c));
+    const t = await tryChoice(choice, `refine ${sensitivities[i].layer}`);
+    if (t.ok) best = { ...t, logLambda: best.logLambda };
+    else frozen.add(i);
+  }
+  for (const [name, effort] of Object.entries(best.layers)) log(`chosen ${name}: ${describeEffort(effort)}`);
+  return {
+    profile: {
+      format: PROFILE_FORMAT,
+      description: `calibrated within ${options.budgetPP} pp top-1 on ${data.name} (${data.size} images)`,
+      layers: best.layers,
+    },
+    denseTop1: dense.top1,
+    top1: best.r.top1,
+    macReduction: dense.dense / best.r.executed,
+    opsReduction: dense.ops / best.r.ops,
+    sensitivities,
+    lambda: 10 ** best.logLambda,
+    evaluations,
+  };
+}

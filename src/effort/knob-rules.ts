@@ -1,0 +1,55 @@
+/**
+ * The rules every set of knobs must pass before a kernel runs it, in one place: checked once when
+ * an execution plan is compiled (src/plan/), and by the per-layer entry points that run without a
+ * plan. A profile file (profile.ts) is read with these rules plus what JSON needs (finite numbers)
+ * and one stricter bound: an SPET fraction of 0 (testing the bias alone) is a kernel limit case,
+ * not a setting a profile may ask for.
+ */
+import { NetworkError } from '../errors.js';
+import type { Layer } from '../ir/network.js';
+import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs } from './effort.js';
+
+/** Checks SPET knobs; throws a NetworkError naming the layer. */
+function checkSpet(knobs: SpetKnobs, layerName: string): void {
+  if (!(knobs.fraction >= 0 && knobs.fraction <= 1)) {
+    throw new NetworkError(`layer '${layerName}': SPET fraction must be in [0, 1], got ${knobs.fraction}`);
+  }
+  if (knobs.mode === 'threshold') {
+    if (Number.isNaN(knobs.threshold)) throw new NetworkError(`layer '${layerName}': SPET threshold is NaN`);
+  } else if (knobs.mode !== 'exact') {
+    throw new NetworkError(`layer '${layerName}': unknown SPET mode '${String((knobs as { mode: unknown }).mode)}'`);
+  }
+}
+
+/** Checks SDSS knobs; throws a NetworkError naming the layer. */
+function checkSdss(knobs: SdssKnobs, layerName: string): void {
+  if (!(Number.isInteger(knobs.stride) && knobs.stride >= 2)) {
+    throw new NetworkError(`layer '${layerName}': SDSS stride must be an integer >= 2, got ${knobs.stride}`);
+  }
+  if (!(knobs.delta >= 0)) throw new NetworkError(`layer '${layerName}': SDSS delta must be >= 0, got ${knobs.delta}`);
+}
+
+/** Checks SFMA knobs; throws a NetworkError naming the layer. */
+function checkSfma(knobs: SfmaKnobs, layerName: string): void {
+  if (!(knobs.epsilon >= 0 && Number.isFinite(knobs.epsilon))) {
+    throw new NetworkError(`layer '${layerName}': SFMA epsilon must be a finite number >= 0, got ${knobs.epsilon}`);
+  }
+}
+
+/**
+ * Checks that `layer` takes the mechanisms of `effort` and that every knob is in range.
+ *
+ * @throws NetworkError naming the layer and the knob.
+ */
+export function checkLayerEffort(layer: Layer, effort: LayerEffort): void {
+  const type = layer.params.type;
+  if (type !== 'Convolution' && type !== 'InnerProduct') {
+    throw new NetworkError(`layer '${layer.name}' (${type}) has effort knobs, but only Convolution and InnerProduct layers take them`);
+  }
+  if (type === 'InnerProduct' && (effort.sdss || effort.sfma)) {
+    throw new NetworkError(`layer '${layer.name}': SDSS and SFMA apply to convolutions only; an InnerProduct takes SPET knobs alone`);
+  }
+  if (effort.spet) checkSpet(effort.spet, layer.name);
+  if (effort.sdss) checkSdss(effort.sdss, layer.name);
+  if (effort.sfma) checkSfma(effort.sfma, layer.name);
+}

@@ -1,0 +1,116 @@
+/**
+ * The execution plan: what every executor (the CPU backend, the threaded backend, the WebGPU
+ * scheduler) must know about a network run with an effort profile, worked out once — layer
+ * order, which ReLU may be fused into the layer before it, when each blob can be dropped, whether
+ * a layer's output reaches the network only through a ReLU, each layer's validated knobs and its
+ * dense MACs. Executors read it; none derives these facts again.
+ */
+import { hasEffort, type LayerEffort } from '../effort/effort.js';
+import { checkLayerEffort } from '../effort/knob-rules.js';
+import type { EffortProfile } from '../effort/profile.js';
+import { layerMacs } from '../ir/layer-metrics.js';
+import { isWeighted, type Layer, type Network, type Shape } from '../ir/network.js';
+import { feedsRelu } from '../ir/relu-reach.js';
+
+/** One layer of a plan. */
+export interface PlannedLayer {
+  /** Position in the plan's layers (execution order). */
+  readonly index: number;
+  readonly layer: Layer;
+  /** The layer's knobs, validated (knob-rules.ts); absent when the layer runs dense. */
+  readonly effort?: LayerEffort;
+  /**
+   * The layer's output reaches the graph only through a ReLU (feedsRelu): SDSS may compare
+   * rectified values, SPET may write 0 for a neuron it predicts negative.
+   */
+  readonly rectified: boolean;
+  /**
+   * Index of the ReLU right after this Convolution / InnerProduct that alone reads its output
+   * (never a graph output): an executor may run it inside this layer. With effort knobs only a
+   * plain ReLU (slope 0) qualifies, since the dynamic kernels store rectified values.
+   */
+  readonly fusedRelu?: number;
+  /** Dense MACs for one image (the layer registry's formula). */
+  readonly macsPerImage: number;
+  /** Blobs that no later layer reads once this layer has run (graph outputs never appear). */
+  readonly releases: readonly string[];
+}
+
+/** The layers to plan, the blobs fed from outside, the blobs the caller reads back. */
+export interface PlanGraph {
+  readonly layers: readonly Layer[];
+  readonly inputs: ReadonlyMap<string, Shape>;
+  readonly outputs: readonly string[];
+}
+
+/** A compiled plan: see the module comment. */
+export interface ExecutionPlan {
+  readonly graph: PlanGraph;
+  /** One entry per layer of the graph, in execution order. */
+  readonly steps: readonly PlannedLayer[];
+  /** Whether any layer runs with effort knobs. */
+  readonly dynamic: boolean;
+  /** Index of the last layer reading each blob (Infinity for graph outputs). */
+  readonly lastReader: ReadonlyMap<string, number>;
+}
+
+/**
+ * Compiles the plan of a graph. `effort`: knobs per layer name (validated here, once); `rectified`:
+ * whether a layer's output reaches the graph only through a ReLU.
+ *
+ * @throws NetworkError when a knob is out of range or its mechanism does not apply to its layer.
+ */
+export function compilePlan(
+  graph: PlanGraph, effort: Readonly<Record<string, LayerEffort>>, rectified: (layer: Layer) => boolean,
+): ExecutionPlan {
+  const { layers, outputs } = graph;
+  const lastReader = new Map<string, number>();
+  const readers = new Map<string, number>();
+  layers.forEach((layer, i) => {
+    for (const b of layer.bottoms) {
+      lastReader.set(b, i);
+      readers.set(b, (readers.get(b) ?? 0) + 1);
+    }
+  });
+  for (const out of outputs) lastReader.set(out, Infinity);
+  const steps = layers.map((layer, index): PlannedLayer => {
+    const knobs = effort[layer.name];
+    const dynamic = hasEffort(knobs);
+    if (dynamic) checkLayerEffort(layer, knobs);
+    const next = layers[index + 1];
+    const top = layer.tops[0];
+    const fusable = isWeighted(layer) && layer.tops.length === 1 && next?.params.type === 'ReLU' && next.bottoms[0] === top
+      && readers.get(top) === 1 && !outputs.includes(top) && (!dynamic || next.params.relu.negativeSlope === 0);
+    const releases = [...new Set([...layer.bottoms, ...layer.tops])].filter((b) => (lastReader.get(b) ?? -1) <= index);
+    return {
+      index, layer, rectified: isWeighted(layer) && rectified(layer), macsPerImage: layerMacs(layer), releases,
+      ...(dynamic && { effort: knobs }), ...(fusable && { fusedRelu: index + 1 }),
+    };
+  });
+  return { graph, steps, dynamic: steps.some((s) => s.effort), lastReader };
+}
+
+/** A network as a plan graph: its input, its layers, its output. */
+export function networkGraph(net: Network): PlanGraph {
+  return { layers: net.layers, inputs: new Map([[net.inputName, net.inputShape]]), outputs: [net.outputName] };
+}
+
+const plans = new WeakMap<Network, WeakMap<object, ExecutionPlan>>();
+/** The cache key of "no profile". */
+const DENSE_KEY = {};
+
+/**
+ * The plan of `net` with `profile` (absent: dense), compiled on first use and kept for as long as
+ * both objects live, so executors ask for it on every run.
+ */
+export function planNetwork(net: Network, profile?: EffortProfile): ExecutionPlan {
+  let byProfile = plans.get(net);
+  if (!byProfile) plans.set(net, (byProfile = new WeakMap()));
+  const key = profile ?? DENSE_KEY;
+  let plan = byProfile.get(key);
+  if (!plan) {
+    plan = compilePlan(networkGraph(net), profile?.layers ?? {}, (layer) => feedsRelu(net, layer));
+    byProfile.set(key, plan);
+  }
+  return plan;
+}

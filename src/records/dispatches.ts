@@ -1,0 +1,16 @@
+/**
+ * What one GPU dispatch did, read back after the run (the WebGPU scheduler's record; the CPU
+ * backends have none).
+ */
+export interface DispatchRecord {
+  readonly layer: string;
+  /** The kernel, by its shader file under shaders/ (e.g. `dynamic/convolution`). */
+  readonly kernel: string;
+  readonly mode: 'direct' | 'indirect';
+  /** Workgroups the dispatch asked for (x * y * z; indirect: the arguments the GPU wrote). */
+  readonly workgroupsRequested: number;
+  /** Workgroups that did work: dynamic convolutions count them (workgroups past their map's list return at once); other kernels run every one. */
+  readonly workgroupsExecuted: number;
+  /** MACs executed (Convolution / InnerProduct kernels; dynamic ones count them with atomics). */
+  readonly macs: number;
+}
