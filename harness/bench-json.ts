@@ -30,6 +30,8 @@ export interface BenchJson {
   batch: number;
   /** CPU backends: worker threads (batches split by image); null on WebGPU. */
   threads?: number | null;
+  /** When `--backend auto` chose the backend: why; null when the backend was named. */
+  auto?: string | null;
   imagesPerSecond: number;
   wallSeconds: number;
   machine: string;
@@ -57,6 +59,8 @@ export interface BenchMeta {
   dataset: string;
   batch: number;
   threads?: number | null;
+  /** Why `auto` chose the backend, or null when it was named. */
+  auto?: string | null;
   machine: string;
 }
 
@@ -94,6 +98,7 @@ export function benchJson(result: Evaluation, meta: BenchMeta, compareDense = re
     dataset: meta.dataset,
     batch: meta.batch,
     ...(meta.threads !== undefined && { threads: meta.threads }),
+    ...(meta.auto !== undefined && { auto: meta.auto }),
     imagesPerSecond: result.images / result.seconds,
     wallSeconds: result.wallSeconds,
     machine: meta.machine,

@@ -54,7 +54,9 @@ describe('dyve CLI', () => {
     expect(r.out).toContain('top-1');
     expect(r.out).toMatch(/ip2\s+InnerProduct/);
     const j = JSON.parse(readFileSync(json, 'utf8'));
-    expect(j).toMatchObject({ model: 'cifar10-quick', backend: 'cpu', effort: 'dense', images: 50, synthetic: false });
+    // The default backend, auto, runs WebAssembly on these GPU-less machines (and says why).
+    expect(j).toMatchObject({ model: 'cifar10-quick', backend: 'wasm', effort: 'dense', images: 50, synthetic: false, batch: 8 });
+    expect(j.auto).toMatch(/WebGPU adapter/);
     expect(j.top1).toBeGreaterThan(0.5);
     expect(j.top1).toBeLessThanOrEqual(1);
     expect(j.top5).toBeGreaterThanOrEqual(j.top1);

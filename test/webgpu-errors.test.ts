@@ -35,13 +35,25 @@ afterEach(() => {
 });
 
 describe('WebGPU failures are clear', () => {
-  it('without an adapter, --backend auto falls back to the CPU with a one-line notice', async () => {
+  it('without an adapter, --backend auto runs WebAssembly on every core, with a one-line notice', async () => {
     const r = await dyveProcess(NO_ADAPTER, 'bench', '--model', 'cifar10-quick', '--limit', '20', '--backend', 'auto', '--quiet');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/backend\s+cpu,/);
+    expect(r.out).toMatch(/backend\s+wasm, batch 256, \d+ threads?, effort dense — chosen by auto: no WebGPU adapter/);
     const notices = r.err.split('\n').filter((l) => l.startsWith('dyvedeep:'));
     expect(notices).toHaveLength(1);
-    expect(notices[0]).toMatch(/no WebGPU adapter .*running on the CPU backend/);
+    expect(notices[0]).toMatch(/^dyvedeep: auto chose wasm, \d+ threads?, batch 256 \(no WebGPU adapter\)/);
+  });
+
+  it('on a software adapter (lavapipe), auto passes WebGPU over for WebAssembly and says why; --backend webgpu still takes it', async () => {
+    const r = await dyveProcess({}, 'bench', '--model', 'cifar10-quick', '--limit', '20', '--threads', '1', '--batch', '10', '--quiet');
+    expect(r.code, r.err).toBe(0);
+    const notices = r.err.split('\n').filter((l) => l.startsWith('dyvedeep:'));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatch(/^dyvedeep: auto chose wasm, 1 thread, batch 10 \(the WebGPU adapter '.*llvmpipe.*' is a software one, slower than WebAssembly here\)/);
+    const gpu = await dyveProcess({}, 'bench', '--model', 'cifar10-quick', '--limit', '20', '--backend', 'webgpu', '--quiet');
+    expect(gpu.code, gpu.err).toBe(0);
+    expect(gpu.out).toMatch(/backend\s+webgpu \(.*llvmpipe/);
+    expect(gpu.err).not.toMatch(/^dyvedeep:/m);
   });
 
   it('without an adapter, --backend webgpu fails with a clear error', async () => {

@@ -21,7 +21,7 @@ export interface DemoState {
   adapter: string | null;
   /** The notice shown when the page fell back to the CPU. */
   fallback: string | null;
-  /** The backend control: `auto` (WebGPU, else the CPU), `cpu` or `wasm`. */
+  /** The backend control: `auto` (WebGPU on a hardware adapter, else WebAssembly), `webgpu`, `wasm` or `cpu`. */
   choice: string;
   /** Whether the page is cross-origin isolated (the server's COOP / COEP headers). */
   crossOriginIsolated: boolean;
@@ -227,12 +227,14 @@ async function openSession(choice: string, threads: number): Promise<Session> {
   state.opened++;
   const banner = $('backend');
   const kernels = opened.backend.name === 'wasm' ? 'WebAssembly SIMD' : 'TypeScript';
+  const auto = opened.choice;
+  const cpuRun = `the CPU backend (${kernels} kernels, ${threads} thread${threads === 1 ? '' : 's'})`;
   banner.textContent = opened.adapter
     ? `WebGPU: ${opened.adapter}`
-    : choice === 'auto'
-      ? `No WebGPU here — running on the CPU backend (${notices[0] ?? 'no adapter'})`
+    : auto
+      ? `${/^no WebGPU adapter/.test(auto.reason) ? 'No WebGPU here' : 'Only a software WebGPU adapter here'} — running on ${cpuRun}: ${auto.reason}`
       : `CPU backend (${kernels} kernels), as chosen`;
-  banner.classList.toggle('fallback', !opened.adapter && choice === 'auto');
+  banner.classList.toggle('fallback', !opened.adapter && auto !== undefined);
   banner.dataset.backend = opened.backend.name;
   return { opened, backend: new ThreadMeter(opened.backend, pool), pool, choice, threads };
 }
@@ -258,6 +260,9 @@ async function main(): Promise<void> {
   for (const f of files) pick.append(new Option(f, f));
 
   const choice = $<HTMLSelectElement>('backend-choice');
+  // `?backend=webgpu` (or wasm, cpu) opens the page on that backend instead of auto's choice.
+  const asked = new URLSearchParams(location.search).get('backend');
+  if (asked && [...choice.options].some((o) => o.value === asked)) choice.value = asked;
   const threads = $<HTMLSelectElement>('cpu-threads');
   for (let n = 1; n <= maxThreads(); n++) threads.append(new Option(String(n), String(n)));
   threads.value = String(state.threads);

@@ -83,7 +83,8 @@ export async function ablationCommand(args: string[]): Promise<void> {
       if (!existsSync(file)) continue;
       console.error(`# ${model}: ${s.label}`);
       const result = await runBench({
-        model, data: values.data, effort: file, mechanisms: s.mechanisms, compare: 'dense', batch: values.batch ?? '16',
+        // The TypeScript kernels, as the table was first measured (`dyve bench` defaults to auto).
+        model, data: values.data, backend: 'cpu', effort: file, mechanisms: s.mechanisms, compare: 'dense', batch: values.batch ?? '16',
         positions: imagenet ? 'odd' : undefined, limit: limit > 0 ? String(limit) : undefined,
       });
       rows.push({ model, setting: s.label, result });

@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DispatchRecord } from '../../src/records/dispatches.js';
-import { openBackend } from '../../src/select-backend.js';
+import { describeChoice, openBackend, type AutoChoice, type OpenedBackend } from '../../src/select-backend.js';
 import { parseTuning } from '../../src/backends/webgpu/pipelines.js';
 import { DyveError } from '../../src/errors.js';
 import { evaluate, type Evaluation } from '../../src/evaluation/evaluate.js';
@@ -12,7 +12,7 @@ import { benchJson, type BenchJson } from '../bench-json.js';
 export type { BenchJson } from '../bench-json.js';
 import { loadProfile } from '../../src/effort/load-profile.js';
 import { DENSE_PROFILE, MECHANISMS, restrictMechanisms, type EffortProfile, type Mechanism } from '../../src/effort/profile.js';
-import { formatShape, type Network } from '../../src/ir/network.js';
+import { formatShape, shapeSize, type Network } from '../../src/ir/network.js';
 import type { ZooEntry } from '../../src/zoo/zoo.js';
 import { machineDescription } from '../machine.js';
 import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
@@ -39,21 +39,23 @@ Effort:
                             for a non-dense profile)
 
 Run:
-      --backend cpu|cpu-reference|wasm|webgpu|auto
-                            cpu = fast CPU kernels (default); cpu-reference = the plain loops
-                            every fast path is tested against; wasm = WebAssembly SIMD kernels
-                            (dense layers; dynamic layers run the TypeScript dynamic kernels);
-                            webgpu = WGSL compute shaders
-                            (fails without an adapter); auto = WebGPU when an adapter exists,
-                            else the CPU, with a one-line notice. WebGPU counts MACs (atomics
-                            in the dynamic kernels), not the other scalar ops
-      --threads N           CPU backends: worker threads, batches split by image (default: the
-                            machine's cores when --batch > 1, else 1)
+      --backend auto|cpu|cpu-reference|wasm|webgpu
+                            auto (default) = WebGPU on a hardware adapter, else the WebAssembly
+                            SIMD kernels on one thread per core (a software adapter such as
+                            lavapipe or SwiftShader is slower than WebAssembly), with a
+                            one-line notice of what it chose and why; cpu = fast TypeScript
+                            kernels; cpu-reference = the plain loops every fast path is tested
+                            against; wasm = WebAssembly SIMD kernels; webgpu = WGSL compute
+                            shaders (fails without an adapter). WebGPU counts MACs (atomics in
+                            the dynamic kernels), not the other scalar ops
+      --threads N           CPU backends: worker threads, batches split by image (default: auto
+                            one per core; others the machine's cores when --batch > 1, else 1)
       --tune KERNEL:WG=N,PX=N[;...]   WebGPU: override constants per kernel (workgroup size,
                             positions per invocation), e.g. 'dynamic/convolution:WG=32'
       --trace FILE          WebGPU: write every layer's dispatches (kernel, direct or indirect,
                             workgroups requested and executed, MACs) summed over the run, as JSON
-      --batch B             images per run (default 1)
+      --batch B             images per run (default: auto the fastest measured for what it
+                            chose, autoBatch in harness/commands/bench.ts; others 1)
       --layers              print a per-layer table
       --json FILE           write the results as JSON
       --quiet               no progress bar
@@ -132,6 +134,52 @@ function zooProfilePath(arg: string, entry?: ZooEntry): string {
   return path;
 }
 
+/**
+ * The batch `auto` runs when --batch is not given: the one that evaluated a data set fastest on
+ * what it chose. Measured on this project's 2-core x86 machine (2026-12-03, WebAssembly on 2
+ * threads, `dyve bench --backend wasm --threads 2 --batch B`, two interleaved rounds, images/s):
+ * cifar10-quick 64: 752 / 1185, 128: 1059 / 1265, 256: 1338 / 1300, 512: 1277 / 1172;
+ * squeezenet-dc 8: 18.4 / 17.7, 32: 17.8 / 18.4, 128: 18.9 / 20.0 (flat). So 256 images, at most
+ * AUTO_BATCH_BYTES of input per batch, which keeps a large-input model's batches (and progress
+ * steps) small where a larger batch gains nothing. WebGPU on a hardware adapter: 64, unmeasured
+ * (no such adapter here yet).
+ */
+export function autoBatch(backend: AutoChoice['backend'], net: Network): number {
+  if (backend === 'webgpu') return 64;
+  return Math.max(1, Math.min(256, Math.floor(AUTO_BATCH_BYTES / (4 * shapeSize(net.inputShape)))));
+}
+
+/** The most input bytes `auto`'s default batch holds (see autoBatch). */
+const AUTO_BATCH_BYTES = 32 * 2 ** 20;
+
+/** What a run executes on, in a few words: `wasm x2, batch 64`. */
+function pathLabel(backend: string, threads: number | null, batch: number): string {
+  return `${backend}${threads && threads > 1 ? ` x${threads}` : ''}, batch ${batch}`;
+}
+
+/**
+ * Opens the backend of --backend (default auto) with --threads and --batch, or auto's choices for
+ * those not given; prints auto's one-line notice (backend, threads, batch, why) to stderr.
+ */
+export async function openBenchBackend(
+  values: Record<string, string | boolean | undefined>, net: Network,
+): Promise<{ backendHandle: OpenedBackend; batch: number; threads: number | null }> {
+  const backendName = typeof values.backend === 'string' ? values.backend : 'auto';
+  const tuning = typeof values.tune === 'string' ? { tuning: parseTuning(values.tune) } : {};
+  if (backendName === 'auto') {
+    const explicitThreads = values.threads === undefined ? {} : { threads: intOption(values, 'threads', 1) };
+    const backendHandle = await openBackend('auto', { ...explicitThreads, ...tuning, announce: false });
+    const choice = backendHandle.choice!;
+    const batch = Math.max(1, intOption(values, 'batch', autoBatch(choice.backend, net)));
+    console.error(describeChoice(choice, batch));
+    return { backendHandle, batch, threads: choice.backend === 'webgpu' ? null : choice.threads };
+  }
+  const batch = Math.max(1, intOption(values, 'batch', 1));
+  const threads = intOption(values, 'threads', batch > 1 ? availableParallelism() : 1);
+  const backendHandle = await openBackend(backendName, { threads, ...tuning });
+  return { backendHandle, batch, threads: backendName === 'webgpu' ? null : threads };
+}
+
 /** Runs a bench from parsed flags; shared by `dyve bench` and `dyve benchmarks`. */
 export async function runBench(values: Record<string, string | boolean | undefined>): Promise<BenchJson> {
   const opened = await openModel(values);
@@ -139,12 +187,9 @@ export async function runBench(values: Record<string, string | boolean | undefin
   const dense = Object.keys(profile.layers).length === 0;
   if (values.compare !== undefined && values.compare !== 'dense') throw new DyveError(`--compare takes 'dense', found '${String(values.compare)}'`);
   const { dataset, description } = await openDataset(opened, values);
-  const backendName = typeof values.backend === 'string' ? values.backend : 'cpu';
-  const batch = Math.max(1, intOption(values, 'batch', 1));
-  const threads = intOption(values, 'threads', batch > 1 ? availableParallelism() : 1);
-  const backendHandle = await openBackend(backendName, { threads, ...(typeof values.tune === 'string' && { tuning: parseTuning(values.tune) }) });
+  const { backendHandle, batch, threads } = await openBenchBackend(values, opened.net);
   const { backend } = backendHandle;
-  const progress = new ProgressBar(opened.label, !values.quiet);
+  const progress = new ProgressBar(`${opened.label} [${pathLabel(backend.name, threads, batch)}]`, !values.quiet);
   const trace = new TraceCollector();
   let result: Evaluation;
   try {
@@ -170,6 +215,7 @@ export async function runBench(values: Record<string, string | boolean | undefin
     dataset: `${description}, input ${formatShape(opened.net.inputShape)}`,
     batch,
     threads: backend.name === 'webgpu' ? null : threads,
+    auto: backendHandle.choice?.reason ?? null,
     machine: machineDescription(),
   }, values.compare === 'dense');
 }
@@ -180,7 +226,7 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
   const lines = [
     `model     ${r.model}, weights ${r.weights}${r.synthetic ? ' — SYNTHETIC weights: no accuracy' : ''}`,
     `data      ${r.dataset}`,
-    `backend   ${r.backend}${r.adapter ? ` (${r.adapter})` : ''}, batch ${r.batch}${r.threads ? `, ${r.threads} thread${r.threads > 1 ? 's' : ''}` : ''}, effort ${r.effort}`,
+    `backend   ${r.backend}${r.adapter ? ` (${r.adapter})` : ''}, batch ${r.batch}${r.threads ? `, ${r.threads} thread${r.threads > 1 ? 's' : ''}` : ''}, effort ${r.effort}${r.auto ? ` — chosen by auto: ${r.auto}` : ''}`,
     `images    ${r.images}`,
     `top-1     ${percent(r.top1)}`,
     `top-5     ${percent(r.top5)}`,

@@ -74,7 +74,8 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
   const cifar = intOption(values, 'cifar-limit', 10000);
   const imagenet = intOption(values, 'imagenet-limit', 1000);
   const synthetic = intOption(values, 'synthetic-limit', 4);
-  const common = { data: values.data, quiet: false };
+  // The dense section measures the TypeScript kernels (`dyve bench`'s default is auto).
+  const common = { data: values.data, quiet: false, backend: 'cpu' };
   const runs: Run[] = [
     { title: 'cifar10-quick', args: { ...common, model: 'cifar10-quick', limit: String(cifar), batch: '1' } },
     { title: 'cifar10-quick', args: { ...common, model: 'cifar10-quick', limit: String(cifar), batch: '16' } },

@@ -31,6 +31,9 @@ move one setting further while the budget holds. Same seed, same profile.
       --steps N             bisection steps, one calibration-set evaluation each (default 8)
       --refine N            then single-layer refinement steps, one evaluation each (default 4)
       --batch B             images per run (default 16)
+      --backend NAME        where the calibration set is evaluated: auto (default: what
+                            'dyve bench' picks, with its notice), cpu, wasm, webgpu; the layer
+                            sensitivities always run the fast TypeScript kernels
       --log FILE            also write the search log
       --quiet               no progress bars (the log still goes to stderr)
 
@@ -81,7 +84,7 @@ export async function calibrateCommand(args: string[]): Promise<void> {
     if (!bar) bars.set(step, (bar = new ProgressBar(`  ${step}`, true, process.stderr, step === 'sensitivity' ? 'layer' : 'img')));
     bar.update(done, total);
   };
-  const { backend, close } = await openBackend(typeof values.backend === 'string' ? values.backend : 'cpu');
+  const { backend, close } = await openBackend(typeof values.backend === 'string' ? values.backend : 'auto');
   const result = await calibrate(opened.net, dataset, backend, {
     budgetPP, batch: Math.max(1, intOption(values, 'batch', 16)), mechanisms, log, onProgress,
     probe: Math.max(1, intOption(values, 'probe', 64)), seed: intOption(values, 'seed', 1), steps: intOption(values, 'steps', 8),

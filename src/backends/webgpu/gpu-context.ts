@@ -76,6 +76,43 @@ function describe(adapter: GPUAdapter): string {
   return `${unique.join(', ') || 'unnamed adapter'}${isFallbackAdapter(adapter) ? ' (fallback adapter)' : ''}`;
 }
 
+/**
+ * Software rasterisers that WebGPU runtimes expose as adapters (Chromium's SwiftShader, Mesa's
+ * lavapipe / llvmpipe, Windows' WARP): on these machines they run compute at WebAssembly speed
+ * or slower (BENCHMARKS.md), so `auto` does not pick them.
+ */
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|software|warp|basic render/i;
+
+/** Whether an adapter is a software one: flagged as a fallback adapter, or named as one of the above. */
+export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info;
+  return isFallbackAdapter(adapter) || SOFTWARE_ADAPTER.test([info.vendor, info.architecture, info.device, info.description].join(' '));
+}
+
+/** What {@link probeAdapter} found. */
+export interface AdapterProbe {
+  /** The adapter in words (as GpuContext.adapterName). */
+  readonly name: string;
+  /** A software adapter (see isSoftwareAdapter). */
+  readonly software: boolean;
+}
+
+/**
+ * Asks the host for its adapter without opening a device (~0.1 s with Dawn): what `auto` needs to
+ * choose. Null when the host has no WebGPU or no adapter.
+ */
+export async function probeAdapter(options: OpenGpuOptions = {}): Promise<AdapterProbe | null> {
+  let gpu: GPU | undefined;
+  try {
+    gpu = await hostGpu(options);
+  } catch (err) {
+    if (err instanceof NoAdapterError) return null;
+    throw err;
+  }
+  const adapter = await gpu?.requestAdapter({ powerPreference: options.powerPreference });
+  return adapter ? { name: describe(adapter), software: isSoftwareAdapter(adapter) } : null;
+}
+
 /** The adapter limits worth raising above the defaults for this engine. */
 const RAISED_LIMITS = [
   'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
