@@ -55,7 +55,8 @@ async function main(): Promise<void> {
   const model = await loadDemoModel(name);
   const limit = Math.max(1, Number(q.get('limit') ?? (model.dataset === 'cifar10' ? 1000 : 100)) || 1);
   const notices: string[] = [];
-  const opened = await openBackend(q.get('backend') ?? 'webgpu', {}, (line) => notices.push(line));
+  // One thread: the page runs the CPU backends on its own thread (no Web Workers yet), auto included.
+  const opened = await openBackend(q.get('backend') ?? 'webgpu', { threads: 1 }, (line) => notices.push(line));
   const list = await images(model, limit);
   const block = shapeSize(model.net.inputShape);
   const inputs = new Float32Array(list.length * block);
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
     batch,
     // The page runs the CPU backend on its own thread (no Web Workers yet).
     threads: opened.backend.name === 'webgpu' ? null : 1,
+    auto: opened.choice?.reason ?? null,
     machine: `${navigator.userAgent}, ${navigator.hardwareConcurrency} threads${notices.length ? `; ${notices.join('; ')}` : ''}`,
   }, compare === 'dense');
   (document.getElementById('result') as HTMLElement).textContent = JSON.stringify(state.result, null, 2);
