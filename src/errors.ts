@@ -21,6 +21,11 @@ export class DataError extends DyveError {
   override readonly name = 'DataError';
 }
 
+/** A run whose outputs went non-finite (NaN or infinite): never scored as if they were predictions. */
+export class NumericError extends DyveError {
+  override readonly name = 'NumericError';
+}
+
 /** Wraps file-system errors so a missing file reads as a sentence, not a stack. */
 export function describeFsError(path: string, what: string, err: unknown): DyveError {
   const code = (err as { code?: string }).code;

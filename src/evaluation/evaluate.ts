@@ -1,4 +1,6 @@
 import { type Backend, type RunResult } from '../backends/backend.js';
+import { CpuBackend } from '../backends/cpu/cpu-backend.js';
+import { NumericError } from '../errors.js';
 import { sumCounters, type LayerCounters } from '../records/counters.js';
 import type { Dataset } from '../data/dataset-types.js';
 import { addMechanismStats } from '../records/counters.js';
@@ -81,6 +83,24 @@ class Tally {
 }
 
 /**
+ * The error for image `i` of a batch (dataset index `start + i`) whose scores went non-finite,
+ * naming the first layer whose output did, found by running that image again on the TypeScript
+ * kernels with every layer observed.
+ */
+function nonFinite(net: Network, input: Float32Array, i: number, start: number, effort: EffortProfile | undefined): NumericError {
+  const size = shapeSize(net.inputShape);
+  let first: string | undefined;
+  new CpuBackend().runSync(net, input.subarray(i * size, (i + 1) * size), 1, {
+    effort,
+    onLayer: (layer, _inputs, outputs) => {
+      if (first === undefined && outputs.some((o) => o.some((v) => !Number.isFinite(v)))) first = `${layer.name}' (${layer.params.type})`;
+    },
+  });
+  const where = first ? `; the first layer whose output does is '${first}` : '';
+  return new NumericError(`image ${start + i}: the network's scores are not finite (NaN or infinite)${where}: check the weights and the input`);
+}
+
+/**
  * Runs every image of `dataset` through `net` on `backend` in batches and scores the outputs
  * against the labels. Counters are summed from what the backend reports for each run.
  */
@@ -103,6 +123,8 @@ export async function evaluate(net: Network, dataset: Dataset, backend: Backend,
       const t0 = performance.now();
       const result = await backend.run(net, input, count, { effort });
       tally.seconds += (performance.now() - t0) / 1000;
+      const bad = result.output.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw nonFinite(net, input, Math.floor(bad / classes), start, effort);
       tally.addCounters(result.counters);
       tally.addScores(result.output, labels, start, classes);
       if (tally === main) options.onResult?.(result);

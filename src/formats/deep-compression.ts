@@ -1,3 +1,4 @@
+import { assertFiniteWeights } from './finite-weights.js';
 import { ModelFormatError, NetworkError } from '../errors.js';
 import { layerBlobShapes } from '../ir/layer-metrics.js';
 import type { Layer, Network } from '../ir/network.js';
@@ -61,6 +62,7 @@ export function attachDeepCompressionWeights(net: Network, bytes: Uint8Array, fi
       weight[position] = codebook[code];
     }
     layer.weights = { weight, bias: biasShape ? bias : undefined };
+    assertFiniteWeights(fileName, layer);
   });
   if (offset !== bytes.byteLength) {
     throw new ModelFormatError(`${fileName}: too long: ${bytes.byteLength - offset} bytes left over after the last layer ('${layers[layers.length - 1].name}'); the file does not match this network`);

@@ -1,3 +1,4 @@
+import { assertFiniteWeights } from '../finite-weights.js';
 import { ModelFormatError, NetworkError } from '../../errors.js';
 import { layerBlobShapes } from '../../ir/layer-metrics.js';
 import { isWeighted, type Network } from '../../ir/network.js';
@@ -63,5 +64,6 @@ export function attachCaffemodelWeights(net: Network, weights: CaffemodelWeights
       }
     });
     layer.weights = { weight: blobs[0].data, bias: blobs[1]?.data };
+    assertFiniteWeights(weights.fileName, layer);
   }
 }
