@@ -10,7 +10,7 @@ import { CpuBackend } from './backends/cpu/cpu-backend.js';
 import type { KernelVariant } from './backends/cpu/kernel-types.js';
 import { ParallelBackend } from './threads/parallel-backend.js';
 import { initWasmKernels } from './backends/cpu/wasm/wasm-loader.js';
-import { DeviceLostError, probeAdapter } from './backends/webgpu/gpu-context.js';
+import { DeviceLostError, NoAdapterError, probeAdapter } from './backends/webgpu/gpu-context.js';
 import { WebGpuBackend, type WebGpuBackendOptions } from './backends/webgpu/webgpu-backend.js';
 
 export const BACKEND_NAMES = ['cpu', 'cpu-reference', 'wasm', 'webgpu', 'auto'] as const;
@@ -118,25 +118,30 @@ export async function coreCount(): Promise<number> {
  */
 async function openAuto(options: OpenBackendOptions, notify: (line: string) => void): Promise<OpenedBackend> {
   const probe = await probeAdapter(options);
-  let opened: OpenedBackend;
+  let reason = probe ? `the WebGPU adapter '${probe.name}' is a software one, slower than WebAssembly here` : 'no WebGPU adapter';
   if (probe && !probe.software) {
-    const gpu = await WebGpuBackend.create(options);
-    const choice: AutoChoice = { backend: 'webgpu', threads: 0, reason: `hardware WebGPU adapter: ${gpu.adapterName}` };
-    opened = { backend: new FallbackBackend(gpu, new CpuBackend(), notify), adapter: gpu.adapterName, choice, close: () => gpu.destroy() };
-  } else {
-    const threads = options.threads ?? (await coreCount());
-    let reason = probe ? `the WebGPU adapter '${probe.name}' is a software one, slower than WebAssembly here` : 'no WebGPU adapter';
-    let kernels: KernelVariant = 'wasm';
     try {
-      await initWasmKernels();
+      const gpu = await WebGpuBackend.create(options);
+      const choice: AutoChoice = { backend: 'webgpu', threads: 0, reason: `hardware WebGPU adapter: ${gpu.adapterName}` };
+      const opened = { backend: new FallbackBackend(gpu, new CpuBackend(), notify), adapter: gpu.adapterName, choice, close: () => gpu.destroy() };
+      if (options.announce !== false) notify(describeChoice(choice));
+      return opened;
     } catch (err) {
-      if (!(err instanceof DyveError)) throw err;
-      kernels = 'fast';
-      reason += `; ${err.message.replace(/: use --backend cpu$/, '')}`;
+      if (!(err instanceof NoAdapterError)) throw err;
+      reason = err.message;
     }
-    const cpu = await cpuBackend(kernels, threads, options.createWorker);
-    opened = { ...cpu, choice: { backend: kernels === 'wasm' ? 'wasm' : 'cpu', threads, reason } };
   }
+  const threads = options.threads ?? (await coreCount());
+  let kernels: KernelVariant = 'wasm';
+  try {
+    await initWasmKernels();
+  } catch (err) {
+    if (!(err instanceof DyveError)) throw err;
+    kernels = 'fast';
+    reason += `; ${err.message.replace(/: use --backend cpu$/, '')}`;
+  }
+  const cpu = await cpuBackend(kernels, threads, options.createWorker);
+  const opened: OpenedBackend = { ...cpu, choice: { backend: kernels === 'wasm' ? 'wasm' : 'cpu', threads, reason } };
   if (options.announce !== false) notify(describeChoice(opened.choice!));
   return opened;
 }

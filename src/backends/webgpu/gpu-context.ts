@@ -109,7 +109,8 @@ export async function probeAdapter(options: OpenGpuOptions = {}): Promise<Adapte
     if (err instanceof NoAdapterError) return null;
     throw err;
   }
-  const adapter = await gpu?.requestAdapter({ powerPreference: options.powerPreference });
+  // A runtime whose adapter request fails has no usable adapter, as one that answers null.
+  const adapter = await gpu?.requestAdapter({ powerPreference: options.powerPreference }).catch(() => null);
   return adapter ? { name: describe(adapter), software: isSoftwareAdapter(adapter) } : null;
 }
 
