@@ -1,7 +1,6 @@
 import { convolutionDynamic } from './dynamic/dynamic-convolution.js';
 import { innerProductDynamic } from './dynamic/dynamic-inner-product.js';
 import { hasEffort } from '../../effort/effort.js';
-import { checkLayerEffort } from '../../effort/knob-rules.js';
 import { planNetwork } from '../../plan/execution-plan.js';
 import { DataError } from '../../errors.js';
 import type { Layer, LayerType, Network } from '../../ir/network.js';
@@ -88,7 +87,6 @@ export function runLayer(layer: Layer, inputs: readonly Float32Array[], batch: n
   const { effort } = options;
   const counters: LayerCounters = { name: layer.name, type: layer.params.type, macsDense: denseMacs(layer, batch), macsExecuted: 0, otherOps: 0 };
   if (!hasEffort(effort)) return { outputs: kernelFor(layer.params.type, variant)(layer, inputs, batch, counters), counters };
-  checkLayerEffort(layer, effort);
   const out = layer.outputShapes[0];
   const decisions = options.trace ? emptyDecisions(layer.name, batch, out.c, out.h, out.w, layer.inputShapes[0].c) : undefined;
   // The dynamic kernels exist as reference loops and the fast driver; `wasm` runs the fast driver
@@ -97,6 +95,7 @@ export function runLayer(layer: Layer, inputs: readonly Float32Array[], batch: n
     effort, variant: variant === 'reference' ? 'reference' : 'fast', rectified: options.rectified === true,
     tiles: variant === 'wasm' ? activeWasmKernels().tiles : TS_TILE_KERNELS, ...(decisions && { decisions }),
   } as const;
+  // Each entry point checks the knobs against the layer (a Pooling layer with knobs fails there).
   const outputs = layer.params.type === 'Convolution'
     ? convolutionDynamic(layer, inputs, batch, counters, dynamic)
     : innerProductDynamic(layer, inputs, batch, counters, dynamic);

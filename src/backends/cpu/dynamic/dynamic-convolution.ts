@@ -58,13 +58,15 @@ export interface DynamicLayerOptions {
 export function convolutionDynamic(
   layer: Layer, inputs: readonly Float32Array[], batch: number, counts: LayerCounters, options: DynamicLayerOptions,
 ): Float32Array[] {
+  checkLayerEffort(layer, options.effort);
   const tiles = options.tiles ?? TS_TILE_KERNELS;
   const fast = (state: CallState, x: Float32Array, c: LayerCounters) => dynamicFast(state, x, c, tiles);
   return runDynamicLayer(layer, convolutionGeometry(layer), inputs, batch, counts, options, fast);
 }
 
 /**
- * The steps every dynamic layer shares: knob and input checks, the per-call state, the reference
+ * The steps every dynamic layer shares (its knobs already checked by the layer type's entry
+ * point): input checks, the per-call state, the reference
  * or the layer type's `fast` kernel, the mechanism statistics, and (when `decisions` is given)
  * the decision trace: both kernels write the neuron map themselves, SFMA's drops are the state's.
  */
@@ -73,7 +75,6 @@ export function runDynamicLayer(
   options: DynamicLayerOptions, fast: (state: CallState, x: Float32Array, counts: LayerCounters) => Float32Array,
 ): Float32Array[] {
   const { effort, variant, decisions } = options;
-  checkLayerEffort(layer, effort);
   const x = inputs[0];
   if (x.length !== batch * geom.inSize) {
     throw new DataError(`layer '${layer.name}': expected ${batch * geom.inSize} input values (batch ${batch}), got ${x.length}`);

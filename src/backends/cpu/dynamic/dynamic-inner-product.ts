@@ -17,6 +17,7 @@
 import { NEURON_SPET_TERMINATED } from '../../../records/decisions.js';
 import { type LayerCounters } from '../../../records/counters.js';
 import type { Layer } from '../../../ir/network.js';
+import { checkLayerEffort } from '../../../effort/knob-rules.js';
 import { runDynamicLayer, type DynamicLayerOptions } from './dynamic-convolution.js';
 import { innerProductGeometry } from '../../../mechanisms/geometry.js';
 import type { CallState } from './run-state.js';
@@ -33,6 +34,7 @@ import { restBound, spetTerminates, spetTestOps } from '../../../mechanisms/spet
 export function innerProductDynamic(
   layer: Layer, inputs: readonly Float32Array[], batch: number, counts: LayerCounters, options: DynamicLayerOptions,
 ): Float32Array[] {
+  checkLayerEffort(layer, options.effort);
   return runDynamicLayer(layer, innerProductGeometry(layer), inputs, batch, counts, { ...options, rectified: false }, innerProductFast);
 }
 
