@@ -47,10 +47,13 @@ async function run(page: Page): Promise<NonNullable<Demo['last']>> {
   return state.last!;
 }
 
-/** The page's top-5 equals Node's: same classes in the same order, probabilities within `tol`. */
-async function expectSameAsNode(model: string, last: NonNullable<Demo['last']>, tol: number): Promise<void> {
+/**
+ * The page's top-5 equals Node's: same classes in the same order, probabilities within `tol`
+ * (Node runs the profile the page's `backend` runs).
+ */
+async function expectSameAsNode(model: string, last: NonNullable<Demo['last']>, tol: number, backend: string): Promise<void> {
   for (const [variant, scale] of [['dense', 0], ['dynamic', last.scale]] as const) {
-    const node = await nodePrediction(model, last.image, scale);
+    const node = await nodePrediction(model, last.image, scale, backend);
     const page = last[variant];
     expect(page.top5.map((c) => c.index), `${model} ${last.image} ${variant} top-5`).toEqual(node.top5);
     page.top5.forEach((c, i) => expect(Math.abs(c.probability - node.probabilities[i]), `${variant} p[${i}]`).toBeLessThanOrEqual(tol));
@@ -70,7 +73,7 @@ test.describe('on WebGPU', () => {
       await page.getByTestId('cifar-index').fill(String(index));
       const last = await run(page);
       expect(last.image).toBe(`test_batch.bin#${index}`);
-      await expectSameAsNode('cifar10-quick', last, 1e-4);
+      await expectSameAsNode('cifar10-quick', last, 1e-4, 'webgpu');
       expect(last.dynamic.macs.executed).toBeLessThan(last.dynamic.macs.dense);
     }
     // One bar pair per Convolution / InnerProduct layer.
@@ -97,7 +100,7 @@ test.describe('on WebGPU', () => {
     await page.getByTestId('imagenet-file').selectOption(file);
     const last = await run(page);
     expect(last.image).toBe(file);
-    await expectSameAsNode('squeezenet-dc', last, 1e-3);
+    await expectSameAsNode('squeezenet-dc', last, 1e-3, 'webgpu');
     await expect(page.locator('#layer-chart rect.bar-dynamic')).toHaveCount(26);
     expect(last.dynamic.decisions?.length).toBeGreaterThan(0);
   });
@@ -142,7 +145,7 @@ test('without WebGPU the page says so and runs on WebAssembly, with the same pre
     const last = await run(page);
     // auto's WebAssembly kernels (Chromium runs the relaxed-SIMD FMA build) against Node's
     // TypeScript path: the same classes, probabilities within rounding.
-    await expectSameAsNode('cifar10-quick', last, 1e-4);
+    await expectSameAsNode('cifar10-quick', last, 1e-4, 'wasm');
   } finally {
     await browser.close();
   }

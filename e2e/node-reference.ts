@@ -16,7 +16,9 @@ export interface NodePrediction {
 interface Loaded {
   readonly net: Network;
   readonly preprocess: Preprocess;
+  /** effort.json (tile mode: the CPU backends) and effort-neuron.json (what the page's WebGPU runs). */
   readonly profile: EffortProfile;
+  readonly neuronProfile: EffortProfile;
 }
 
 const cache = new Map<string, Promise<Loaded>>();
@@ -27,7 +29,10 @@ async function load(name: string): Promise<Loaded> {
   const prototxt = 'data' in entry.prototxt ? `${data}/${entry.prototxt.data}` : `${entry.folder}/${entry.prototxt.path}`;
   const net = await loadNetwork(prototxt, { kind: 'file', path: `${data}/${entry.weights.data}`, format: entry.weights.format });
   const preprocess = await zooPreprocess(entry.preprocess, (file) => loadMeanBinaryproto(`${data}/${file}`));
-  return { net, preprocess, profile: await loadProfile(`${entry.folder}/effort.json`, net) };
+  return {
+    net, preprocess, profile: await loadProfile(`${entry.folder}/effort.json`, net),
+    neuronProfile: await loadProfile(`${entry.folder}/effort-neuron.json`, net),
+  };
 }
 
 /** The image the page calls `id`: `test_batch.bin#N` or an ImageNet sample file name. */
@@ -38,13 +43,16 @@ async function image(id: string): Promise<RgbImage> {
   return readImage(`${data}/imagenet-sample/${id}`);
 }
 
-/** Node's prediction for `model` on image `id`, dense or at an effort scale. */
-export async function nodePrediction(model: string, id: string, scale: number): Promise<NodePrediction> {
+/**
+ * Node's prediction for `model` on image `id`, dense or at an effort scale of the profile the
+ * page's `backend` runs (WebGPU: the per-neuron one, as the demo's calibratedProfile picks).
+ */
+export async function nodePrediction(model: string, id: string, scale: number, backend: string): Promise<NodePrediction> {
   let loaded = cache.get(model);
   if (!loaded) cache.set(model, (loaded = load(model)));
-  const { net, preprocess, profile } = await loaded;
+  const { net, preprocess, profile, neuronProfile } = await loaded;
   const input = toNetworkInput(await image(id), preprocess, net.inputShape, { name: id });
-  const effort = scale === 0 ? DENSE_PROFILE : scaleEffort(profile, scale);
+  const effort = scale === 0 ? DENSE_PROFILE : scaleEffort(backend.startsWith('webgpu') ? neuronProfile : profile, scale);
   const r = await new CpuBackend().run(net, input, 1, { effort });
   const p = classProbabilities(net, r.output);
   const top5 = topK(p, 0, p.length, 5);

@@ -26,7 +26,7 @@ Deno.test('ParallelBackend on 2 Deno workers equals one thread on the same slice
     if (r.output.length !== expected.length || r.output.some((v, i) => v !== expected[i])) throw new Error('parallel output differs from one thread');
     // One image: the calibrated profile's dynamic layers split by output channels between this
     // thread and a worker (shared memory), with the same outputs and decisions.
-    const options = { effort: await loadProfile(packageFile('models/cifar10-quick/effort.json'), net), traceDecisions: true };
+    const options = { effort: await loadProfile(packageFile('models/cifar10-quick/effort-neuron.json'), net), traceDecisions: true };
     const one = input.slice(0, 3072);
     const split = await parallel.run(net, one, 1, options);
     const whole = await cpu.run(net, one, 1, options);

@@ -75,7 +75,7 @@ Deno.test('Deno WebGPU: cifar10-quick dense top-1 equals the CPU on >= 99.9 % of
     const agree = a.pred.filter((p, i) => p === b.pred[i]).length / 1000;
     check(agree >= 0.999, `dense agreement ${agree}`);
 
-    const profile = await loadProfile(packageFile('models/cifar10-quick/effort.json'), cifar);
+    const profile = await loadProfile(packageFile('models/cifar10-quick/effort-neuron.json'), cifar);
     const g = await predictions(cifarTest, async (x, n) => { const r = await gpu.run(cifar, x, n, { effort: profile }); return { output: r.output, macs: sums(r.counters) }; }, 1000);
     const c = await predictions(cifarTest, async (x, n) => { const r = await cpu.run(cifar, x, n, { effort: profile }); return { output: r.output, macs: sums(r.counters) }; }, 1000);
     check(Math.abs(g.correct - c.correct) / 1000 <= 0.002, `dynamic top-1 ${g.correct} vs ${c.correct} of 1000`);

@@ -13,7 +13,7 @@ afterEach(() => {
 });
 
 describe('dyve compare', () => {
-  it('runs dyvedeep dense and dynamic and the three peers on the same images, writing the JSON contract', async () => {
+  it('runs dyvedeep dense, dynamic (tile mode) and neuron mode and the three peers on the same images, writing the JSON contract', async () => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
     const file = join(mkdtempSync(join(tmpdir(), 'dyve-compare-')), 'compare.json');
     const args = ['compare', '--model', 'cifar10-quick', '--threads', '1', '--images-b1', '8', '--images-b64', '64', '--rounds', '1', '--quiet', '--json', file];
@@ -21,7 +21,7 @@ describe('dyve compare', () => {
     const json = JSON.parse(readFileSync(file, 'utf8'));
     expect(json.model).toBe('cifar10-quick');
     expect(typeof json.machine).toBe('string');
-    const engines = ['dyvedeep-dense', 'dyvedeep-dynamic', 'onnxruntime-node', 'onnxruntime-web', 'tfjs-wasm'];
+    const engines = ['dyvedeep-dense', 'dyvedeep-dynamic', 'dyvedeep-neuron', 'onnxruntime-node', 'onnxruntime-web', 'tfjs-wasm'];
     for (const batch of [1, 64]) {
       const rows = json.rows.filter((r: { batch: number }) => r.batch === batch);
       expect(rows.map((r: { engine: string }) => r.engine)).toEqual(engines);
@@ -33,7 +33,7 @@ describe('dyve compare', () => {
         expect(r.gflops).toBeGreaterThan(0);
       }
       // The same network and weights everywhere: the dense engines agree on top-1.
-      const dense = rows.filter((r: { engine: string }) => r.engine !== 'dyvedeep-dynamic').map((r: { top1: number }) => r.top1);
+      const dense = rows.filter((r: { engine: string }) => r.engine !== 'dyvedeep-dynamic' && r.engine !== 'dyvedeep-neuron').map((r: { top1: number }) => r.top1);
       expect(new Set(dense).size).toBe(1);
       expect(rows.find((r: { engine: string }) => r.engine === 'onnxruntime-node').ratioToOnnxruntimeNode).toBe(1);
     }
@@ -43,6 +43,6 @@ describe('dyve compare', () => {
     const err: string[] = [];
     vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
     expect(await main(['compare', '--model', 'cifar10-quick', '--engines', 'caffe', '--quiet'])).toBe(1);
-    expect(err.join('\n')).toMatch(/unknown engine 'caffe' \(known: dyvedeep-dense, dyvedeep-dynamic, onnxruntime-node, onnxruntime-web, tfjs-wasm\)/);
+    expect(err.join('\n')).toMatch(/unknown engine 'caffe' \(known: dyvedeep-dense, dyvedeep-dynamic, dyvedeep-neuron, onnxruntime-node, onnxruntime-web, tfjs-wasm\)/);
   });
 });

@@ -82,8 +82,8 @@ let cifarAll: EffortProfile;
 
 beforeAll(async () => {
   ({ cifar, cifarTest, squeezenet, imagenet } = await loadRealModels());
-  cifarProfile = await loadProfile(packageFile('models/cifar10-quick/effort.json'), cifar);
-  squeezeProfile = await loadProfile(packageFile('models/squeezenet-dc/effort.json'), squeezenet);
+  cifarProfile = await loadProfile(packageFile('models/cifar10-quick/effort-neuron.json'), cifar);
+  squeezeProfile = await loadProfile(packageFile('models/squeezenet-dc/effort-neuron.json'), squeezenet);
   const all = { spet: { mode: 'threshold', fraction: 0.5, threshold: -5 }, sdss: { stride: 2, delta: 0.5 }, sfma: { epsilon: 0.5 } };
   const valid = validateProfile({ layers: { conv1: all, conv2: all, conv3: { ...all, spet: { mode: 'exact', fraction: 0.25 } } } }, cifar);
   // ip1 feeds no ReLU, so profiles may not put SPET there; the kernels run it all the same (as the

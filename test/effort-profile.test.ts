@@ -21,6 +21,19 @@ describe('effort profiles', () => {
     expect(restrictMechanisms(p, ['sdss']).layers.conv2).toEqual({ sdss: { stride: 2, delta: 0 } });
   });
 
+  it('reads tile mode: tile size, thresholds per output channel, input channel weights; restricting keeps the mode', () => {
+    const thresholds = Array.from({ length: 32 }, (_, i) => i - 16);
+    const inputScale = Array.from({ length: 32 }, (_, i) => i / 10);
+    const p = validateProfile({
+      layers: { conv2: { spet: { fraction: 0.5, threshold: 0, thresholds, inputScale }, sdss: { stride: 2, delta: 1 }, tile: { positions: 1 } } },
+    }, net, 'p.json');
+    expect(p.layers.conv2).toEqual({
+      spet: { mode: 'threshold', fraction: 0.5, threshold: 0, thresholds, inputScale }, sdss: { stride: 2, delta: 1 }, tile: { positions: 1 },
+    });
+    expect(restrictMechanisms(p, ['sdss']).layers.conv2).toEqual({ sdss: { stride: 2, delta: 1 }, tile: { positions: 1 } });
+    expect(restrictMechanisms(p, ['sfma']).layers.conv2).toEqual({});
+  });
+
   it('knows where a ReLU decides the sign: through MAX pooling, not into an inner product', () => {
     expect(feedsRelu(net, layer('conv1'))).toBe(true); // conv1 -> pool1 (MAX) -> relu1
     expect(feedsRelu(net, layer('conv2'))).toBe(true);
@@ -35,7 +48,16 @@ describe('effort profiles', () => {
     [{ layers: { conv1: { sdss: { stride: 1, delta: 0 } } } }, "p.json: layer 'conv1'.sdss.stride must be an integer >= 2, found 1"],
     [{ layers: { conv1: { sdss: { stride: 2, delta: -1 } } } }, "p.json: layer 'conv1'.sdss.delta must be a number >= 0, found -1"],
     [{ layers: { conv1: { sfma: { epsilon: 0.1, extra: 1 } } } }, "p.json: layer 'conv1'.sfma: unknown field 'extra' (allowed: epsilon)"],
-    [{ layers: { conv1: { spot: {} } } }, "p.json: layer 'conv1': unknown field 'spot' (allowed: spet, sdss, sfma)"],
+    [{ layers: { conv1: { spot: {} } } }, "p.json: layer 'conv1': unknown field 'spot' (allowed: spet, sdss, sfma, tile)"],
+    [{ layers: { conv1: { sdss: { stride: 2, delta: 0 }, tile: { positions: 12 } } } }, "p.json: layer 'conv1'.tile.positions must be 1 or a multiple of 8 in [8, 256], found 12"],
+    [{ layers: { conv1: { tile: { positions: 8, channels: 4 } } } }, "p.json: layer 'conv1'.tile: unknown field 'channels' (allowed: positions)"],
+    [{ layers: { ip2: { tile: { positions: 8 } } } }, "p.json: layer 'ip2': tile mode applies to Convolution layers, not InnerProduct"],
+    [{ layers: { conv2: { spet: { fraction: 0.5, threshold: 0, thresholds: [1, 2] }, tile: { positions: 8 } } } },
+      "p.json: layer 'conv2': SPET thresholds must hold 32 numbers (one per output channel)"],
+    [{ layers: { conv2: { spet: { fraction: 0.5, threshold: 0, inputScale: new Array(32).fill(1) } } } },
+      "p.json: layer 'conv2': SPET inputScale apply in tile mode only (add \"tile\")"],
+    [{ layers: { conv2: { spet: { fraction: 0.5, threshold: 0, inputScale: [-1] }, tile: { positions: 8 } } } },
+      "p.json: layer 'conv2'.spet.inputScale must be an array of finite numbers >= 0"],
     [{ layers: { ip1: { spet: { fraction: 0.5, threshold: 0 } } } }, "p.json: layer 'ip1': SPET needs a ReLU after the layer"],
     [{ layers: { ip1: { sdss: { stride: 2, delta: 0 } } } }, "p.json: layer 'ip1': SDSS applies to Convolution layers, not InnerProduct"],
     [{ layers: { pool1: { sfma: { epsilon: 0 } } } }, "p.json: layer 'pool1': SFMA applies to Convolution layers, not Pooling"],

@@ -18,7 +18,7 @@ let parallel: ParallelBackend;
 
 beforeAll(async () => {
   real = await loadRealModels();
-  profile = await loadProfile(packageFile('models/cifar10-quick/effort.json'), real.cifar);
+  profile = await loadProfile(packageFile('models/cifar10-quick/effort-neuron.json'), real.cifar);
   parallel = await ParallelBackend.create({ threads: 2 });
 });
 
@@ -106,7 +106,7 @@ describe('ParallelBackend (2 worker threads)', () => {
         expect(r.output).toEqual(expected.output);
         expect(r.counters).toEqual(expected.counters);
       }
-      const squeezeProfile = await loadProfile(packageFile('models/squeezenet-dc/effort.json'), real.squeezenet);
+      const squeezeProfile = await loadProfile(packageFile('models/squeezenet-dc/effort-neuron.json'), real.squeezenet);
       const options = { effort: squeezeProfile, traceDecisions: true };
       const dyn = await wasm.run(real.squeezenet, input, 1, options);
       const dynOne = await one.run(real.squeezenet, input, 1, options);

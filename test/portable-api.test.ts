@@ -108,7 +108,8 @@ describe('scaleEffort', () => {
   });
 
   it('executes fewer MACs at larger scales on cifar10-quick (200 test images)', async () => {
-    const cpu = new CpuBackend();
+    // The shipped profile is in tile mode: the WebAssembly tile kernels (the TypeScript variants run its float64 reference).
+    const cpu = new CpuBackend({ kernels: 'wasm' });
     const data = await firstImages(real.cifarTest, 200);
     const runs = [];
     for (const s of [0, 0.5, 1, 2]) runs.push(await evaluate(real.cifar, data, cpu, { batch: 50, effort: scaleEffort(profile, s) }));

@@ -8,6 +8,7 @@ import { DeviceLostError } from '../src/backends/webgpu/gpu-context.js';
 import { parseTuning, ShaderCompilationError } from '../src/backends/webgpu/pipelines.js';
 import { setShaderLoader } from '../src/backends/webgpu/shader-loader.js';
 import { loadNetwork } from '../src/formats/load-network.js';
+import { validateProfile } from '../src/effort/profile.js';
 import { packageFile } from '../src/package-root.js';
 import { main } from '../harness/cli.js';
 import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT } from './helpers/files.js';
@@ -114,6 +115,18 @@ describe('WebGPU failures are clear', () => {
     expect(await main(['bench', '--model', 'cifar10-quick', '--limit', '8', '--backend', 'webgpu', '--tune', 'dynamic/convolution:PX=9', '--effort', 'calibrated', '--quiet'])).toBe(1);
     expect(err.join('\n')).toMatch(/PX must be an integer from 1 to 8, got 9/);
     expect(await main(['bench', '--model', 'cifar10-quick', '--limit', '8', '--backend', 'webgpu', '--tune', 'dynamic/convolution:WG=16,PX=2', '--effort', 'calibrated', '--quiet'])).toBe(0);
+  });
+
+  it('a tile-mode profile on WebGPU fails naming the layer; dyve bench --effort calibrated takes the neuron-mode profile there', async () => {
+    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+    const gpu = await openTestGpu();
+    const effort = validateProfile({ layers: { conv2: { sdss: { stride: 2, delta: 1 }, tile: { positions: 8 } } } }, net);
+    await expect(gpu.run(net, new Float32Array(3 * 32 * 32), 1, { effort })).rejects.toThrow(/layer 'conv2' runs its mechanisms in tile mode, which the WebGPU backend does not run yet/);
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { err.push(String(chunk)); return true; });
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect(await main(['bench', '--model', 'cifar10-quick', '--limit', '4', '--backend', 'webgpu', '--effort', 'calibrated', '--quiet'])).toBe(0);
+    expect(err.join('')).toMatch(/WebGPU runs the neuron-mode profile \(cifar10-quick\/effort-neuron.json\)/);
   });
 
   it('openBackend names the available backends', async () => {

@@ -202,7 +202,7 @@ describe('WebGPU dynamic kernels take the CPU decisions on real layers', () => {
 
   it('squeezenet-dc fire4 and conv_final, with the shipped profile and every mechanism (1 image)', async () => {
     const captured = await capture(squeezenet, imagenet, 1);
-    const profile = await loadProfile(packageFile('models/squeezenet-dc/effort.json'), squeezenet);
+    const profile = await loadProfile(packageFile('models/squeezenet-dc/effort-neuron.json'), squeezenet);
     for (const c of captured) {
       const effort = profile.layers[c.layer.name];
       if (!effort) continue;
@@ -230,7 +230,7 @@ describe('WebGPU dynamic kernels take the CPU decisions on real layers', () => {
   });
 
   it('cifar10-quick calibrated profile, 2,000 test images: top-1 within 0.2 pp of the CPU, MAC reduction within 1 %', async () => {
-    const profile = await loadProfile(packageFile('models/cifar10-quick/effort.json'), cifar);
+    const profile = await loadProfile(packageFile('models/cifar10-quick/effort-neuron.json'), cifar);
     const cpu = new CpuBackend();
     let gpuMacs = [0, 0];
     let cpuMacs = [0, 0];
@@ -253,7 +253,7 @@ describe('WebGPU dynamic kernels take the CPU decisions on real layers', () => {
   });
 
   it('records every dispatch (kernel, direct or indirect, workgroups, MACs); SPET survivors and SDSS failures run indirectly', async () => {
-    const profile = await loadProfile(packageFile('models/cifar10-quick/effort.json'), cifar);
+    const profile = await loadProfile(packageFile('models/cifar10-quick/effort-neuron.json'), cifar);
     const { input } = await cifarTest.batch(0, 16);
     const r = await gpu.run(cifar, input, 16, { effort: profile });
     const d = r.dispatches ?? [];

@@ -6,7 +6,7 @@
 import { DENSE_PROFILE, evaluate, formatShape, inMemoryDataset, openBackend, scaleEffort, shapeSize, toNetworkInput, type EffortProfile } from '../../src/browser.js';
 import { benchJson, type BenchJson } from '../../harness/bench-json.js';
 import { cifarImage, imagenetImage, imagenetSample, type DemoImage } from './images.js';
-import { loadDemoModel, type DemoModel } from './models.js';
+import { calibratedProfile, loadDemoModel, type DemoModel } from './models.js';
 
 /** The page's progress and outcome, for the driver. */
 export interface BenchState {
@@ -24,13 +24,14 @@ const state: BenchState = { done: false, progress: [0, 0] };
 window.dyveBench = state;
 const status = (text: string) => { (document.getElementById('status') as HTMLElement).textContent = text; };
 
-/** `dense`, `calibrated` (the zoo's effort.json) or an effort scale such as `1.5`. */
-function profileFor(effort: string, model: DemoModel): EffortProfile {
+/** `dense`, `calibrated` (the zoo's profile for `backendName`) or an effort scale such as `1.5`. */
+function profileFor(effort: string, model: DemoModel, backendName: string): EffortProfile {
   if (effort === 'dense') return DENSE_PROFILE;
-  if (effort === 'calibrated') return model.profile;
+  const calibrated = calibratedProfile(model, backendName);
+  if (effort === 'calibrated') return calibrated;
   const scale = Number(effort);
   if (effort === '' || !Number.isFinite(scale)) throw new Error(`effort takes dense, calibrated or a scale (a number), found '${effort}'`);
-  return scaleEffort(model.profile, scale);
+  return scaleEffort(calibrated, scale);
 }
 
 async function images(model: DemoModel, count: number): Promise<DemoImage[]> {
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
   const inputs = new Float32Array(list.length * block);
   list.forEach((img, i) => toNetworkInput(img.image, model.preprocess, model.net.inputShape, { name: img.id, out: inputs, offset: i * block }));
   const dataset = inMemoryDataset({ name: model.dataset, inputShape: model.net.inputShape, inputs, labels: list.map((i) => i.label), ids: list.map((i) => i.id) });
-  const profile = profileFor(effort, model);
+  const profile = profileFor(effort, model, opened.backend.name);
   const dense = Object.keys(profile.layers).length === 0;
   // Warm-up (pipelines, buffers): one batch of each profile, not timed.
   const warm = inMemoryDataset({ name: 'warm-up', inputShape: model.net.inputShape, inputs: inputs.subarray(0, Math.min(batch, list.length) * block) });

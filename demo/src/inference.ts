@@ -7,7 +7,7 @@ import {
   type Backend, type EffortProfile, type LayerCounters, type LayerDecisions,
 } from '../../src/browser.js';
 import type { DemoImage } from './images.js';
-import type { DemoModel } from './models.js';
+import { calibratedProfile, type DemoModel } from './models.js';
 
 /** One class of a top-5 list. */
 export interface Ranked {
@@ -111,7 +111,7 @@ export async function sweepEffort(
   const measure = async (scale: number) => {
     const top5: Ranked[][] = [];
     const r = await evaluate(model.net, dataset, backend, {
-      effort: scale === 0 ? DENSE_PROFILE : scaleEffort(model.profile, scale), batch,
+      effort: scale === 0 ? DENSE_PROFILE : scaleEffort(calibratedProfile(model, backend.name), scale), batch,
       onResult: (result) => {
         for (let at = 0; at < result.output.length; at += classes) top5.push(rankTop5(model, result.output, at, classes));
       },

@@ -12,7 +12,7 @@ import { layerMacsChart } from './charts/layer-macs.js';
 import { si } from './charts/svg.js';
 import { cifarImage, fileImage, imagenetImage, imagenetSample, type DemoImage } from './images.js';
 import { classify, sweepEffort, type Classification, type SweepPoint } from './inference.js';
-import { CATALOGUE, loadDemoModel, type DemoModel } from './models.js';
+import { calibratedProfile, CATALOGUE, loadDemoModel, type DemoModel } from './models.js';
 import { defaultThreads, maxThreads, ThreadMeter, WorkerPool } from './threads.js';
 
 /** What the page last did, for scripts and tests. */
@@ -174,7 +174,7 @@ async function run(s: Session): Promise<void> {
   setStatus(`running ${name} dense…`);
   const dense = await classify(backend, m, img, DENSE_PROFILE, false);
   setStatus(`running ${name} with DyVEDeep at effort scale ${scale}…`);
-  const profile = scaleEffort(m.profile, scale);
+  const profile = scaleEffort(calibratedProfile(m, backend.name), scale);
   const dynamic = await classify(backend, m, img, profile, true);
   showResult('dense', dense, dense);
   showResult('dynamic', dynamic, dense);

@@ -9,21 +9,24 @@ import {
 import type { ZooEntry } from '../../src/zoo/zoo-entry.js';
 import cifarEntry from '../../models/cifar10-quick/model.json';
 import cifarProfile from '../../models/cifar10-quick/effort.json';
+import cifarNeuronProfile from '../../models/cifar10-quick/effort-neuron.json';
 import squeezeEntry from '../../models/squeezenet-dc/model.json';
 import squeezeProfile from '../../models/squeezenet-dc/effort.json';
+import squeezeNeuronProfile from '../../models/squeezenet-dc/effort-neuron.json';
 import { fetchData, fetchDataText } from './data-source.js';
 
 type Entry = Omit<ZooEntry, 'folder'>;
 
-/** A model of the page: its zoo entry and calibrated profile (JSON of models/NAME/). */
+/** A model of the page: its zoo entry and calibrated profiles (JSON of models/NAME/). */
 interface Catalogued {
   readonly entry: Entry;
   readonly profile: unknown;
+  readonly neuronProfile: unknown;
 }
 
 export const CATALOGUE: Readonly<Record<string, Catalogued>> = {
-  'cifar10-quick': { entry: cifarEntry as unknown as Entry, profile: cifarProfile },
-  'squeezenet-dc': { entry: squeezeEntry as unknown as Entry, profile: squeezeProfile },
+  'cifar10-quick': { entry: cifarEntry as unknown as Entry, profile: cifarProfile, neuronProfile: cifarNeuronProfile },
+  'squeezenet-dc': { entry: squeezeEntry as unknown as Entry, profile: squeezeProfile, neuronProfile: squeezeNeuronProfile },
 };
 
 /** A model ready to run. */
@@ -33,8 +36,10 @@ export interface DemoModel {
   readonly net: Network;
   readonly preprocess: Preprocess;
   readonly classNames: readonly string[];
-  /** The calibrated profile (models/NAME/effort.json). */
+  /** The calibrated profile (models/NAME/effort.json: tile mode, for the CPU backends). */
   readonly profile: EffortProfile;
+  /** The per-neuron profile (effort-neuron.json): what WebGPU runs, as it has no tile mode yet. */
+  readonly neuronProfile: EffortProfile;
   readonly dataset: Entry['dataset'];
   /** The weights' file name. */
   readonly weightsFile: string;
@@ -66,5 +71,14 @@ export async function loadDemoModel(name: string): Promise<DemoModel> {
     ? parseCifar10ClassNames(await fetchDataText('cifar10/batches.meta.txt'), 'cifar10/batches.meta.txt')
     : parseSynsets(await fetchDataText('imagenet-sample/synset_words.txt'), 'imagenet-sample/synset_words.txt').names;
   const profile = validateProfile(item.profile, net, `models/${name}/effort.json`);
-  return { name, title: entry.title, net, preprocess, classNames, profile, dataset: entry.dataset, weightsFile: entry.weights.data.split('/').pop() ?? name };
+  const neuronProfile = validateProfile(item.neuronProfile, net, `models/${name}/effort-neuron.json`);
+  return {
+    name, title: entry.title, net, preprocess, classNames, profile, neuronProfile, dataset: entry.dataset,
+    weightsFile: entry.weights.data.split('/').pop() ?? name,
+  };
+}
+
+/** The calibrated profile a backend runs: WebGPU has no tile mode yet, so it takes the per-neuron one. */
+export function calibratedProfile(model: DemoModel, backendName: string): EffortProfile {
+  return backendName.startsWith('webgpu') ? model.neuronProfile : model.profile;
 }

@@ -15,7 +15,8 @@ export const ABLATION_HELP = `dyve ablation [--models a,b] [--out-dir DIR] [--be
 
 For each model with a calibrated profile (models/<name>/effort.json), evaluates on the held-out
 set (CIFAR-10 test_batch.bin; the odd ImageNet samples) each mechanism alone and all together,
-and the exact-SPET profile (models/<name>/effort-exact.json) when the model has one, with dense
+in tile mode (effort.json) and in neuron mode (effort-neuron.json), and the exact-SPET profile
+(models/<name>/effort-exact.json) when the model has one, on the WebAssembly kernels with dense
 run side by side: MAC reduction, total-op reduction, wall-time speed-up, top-1, agreement with
 dense and the number of predictions that changed. Writes DIR/ablation.md, DIR/ablation.json and three SVG charts, and the
 table and charts into the ablation section of BENCHMARKS.md, beside the paper's published ranges.
@@ -25,7 +26,7 @@ table and charts into the ablation section of BENCHMARKS.md, beside the paper's 
       --benchmarks FILE     default BENCHMARKS.md ('' to skip)
       --cifar-limit N       test images for CIFAR-10 models (default all 10,000)
       --imagenet-limit N    odd ImageNet samples (default all 500)
-      --batch B             default 16
+      --batch B             default 64
       --merge FILE.json     also show the rows of other models from an earlier ablation.json
                             (lets models run in separate processes; --models '' only redraws)
   -h, --help                this help`;
@@ -33,13 +34,21 @@ table and charts into the ablation section of BENCHMARKS.md, beside the paper's 
 /** The paper's published ranges (DyVEDeep, all six networks). */
 const PAPER = { opsReduction: [2.47, 5.15], cpuSpeedup: [1.94, 2.23] } as const;
 
-/** Each mechanism of the calibrated profile alone, then all of it; then the exact-SPET profile. */
+/**
+ * Per mode, each mechanism of the calibrated profile alone, then all of it: tile mode
+ * (effort.json) and the paper's per-neuron decisions (effort-neuron.json); then the exact-SPET
+ * profile (per neuron).
+ */
 const SETTINGS = [
-  { label: 'SPET', mechanisms: 'spet', file: 'effort.json' },
-  { label: 'SDSS', mechanisms: 'sdss', file: 'effort.json' },
-  { label: 'SFMA', mechanisms: 'sfma', file: 'effort.json' },
-  { label: 'all', mechanisms: 'spet,sdss,sfma', file: 'effort.json' },
-  { label: 'SPET exact', mechanisms: 'spet', file: 'effort-exact.json' },
+  { label: 'tile: SPET', mechanisms: 'spet', file: 'effort.json' },
+  { label: 'tile: SDSS', mechanisms: 'sdss', file: 'effort.json' },
+  { label: 'tile: SFMA', mechanisms: 'sfma', file: 'effort.json' },
+  { label: 'tile: all', mechanisms: 'spet,sdss,sfma', file: 'effort.json' },
+  { label: 'neuron: SPET', mechanisms: 'spet', file: 'effort-neuron.json' },
+  { label: 'neuron: SDSS', mechanisms: 'sdss', file: 'effort-neuron.json' },
+  { label: 'neuron: SFMA', mechanisms: 'sfma', file: 'effort-neuron.json' },
+  { label: 'neuron: all', mechanisms: 'spet,sdss,sfma', file: 'effort-neuron.json' },
+  { label: 'neuron: SPET exact', mechanisms: 'spet', file: 'effort-exact.json' },
 ] as const;
 
 interface Row {
@@ -64,10 +73,13 @@ export async function ablationCommand(args: string[]): Promise<void> {
   // '' runs no model: with --merge, the report is redrawn from earlier results.
   const models = (values.models ?? 'cifar10-quick,squeezenet-dc').split(',').filter((m) => m !== '');
   const rows: Row[] = [];
+  /** Profiles that turn nothing on, per model (no rows). */
+  const notes = new Set<string>();
   // The commands whose runs the rows come from: earlier ones (merged), then this one if it ran models.
   const commands: string[] = [];
   if (values.merge) {
-    const earlier = JSON.parse(readFileSync(values.merge, 'utf8')) as { rows: Row[]; commands?: string[] };
+    const earlier = JSON.parse(readFileSync(values.merge, 'utf8')) as { rows: Row[]; commands?: string[]; notes?: string[] };
+    for (const n of earlier.notes ?? []) if (!models.some((m) => n.startsWith(`${m}:`))) notes.add(n);
     rows.push(...earlier.rows.filter((r) => !models.includes(r.model)));
     commands.push(...(earlier.commands ?? []));
   }
@@ -81,10 +93,16 @@ export async function ablationCommand(args: string[]): Promise<void> {
     for (const s of SETTINGS) {
       const file = join(entry.folder, s.file);
       if (!existsSync(file)) continue;
+      // A calibration may find nothing that pays (every layer dense): no row to measure.
+      if (Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { layers?: object }).layers ?? {}).length === 0) {
+        console.error(`# ${model}: ${s.label}: ${s.file} turns nothing on (every layer dense), no row`);
+        notes.add(`${model}: ${s.file} turns no mechanism on (its calibration found nothing that pays: every layer runs dense), so it has no rows.`);
+        continue;
+      }
       console.error(`# ${model}: ${s.label}`);
       const result = await runBench({
-        // The TypeScript kernels, as the table was first measured (`dyve bench` defaults to auto).
-        model, data: values.data, backend: 'cpu', effort: file, mechanisms: s.mechanisms, compare: 'dense', batch: values.batch ?? '16',
+        // The WebAssembly kernels on every core (what `auto` runs on a CPU), dense interleaved.
+        model, data: values.data, backend: 'wasm', effort: file, mechanisms: s.mechanisms, compare: 'dense', batch: values.batch ?? '64',
         positions: imagenet ? 'odd' : undefined, limit: limit > 0 ? String(limit) : undefined,
       });
       rows.push({ model, setting: s.label, result });
@@ -119,18 +137,19 @@ export async function ablationCommand(args: string[]): Promise<void> {
   const markdown = `## DyVEDeep ablation (CPU)
 
 Rows measured by ${commands.map((c) => `\`${c}\``).join(', then ')}; written on ${new Date().toISOString().slice(0, 10)}; machine: ${machineDescription()}.
-Calibrated profiles: models/<model>/effort.json (\`dyve calibrate\`, calibration set only); evaluated on
-held-out images. Speed-up = dense seconds / dynamic seconds, both measured in the same run on the same
+Calibrated profiles: models/<model>/effort.json (tile mode) and effort-neuron.json (per-neuron decisions),
+both by \`dyve calibrate\` on the calibration set only, evaluated on held-out images on the WebAssembly kernels. Speed-up = dense seconds / dynamic seconds, both measured in the same run on the same
 batches, interleaved; "changed" = test images whose top-1 class differs from dense. Paper (all six networks): ${PAPER.opsReduction.join('-')}x fewer scalar ops, ${PAPER.cpuSpeedup.join('-')}x CPU speed-up.
 
 ${table}
+${[...notes].map((n) => `\n${n}`).join('')}
 
 ![MAC reduction](${join(outDir, 'ablation-macs.svg')})
 ![Speed-up](${join(outDir, 'ablation-speedup.svg')})
 ![Top-1 drop](${join(outDir, 'ablation-accuracy.svg')})
 `;
   writeFileSync(join(outDir, 'ablation.md'), markdown);
-  writeFileSync(join(outDir, 'ablation.json'), `${JSON.stringify({ machine: machineDescription(), paper: PAPER, commands, rows }, null, 2)}\n`);
+  writeFileSync(join(outDir, 'ablation.json'), `${JSON.stringify({ machine: machineDescription(), paper: PAPER, commands, notes: [...notes], rows }, null, 2)}\n`);
   const bench = values.benchmarks ?? 'BENCHMARKS.md';
   if (bench !== '') writeSection(bench, 'ablation', markdown);
   console.log(markdown);

@@ -29,10 +29,12 @@ ${MODEL_HELP}
 ${DATA_HELP}
 
 Effort:
-      --effort dense|calibrated|exact|FILE.json
+      --effort dense|calibrated|neuron|exact|FILE.json
                             the DyVEDeep knobs per layer: dense (default: every mechanism off),
-                            the zoo model's calibrated profile (models/NAME/effort.json), its
-                            exact-SPET profile (effort-exact.json), or a profile file
+                            the zoo model's calibrated profile (models/NAME/effort.json: tile
+                            mode, calibrated on time for the CPU; WebGPU takes the neuron one),
+                            its per-neuron profile (effort-neuron.json), its exact-SPET profile
+                            (effort-exact.json), or a profile file
       --mechanisms spet,sdss,sfma   keep only these mechanisms of the profile (ablations)
       --compare dense               also run dense on the same batches, interleaved: wall-time
                             speed-up measured side by side (top-1 agreement is always reported
@@ -122,8 +124,25 @@ export async function effortFor(
   return { profile, label };
 }
 
-/** The zoo's shipped profiles by name: `calibrated` = effort.json, `exact` = effort-exact.json. */
-const ZOO_PROFILES: Readonly<Record<string, string>> = { calibrated: 'effort.json', exact: 'effort-exact.json' };
+/**
+ * The zoo's shipped profiles by name: `calibrated` = effort.json (tile mode, calibrated on time
+ * for the CPU), `neuron` = effort-neuron.json (the paper's per-neuron decisions), `exact` =
+ * effort-exact.json.
+ */
+const ZOO_PROFILES: Readonly<Record<string, string>> = { calibrated: 'effort.json', neuron: 'effort-neuron.json', exact: 'effort-exact.json' };
+
+/**
+ * The flags with `--effort calibrated` turned into `neuron` on the WebGPU backend, which runs no
+ * tile-mode layer yet, when the zoo model ships a neuron-mode profile; says so on stderr.
+ */
+export function withShippedModeFor(
+  backendName: string, values: Record<string, string | boolean | undefined>, entry?: ZooEntry,
+): Record<string, string | boolean | undefined> {
+  if (!backendName.startsWith('webgpu') || values.effort !== 'calibrated' || !entry) return values;
+  if (!existsSync(join(entry.folder, ZOO_PROFILES.neuron))) return values;
+  process.stderr.write(`dyvedeep: WebGPU runs the neuron-mode profile (${entry.name}/${ZOO_PROFILES.neuron}): tile mode runs on the CPU backends only so far\n`);
+  return { ...values, effort: 'neuron' };
+}
 
 function zooProfilePath(arg: string, entry?: ZooEntry): string {
   const file = ZOO_PROFILES[arg];
@@ -183,12 +202,12 @@ export async function openBenchBackend(
 /** Runs a bench from parsed flags; shared by `dyve bench` and `dyve benchmarks`. */
 export async function runBench(values: Record<string, string | boolean | undefined>): Promise<BenchJson> {
   const opened = await openModel(values);
-  const { profile, label: effortLabel } = await effortFor(opened.net, values, opened.entry);
-  const dense = Object.keys(profile.layers).length === 0;
   if (values.compare !== undefined && values.compare !== 'dense') throw new DyveError(`--compare takes 'dense', found '${String(values.compare)}'`);
   const { dataset, description } = await openDataset(opened, values);
   const { backendHandle, batch, threads } = await openBenchBackend(values, opened.net);
   const { backend } = backendHandle;
+  const { profile, label: effortLabel } = await effortFor(opened.net, withShippedModeFor(backend.name, values, opened.entry), opened.entry);
+  const dense = Object.keys(profile.layers).length === 0;
   const progress = new ProgressBar(`${opened.label} [${pathLabel(backend.name, threads, batch)}]`, !values.quiet);
   const trace = new TraceCollector();
   let result: Evaluation;

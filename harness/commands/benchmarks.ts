@@ -224,13 +224,14 @@ async function compareBenchmarks(values: Record<string, string | boolean | undef
 Written by \`dyve benchmarks${args.length ? ` ${args.join(' ')}` : ''}\` on ${new Date().toISOString().slice(0, 10)}; one table alone:
 \`dyve compare --model cifar10-quick --threads 1\`. Machine: ${machineDescription()}.
 
-In one process, on the same preprocessed images: dyvedeep dense and DyVEDeep (the calibrated
-profile) on the WebAssembly SIMD kernels (${setup.kernels}; Node 20 has no relaxed SIMD by
-default, so the plain-SIMD build ran; DyVEDeep's convolutions run the fast dynamic driver on its
-WebAssembly f64x2 loops), each in a worker thread of its own (an application's heap, not one
+In one process, on the same preprocessed images: dyvedeep dense, DyVEDeep in tile mode
+(dyvedeep-dynamic: the calibrated \`effort.json\`, float32 SIMD tile kernels) and in neuron mode
+(dyvedeep-neuron: \`effort-neuron.json\`, the per-neuron fast driver on its WebAssembly f64x2
+loops), all on the WebAssembly SIMD kernels (${setup.kernels}), each in a worker thread of its own (an application's heap, not one
 holding every peer's modules; timed there, around the \`backend.run\` call) with worker threads
 splitting batches by image and, for one image, its large layers by output rows or channels
-(dynamic layers with SFMA run whole on one thread; the "threads" column says what really worked),
+(dynamic layers with SFMA, and tile-mode layers, run whole on one thread; the "threads" column
+says what really worked),
 onnxruntime-node 1.30 (native, CPU provider) and onnxruntime-web 1.30 (wasm) on \`dyve export\`'s
 ONNX graph of the same IR, and TensorFlow.js 4.22 wasm (XNNPACK) on a graph built from the same
 IR and weights. Engines run interleaved in ${setup.rounds} rounds after one untimed pass each,

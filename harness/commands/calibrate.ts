@@ -2,9 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { limit } from '../../src/data/dataset.js';
-import { calibrate } from '../../src/calibration/calibration.js';
+import { calibrate, CALIBRATION_MODES, checkTilePositions, OBJECTIVES, type CalibrationMode, type Objective } from '../../src/calibration/calibration.js';
+import { MAX_TILE_POSITIONS } from '../../src/effort/knob-rules.js';
 import { MECHANISMS, type Mechanism } from '../../src/effort/profile.js';
 import { DyveError } from '../../src/errors.js';
+import { machineDescription } from '../machine.js';
 import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
 import { ProgressBar } from '../terminal/progress.js';
 import { openBackend } from '../../src/select-backend.js';
@@ -17,23 +19,42 @@ the test set: CIFAR-10 models calibrate on data_batch_1.bin, ImageNet samples on
 positions (the odd ones evaluate).
 
 How: (1) on --probe images drawn with --seed, every candidate setting of every layer runs that
-layer alone on its dense inputs: ops saved vs output error, logged as each layer's Pareto front;
-(2) one trade-off number picks a setting per layer, bisected over --steps evaluations of the whole
-calibration set to the most aggressive profile within the budget; (3) --refine single layers
-move one setting further while the budget holds. Same seed, same profile.
+layer alone on its dense inputs: what it saves vs output error, logged as each layer's Pareto
+front; (2) one trade-off number picks a setting per layer, bisected over --steps evaluations of
+the whole calibration set to the most aggressive profile within the budget; (3) --refine single
+layers move one setting further while the budget holds. With --objective macs, same seed, same
+profile; with --objective time the savings are measured on this machine (logged, and recorded
+in the profile with the machine), so a rerun may pick differently where timings are close.
 
       --out FILE            the profile to write (required)
       --budget PP           top-1 drop allowed, percentage points (default 0.5)
       --calib N             calibration images (default: all of the calibration set)
       --mechanisms LIST     search only these (default spet,sdss,sfma)
+      --mode MODE           tile (default): every Convolution candidate decides per tile of
+                            one output channel x --tile positions, on a grid widened for tile
+                            decisions (SPET fractions 0.125-0.5 and thresholds up to 1.5 x the
+                            pre-activation's std, SDSS deltas up to the output's RMS);
+                            InnerProduct layers keep per-neuron SPET. neuron: the paper's
+                            per-neuron decisions, the per-neuron grid
+      --tile LIST           tile mode: positions per tile, 1 (per-neuron decisions) or a
+                            multiple of 8 in [8, ${MAX_TILE_POSITIONS}]; a comma list (e.g. 1,8)
+                            searches the tile size too (default 8)
+      --objective OBJ       time (default): a candidate is credited with the wall time its layer
+                            saves, timed alone on the wasm kernels against the dense layer on
+                            the probe images (median of --repeats interleaved runs), so a
+                            mechanism that does not pay for its extra pass leaves its layer
+                            dense; the log keeps the ops too. macs: credited with executed ops
+      --repeats N           --objective time: timed runs per candidate and dense (default 5)
       --probe N             images the layer sensitivities are measured on (default 64)
       --seed N              seed of the probe draw (default 1)
       --steps N             bisection steps, one calibration-set evaluation each (default 8)
       --refine N            then single-layer refinement steps, one evaluation each (default 4)
       --batch B             images per run (default 16)
       --backend NAME        where the calibration set is evaluated: auto (default: what
-                            'dyve bench' picks, with its notice), cpu, wasm, webgpu; the layer
-                            sensitivities always run the fast TypeScript kernels
+                            'dyve bench' picks, with its notice), cpu, wasm, webgpu (cpu runs
+                            tile-mode layers on the slow float64 tile reference); the layer
+                            sensitivities run the wasm kernels, except the fast TypeScript ones
+                            for --mode neuron --objective macs
       --log FILE            also write the search log
       --quiet               no progress bars (the log still goes to stderr)
 
@@ -41,13 +62,50 @@ ${MODEL_HELP}
 
 ${DATA_HELP.replace('--limit N             the first N images only\n', '')}`;
 
+/** What `--mode`, `--tile`, `--objective` and `--repeats` ask of the search. */
+export interface SearchSettings {
+  readonly mode: CalibrationMode;
+  /** Tile sizes searched, ascending (empty in neuron mode). */
+  readonly tilePositions: readonly number[];
+  readonly objective: Objective;
+  readonly repeats: number;
+}
+
+/**
+ * Reads the search options of `dyve calibrate` (defaults: tile mode, tile 8, objective time, 5
+ * repeats).
+ *
+ * @throws DyveError naming the option on a bad value, or on --tile with --mode neuron.
+ */
+export function searchSettings(values: { mode?: string; tile?: string; objective?: string; repeats?: string }): SearchSettings {
+  const mode = (values.mode ?? 'tile') as CalibrationMode;
+  if (!CALIBRATION_MODES.includes(mode)) throw new DyveError(`--mode takes ${CALIBRATION_MODES.join(' or ')}, found '${values.mode}'`);
+  const objective = (values.objective ?? 'time') as Objective;
+  if (!OBJECTIVES.includes(objective)) throw new DyveError(`--objective takes ${OBJECTIVES.join(' or ')}, found '${values.objective}'`);
+  if (mode === 'neuron' && values.tile !== undefined) throw new DyveError('--tile applies to --mode tile (per-neuron decisions have no tiles)');
+  let tilePositions: number[] = [];
+  if (mode === 'tile') {
+    const rule = `--tile takes positions per tile, 1 or multiples of 8 in [8, ${MAX_TILE_POSITIONS}], comma-separated (e.g. 1,8)`;
+    const items = (values.tile ?? '8').split(',').map((t) => t.trim());
+    if (items.some((t) => !/^\d+$/.test(t))) throw new DyveError(`${rule}, found '${values.tile}'`);
+    try {
+      tilePositions = checkTilePositions(items.map(Number));
+    } catch {
+      throw new DyveError(`${rule}, found '${values.tile}'`);
+    }
+  }
+  const repeats = values.repeats === undefined ? 5 : Number(values.repeats);
+  if (!Number.isInteger(repeats) || repeats < 1) throw new DyveError(`--repeats takes a whole number >= 1, found '${values.repeats}'`);
+  return { mode, tilePositions, objective, repeats };
+}
+
 /** `dyve calibrate`. */
 export async function calibrateCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
       ...MODEL_OPTIONS, ...DATA_OPTIONS, out: { type: 'string' }, budget: { type: 'string' }, calib: { type: 'string' },
-      mechanisms: { type: 'string' }, probe: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' }, refine: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' }, log: { type: 'string' }, quiet: { type: 'boolean' },
+      mechanisms: { type: 'string' }, mode: { type: 'string' }, tile: { type: 'string' }, objective: { type: 'string' }, repeats: { type: 'string' }, probe: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' }, refine: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' }, log: { type: 'string' }, quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -60,6 +118,9 @@ export async function calibrateCommand(args: string[]): Promise<void> {
   if (!Number.isFinite(budgetPP) || budgetPP < 0) throw new DyveError(`--budget takes a number of percentage points >= 0, found '${values.budget}'`);
   const mechanisms = (values.mechanisms ?? MECHANISMS.join(',')).split(',') as Mechanism[];
   for (const m of mechanisms) if (!MECHANISMS.includes(m)) throw new DyveError(`--mechanisms: unknown mechanism '${m}'`);
+  const search = searchSettings(values);
+  const probe = Math.max(1, intOption(values, 'probe', 64));
+  const seed = intOption(values, 'seed', 1);
 
   const opened = await openModel(values);
   const zooDataset = opened.entry?.dataset;
@@ -76,7 +137,9 @@ export async function calibrateCommand(args: string[]): Promise<void> {
     lines.push(line);
     console.error(line);
   };
+  const machine = machineDescription();
   log(`calibrating ${opened.label} on ${dataset.name} (${dataset.size} images), budget ${budgetPP} pp, mechanisms ${mechanisms.join(',')}`);
+  log(`machine: ${machine}`);
   const bars = new Map<string, ProgressBar>();
   const onProgress = (step: string, done: number, total: number): void => {
     if (values.quiet) return;
@@ -87,8 +150,9 @@ export async function calibrateCommand(args: string[]): Promise<void> {
   const { backend, close } = await openBackend(typeof values.backend === 'string' ? values.backend : 'auto');
   const result = await calibrate(opened.net, dataset, backend, {
     budgetPP, batch: Math.max(1, intOption(values, 'batch', 16)), mechanisms, log, onProgress,
-    probe: Math.max(1, intOption(values, 'probe', 64)), seed: intOption(values, 'seed', 1), steps: intOption(values, 'steps', 8),
-    refine: intOption(values, 'refine', 4),
+    probe, seed, steps: intOption(values, 'steps', 8),
+    refine: intOption(values, 'refine', 4), mode: search.mode, objective: search.objective, repeats: search.repeats,
+    ...(search.mode === 'tile' && { tilePositions: search.tilePositions }),
   }).finally(close);
   const profile = {
     ...result.profile,
@@ -104,6 +168,13 @@ export async function calibrateCommand(args: string[]): Promise<void> {
       opsReduction: result.opsReduction,
       lambda: result.lambda,
       evaluations: result.evaluations,
+      mode: result.mode,
+      ...(result.mode === 'tile' && { tilePositions: result.tilePositions }),
+      objective: result.objective,
+      ...(result.objective === 'time' && { repeats: search.repeats, probeSeconds: result.probeSeconds }),
+      seed,
+      probe,
+      machine,
     },
   };
   writeFileSync(values.out, `${JSON.stringify(profile, null, 2)}\n`);

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { shapeSize } from '../../src/ir/network.js';
+import { shapeSize, type Network } from '../../src/ir/network.js';
 import { DyveError } from '../../src/errors.js';
 import { loadProfile } from '../../src/effort/load-profile.js';
-import { DENSE_PROFILE } from '../../src/effort/profile.js';
+import { DENSE_PROFILE, type EffortProfile } from '../../src/effort/profile.js';
 import { layerMacs } from '../../src/ir/layer-metrics.js';
 import { ENGINE_NAMES, type Engine, type EngineName } from '../compare/engine.js';
 import { median, timedPass, top1, type ImageSet, type Pass } from '../compare/measure.js';
@@ -33,7 +33,9 @@ Compare:
                             splits batches by image, and one image's large dense layers by
                             output channels (its dynamic layers run on one thread)
       --engines LIST        a subset of ${ENGINE_NAMES.join(',')}
-      --effort FILE.json    DyVEDeep's profile (default: the zoo model's calibrated effort.json)
+      --effort FILE.json    dyvedeep-dynamic's profile (default: the zoo model's calibrated
+                            effort.json, tile mode); dyvedeep-neuron runs the zoo model's
+                            per-neuron effort-neuron.json
       --kernels wasm|fast   dyvedeep's CPU kernels (default wasm)
       --images-b1 N         images of the batch-1 pass (default 256 CIFAR-10 / 16 ImageNet)
       --images-b64 N        images of the batch-64 pass, also the top-1 set (default 1024 / 64)
@@ -72,7 +74,7 @@ export interface CompareJson {
 type Values = Record<string, string | boolean | undefined>;
 
 /** Peers are dev dependencies, loaded only here. */
-async function openPeer(name: EngineName, values: { threads: number; onnx: () => Uint8Array; net: Parameters<typeof openOurEngine>[0] }): Promise<Engine> {
+async function openPeer(name: EngineName, values: { threads: number; onnx: () => Uint8Array; net: Network }): Promise<Engine> {
   const wrap = (engine: { run(input: Float32Array, batch: number): Promise<Float32Array>; close(): Promise<void> }): Engine => ({
     name, threads: values.threads, run: (input, batch) => engine.run(input, batch), close: () => engine.close(),
   });
@@ -123,11 +125,17 @@ export async function runCompare(values: Values, log: (line: string) => void): P
   const set64 = firstImages(all, n64);
   const denseMacs = net.layers.reduce((s, l) => s + layerMacs(l), 0);
 
-  let profile = DENSE_PROFILE;
+  // DyVEDeep's profiles: --effort (default: the zoo's tile-mode effort.json) and, for
+  // dyvedeep-neuron, the zoo's per-neuron effort-neuron.json.
+  const profiles = new Map<EngineName, EffortProfile>([['dyvedeep-dense', DENSE_PROFILE]]);
   if (wanted.includes('dyvedeep-dynamic')) {
     const file = typeof values.effort === 'string' ? values.effort : opened.entry ? `${opened.entry.folder}/effort.json` : undefined;
     if (!file) throw new DyveError('--effort FILE.json is required for dyvedeep-dynamic with a model outside the zoo');
-    profile = await loadProfile(file, net);
+    profiles.set('dyvedeep-dynamic', await loadProfile(file, net));
+  }
+  if (wanted.includes('dyvedeep-neuron')) {
+    if (!opened.entry) throw new DyveError('dyvedeep-neuron runs a zoo model\'s effort-neuron.json: leave it out of --engines for a model outside the zoo');
+    profiles.set('dyvedeep-neuron', await loadProfile(`${opened.entry.folder}/effort-neuron.json`, net));
   }
   // Imported only when an ONNX peer runs: the generated ONNX schema is a large module, and a
   // larger heap makes every garbage collection of the timed runs slower (measured: the split
@@ -142,9 +150,8 @@ export async function runCompare(values: Values, log: (line: string) => void): P
   try {
     for (const name of wanted as EngineName[]) {
       log(`# starting ${name} (${threads} thread${threads > 1 ? 's' : ''})`);
-      engines.push(name === 'dyvedeep-dense' || name === 'dyvedeep-dynamic'
-        ? await openOurEngine(net, name === 'dyvedeep-dense' ? DENSE_PROFILE : profile, threads, kernels)
-        : await openPeer(name, { threads, onnx, net }));
+      const ours = profiles.get(name);
+      engines.push(ours ? await openOurEngine(name, net, ours, threads, kernels) : await openPeer(name, { threads, onnx, net }));
     }
     // Warm-up, not timed: compile, allocate, page in, and let the JITs reach their top tier (the
     // batch-1 path of a split image took ~30 images to settle, so the whole batch-1 set runs once).

@@ -2,7 +2,7 @@
  * An inference engine as `dyve compare` sees it: NCHW float32 in, class scores out, on a fixed
  * number of threads. Our backends and the peers (harness/peers/) all take this shape.
  */
-export const ENGINE_NAMES = ['dyvedeep-dense', 'dyvedeep-dynamic', 'onnxruntime-node', 'onnxruntime-web', 'tfjs-wasm'] as const;
+export const ENGINE_NAMES = ['dyvedeep-dense', 'dyvedeep-dynamic', 'dyvedeep-neuron', 'onnxruntime-node', 'onnxruntime-web', 'tfjs-wasm'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export interface Engine {

@@ -7,7 +7,7 @@ import type { KernelVariant } from '../../src/backends/cpu/kernel-types.js';
 import { DyveError } from '../../src/errors.js';
 import type { EffortProfile } from '../../src/effort/profile.js';
 import type { Network } from '../../src/ir/network.js';
-import type { Engine } from './engine.js';
+import type { Engine, EngineName } from './engine.js';
 import type { EngineReply, EngineRequest } from './our-engine-worker.js';
 
 /** The worker module: beside this one when built; the built one when the sources run (vitest). */
@@ -17,9 +17,12 @@ function workerUrl(): URL {
     : new URL('./our-engine-worker.js', import.meta.url);
 }
 
-/** Opens `dyvedeep-dense` (profile = dense) or `dyvedeep-dynamic` on `threads` threads with `kernels`. */
+/**
+ * Opens one of dyvedeep's engines, `name` (`dyvedeep-dense` with the dense profile,
+ * `dyvedeep-dynamic` / `dyvedeep-neuron` with a tile- / neuron-mode one) on `threads` threads with `kernels`.
+ */
 export async function openOurEngine(
-  net: Network, profile: EffortProfile, threads: number, kernels: KernelVariant,
+  name: EngineName, net: Network, profile: EffortProfile, threads: number, kernels: KernelVariant,
 ): Promise<Engine> {
   const worker = new Worker(workerUrl());
   let pending: { resolve: (r: EngineReply) => void; reject: (e: Error) => void } | undefined;
@@ -35,12 +38,11 @@ export async function openOurEngine(
     return r as EngineReply & { type: T };
   };
   expect(await ask({ type: 'open', net, profile, threads, kernels }), 'ready');
-  const dense = Object.keys(profile.layers).length === 0;
   let macs = 0;
   let used = threads;
   let seconds = 0;
   return {
-    name: dense ? 'dyvedeep-dense' : 'dyvedeep-dynamic',
+    name,
     threads,
     async run(input, batch) {
       const r = expect(await ask({ type: 'run', input, batch }, [input.buffer as ArrayBuffer]), 'output');

@@ -1,12 +1,20 @@
 import { CpuBackend } from '../backends/cpu/cpu-backend.js';
+import { initWasmKernels } from '../backends/cpu/wasm/wasm-loader.js';
 import type { Backend } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset-types.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { mulberry32 } from '../formats/synthetic-weights.js';
 import type { Network } from '../ir/network.js';
 import type { LayerEffort } from '../effort/effort.js';
+import { MAX_TILE_POSITIONS, validTilePositions } from '../effort/knob-rules.js';
 import { MECHANISMS, PROFILE_FORMAT, type EffortProfile, type Mechanism } from '../effort/profile.js';
-import { applicable, layerSensitivity, type LayerOption, type LayerSensitivity, type Probe } from './sensitivity.js';
+import { DyveError } from '../errors.js';
+import {
+  applicable, CALIBRATION_MODES, layerSensitivity, medianSeconds, OBJECTIVES,
+  type CalibrationMode, type LayerOption, type LayerSensitivity, type Objective, type Probe,
+} from './sensitivity.js';
+
+export { CALIBRATION_MODES, OBJECTIVES, type CalibrationMode, type Objective };
 
 export interface CalibrationOptions {
   /** Largest accepted top-1 drop, percentage points vs dense on the calibration set. */
@@ -25,6 +33,24 @@ export interface CalibrationOptions {
   readonly log?: (line: string) => void;
   /** Progress inside each step: what runs (e.g. `dense`, `sensitivity`), items done of total. */
   readonly onProgress?: (step: string, done: number, total: number) => void;
+  /**
+   * How the candidate knobs decide (default `neuron`): per neuron, or per tile (`tile`: every
+   * Convolution candidate carries `tile`, on a grid widened for tile decisions; InnerProduct
+   * layers keep neuron-mode SPET).
+   */
+  readonly mode?: CalibrationMode;
+  /** Mode `tile`: the tile sizes searched, positions per tile (default [8]); see checkTilePositions. */
+  readonly tilePositions?: readonly number[];
+  /**
+   * What a candidate is credited with (default `macs`): executed ops, or (`time`) the wall time
+   * its layer saves on the `wasm` kernels, timed against the dense layer on the probe images — a
+   * mechanism that does not pay for its extra pass gets no credit. Timings make the search depend
+   * on the machine and on its load: the same seed gives the same candidates, not always the same
+   * profile.
+   */
+  readonly objective?: Objective;
+  /** Objective `time`: timed runs per candidate, interleaved with as many dense runs (default 5). */
+  readonly repeats?: number;
 }
 
 export interface CalibrationResult {
@@ -39,16 +65,54 @@ export interface CalibrationResult {
   readonly lambda: number;
   /** Evaluations of the whole calibration set. */
   readonly evaluations: number;
+  readonly mode: CalibrationMode;
+  /** The tile sizes searched (empty in neuron mode). */
+  readonly tilePositions: readonly number[];
+  readonly objective: Objective;
+  /** Objective `time`: the dense network's wall time on the probe (wasm kernels), seconds. */
+  readonly probeSeconds?: number;
 }
 
-/** Describes knobs compactly for the log, e.g. `spet f0.25 t-0.31 + sdss s2 d0.05`. */
+/**
+ * The tile sizes of a tile-mode search, ascending and without repeats.
+ *
+ * @throws DyveError on an empty list or a size that is not a multiple of 8 in [8, MAX_TILE_POSITIONS].
+ */
+export function checkTilePositions(positions: readonly number[]): number[] {
+  if (positions.length === 0) throw new DyveError('tile positions: give at least one tile size');
+  for (const n of positions) {
+    if (!validTilePositions(n)) {
+      throw new DyveError(`tile positions must be 1 or multiples of 8 in [8, ${MAX_TILE_POSITIONS}], found ${n}`);
+    }
+  }
+  return [...new Set(positions)].sort((a, b) => a - b);
+}
+
+/** Describes knobs compactly for the log, e.g. `spet f0.25 t-0.31 + sdss s2 d0.05` (`, tile 8` in tile mode). */
 export function describeEffort(effort: LayerEffort): string {
   const parts: string[] = [];
-  const { spet, sdss, sfma } = effort;
-  if (spet) parts.push(spet.mode === 'exact' ? `spet exact f${spet.fraction}` : `spet f${spet.fraction} t${spet.threshold}`);
+  const { spet, sdss, sfma, tile } = effort;
+  if (spet) {
+    parts.push(spet.mode === 'exact' ? `spet exact f${spet.fraction}`
+      : spet.thresholds ? `spet f${spet.fraction} t per channel (${Math.min(...spet.thresholds).toPrecision(3)} .. ${Math.max(...spet.thresholds).toPrecision(3)})`
+      : `spet f${spet.fraction} t${spet.threshold}`);
+  }
   if (sdss) parts.push(`sdss s${sdss.stride} d${sdss.delta}`);
   if (sfma) parts.push(`sfma e${sfma.epsilon}`);
-  return parts.join(' + ') || 'dense';
+  const knobs = parts.join(' + ') || 'dense';
+  return tile && parts.length > 0 ? `${knobs}, tile ${tile.positions}` : knobs;
+}
+
+/** One front option for the log: what it saves, at what error, and (objective time) the layer's times. */
+function describeOption(o: LayerOption, objective: Objective): string {
+  const knobs = describeEffort(o.effort);
+  if (objective === 'macs' || !o.timing) return `saves ${(100 * o.saved).toFixed(2)} % at error ${o.error.toPrecision(3)}: ${knobs}`;
+  return `saves ${(100 * o.saved).toFixed(2)} % of the time at error ${o.error.toPrecision(3)} ` +
+    `(ops ${(100 * o.opsSaved).toFixed(2)} %, ${ms(o.timing.candidate)} vs dense ${ms(o.timing.dense)}, x${o.timing.ratio.toFixed(3)}): ${knobs}`;
+}
+
+function ms(seconds: number): string {
+  return `${(1000 * seconds).toFixed(2)} ms`;
 }
 
 /** Per layer: the index in its front of the option that maximises saved - lambda x error (-1: none gains). */
@@ -85,7 +149,7 @@ function nextStep(sensitivities: readonly LayerSensitivity[], choice: readonly n
   sensitivities.forEach((s, i) => {
     const next = s.front[choice[i] + 1];
     if (frozen.has(i) || !next) return;
-    const current: LayerOption = choice[i] >= 0 ? s.front[choice[i]] : { effort: {}, saved: 0, error: 0 };
+    const current: LayerOption = choice[i] >= 0 ? s.front[choice[i]] : { effort: {}, saved: 0, opsSaved: 0, error: 0 };
     const ratio = (next.saved - current.saved) / Math.max(next.error - current.error, 1e-12);
     if (ratio > bestRatio) {
       best = i;
@@ -118,12 +182,25 @@ function drawProbe(size: number, count: number, seed: number): number[] {
  *    the most aggressive profile whose top-1 drop vs dense stays within the budget;
  * 3. refinement: single layers move one option further along their fronts (most ops saved per
  *    error added first), each kept when the calibration set stays within the budget.
+ * `mode` picks the candidates (per-neuron knobs, or tile-mode knobs on a wider grid), `objective`
+ * what they save (ops, or wall time measured per layer on the wasm kernels).
+ *
+ * @throws DyveError on an unknown mode or objective, or bad tile positions.
  */
 export async function calibrate(net: Network, data: Dataset, backend: Backend, options: CalibrationOptions): Promise<CalibrationResult> {
   const log = options.log ?? (() => {});
   const batch = options.batch ?? 16;
   const mechanisms = options.mechanisms ?? MECHANISMS;
   const seed = options.seed ?? 1;
+  const mode = options.mode ?? 'neuron';
+  const objective = options.objective ?? 'macs';
+  const repeats = Math.max(1, options.repeats ?? 5);
+  if (!CALIBRATION_MODES.includes(mode)) throw new DyveError(`calibration mode must be one of ${CALIBRATION_MODES.join(', ')}, found '${String(mode)}'`);
+  if (!OBJECTIVES.includes(objective)) throw new DyveError(`calibration objective must be one of ${OBJECTIVES.join(', ')}, found '${String(objective)}'`);
+  if (mode === 'neuron' && options.tilePositions !== undefined) throw new DyveError("tile positions apply to mode 'tile' only");
+  const tilePositions = mode === 'tile' ? checkTilePositions(options.tilePositions ?? [8]) : [];
+  // The per-layer timings and tile-mode layers run the wasm kernels synchronously (runLayer): load them first.
+  if (objective === 'time' || mode === 'tile') await initWasmKernels();
   let evaluations = 0;
   const progress = options.onProgress ?? (() => {});
   const run = async (layers?: Record<string, LayerEffort>) => {
@@ -132,9 +209,13 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
     const step = layers ? `evaluation ${evaluations}` : 'dense';
     progress(step, 0, data.size);
     const r = await evaluate(net, data, backend, { batch, effort, onProgress: (done, total) => progress(step, done, total) });
-    return { top1: r.top1 ?? 0, executed: r.macs.executed, dense: r.macs.dense, ops: r.ops.total };
+    return { top1: r.top1 ?? 0, executed: r.macs.executed, dense: r.macs.dense, ops: r.ops.total, seconds: r.seconds };
   };
 
+  log(
+    `search: mode ${mode}${mode === 'tile' ? ` (tile positions ${tilePositions.join(',')}; InnerProduct layers per neuron)` : ''}, ` +
+      `objective ${objective}${objective === 'time' ? ` (layers timed alone on the wasm kernels, median of ${repeats} runs interleaved with dense)` : ' (executed ops)'}`,
+  );
   const dense = await run();
   log(`dense top-1 on the calibration set (${data.size} images): ${(100 * dense.top1).toFixed(2)} %`);
 
@@ -148,21 +229,35 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
     at += b.input.length;
   }
   const dense0 = new CpuBackend().runSync(net, input, indices.length, { keepBlobs: true });
+  let networkSeconds: number | undefined;
+  if (objective === 'time') {
+    // The denominator of every layer's time saved: the whole dense network on the same kernels (warm).
+    const wasm = new CpuBackend({ kernels: 'wasm' });
+    const whole = () => wasm.runSync(net, input, indices.length);
+    whole();
+    networkSeconds = medianSeconds(whole, repeats);
+  }
   const probe: Probe = {
     batch: indices.length,
     blobs: dense0.blobs as Map<string, Float32Array>,
     networkOps: dense0.counters.reduce((n, c) => n + c.macsExecuted + c.otherOps, 0),
+    ...(networkSeconds !== undefined && { networkSeconds }),
   };
-  log(`layer sensitivities on ${indices.length} probe images (seed ${seed}): ops saved (% of the network) at relative logits error`);
+  log(
+    objective === 'time'
+      ? `layer sensitivities on ${indices.length} probe images (seed ${seed}): wall time saved (% of the dense network's ${ms(networkSeconds ?? 0)} on the wasm kernels) at relative logits error`
+      : `layer sensitivities on ${indices.length} probe images (seed ${seed}): ops saved (% of the network) at relative logits error`,
+  );
   const sensitivities: LayerSensitivity[] = [];
   const measured = net.layers.filter((layer) => mechanisms.some((m) => applicable(net, layer, m)));
   for (const layer of measured) {
     progress('sensitivity', sensitivities.length, measured.length);
-    const s = layerSensitivity(net, layer, probe, mechanisms);
+    const s = layerSensitivity(net, layer, probe, mechanisms, { mode, tilePositions, objective, repeats });
     sensitivities.push(s);
-    log(`  ${layer.name}: ${s.measured} settings, ${s.front.length} on the Pareto front`);
+    const denseTime = s.denseSeconds !== undefined ? ` (dense ${ms(s.denseSeconds)})` : '';
+    log(`  ${layer.name}: ${s.measured} settings, ${s.front.length} on the Pareto front${denseTime}`);
     progress('sensitivity', sensitivities.length, measured.length);
-    for (const o of s.front) log(`    saves ${(100 * o.saved).toFixed(2)} % at error ${o.error.toPrecision(3)}: ${describeEffort(o.effort)}`);
+    for (const o of s.front) log(`    ${describeOption(o, objective)}`);
   }
 
   // 2. Bisection on lambda: log10(lambda) in [lo, hi]; hi keeps only error-free options.
@@ -181,7 +276,8 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
     const ok = drop <= options.budgetPP + 1e-9;
     log(
       `${what}: ${Object.keys(layers).length} layers, MACs ${(dense.dense / r.executed).toFixed(2)}x fewer, ` +
-        `ops ${(dense.ops / r.ops).toFixed(2)}x fewer, top-1 drop ${drop.toFixed(2)} pp: ${ok ? 'within' : 'over'} budget`,
+        `ops ${(dense.ops / r.ops).toFixed(2)}x fewer, ${objective === 'time' ? `${r.seconds.toFixed(2)} s vs dense ${dense.seconds.toFixed(2)} s, ` : ''}` +
+        `top-1 drop ${drop.toFixed(2)} pp: ${ok ? 'within' : 'over'} budget`,
     );
     return { choice, layers, r, ok };
   };
@@ -219,7 +315,8 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
   return {
     profile: {
       format: PROFILE_FORMAT,
-      description: `calibrated within ${options.budgetPP} pp top-1 on ${data.name} (${data.size} images)`,
+      description: `calibrated within ${options.budgetPP} pp top-1 on ${data.name} (${data.size} images)` +
+        `${mode === 'tile' ? `, tile mode (tile positions ${tilePositions.join(',')})` : ''}, objective ${objective}`,
       layers: best.layers,
     },
     denseTop1: dense.top1,
@@ -229,5 +326,9 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
     sensitivities,
     lambda: 10 ** best.logLambda,
     evaluations,
+    mode,
+    tilePositions,
+    objective,
+    ...(networkSeconds !== undefined && { probeSeconds: networkSeconds }),
   };
 }

@@ -4,18 +4,65 @@
  * stored dense blobs: every candidate runs the layer alone (cheap) and is ranked by the error of
  * the layer's own output; the best of those then run the rest of the network, densely, to measure
  * the error of the logits (what decides top-1, and comparable across layers).
+ *
+ * What a candidate saves is either executed ops (objective `macs`) or measured wall time
+ * (objective `time`: the layer alone on the `wasm` kernels, timed against its dense run), and its
+ * knobs decide per neuron (mode `neuron`) or per tile (mode `tile`, convolutions only).
  */
 import { runLayer } from '../backends/cpu/cpu-backend.js';
 import { isWeighted, shapeSize, type Layer, type Network } from '../ir/network.js';
 import { hasEffort, type LayerEffort, type SdssKnobs, type SfmaKnobs, type SpetKnobs } from '../effort/effort.js';
-import { type Mechanism } from '../effort/profile.js';
+import { MECHANISMS, type Mechanism } from '../effort/profile.js';
 import { feedsRelu } from '../ir/relu-reach.js';
+import { fitTileSpet } from './tile-thresholds.js';
+import { DyveError } from '../errors.js';
+
+/** How candidate knobs decide: per neuron (the paper's semantics) or per tile (DYVEDEEP.md "Tile mode"). */
+export const CALIBRATION_MODES = ['neuron', 'tile'] as const;
+export type CalibrationMode = (typeof CALIBRATION_MODES)[number];
+
+/** What a candidate is credited with: executed ops (`macs`) or measured wall time on the wasm kernels (`time`). */
+export const OBJECTIVES = ['time', 'macs'] as const;
+export type Objective = (typeof OBJECTIVES)[number];
+
+/** How candidates are generated and credited (defaults: neuron mode, the ops objective). */
+export interface SensitivityOptions {
+  readonly mode?: CalibrationMode;
+  /**
+   * Tile mode: the tile sizes (positions per tile) searched; every Convolution candidate carries
+   * one of them (default [8]).
+   */
+  readonly tilePositions?: readonly number[];
+  readonly objective?: Objective;
+  /** Objective `time`: timed runs of each candidate and of the dense layer, interleaved (default 5). */
+  readonly repeats?: number;
+}
+
+/** Wall time of one layer on the probe batch: medians of the interleaved runs, seconds. */
+export interface LayerTiming {
+  readonly dense: number;
+  readonly candidate: number;
+  /**
+   * The median over the interleaved pairs of candidate / dense: what the credit is computed from,
+   * as a pair shares the machine's state (another process's load, clock) far more than two
+   * medians taken apart do.
+   */
+  readonly ratio: number;
+}
 
 /** One knob setting of one layer, measured on the probe images. */
 export interface LayerOption {
   readonly effort: LayerEffort;
-  /** Ops saved (MACs + overheads), as a fraction of the whole network's dense ops. */
+  /**
+   * What the search maximises, as a fraction of the whole network's dense cost on the probe:
+   * ops saved (objective `macs`) or wall time saved (objective `time`; 0 where the layer does not
+   * get measurably faster).
+   */
   readonly saved: number;
+  /** Ops saved (MACs + overheads), as a fraction of the whole network's dense ops (both objectives). */
+  readonly opsSaved: number;
+  /** Objective `time`: the layer's measured times on the probe batch. */
+  readonly timing?: LayerTiming;
   /** Relative error of the network's logits vs dense, ||z' - z|| / ||z||, on the probe images. */
   readonly error: number;
 }
@@ -26,6 +73,8 @@ export interface LayerSensitivity {
   readonly front: readonly LayerOption[];
   /** Options measured on the layer alone (mechanisms alone and combined). */
   readonly measured: number;
+  /** Objective `time`: the dense layer's wall time on the probe batch (wasm kernels), seconds. */
+  readonly denseSeconds?: number;
 }
 
 /** The dense run of the probe images that sensitivities start from. */
@@ -35,6 +84,8 @@ export interface Probe {
   readonly blobs: ReadonlyMap<string, Float32Array>;
   /** The whole network's dense ops on the probe. */
   readonly networkOps: number;
+  /** Objective `time`: the whole network's dense wall time on the probe batch (wasm kernels), seconds. */
+  readonly networkSeconds?: number;
 }
 
 /** Options of one layer whose logits error is measured (the best by the layer's own error). */
@@ -84,8 +135,134 @@ function candidates(mechanism: Mechanism, sigma: number): LayerEffort[] {
       return [...s2, ...s3].map((sdss) => ({ sdss }));
     }
     case 'sfma':
-      return [1e-3, 1e-2, 0.05, 0.2].map((epsilon): SfmaKnobs => ({ epsilon })).map((sfma) => ({ sfma }));
+      return SFMA_EPSILONS.map((epsilon): SfmaKnobs => ({ epsilon })).map((sfma) => ({ sfma }));
   }
+}
+
+const SFMA_EPSILONS = [1e-3, 1e-2, 0.05, 0.2];
+
+/**
+ * Tile mode's SPET grid. A tile is skipped only when ALL its neurons test saturated, so the
+ * per-neuron grid keeps few skips (measured: the shipped cifar10-quick profile with 8-position
+ * tiles saves 1.11x MACs instead of 1.44x); smaller significant parts and thresholds up to well
+ * above 0 (a tile whose prefix sums all stay below a positive level) give the search room.
+ * Thresholds in units of the pre-activation's standard deviation.
+ */
+const TILE_SPET_FRACTIONS = [0.5, 0.375, 0.25, 0.125];
+const TILE_SPET_THRESHOLDS = [-1, -0.5, -0.25, 0, 0.25, 0.5, 1, 1.5];
+/**
+ * Tile mode's SDSS deltas, in units of the RMS of the output the next layer sees: a whole tile is
+ * interpolated only when every neuron's neighbours agree, so the useful deltas reach further.
+ */
+const TILE_SDSS_S2 = [0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5];
+const TILE_SDSS_S3 = [0, 0.1, 0.25];
+
+/**
+ * Tile-mode candidates of a Convolution, mildest first, every one carrying `tile`: SPET over
+ * TILE_SPET_FRACTIONS x TILE_SPET_THRESHOLDS (x `sigma`, the pre-activation's standard deviation)
+ * plus exact mode; SDSS deltas scaled by `outScale` (the RMS of the output as the next layer sees
+ * it); SFMA as in neuron mode (its decision is per input map in both modes).
+ */
+function tileCandidates(
+  mechanism: Mechanism, sigma: number, outScale: number, positions: number, fit: (fraction: number, lossBudget: number) => SpetKnobs,
+): LayerEffort[] {
+  const tile = { positions };
+  switch (mechanism) {
+    case 'spet': {
+      const exact = [0.5, 0.25].map((fraction): SpetKnobs => ({ mode: 'exact', fraction }));
+      const heuristic = TILE_SPET_FRACTIONS.flatMap((fraction) =>
+        TILE_SPET_THRESHOLDS.map((k): SpetKnobs => ({ mode: 'threshold', fraction, threshold: round(k * sigma) })),
+      );
+      // Thresholds fitted per output channel on the probe (tile-thresholds.ts), at a few loss budgets.
+      const fitted = TILE_FIT_FRACTIONS.flatMap((fraction) => TILE_FIT_BUDGETS.map((budget) => fit(fraction, budget)));
+      return [...exact, ...heuristic, ...fitted].map((spet) => ({ spet, tile }));
+    }
+    case 'sdss': {
+      const s2 = TILE_SDSS_S2.map((k): SdssKnobs => ({ stride: 2, delta: round(k * outScale) }));
+      const s3 = TILE_SDSS_S3.map((k): SdssKnobs => ({ stride: 3, delta: round(k * outScale) }));
+      return dedupe([...s2, ...s3]).map((sdss) => ({ sdss, tile }));
+    }
+    case 'sfma':
+      return SFMA_EPSILONS.map((epsilon): SfmaKnobs => ({ epsilon })).map((sfma) => ({ sfma, tile }));
+  }
+}
+
+/** The distinct settings of a list, first occurrences (a layer whose output is all 0 scales every delta to 0). */
+function dedupe<T>(list: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return list.filter((v) => {
+    const key = JSON.stringify(v);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** Tile mode: SPET fractions and loss budgets (share of each channel's ReLU output mass) of the fitted thresholds. */
+const TILE_FIT_FRACTIONS = [0.25, 0.5];
+const TILE_FIT_BUDGETS = [0.005, 0.01, 0.02, 0.05];
+
+/**
+ * Tile mode: options of each mechanism's front combined with the others' (the wider grid makes
+ * fronts long: the product of full fronts would be hundreds of layer runs per tile size).
+ */
+const TILE_COMBO_OPTIONS = 6;
+
+/**
+ * Objective `time`: a candidate whose median time ratio to dense is not at least this much below 1
+ * gets no credit (the run-to-run noise of a layer on the probe batch is of this order).
+ */
+const MIN_TIME_GAIN = 0.02;
+
+/** Objective `time`: a candidate slower than this many times dense after one timed run is not timed again (it cannot win). */
+const HOPELESS = 1.5;
+
+/** The median of a non-empty list. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Shortest timed sample, seconds. A layer on a small probe runs in well under a millisecond, where
+ * one garbage collection or timer tick would decide a comparison: a sample repeats the call until
+ * it lasts this long (seen on a shared 2-core machine: single calls of one 0.25 ms layer took up to 10x that).
+ */
+const MIN_SAMPLE_SECONDS = 0.01;
+
+/** Seconds one call of `f` takes, averaged over as many calls as fill MIN_SAMPLE_SECONDS. */
+function seconds(f: () => unknown): number {
+  const t0 = performance.now();
+  let calls = 0;
+  let elapsed = 0;
+  do {
+    f();
+    calls++;
+    elapsed = (performance.now() - t0) / 1000;
+  } while (elapsed < MIN_SAMPLE_SECONDS);
+  return elapsed / calls;
+}
+
+/** The median wall time of `repeats` calls of `f` (at least one), seconds; `f` must have run once already. */
+export function medianSeconds(f: () => unknown, repeats: number): number {
+  return median(Array.from({ length: Math.max(1, repeats) }, () => seconds(f)));
+}
+
+/**
+ * Times `candidate` against `dense`, interleaved (dense, candidate, dense, ...) so both see the
+ * same machine conditions, `repeats` pairs at most: the medians. Both must have run once already
+ * (warm: JIT, the wasm memory, the tile plans).
+ */
+function timeAgainstDense(dense: () => unknown, candidate: () => unknown, repeats: number): LayerTiming {
+  const d: number[] = [];
+  const c: number[] = [];
+  for (let r = 0; r < Math.max(1, repeats); r++) {
+    d.push(seconds(dense));
+    c.push(seconds(candidate));
+    if (r === 0 && c[0] > HOPELESS * d[0]) break;
+  }
+  return { dense: median(d), candidate: median(c), ratio: median(c.map((v, i) => v / d[i])) };
 }
 
 /** Six significant digits: profiles stay readable and identical across runs. */
@@ -122,47 +299,107 @@ function relativeError(dense: Float32Array, dynamic: Float32Array, rectified: bo
   return den > 0 ? Math.sqrt(num / den) : Infinity;
 }
 
+/** How many mechanisms a setting turns on (`tile` is not one). */
+function mechanismCount(effort: LayerEffort): number {
+  return MECHANISMS.filter((m) => effort[m] !== undefined).length;
+}
+
 /**
  * Measures every candidate setting of `mechanisms` on `layer`, each mechanism alone, then every
  * combination of the mechanisms' own Pareto options (by the layer's own output error); the best
- * of those are measured on the logits.
+ * of those are measured on the logits. In tile mode (Convolution layers; an InnerProduct keeps
+ * neuron-mode SPET) this runs once per tile size, combinations within one tile size, and the
+ * fronts are merged. Objective `time` and tile mode run the `wasm` kernels: initWasmKernels() must
+ * have completed; with objective `time`, `probe.networkSeconds` must be set too.
  */
-export function layerSensitivity(net: Network, layer: Layer, probe: Probe, mechanisms: readonly Mechanism[]): LayerSensitivity {
+export function layerSensitivity(
+  net: Network, layer: Layer, probe: Probe, mechanisms: readonly Mechanism[], options: SensitivityOptions = {},
+): LayerSensitivity {
   const { blobs, batch, networkOps } = probe;
+  const objective = options.objective ?? 'macs';
+  const repeats = options.repeats ?? 5;
+  const tiled = options.mode === 'tile' && layer.params.type === 'Convolution';
+  // Timings measure the kernels profiles run on; tile-mode layers run the wasm tile kernels for
+  // ops too, as the TypeScript variants run the float64 tile reference (an order of magnitude slower).
+  const kernels = objective === 'time' || tiled ? 'wasm' : 'fast';
+  const networkSeconds = probe.networkSeconds ?? 0;
+  if (objective === 'time' && !(networkSeconds > 0)) throw new DyveError('layerSensitivity: objective time needs probe.networkSeconds (the dense network time)');
   const index = net.layers.indexOf(layer);
   const denseLogits = blobs.get(logitsBlob(net)) as Float32Array;
   const inputs = layer.bottoms.map((b) => blobs.get(b) as Float32Array);
   const dense = blobs.get(layer.tops[0]) as Float32Array;
   const rectified = feedsRelu(net, layer);
-  const base = runLayer(layer, inputs, batch, { kernels: 'fast' }).counters;
+  const runDense = () => runLayer(layer, inputs, batch, { kernels });
+  const base = runDense().counters;
+  // Objective time: the layer's dense time, once (warm), that every candidate's ratio scales.
+  const denseSeconds = objective === 'time' ? medianSeconds(runDense, repeats) : 0;
   const denseOps = base.macsExecuted + base.otherOps;
   let sum = 0;
   let sq = 0;
+  let outSq = 0;
   for (const v of dense) {
     sum += v;
     sq += v * v;
+    const seen = rectified && v < 0 ? 0 : v;
+    outSq += seen * seen;
   }
   const mean = sum / dense.length;
   const sigma = Math.sqrt(Math.max(sq / dense.length - mean * mean, 1e-12));
+  const outScale = Math.sqrt(Math.max(outSq / dense.length, 1e-12));
 
   let measured = 0;
+  // Outputs are kept only for options on the running front of (saved, layer error): the logits
+  // check needs no others, and a probe's layer output is megabytes per candidate.
   const outputs = new Map<LayerEffort, Float32Array>();
+  let kept: LayerOption[] = [];
+  const keep = (o: LayerOption, output: Float32Array) => {
+    if (!(o.saved > 0) || kept.some((k) => k.error <= o.error && k.saved >= o.saved)) return;
+    kept = kept.filter((k) => {
+      const dominated = o.error <= k.error && o.saved >= k.saved;
+      if (dominated) outputs.delete(k.effort);
+      return !dominated;
+    });
+    kept.push(o);
+    outputs.set(o.effort, output);
+  };
+  const runWith = (effort: LayerEffort) => runLayer(layer, inputs, batch, { kernels, effort, rectified: rectified && effort.sdss !== undefined });
   const measure = (effort: LayerEffort): LayerOption => {
     measured++;
-    const r = runLayer(layer, inputs, batch, { kernels: 'fast', effort, rectified: rectified && effort.sdss !== undefined });
+    const run = () => runWith(effort);
+    const r = run();
     const ops = r.counters.macsExecuted + r.counters.otherOps;
-    outputs.set(effort, r.outputs[0]);
-    return { effort, saved: (denseOps - ops) / networkOps, error: relativeError(dense, r.outputs[0], rectified) };
+    const opsSaved = (denseOps - ops) / networkOps;
+    const error = relativeError(dense, r.outputs[0], rectified);
+    let option: LayerOption = { effort, saved: opsSaved, opsSaved, error };
+    if (objective === 'time') {
+      const timing = timeAgainstDense(runDense, run, repeats);
+      const gain = timing.ratio < 1 - MIN_TIME_GAIN ? (1 - timing.ratio) * denseSeconds : 0;
+      option = { effort, saved: gain / networkSeconds, opsSaved, timing, error };
+    }
+    keep(option, r.outputs[0]);
+    return option;
   };
-  const alone = mechanisms.filter((m) => applicable(net, layer, m)).map((m) => paretoFront(candidates(m, sigma).map(measure)));
-  // Every combination of the mechanisms' front options (one or none of each), beyond the singles.
-  let combos: LayerEffort[] = [{}];
-  for (const front of alone) combos = combos.flatMap((c) => [c, ...front.map((o) => ({ ...c, ...o.effort }))]);
-  const multi = combos.filter((c) => Object.keys(c).length > 1).map(measure);
-  const local = paretoFront([...alone.flat(), ...multi].filter((o) => hasEffort(o.effort)));
-  const checked = spread(local, OUTPUT_CHECKS).map((o) => ({
+  const applicableMechanisms = mechanisms.filter((m) => applicable(net, layer, m));
+  const local: LayerOption[] = [];
+  for (const positions of tiled ? options.tilePositions ?? [8] : [0]) {
+    const fit = (fraction: number, lossBudget: number) => fitTileSpet(layer, inputs[0], batch, { fraction, tilePositions: positions, lossBudget }, kernels === 'wasm' ? 'wasm' : 'fast');
+    const grid = (m: Mechanism) => (tiled ? tileCandidates(m, sigma, outScale, positions, fit) : candidates(m, sigma));
+    const alone = applicableMechanisms.map((m) => paretoFront(grid(m).map(measure)));
+    // Every combination of the mechanisms' front options (one or none of each), beyond the singles.
+    let combos: LayerEffort[] = [{}];
+    for (const front of alone) {
+      const some = tiled ? spread(front, TILE_COMBO_OPTIONS) : front;
+      combos = combos.flatMap((c) => [c, ...some.map((o) => ({ ...c, ...o.effort }))]);
+    }
+    const multi = combos.filter((c) => mechanismCount(c) > 1).map(measure);
+    local.push(...alone.flat(), ...multi);
+  }
+  const front = paretoFront(local.filter((o) => hasEffort(o.effort)));
+  const checked = spread(front, OUTPUT_CHECKS).map((o) => ({
     ...o,
-    error: relativeError(denseLogits, logitsWith(net, index, outputs.get(o.effort) as Float32Array, probe), false),
+    // Every front option's output is kept (keep() holds the same front); the rerun is a safety net.
+    error: relativeError(denseLogits, logitsWith(net, index, outputs.get(o.effort) ?? runWith(o.effort).outputs[0], probe), false),
   }));
-  return { layer: layer.name, front: paretoFront(checked), measured };
+  const sensitivity: LayerSensitivity = { layer: layer.name, front: paretoFront(checked), measured };
+  return objective === 'time' ? { ...sensitivity, denseSeconds } : sensitivity;
 }

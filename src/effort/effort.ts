@@ -5,8 +5,20 @@
 
 /** SPET: predict ReLU saturation from a partial sum over the significant input channels. */
 export type SpetKnobs =
-  /** Heuristic: terminate (output 0) when bias + partial sum < threshold. */
-  | { readonly mode: 'threshold'; readonly fraction: number; readonly threshold: number }
+  /**
+   * Heuristic: terminate (output 0) when bias + partial sum < threshold. Tile mode only:
+   * `thresholds` (one per output channel) replaces `threshold` channel by channel, and
+   * `inputScale` (one per input channel, >= 0: the calibration set's mean |x_c|) weighs each input
+   * channel's significance, so the significant part is the channels that add the most, not the
+   * largest weights.
+   */
+  | {
+    readonly mode: 'threshold';
+    readonly fraction: number;
+    readonly threshold: number;
+    readonly thresholds?: readonly number[];
+    readonly inputScale?: readonly number[];
+  }
   /** Exact: terminate only when the partial sum plus a bound on the rest proves the neuron < 0. */
   | { readonly mode: 'exact'; readonly fraction: number };
 
@@ -21,11 +33,26 @@ export interface SfmaKnobs {
   readonly epsilon: number;
 }
 
-/** The knobs of one layer; an absent mechanism is off. */
+/**
+ * Tile mode (DYVEDEEP.md "Tile mode"): the mechanisms decide per tile of one output channel x
+ * `positions` consecutive entries of the layer's list of evaluated positions, and the work that
+ * survives runs float32 SIMD kernels: `positions` a multiple of 8 runs the dense micro-kernels
+ * over the surviving tiles (8-position panels, four surviving channels per pass); `positions` 1
+ * decides per neuron and finishes each position's surviving channels together (its patch
+ * gathered once, dot products four channels at a time). Output channels are never grouped into
+ * one tile: their saturation patterns differ (measured: 4 x 4 tiles keep 0.2-5 % of the
+ * per-neuron skips).
+ */
+export interface TileKnobs {
+  readonly positions: number;
+}
+
+/** The knobs of one layer; an absent mechanism is off. Without `tile` the layer runs in neuron mode. */
 export interface LayerEffort {
   readonly spet?: SpetKnobs;
   readonly sdss?: SdssKnobs;
   readonly sfma?: SfmaKnobs;
+  readonly tile?: TileKnobs;
 }
 
 /** Whether a layer's knobs turn any mechanism on. */

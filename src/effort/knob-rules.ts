@@ -7,15 +7,27 @@
  */
 import { NetworkError } from '../errors.js';
 import type { Layer } from '../ir/network.js';
-import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs } from './effort.js';
+import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs, TileKnobs } from './effort.js';
 
 /** Checks SPET knobs; throws a NetworkError naming the layer. */
-function checkSpet(knobs: SpetKnobs, layerName: string): void {
+function checkSpet(knobs: SpetKnobs, layer: Layer, tileMode: boolean): void {
+  const layerName = layer.name;
   if (!(knobs.fraction >= 0 && knobs.fraction <= 1)) {
     throw new NetworkError(`layer '${layerName}': SPET fraction must be in [0, 1], got ${knobs.fraction}`);
   }
   if (knobs.mode === 'threshold') {
     if (Number.isNaN(knobs.threshold)) throw new NetworkError(`layer '${layerName}': SPET threshold is NaN`);
+    const perChannel: [string, readonly number[] | undefined, number, (v: number) => boolean][] = [
+      ['thresholds', knobs.thresholds, layer.outputShapes[0].c, (v) => !Number.isNaN(v)],
+      ['inputScale', knobs.inputScale, layer.inputShapes[0]?.c ?? 0, (v) => Number.isFinite(v) && v >= 0],
+    ];
+    for (const [field, values, length, ok] of perChannel) {
+      if (values === undefined) continue;
+      if (!tileMode) throw new NetworkError(`layer '${layerName}': SPET ${field} apply in tile mode only (add "tile")`);
+      if (values.length !== length || !values.every(ok)) {
+        throw new NetworkError(`layer '${layerName}': SPET ${field} must hold ${length} ${field === 'inputScale' ? 'finite numbers >= 0' : 'numbers'} (one per ${field === 'inputScale' ? 'input' : 'output'} channel)`);
+      }
+    }
   } else if (knobs.mode !== 'exact') {
     throw new NetworkError(`layer '${layerName}': unknown SPET mode '${String((knobs as { mode: unknown }).mode)}'`);
   }
@@ -36,6 +48,28 @@ function checkSfma(knobs: SfmaKnobs, layerName: string): void {
   }
 }
 
+/** Largest tile: 32 panels of 8 positions (a larger tile keeps next to nothing of the skips). */
+export const MAX_TILE_POSITIONS = 256;
+
+/**
+ * Tile positions the kernels run: 1 (every neuron decides alone; survivors finished per position,
+ * vectorised over the patch) or a multiple of 8 (the dense micro-kernels' column panel).
+ */
+export function validTilePositions(n: number): boolean {
+  return n === 1 || (Number.isInteger(n) && n >= 8 && n <= MAX_TILE_POSITIONS && n % 8 === 0);
+}
+
+/** Checks tile-mode knobs; throws a NetworkError naming the layer. */
+function checkTile(knobs: TileKnobs, layer: Layer): void {
+  const n = knobs.positions;
+  if (!validTilePositions(n)) {
+    throw new NetworkError(`layer '${layer.name}': tile positions must be 1 or a multiple of 8 in [8, ${MAX_TILE_POSITIONS}], got ${n}`);
+  }
+  if (layer.params.type !== 'Convolution') {
+    throw new NetworkError(`layer '${layer.name}' (${layer.params.type}): tile mode applies to convolutions; an InnerProduct runs SPET per neuron`);
+  }
+}
+
 /**
  * Checks that `layer` takes the mechanisms of `effort` and that every knob is in range.
  *
@@ -49,7 +83,8 @@ export function checkLayerEffort(layer: Layer, effort: LayerEffort): void {
   if (type === 'InnerProduct' && (effort.sdss || effort.sfma)) {
     throw new NetworkError(`layer '${layer.name}': SDSS and SFMA apply to convolutions only; an InnerProduct takes SPET knobs alone`);
   }
-  if (effort.spet) checkSpet(effort.spet, layer.name);
+  if (effort.spet) checkSpet(effort.spet, layer, effort.tile !== undefined);
   if (effort.sdss) checkSdss(effort.sdss, layer.name);
   if (effort.sfma) checkSfma(effort.sfma, layer.name);
+  if (effort.tile) checkTile(effort.tile, layer);
 }

@@ -1,7 +1,8 @@
 import { DyveError } from '../errors.js';
 import type { Network } from '../ir/network.js';
 import { feedsRelu } from '../ir/relu-reach.js';
-import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs } from './effort.js';
+import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs, TileKnobs } from './effort.js';
+import { checkLayerEffort, MAX_TILE_POSITIONS, validTilePositions } from './knob-rules.js';
 
 /**
  * An effort profile: per layer, the knobs of the DyVEDeep mechanisms. Stored as JSON:
@@ -11,9 +12,10 @@ import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs } from './effort.js';
  *   "layers": {
  *     "conv2": { "spet": { "mode": "threshold", "fraction": 0.5, "threshold": -0.5 },
  *                "sdss": { "stride": 2, "delta": 0 },
- *                "sfma": { "epsilon": 0.001 } } } }
+ *                "sfma": { "epsilon": 0.001 },
+ *                "tile": { "positions": 8 } } } }
  * ```
- * Layers not listed run dense. `calibration` (free-form, written by `dyve calibrate`) records how
+ * Layers not listed run dense. A layer with `tile` runs its mechanisms in tile mode (effort.ts). `calibration` (free-form, written by `dyve calibrate`) records how
  * the profile was found. See docs in models/README.md.
  */
 export interface EffortProfile {
@@ -57,6 +59,15 @@ function numberField(obj: Json, key: string, where: string, check: (n: number) =
   return v;
 }
 
+function numberList(obj: Json, key: string, where: string, check: (n: number) => boolean, rule: string): number[] | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || !v.every((n) => typeof n === 'number' && Number.isFinite(n) && check(n))) {
+    throw new ProfileError(`${where}.${key} must be an array of ${rule}`);
+  }
+  return v as number[];
+}
+
 function parseSpet(v: unknown, where: string): SpetKnobs {
   if (!isObject(v)) throw new ProfileError(`${where} must be an object { mode, fraction, threshold }`);
   const mode = v.mode ?? 'threshold';
@@ -66,8 +77,11 @@ function parseSpet(v: unknown, where: string): SpetKnobs {
     return { mode: 'exact', fraction };
   }
   if (mode !== 'threshold') throw new ProfileError(`${where}.mode must be "threshold" or "exact", found ${JSON.stringify(mode)}`);
-  checkKeys(v, ['mode', 'fraction', 'threshold'], where);
-  return { mode: 'threshold', fraction, threshold: numberField(v, 'threshold', where, () => true, 'a finite number') };
+  checkKeys(v, ['mode', 'fraction', 'threshold', 'thresholds', 'inputScale'], where);
+  const threshold = numberField(v, 'threshold', where, () => true, 'a finite number');
+  const thresholds = numberList(v, 'thresholds', where, () => true, 'finite numbers');
+  const inputScale = numberList(v, 'inputScale', where, (n) => n >= 0, 'finite numbers >= 0');
+  return { mode: 'threshold', fraction, threshold, ...(thresholds && { thresholds }), ...(inputScale && { inputScale }) };
 }
 
 function parseSdss(v: unknown, where: string): SdssKnobs {
@@ -76,6 +90,14 @@ function parseSdss(v: unknown, where: string): SdssKnobs {
   return {
     stride: numberField(v, 'stride', where, (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2'),
     delta: numberField(v, 'delta', where, (n) => n >= 0, 'a number >= 0'),
+  };
+}
+
+function parseTile(v: unknown, where: string): TileKnobs {
+  if (!isObject(v)) throw new ProfileError(`${where} must be an object { positions }`);
+  checkKeys(v, ['positions'], where);
+  return {
+    positions: numberField(v, 'positions', where, validTilePositions, `1 or a multiple of 8 in [8, ${MAX_TILE_POSITIONS}]`),
   };
 }
 
@@ -104,10 +126,10 @@ export function validateProfile(json: unknown, net: Network, source = 'effort pr
       const candidates = net.layers.filter((l) => l.params.type === 'Convolution' || l.params.type === 'InnerProduct').map((l) => l.name);
       throw new ProfileError(`${where} is not in the network (its conv/fc layers: ${candidates.join(', ')})`);
     }
-    if (!isObject(knobs)) throw new ProfileError(`${where} must map to an object { spet?, sdss?, sfma? }`);
-    checkKeys(knobs, MECHANISMS, where);
+    if (!isObject(knobs)) throw new ProfileError(`${where} must map to an object { spet?, sdss?, sfma?, tile? }`);
+    checkKeys(knobs, [...MECHANISMS, 'tile'], where);
     const type = layer.params.type;
-    const effort: { spet?: SpetKnobs; sdss?: SdssKnobs; sfma?: SfmaKnobs } = {};
+    const effort: { spet?: SpetKnobs; sdss?: SdssKnobs; sfma?: SfmaKnobs; tile?: TileKnobs } = {};
     if (knobs.spet !== undefined) {
       if (type !== 'Convolution' && type !== 'InnerProduct') throw new ProfileError(`${where}: SPET applies to Convolution and InnerProduct layers, not ${type}`);
       if (!feedsRelu(net, layer)) throw new ProfileError(`${where}: SPET needs a ReLU after the layer (directly or through MAX pooling); its output feeds something else`);
@@ -120,6 +142,15 @@ export function validateProfile(json: unknown, net: Network, source = 'effort pr
     if (knobs.sfma !== undefined) {
       if (type !== 'Convolution') throw new ProfileError(`${where}: SFMA applies to Convolution layers, not ${type}`);
       effort.sfma = parseSfma(knobs.sfma, `${where}.sfma`);
+    }
+    if (knobs.tile !== undefined) {
+      if (type !== 'Convolution') throw new ProfileError(`${where}: tile mode applies to Convolution layers, not ${type}`);
+      effort.tile = parseTile(knobs.tile, `${where}.tile`);
+    }
+    try {
+      checkLayerEffort(layer, effort);
+    } catch (err) {
+      throw new ProfileError(`${source}: ${(err as Error).message}`);
     }
     layers[name] = effort;
   }
@@ -151,7 +182,8 @@ export function parseProfile(text: string, net: Network, source = 'effort profil
 export function restrictMechanisms(profile: EffortProfile, keep: readonly Mechanism[]): EffortProfile {
   const layers: Record<string, LayerEffort> = {};
   for (const [name, effort] of Object.entries(profile.layers)) {
-    layers[name] = Object.fromEntries(MECHANISMS.filter((m) => keep.includes(m) && effort[m]).map((m) => [m, effort[m]])) as LayerEffort;
+    const kept = Object.fromEntries(MECHANISMS.filter((m) => keep.includes(m) && effort[m]).map((m) => [m, effort[m]])) as LayerEffort;
+    layers[name] = effort.tile && Object.keys(kept).length > 0 ? { ...kept, tile: effort.tile } : kept;
   }
   return { ...profile, layers };
 }

@@ -4,7 +4,7 @@
  * demo's slider and accuracy-vs-ops plot walk this line; it is a view of one profile, not a new
  * calibration, so only s <= 1 keeps the calibration's accuracy promise.
  */
-import type { LayerEffort } from './effort.js';
+import type { LayerEffort, SpetKnobs } from './effort.js';
 import { DENSE_PROFILE, type EffortProfile } from './profile.js';
 
 /**
@@ -17,9 +17,13 @@ function scaledThreshold(t: number, s: number): number {
 }
 
 function scaleLayer(effort: LayerEffort, s: number): LayerEffort {
-  const { spet, sdss, sfma } = effort;
+  const { spet, sdss, sfma, tile } = effort;
+  const scaleSpet = (k: SpetKnobs): SpetKnobs => k.mode === 'exact' ? k : {
+    ...k, threshold: scaledThreshold(k.threshold, s), ...(k.thresholds && { thresholds: k.thresholds.map((t) => scaledThreshold(t, s)) }),
+  };
   return {
-    ...(spet && { spet: spet.mode === 'threshold' ? { ...spet, threshold: scaledThreshold(spet.threshold, s) } : spet }),
+    ...(tile && { tile }),
+    ...(spet && { spet: scaleSpet(spet) }),
     ...(sdss && { sdss: { ...sdss, delta: sdss.delta * s } }),
     ...(sfma && { sfma: { epsilon: sfma.epsilon * s } }),
   };

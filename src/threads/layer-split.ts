@@ -60,6 +60,8 @@ export function planSplit(layer: Layer, effort: LayerEffort | undefined, parts: 
     // A dynamic layer splits by output channels, where every decision is per neuron or per output
     // map; SFMA's and exact SPET's per-input-map statistics belong to the whole layer: run whole.
     if (effort.sfma || effort.spet?.mode === 'exact') return null;
+    // Tile mode's channel order and per-channel thresholds belong to the whole layer too.
+    if (effort.tile) return null;
     const n = p.type === 'Convolution' && p.conv.group === 1 ? p.conv.numOutput : p.type === 'InnerProduct' ? p.ip.numOutput : 0;
     const r = ranges(n, 4);
     return r.length > 1 ? { by: 'channels', ranges: r } : null;

@@ -23,6 +23,10 @@ let columns: i32 = 0;
 let outWidth: i32 = 0;
 let strideW: i32 = 0;
 let direct: bool = false;
+/** The columns are a listed subset of the output positions (setIm2colColumns): always the generic gather. */
+let listed: bool = false;
+/** The n table setIm2colGeometry built: every output position in order. */
+let allOffsets: usize = 0;
 
 /** Row stride in bytes of the panel the last im2colPanel call returned. */
 export let panelStride: usize = 32;
@@ -53,10 +57,31 @@ export function setIm2colGeometry(
   }
   kOffsets = kTable;
   nOffsets = nTable;
+  allOffsets = nTable;
   columns = outH * outW;
   outWidth = outW;
   strideW = strideWidth;
   direct = pointwise;
+  listed = false;
+}
+
+/**
+ * Makes the following panels gather the `count` output positions whose window offsets (bytes,
+ * like the n table) are at `table`, in that order: the tile-mode kernels' lists (an SDSS grid,
+ * the positions off the grid). setIm2colGeometry must have set the k table; setIm2colAllColumns
+ * returns to every position in order.
+ */
+export function setIm2colColumns(table: usize, count: i32): void {
+  nOffsets = table;
+  columns = count;
+  listed = true;
+}
+
+/** Returns to the columns setIm2colGeometry set: every output position in order. */
+export function setIm2colAllColumns(outH: i32, outW: i32): void {
+  nOffsets = allOffsets;
+  columns = outH * outW;
+  listed = false;
 }
 
 /** Sets the planes the next panels are gathered from (one image, one group). */
@@ -71,7 +96,7 @@ export function setIm2colSource(planes: usize): void {
  * copies of a valid column (the caller ignores them).
  */
 export function im2colPanel(k0: i32, kc: i32, n0: i32, nr: i32, dst: usize): usize {
-  if (direct && nr == 8) {
+  if (direct && !listed && nr == 8) {
     panelStride = <usize>columns * 4;
     return src + (<usize>k0 * columns + n0) * 4;
   }
@@ -79,27 +104,8 @@ export function im2colPanel(k0: i32, kc: i32, n0: i32, nr: i32, dst: usize): usi
   let kt = kOffsets + <usize>k0 * 4;
   let d = dst;
   const end = dst + <usize>kc * 32;
-  if (nr == 8 && (n0 % outWidth) + 8 <= outWidth && strideW <= 2) {
-    const s0 = src + <usize>i32.load(nOffsets + <usize>n0 * 4);
-    if (strideW == 1) {
-      while (d < end) {
-        const s = s0 + <usize>i32.load(kt);
-        v128.store(d, v128.load(s));
-        v128.store(d, v128.load(s, 16), 16);
-        kt += 4;
-        d += 32;
-      }
-    } else {
-      // Stride 2: the 8 positions are the even lanes of 16 consecutive values (the 16th, one past
-      // the window, is read and dropped: buffers carry 64 bytes of slack).
-      while (d < end) {
-        const s = s0 + <usize>i32.load(kt);
-        v128.store(d, i32x4.shuffle(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
-        v128.store(d, i32x4.shuffle(v128.load(s, 32), v128.load(s, 48), 0, 2, 4, 6), 16);
-        kt += 4;
-        d += 32;
-      }
-    }
+  if (!listed && nr == 8 && (n0 % outWidth) + 8 <= outWidth && strideW <= 2) {
+    runPanel(kt, d, end, src + <usize>i32.load(nOffsets + <usize>n0 * 4), strideW == 2);
     return dst;
   }
   // Generic gather: the 8 window offsets in locals, past-the-end columns repeat the last one.
@@ -113,6 +119,14 @@ export function im2colPanel(k0: i32, kc: i32, n0: i32, nr: i32, dst: usize): usi
   const o5 = src + <usize>i32.load(nt + <usize>min(n0 + 5, last) * 4);
   const o6 = src + <usize>i32.load(nt + <usize>min(n0 + 6, last) * 4);
   const o7 = src + <usize>i32.load(nt + <usize>min(n0 + 7, last) * 4);
+  // Listed positions whose windows are one or two values apart (an SDSS grid row, a row off the
+  // grid) are a run of one padded row: the vector loads of the fast path.
+  const step = o1 - o0;
+  if (listed && nr == 8 && (step == 4 || step == 8) && o2 - o1 == step && o3 - o2 == step && o4 - o3 == step &&
+    o5 - o4 == step && o6 - o5 == step && o7 - o6 == step) {
+    runPanel(kt, d, end, o0, step == 8);
+    return dst;
+  }
   while (d < end) {
     const k = <usize>i32.load(kt);
     f32.store(d, f32.load(o0 + k));
@@ -127,4 +141,31 @@ export function im2colPanel(k0: i32, kc: i32, n0: i32, nr: i32, dst: usize): usi
     d += 32;
   }
   return dst;
+}
+
+/**
+ * Rows of a panel whose 8 windows are consecutive values of one padded row from `s0`, or every
+ * other value (`two`): two v128 loads per row, or four and two shuffles (the 16th value, one past
+ * the window, is read and dropped: buffers carry 64 bytes of slack).
+ */
+// @ts-ignore: decorator
+@inline
+function runPanel(kt: usize, d: usize, end: usize, s0: usize, two: bool): void {
+  if (!two) {
+    while (d < end) {
+      const s = s0 + <usize>i32.load(kt);
+      v128.store(d, v128.load(s));
+      v128.store(d, v128.load(s, 16), 16);
+      kt += 4;
+      d += 32;
+    }
+    return;
+  }
+  while (d < end) {
+    const s = s0 + <usize>i32.load(kt);
+    v128.store(d, i32x4.shuffle(v128.load(s), v128.load(s, 16), 0, 2, 4, 6));
+    v128.store(d, i32x4.shuffle(v128.load(s, 32), v128.load(s, 48), 0, 2, 4, 6), 16);
+    kt += 4;
+    d += 32;
+  }
 }

@@ -22,3 +22,4 @@ export function heapBase(): usize {
 export function tileRows(): i32 {
   return MR;
 }
+export { tileConvolution, tileConvolutionScratchBytes } from './tile-convolution';

@@ -1,6 +1,7 @@
 import { convolutionDynamic } from './dynamic/dynamic-convolution.js';
 import { innerProductDynamic } from './dynamic/dynamic-inner-product.js';
 import { hasEffort } from '../../effort/effort.js';
+import { tileConvolutionWasm } from './wasm/tile-convolution.js';
 import { planNetwork } from '../../plan/execution-plan.js';
 import { DataError } from '../../errors.js';
 import type { Layer, LayerType, Network } from '../../ir/network.js';
@@ -94,6 +95,7 @@ export function runLayer(layer: Layer, inputs: readonly Float32Array[], batch: n
   const dynamic = {
     effort, variant: variant === 'reference' ? 'reference' : 'fast', rectified: options.rectified === true,
     tiles: variant === 'wasm' ? activeWasmKernels().tiles : TS_TILE_KERNELS, ...(decisions && { decisions }),
+    ...(variant === 'wasm' && { tileMode: tileConvolutionWasm }),
   } as const;
   // Each entry point checks the knobs against the layer (a Pooling layer with knobs fails there).
   const outputs = layer.params.type === 'Convolution'
@@ -149,11 +151,11 @@ export class CpuBackend implements Backend {
    * `run` without the Promise, for callers that time or loop over layers synchronously. With the
    * `wasm` variant, `await initWasmKernels()` (or one `run`) must have completed first.
    *
-   * The wasm variant runs a large dense batch in chunks of images whose largest blob stays under
+   * The wasm variant runs a large batch in chunks of images whose largest blob stays under
    * WASM_CHUNK_BYTES, so that every layer's input and output stay in the caches (a batch of 64
    * SqueezeNet images has 300 MB blobs, and ran 25 % slower per image than a batch of 1). The
    * result is the same; a run that asks for blobs, per-layer callbacks or decisions, or that has
-   * effort knobs on, runs whole.
+   * neuron-mode effort knobs on, runs whole.
    */
   runSync(net: Network, input: Float32Array, batch: number, options: CpuRunOptions = {}): RunResult {
     checkBatch(batch);
@@ -179,10 +181,15 @@ export class CpuBackend implements Backend {
     return { output: output!, counters };
   }
 
-  /** Images per chunk of a runSync call (see there): `batch` unless the wasm variant runs a dense, unobserved batch. */
+  /**
+   * Images per chunk of a runSync call (see there): `batch` unless the wasm variant runs an
+   * unobserved batch whose dynamic layers, if any, are all in tile mode (the neuron mode's fast
+   * driver sets up per call what a whole batch amortises; the tile kernels run image by image).
+   */
   private imagesPerChunk(net: Network, batch: number, options: CpuRunOptions): number {
     if (this.variant !== 'wasm' || options.keepBlobs || options.onLayer || options.traceDecisions) return batch;
-    if (planNetwork(net, options.effort).dynamic) return batch;
+    const plan = planNetwork(net, options.effort);
+    if (plan.dynamic && plan.steps.some((step) => step.effort && !step.effort.tile)) return batch;
     let largest = 0;
     for (const shape of net.blobShapes.values()) largest = Math.max(largest, shapeSize(shape));
     return Math.max(1, Math.floor(WASM_CHUNK_BYTES / (4 * largest)));

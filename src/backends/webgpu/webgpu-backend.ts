@@ -5,7 +5,7 @@
  * flip for neurons within rounding of their thresholds).
  */
 import { compilePlan, planNetwork, type ExecutionPlan } from '../../plan/execution-plan.js';
-import { DataError, DyveError } from '../../errors.js';
+import { DataError, DyveError, NetworkError } from '../../errors.js';
 import type { Layer, Network } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
 import type { Backend, LayerEffortOptions, RunOptions, RunResult } from '../backend.js';
@@ -170,6 +170,13 @@ export class WebGpuBackend implements Backend {
     execution: ExecutionPlan, batch: number, fuseRelu: boolean, traceDecisions: boolean,
   ): Promise<Plan> {
     this.checkAlive();
+    const tiled = execution.steps.find((step) => step.effort?.tile);
+    if (tiled) {
+      throw new NetworkError(
+        `layer '${tiled.layer.name}' runs its mechanisms in tile mode, which the WebGPU backend does not run yet: ` +
+        'use a CPU backend (wasm), or the neuron-mode profile (dyve --effort neuron: models/<name>/effort-neuron.json)',
+      );
+    }
     return this.validated('the plan', () => Plan.build(this.gpu.device, this.pipelines, this.constants, execution, batch, {
       fuseRelu: fuseRelu && this.options.fuseRelu !== false, traceDecisions,
     }));

@@ -31,6 +31,8 @@ import { convolutionGeometry, dynWeights, type DynGeometry } from '../../../mech
 import { dynamicReference } from './reference-convolution.js';
 import { prepareCall, recordStats, type CallState } from './run-state.js';
 import { TS_TILE_KERNELS, type TileKernels } from './tile-kernels.js';
+import { tileReference } from './tile-reference.js';
+import { tilePlan, type TilePlan } from '../../../mechanisms/tile-plan.js';
 
 /** What a dynamic layer runs with besides its layer, inputs and counters. */
 export interface DynamicLayerOptions {
@@ -47,7 +49,15 @@ export interface DynamicLayerOptions {
   readonly decisions?: LayerDecisions;
   /** The loops the fast convolution runs: TypeScript (default) or the wasm backend's twins. */
   readonly tiles?: TileKernels;
+  /**
+   * What the fast variant runs for a tile-mode layer (`effort.tile`): the WebAssembly tile
+   * kernels; without it the tile reference runs (the TypeScript variants).
+   */
+  readonly tileMode?: TileModeKernel;
 }
+
+/** A tile-mode convolution over one call's state (tile-reference.ts is the oracle). */
+export type TileModeKernel = (state: CallState, plan: TilePlan, tilePositions: number, x: Float32Array, counts: LayerCounters) => Float32Array;
 
 /**
  * Runs a Convolution layer with the DyVEDeep mechanisms of `options.effort` on `batch` images
@@ -59,9 +69,21 @@ export function convolutionDynamic(
   layer: Layer, inputs: readonly Float32Array[], batch: number, counts: LayerCounters, options: DynamicLayerOptions,
 ): Float32Array[] {
   checkLayerEffort(layer, options.effort);
+  const { tile, spet } = options.effort;
+  if (tile) {
+    const kernel = options.variant === 'fast' && options.tileMode ? options.tileMode : tileReference;
+    // The plan is built once the call's checks passed (runDynamicLayer checks the weights first).
+    const run = (state: CallState, x: Float32Array, c: LayerCounters) =>
+      kernel(state, tilePlan(layer.weights ?? noWeights(layer), state.geom, spet?.fraction ?? 1, spet?.mode === 'threshold' ? spet.inputScale : undefined), tile.positions, x, c);
+    return runDynamicLayer(layer, convolutionGeometry(layer), inputs, batch, counts, { ...options, variant: 'fast' }, run);
+  }
   const tiles = options.tiles ?? TS_TILE_KERNELS;
   const fast = (state: CallState, x: Float32Array, c: LayerCounters) => dynamicFast(state, x, c, tiles);
   return runDynamicLayer(layer, convolutionGeometry(layer), inputs, batch, counts, options, fast);
+}
+
+function noWeights(layer: Layer): never {
+  throw new NetworkError(`layer '${layer.name}' has no weights loaded`);
 }
 
 /**
@@ -80,7 +102,7 @@ export function runDynamicLayer(
     throw new DataError(`layer '${layer.name}': expected ${batch * geom.inSize} input values (batch ${batch}), got ${x.length}`);
   }
   const w = dynWeights(layer, geom);
-  if (!layer.weights) throw new NetworkError(`layer '${layer.name}' has no weights loaded`);
+  if (!layer.weights) noWeights(layer);
   if (decisions && (decisions.neurons.length !== batch * geom.outSize || decisions.sfmaApproximated.length !== batch * geom.inC)) {
     throw new DataError(`layer '${layer.name}': the decision record does not fit batch ${batch}`);
   }

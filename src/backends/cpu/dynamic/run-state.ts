@@ -31,6 +31,8 @@ export interface CallState {
   readonly spet: SpetPlan | null;
   readonly exact: boolean;
   readonly threshold: number;
+  /** Tile mode: SPET's threshold per output channel (replacing `threshold`), or null. */
+  readonly thresholds: readonly number[] | null;
   /** SDSS stride, 0 when SDSS is off. */
   readonly sdssStride: number;
   readonly sdssDelta: number;
@@ -114,7 +116,7 @@ export function prepareCall(call: CallInputs): CallState {
     }
   }
   return {
-    layerName, geom, w, batch, spet, exact, threshold,
+    layerName, geom, w, batch, spet, exact, threshold, thresholds: effort.spet?.mode === 'threshold' ? effort.spet.thresholds ?? null : null,
     sdssStride: effort.sdss ? effort.sdss.stride : 0, sdssDelta: effort.sdss ? effort.sdss.delta : 0,
     sdssRectified: effort.sdss !== undefined && rectified,
     sfmaOn: effort.sfma !== undefined, means, dropped, droppedLists, keptLists, range, tally, trace,

@@ -26,6 +26,8 @@ export interface WasmKernelExports {
     kernelH: number, kernelW: number, strideH: number, strideW: number, padH: number, padW: number, isMax: number, scratch: number,
   ): void;
   relu(x: number, n: number, slope: number): void;
+  tileConvolutionScratchBytes(desc: number): number;
+  tileConvolution(desc: number): void;
   gemm(
     m: number, n: number, k: number, a: number, bMode: number, bBase: number, c: number, ldc: number,
     init: number, bias: number, panel: number, edge: number,

@@ -1,0 +1,261 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { LayerCounters } from '../src/records/counters.js';
+import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
+import { cifar10Dataset } from '../src/data/dataset.js';
+import { loadRealModels } from './helpers/models.js';
+import { initWasmKernels } from '../src/backends/cpu/wasm/wasm-loader.js';
+import type { LayerEffort } from '../src/effort/effort.js';
+import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
+import type { Layer, Network } from '../src/ir/network.js';
+import { feedsRelu } from '../src/ir/relu-reach.js';
+import { NEURON_EVALUATED } from '../src/records/decisions.js';
+import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA } from './helpers/files.js';
+import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE } from './tolerances.js';
+import { validateProfile } from '../src/effort/profile.js';
+import { ParallelBackend } from '../src/threads/parallel-backend.js';
+import { planSplit } from '../src/threads/layer-split.js';
+import { sumCounters } from '../src/records/counters.js';
+import { fitTileSpet } from '../src/calibration/tile-thresholds.js';
+
+/**
+ * Tile mode (src/mechanisms/tile-plan.ts): the WebAssembly float32 kernels against the float64
+ * tile reference, on the inputs real images give real layers of both zoo models; every mechanism
+ * alone and composed, several tile sizes, both SIMD builds. Float32 and float64 sums may take a
+ * different tile decision where a tested value lies within rounding of its threshold: those
+ * neurons are counted and must stay under DYNAMIC_DECISION_TOLERANCE; every neuron both decided
+ * alike is within the parity tolerance, and with identical decisions the MACs are identical.
+ */
+
+interface Captured {
+  readonly layer: Layer;
+  readonly input: Float32Array;
+  readonly rectified: boolean;
+}
+
+async function capture(net: Network, input: Float32Array, batch: number, names: readonly string[]): Promise<Map<string, Captured>> {
+  const captured = new Map<string, Captured>();
+  new CpuBackend({ kernels: 'reference' }).runSync(net, input, batch, {
+    onLayer: (layer, inputs) => {
+      if (names.includes(layer.name)) captured.set(layer.name, { layer, input: inputs[0].slice(), rectified: feedsRelu(net, layer) });
+    },
+  });
+  expect([...captured.keys()].sort()).toEqual([...names].sort());
+  return captured;
+}
+
+interface TileRun {
+  readonly y: Float32Array;
+  readonly counts: LayerCounters;
+  readonly decisions: Uint8Array;
+}
+
+function run(c: Captured, batch: number, effort: LayerEffort, kernels: 'reference' | 'wasm'): TileRun {
+  const r = runLayer(c.layer, [c.input], batch, { kernels, effort, rectified: c.rectified, trace: true });
+  return { y: r.outputs[0], counts: r.counters, decisions: r.decisions?.neurons ?? new Uint8Array(0) };
+}
+
+/** Compares the wasm tile kernels with the reference; returns the reference run. */
+function expectTileParity(c: Captured, batch: number, effort: LayerEffort): TileRun {
+  const ref = run(c, batch, effort, 'reference');
+  const wasm = run(c, batch, effort, 'wasm');
+  const what = `${c.layer.name} ${JSON.stringify(effort)}`;
+  let differ = 0;
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < ref.y.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(ref.y[i]));
+    if (ref.decisions[i] !== wasm.decisions[i]) {
+      differ++;
+      continue;
+    }
+    // A neuron SDSS interpolated from a neighbour decided differently is off by that neighbour.
+    const d = Math.abs(ref.y[i] - wasm.y[i]);
+    if (!(d <= maxDiff)) maxDiff = Number.isNaN(d) ? Infinity : d;
+  }
+  expect(differ / ref.y.length, `${what}: ${differ} neurons decided differently`).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
+  if (differ === 0) {
+    expect(maxDiff / Math.max(1e-6, maxRef), `${what}: relative error`).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
+    expect(wasm.counts.macsExecuted, what).toBe(ref.counts.macsExecuted);
+    expect(wasm.counts.otherOps, what).toBe(ref.counts.otherOps);
+    expect(wasm.counts.mechanisms, what).toEqual(ref.counts.mechanisms);
+  } else {
+    expect(Math.abs(wasm.counts.macsExecuted - ref.counts.macsExecuted) / ref.counts.macsDense, what).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE * 10);
+  }
+  return ref;
+}
+
+const spetT = (fraction: number, threshold: number): LayerEffort['spet'] => ({ mode: 'threshold', fraction, threshold });
+const spetX = (fraction: number): LayerEffort['spet'] => ({ mode: 'exact', fraction });
+
+/** Knobs that make every mechanism fire at layer scale `k`, with tile size `t`. */
+function efforts(k: { spet: number; delta: number; epsilon: number }, t: number): LayerEffort[] {
+  const tile = { positions: t };
+  return [
+    { spet: spetT(0.25, 0), tile },
+    { spet: spetT(0.5, k.spet), tile },
+    { spet: spetX(0.5), tile },
+    { sdss: { stride: 2, delta: k.delta }, tile },
+    { sdss: { stride: 3, delta: 0 }, tile },
+    { sfma: { epsilon: k.epsilon }, tile },
+    { spet: spetT(0.5, k.spet), sdss: { stride: 2, delta: k.delta }, tile },
+    { spet: spetT(0.34, 0), sfma: { epsilon: k.epsilon }, tile },
+    { spet: spetT(0.5, k.spet), sdss: { stride: 2, delta: k.delta }, sfma: { epsilon: k.epsilon }, tile },
+    { spet: spetX(0.3), sdss: { stride: 3, delta: k.delta }, sfma: { epsilon: k.epsilon }, tile },
+  ];
+}
+
+function expectAllFire(c: Captured, batch: number, list: readonly LayerEffort[]): void {
+  const fired = { terminated: 0, interpolated: 0, approximated: 0 };
+  for (const effort of list) {
+    const ref = expectTileParity(c, batch, effort);
+    const m = ref.counts.mechanisms ?? {};
+    fired.terminated += m.spet?.terminated ?? 0;
+    fired.interpolated += m.sdss?.interpolated ?? 0;
+    fired.approximated += m.sfma?.approximated ?? 0;
+    // The trace is at tile granularity: without SDSS every tile of T consecutive positions of a
+    // map has one decision.
+    const t = effort.tile?.positions ?? 1;
+    if (!effort.sdss && t > 1) {
+      const positions = c.layer.outputShapes[0].h * c.layer.outputShapes[0].w;
+      for (let map = 0; map < ref.decisions.length / positions; map++) {
+        for (let p0 = 0; p0 < positions; p0 += t) {
+          const tileDecisions = new Set(ref.decisions.subarray(map * positions + p0, map * positions + Math.min(positions, p0 + t)));
+          expect(tileDecisions.size, `${c.layer.name} ${JSON.stringify(effort)}: map ${map}, tile at ${p0}`).toBe(1);
+        }
+      }
+    }
+    expect(ref.decisions.some((d) => d !== NEURON_EVALUATED) || !(m.spet?.terminated || m.sdss?.interpolated)).toBe(true);
+  }
+  expect(fired.terminated, `${c.layer.name}: SPET terminated nothing`).toBeGreaterThan(0);
+  expect(fired.interpolated, `${c.layer.name}: SDSS interpolated nothing`).toBeGreaterThan(0);
+  expect(fired.approximated, `${c.layer.name}: SFMA approximated nothing`).toBeGreaterThan(0);
+}
+
+beforeAll(async () => {
+  await initWasmKernels('simd');
+});
+
+describe('tile mode: WebAssembly kernels against the tile reference, cifar10-quick', () => {
+  const batch = 2;
+  let layers: Map<string, Captured>;
+  beforeAll(async () => {
+    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+    const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
+    const data = await cifar10Dataset(`${DATA}/cifar10/data_batch_1.bin`, { channels: 'rgb', mean }, net.inputShape);
+    const { input } = await data.batch(0, batch);
+    layers = await capture(net, input, batch, ['conv1', 'conv2', 'conv3']);
+  });
+
+  const knobs: Record<string, { spet: number; delta: number; epsilon: number }> = {
+    conv1: { spet: -5, delta: 10, epsilon: 5 },
+    conv2: { spet: -5, delta: 20, epsilon: 1 },
+    conv3: { spet: -1, delta: 3, epsilon: 1 },
+  };
+  for (const name of ['conv1', 'conv2', 'conv3']) {
+    for (const t of [1, 8, 16]) {
+      it(`${name}, tiles of ${t}: every mechanism alone and composed`, () => {
+        expectAllFire(layers.get(name) as Captured, batch, efforts(knobs[name], t));
+      });
+    }
+  }
+});
+
+describe('tile mode: WebAssembly kernels against the tile reference, squeezenet-dc', () => {
+  // 7x7 stride 2 on the image; 1x1 squeeze; 3x3 pad 1 expand; 1x1 with pad 1 (its border outputs
+  // see only padding). The reference loops take seconds on the big layers: composed knobs there.
+  const names = ['conv1', 'fire2/conv1x1_1', 'fire2/conv3x3_2', 'fire8/conv3x3_2', 'conv_final'];
+  let layers: Map<string, Captured>;
+  beforeAll(async () => {
+    const { squeezenet, imagenet } = await loadRealModels();
+    const { input } = await imagenet.batch(3, 1);
+    layers = await capture(squeezenet, input, 1, names);
+  });
+
+  for (const name of names) {
+    for (const t of [1, 8]) {
+      it(`${name}, tiles of ${t}: the mechanisms alone and composed`, () => {
+        const c = layers.get(name) as Captured;
+        const tile = { positions: t };
+        const list: LayerEffort[] = name === 'conv1'
+          ? [{ spet: spetT(0.5, 0), sdss: { stride: 2, delta: 20 }, tile }, { sfma: { epsilon: 1e-4 }, spet: spetX(0.67), tile }]
+          : [
+            { spet: spetT(0.25, 0), tile },
+            { spet: spetX(0.5), tile },
+            { sdss: { stride: 2, delta: 5 }, tile },
+            { sfma: { epsilon: 1 }, tile },
+            { spet: spetT(0.5, -2), sdss: { stride: 2, delta: 5 }, sfma: { epsilon: 1 }, tile },
+          ];
+        let acted = 0;
+        for (const effort of list) {
+          const m = expectTileParity(c, 1, effort).counts.mechanisms ?? {};
+          acted += (m.spet?.terminated ?? 0) + (m.sdss?.interpolated ?? 0) + (m.sfma?.approximated ?? 0);
+        }
+        expect(acted, `${name}: no mechanism acted`).toBeGreaterThan(0);
+      });
+    }
+  }
+});
+
+describe('tile mode on worker threads', () => {
+  it('2 threads split the batch by images and give what one thread gives on the same slices, bit for bit', async () => {
+    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+    const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
+    const data = await cifar10Dataset(`${DATA}/cifar10/test_batch.bin`, { channels: 'rgb', mean }, net.inputShape);
+    const { input } = await data.batch(0, 12);
+    const profile = validateProfile({
+      layers: {
+        conv1: { sdss: { stride: 2, delta: 10 }, tile: { positions: 8 } },
+        conv2: { spet: spetT(0.5, -5), sdss: { stride: 2, delta: 20 }, sfma: { epsilon: 1 }, tile: { positions: 1 } },
+        conv3: { spet: spetT(0.375, -1), tile: { positions: 16 } },
+      },
+    }, net);
+    const parallel = await ParallelBackend.create({ threads: 2, kernels: 'wasm' });
+    try {
+      const r = await parallel.run(net, input, 12, { effort: profile, traceDecisions: true });
+      const one = new CpuBackend({ kernels: 'wasm' });
+      const a = await one.run(net, input.slice(0, 6 * 3072), 6, { effort: profile, traceDecisions: true });
+      const b = await one.run(net, input.slice(6 * 3072), 6, { effort: profile, traceDecisions: true });
+      expect(r.output).toEqual(new Float32Array([...a.output, ...b.output]));
+      expect(r.counters).toEqual(a.counters.map((c, i) => sumCounters(c, b.counters[i])));
+      expect(r.decisions?.[1].neurons).toEqual(new Uint8Array([...a.decisions![1].neurons, ...b.decisions![1].neurons]));
+      const conv2 = r.counters.find((c) => c.name === 'conv2');
+      expect(conv2?.macsExecuted).toBeLessThan(conv2?.macsDense ?? 0);
+    } finally {
+      await parallel.close();
+    }
+  });
+
+  it('a batch of one runs a tile-mode layer whole (its channel order and thresholds belong to the whole layer)', async () => {
+    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+    const conv2 = net.layers.find((l) => l.name === 'conv2') as Layer;
+    expect(planSplit(conv2, { spet: spetT(0.5, 0) }, 2, 'wasm')).not.toBeNull();
+    expect(planSplit(conv2, { spet: spetT(0.5, 0), tile: { positions: 8 } }, 2, 'wasm')).toBeNull();
+  });
+});
+
+describe('tile-mode SPET thresholds fitted per output channel', () => {
+  it('on the images they were fitted on, the skipped tiles hold at most the loss budget of each channel\'s ReLU output', async () => {
+    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+    const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
+    const data = await cifar10Dataset(`${DATA}/cifar10/data_batch_1.bin`, { channels: 'rgb', mean }, net.inputShape);
+    const batch = 16;
+    const { input } = await data.batch(0, batch);
+    const c = (await capture(net, input, batch, ['conv2'])).get('conv2') as Captured;
+    const budget = 0.02;
+    const spet = fitTileSpet(c.layer, c.input, batch, { fraction: 0.25, tilePositions: 8, lossBudget: budget });
+    expect(spet.mode === 'threshold' && spet.thresholds?.length).toBe(32);
+    expect(spet.mode === 'threshold' && spet.inputScale?.length).toBe(32);
+    const dense = runLayer(c.layer, [c.input], batch, { kernels: 'wasm' }).outputs[0];
+    const r = run(c, batch, { spet, tile: { positions: 8 } }, 'wasm');
+    const positions = 64 * 4;
+    const lost = new Float64Array(32);
+    const total = new Float64Array(32);
+    for (let i = 0; i < dense.length; i++) {
+      const o = Math.floor(i / positions) % 32;
+      total[o] += Math.max(dense[i], 0);
+      if (r.decisions[i] === 1) lost[o] += Math.max(dense[i], 0);
+    }
+    for (let o = 0; o < 32; o++) expect(lost[o], `channel ${o}`).toBeLessThanOrEqual(budget * total[o] * 1.001 + 1e-3);
+    expect(r.counts.mechanisms?.spet?.terminated ?? 0).toBeGreaterThan(0);
+  });
+});

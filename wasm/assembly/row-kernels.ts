@@ -1,0 +1,117 @@
+/**
+ * Micro-kernels over LISTED rows of A: the tile-mode kernels' surviving output channels. Each row
+ * of A is read in place (row-major weights, one pointer per row, 4 bytes per k), so a list of
+ * survivors needs no packing; otherwise the tiles are those of microkernels.ts: r x 8 of C,
+ * accumulating onto C (row i at c + i * ldc), B in 8-column panels (b + k * bStride).
+ * Per k: two v128 loads of B, r broadcast loads of A, 2r multiply-adds. Four rows: 8 accumulators,
+ * 2 B vectors, a broadcast and a temporary fit the 15 registers V8 gives on x64 in both builds.
+ */
+import { madd } from './madd';
+
+/** C[4 x 8] += A rows a0..a3 (k values each) x B. */
+export function rows4x8(k: i32, a0: usize, a1: usize, a2: usize, a3: usize, b: usize, bStride: usize, c: usize, ldc: usize): void {
+  let c00 = v128.load(c), c01 = v128.load(c, 16);
+  let c10 = v128.load(c + ldc), c11 = v128.load(c + ldc, 16);
+  let c20 = v128.load(c + 2 * ldc), c21 = v128.load(c + 2 * ldc, 16);
+  let c30 = v128.load(c + 3 * ldc), c31 = v128.load(c + 3 * ldc, 16);
+  const end = a0 + <usize>k * 4;
+  while (a0 < end) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    const w0 = v128.load32_splat(a0); c00 = madd(w0, b0, c00); c01 = madd(w0, b1, c01);
+    const w1 = v128.load32_splat(a1); c10 = madd(w1, b0, c10); c11 = madd(w1, b1, c11);
+    const w2 = v128.load32_splat(a2); c20 = madd(w2, b0, c20); c21 = madd(w2, b1, c21);
+    const w3 = v128.load32_splat(a3); c30 = madd(w3, b0, c30); c31 = madd(w3, b1, c31);
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4;
+    b += bStride;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
+  v128.store(c + 2 * ldc, c20); v128.store(c + 2 * ldc, c21, 16);
+  v128.store(c + 3 * ldc, c30); v128.store(c + 3 * ldc, c31, 16);
+}
+
+/** C[2 x 8] += A rows a0, a1 x B. */
+export function rows2x8(k: i32, a0: usize, a1: usize, b: usize, bStride: usize, c: usize, ldc: usize): void {
+  let c00 = v128.load(c), c01 = v128.load(c, 16);
+  let c10 = v128.load(c + ldc), c11 = v128.load(c + ldc, 16);
+  const end = a0 + <usize>k * 4;
+  while (a0 < end) {
+    const b0 = v128.load(b), b1 = v128.load(b, 16);
+    const w0 = v128.load32_splat(a0); c00 = madd(w0, b0, c00); c01 = madd(w0, b1, c01);
+    const w1 = v128.load32_splat(a1); c10 = madd(w1, b0, c10); c11 = madd(w1, b1, c11);
+    a0 += 4; a1 += 4;
+    b += bStride;
+  }
+  v128.store(c, c00); v128.store(c, c01, 16);
+  v128.store(c + ldc, c10); v128.store(c + ldc, c11, 16);
+}
+
+/** C[1 x 8] += A row a0 x B (even and odd k apart: four add chains, as tile1x8). */
+export function rows1x8(k: i32, a0: usize, b: usize, bStride: usize, c: usize): void {
+  let c00 = v128.load(c), c01 = v128.load(c, 16);
+  let d00 = f32x4.splat(0), d01 = f32x4.splat(0);
+  let p = 0;
+  for (; p + 2 <= k; p += 2) {
+    const w0 = v128.load32_splat(a0); c00 = madd(w0, v128.load(b), c00); c01 = madd(w0, v128.load(b, 16), c01);
+    const w1 = v128.load32_splat(a0, 4); d00 = madd(w1, v128.load(b + bStride), d00); d01 = madd(w1, v128.load(b + bStride, 16), d01);
+    a0 += 8;
+    b += bStride * 2;
+  }
+  if (p < k) {
+    const w0 = v128.load32_splat(a0); c00 = madd(w0, v128.load(b), c00); c01 = madd(w0, v128.load(b, 16), c01);
+  }
+  v128.store(c, f32x4.add(c00, d00)); v128.store(c, f32x4.add(c01, d01), 16);
+}
+
+/**
+ * c0..c3 += the dot products of four rows a0..a3 with x, over k values (the per-neuron tile mode:
+ * one position's patch x, four of its surviving output channels; each x vector feeds four rows).
+ * Two accumulators per row (eight chains) keep the multiply-adds from waiting on each other.
+ */
+export function dots4(k: i32, a0: usize, a1: usize, a2: usize, a3: usize, x: usize, c0: usize, c1: usize, c2: usize, c3: usize): void {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+  const end8 = x + (<usize>(k & ~7) << 2);
+  while (x < end8) {
+    const x0 = v128.load(x), x1 = v128.load(x, 16);
+    s0 = madd(v128.load(a0), x0, s0); t0 = madd(v128.load(a0, 16), x1, t0);
+    s1 = madd(v128.load(a1), x0, s1); t1 = madd(v128.load(a1, 16), x1, t1);
+    s2 = madd(v128.load(a2), x0, s2); t2 = madd(v128.load(a2, 16), x1, t2);
+    s3 = madd(v128.load(a3), x0, s3); t3 = madd(v128.load(a3, 16), x1, t3);
+    x += 32; a0 += 32; a1 += 32; a2 += 32; a3 += 32;
+  }
+  let r0 = hsum(f32x4.add(s0, t0)), r1 = hsum(f32x4.add(s1, t1)), r2 = hsum(f32x4.add(s2, t2)), r3 = hsum(f32x4.add(s3, t3));
+  const end = x + (<usize>(k & 7) << 2);
+  while (x < end) {
+    const v = f32.load(x);
+    r0 += f32.load(a0) * v; r1 += f32.load(a1) * v; r2 += f32.load(a2) * v; r3 += f32.load(a3) * v;
+    x += 4; a0 += 4; a1 += 4; a2 += 4; a3 += 4;
+  }
+  f32.store(c0, f32.load(c0) + r0);
+  f32.store(c1, f32.load(c1) + r1);
+  f32.store(c2, f32.load(c2) + r2);
+  f32.store(c3, f32.load(c3) + r3);
+}
+
+/** c0 += the dot product of row a0 with x over k values (as dots4, one row). */
+export function dot1(k: i32, a0: usize, x: usize, c0: usize): void {
+  let s0 = f32x4.splat(0), t0 = f32x4.splat(0);
+  const end8 = x + (<usize>(k & ~7) << 2);
+  while (x < end8) {
+    s0 = madd(v128.load(a0), v128.load(x), s0); t0 = madd(v128.load(a0, 16), v128.load(x, 16), t0);
+    x += 32; a0 += 32;
+  }
+  let r0 = hsum(f32x4.add(s0, t0));
+  const end = x + (<usize>(k & 7) << 2);
+  while (x < end) {
+    r0 += f32.load(a0) * f32.load(x);
+    x += 4; a0 += 4;
+  }
+  f32.store(c0, f32.load(c0) + r0);
+}
+
+// @ts-ignore: decorator
+@inline
+function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}

@@ -1,0 +1,754 @@
+/**
+ * A tile-mode DyVEDeep Convolution on a batch (semantics: src/mechanisms/tile-plan.ts; host side:
+ * src/backends/cpu/wasm/tile-convolution.ts). Everything runs in float32 on the dense kernels'
+ * building blocks:
+ * - per image and group, the kept input maps are copied (zero-padded) in significance order, so
+ *   the significant part is a K-prefix of the implicit im2col and of the permuted weights;
+ * - pass 1 is the dense GEMM (gemm.ts) over that prefix for every output channel and listed
+ *   position (all positions, or the SDSS grid): s = bias + prefix, plus SFMA's correction;
+ * - the tile test: per output channel and T consecutive list entries, saturated when every s is
+ *   below the channel's limit (all set to 0); the survivors of a tile are LISTED output channels
+ *   whose rest is added by the row micro-kernels (row-kernels.ts) over the tile's gathered rest
+ *   panels, four channels at a time: output channels stay apart, each loaded input feeds four.
+ *   Where every channel of a full tile survives, the packed rest runs the dense micro-kernels;
+ * - SDSS: after the grid, per tile of T positions off the grid, the neighbour test of every
+ *   neuron; a failing tile's channels are evaluated whole (prefix, test, rest) over gathered panels;
+ * - T = 1 (every neuron decides alone): the neurons still to compute are collected per position
+ *   and finished by dot products over the position's patch (see the end of the file).
+ * The host computes the per-image quantities (kept order, SPET limits, SFMA corrections) in float64
+ * and counts what they cost; this file counts MACs and the per-neuron ops it executes.
+ */
+import { copyBytes } from './copy';
+import { B_IM2COL, gemm, gemmScratchBytes, KC } from './gemm';
+import { im2colPanel, setIm2colAllColumns, setIm2colColumns, setIm2colGeometry, setIm2colSource } from './im2col';
+import { INIT_FROM_C, INIT_ROW_BIAS, tile } from './microkernels';
+import { panelCount, panelRows } from './panels';
+import { packRowPanels } from './pack';
+import { dot1, dots4, rows1x8, rows2x8, rows4x8 } from './row-kernels';
+
+/**
+ * The layer, its plan and buffers, written by the host as consecutive 32-bit fields in this order
+ * (src/backends/cpu/wasm/tile-convolution.ts mirrors it). Addresses are byte offsets.
+ */
+@unmanaged
+export class TileDesc {
+  batch: i32;
+  /** batch x inC x inH x inW float32. */
+  x: u32;
+  /** batch x outC x outH x outW float32, written. */
+  y: u32;
+  inC: i32;
+  inH: i32;
+  inW: i32;
+  outC: i32;
+  outH: i32;
+  outW: i32;
+  kernelH: i32;
+  kernelW: i32;
+  strideH: i32;
+  strideW: i32;
+  padH: i32;
+  padW: i32;
+  dilationH: i32;
+  dilationW: i32;
+  group: i32;
+  /** The permuted weights: row o, order position j, tap t at (o * cpg + j) * taps + t (float32). */
+  rows: u32;
+  /**
+   * Per group (m x cpg x taps values each): its rows' first `prefix` order positions packed in row
+   * panels (pack.ts), then the rest likewise: the GEMM of pass 1, and tiles where every channel survives.
+   */
+  packed: u32;
+  /** Order positions in `packed` per group: SPET's significant count, or cpg with SPET off. */
+  prefix: i32;
+  /** outC float32 (zeros without a bias). */
+  bias: u32;
+  /** Per group, its channels in significance order (group-relative int32). */
+  order: u32;
+  /** Per image and group (img * group + g): how many channels are kept (int32). */
+  kept: u32;
+  /** Per image and group: how many of them are significant (int32; = kept with SPET off). */
+  keptPrefix: u32;
+  /** Per image and group, cpg int32: the kept channels' ORDER POSITIONS, in order. */
+  keptPositions: u32;
+  /** 1: SPET's tile test is on. */
+  spet: i32;
+  /** Per image and output channel: the SPET limit (a tile saturates when every s < limit), float32. */
+  limits: u32;
+  /** Per image, output channel and position: SFMA's correction (float32), read where maps were dropped. */
+  corr: u32;
+  /** Positions of pass 1 (int32, row-major): all, or the SDSS grid. */
+  list: u32;
+  listCount: i32;
+  /** 1: SDSS is on; the positions off the grid (int32) and their 4 neighbours each (int32). */
+  sdss: i32;
+  others: u32;
+  othersCount: i32;
+  neighbours: u32;
+  /** Per position off the grid: the ops of its test (uint8 array). */
+  testOps: u32;
+  delta: f32;
+  /** 1: the grid is stored rectified. */
+  rectified: i32;
+  /** Tile positions T (a multiple of 8). */
+  tile: i32;
+  /** Ops per evaluated neuron besides MACs: bias add, SPET test (the SFMA correction add comes on top). */
+  neuronOps: i32;
+  /** uint8 per output neuron (0 evaluated, 1 SPET terminated, 2 SDSS interpolated), or 0. */
+  trace: u32;
+  /** float64 x 4, added to: MACs, other ops, neurons SPET tested, neurons SPET terminated. */
+  counters: u32;
+  /** float64 x 2, added to: interpolated neurons, interpolation ops. */
+  sdssCounters: u32;
+  /** tileConvolutionScratchBytes(desc) bytes, 16-aligned. */
+  scratch: u32;
+}
+
+// @ts-ignore: decorator
+@inline
+function align16(bytes: usize): usize {
+  return (bytes + 15) & ~(<usize>15);
+}
+
+/**
+ * The scratch regions of the current call, in order (module globals: the module has no allocator,
+ * and the host owns the memory above heapBase()).
+ */
+let kTableAt: usize = 0;
+let nTableAt: usize = 0;
+let listTableAt: usize = 0;
+let othersTableAt: usize = 0;
+let gemmAt: usize = 0;
+let edgeAt: usize = 0;
+let planesAt: usize = 0;
+let keptRowsAt: usize = 0;
+let keptPackedAt: usize = 0;
+let gridAt: usize = 0;
+let panelsAt: usize = 0;
+let sAt: usize = 0;
+let rowListAt: usize = 0;
+let passAt: usize = 0;
+let patchAt: usize = 0;
+let csrRowsAt: usize = 0;
+let csrSumsAt: usize = 0;
+let csrPosAt: usize = 0;
+let csrStartAt: usize = 0;
+let csrIndexAt: usize = 0;
+let endAt: usize = 0;
+
+function layout(d: TileDesc, base: usize): void {
+  const cpg = d.inC / d.group;
+  const m = d.outC / d.group;
+  const taps = d.kernelH * d.kernelW;
+  const k = cpg * taps;
+  const n = d.outH * d.outW;
+  const ph = d.inH + 2 * d.padH;
+  const pw = d.inW + 2 * d.padW;
+  kTableAt = base;
+  nTableAt = kTableAt + align16(<usize>k * 4);
+  listTableAt = nTableAt + align16(<usize>n * 4);
+  othersTableAt = listTableAt + align16(<usize>d.listCount * 4);
+  gemmAt = othersTableAt + align16(<usize>d.othersCount * 4);
+  // The GEMM runs on K prefixes of any length up to k: size its K blocks for the deepest (KC at most).
+  edgeAt = gemmAt + align16(gemmScratchBytes(n, min(k, KC), B_IM2COL));
+  planesAt = edgeAt + 256;
+  keptRowsAt = planesAt + align16(<usize>cpg * ph * pw * 4) + 64;
+  keptPackedAt = keptRowsAt + align16(<usize>m * k * 4);
+  gridAt = keptPackedAt + align16(<usize>m * k * 4);
+  panelsAt = gridAt + align16(<usize>m * d.listCount * 4);
+  sAt = panelsAt + <usize>(d.tile >> 3) * k * 32;
+  rowListAt = sAt + align16(<usize>m * max(d.tile, 8) * 4) + 64;
+  passAt = rowListAt + align16(<usize>m * 4);
+  patchAt = passAt + align16(<usize>m);
+  const listed = <usize>max(d.listCount, d.othersCount);
+  csrRowsAt = patchAt + align16(<usize>PATCH_GROUP * k * 4) + 64;
+  csrSumsAt = csrRowsAt + align16(listed * m * 4);
+  csrPosAt = csrSumsAt + align16(listed * m * 4);
+  csrStartAt = csrPosAt + align16(listed * 4);
+  csrIndexAt = csrStartAt + align16((listed + 1) * 4);
+  endAt = csrIndexAt + align16(listed * 4);
+}
+
+/** Scratch bytes `tileConvolution` needs for the layer described at `desc`. */
+export function tileConvolutionScratchBytes(desc: usize): usize {
+  layout(changetype<TileDesc>(desc), 0);
+  return endAt;
+}
+
+// The state of the image and group being run, shared by the helpers below.
+let rowBase: usize = 0; // row o of the kept weights at rowBase + o * ldRow
+let ldRow: usize = 0;
+let k1: i32 = 0; // prefix K (values)
+let k2: i32 = 0; // rest K
+/** The packed rest of the current image and group (row panels, k2 columns): where every channel survives. */
+let packedRest: usize = 0;
+let macs: f64 = 0;
+let ops: f64 = 0;
+let tested: f64 = 0;
+let terminated: f64 = 0;
+let interpolated: f64 = 0;
+let interpolationOps: f64 = 0;
+
+/** Entry f of a row list (int32). */
+// @ts-ignore: decorator
+@inline
+function row(list: usize, f: i32): i32 {
+  return i32.load(list + <usize>f * 4);
+}
+
+/**
+ * Adds A rows [kFrom, kFrom + kc) of the listed rows `rows[0 .. count)` x the gathered panels of
+ * one tile (nPanels panels, panel q at `panels + q * panelBytes`, rows of 32 bytes) onto S (row
+ * f of the list at s + f * ldS, panel q at + 32 q).
+ */
+function addRows(
+  rows: usize, count: i32, kFrom: i32, kc: i32, panels: usize, panelBytes: usize, nPanels: i32, s: usize, ldS: usize,
+): void {
+  const bStride: usize = 32;
+  const aOff = <usize>kFrom * 4;
+  for (let q = 0; q < nPanels; q++) {
+    const b = panels + <usize>q * panelBytes;
+    const c = s + <usize>q * 32;
+    let f = 0;
+    for (; f + 4 <= count; f += 4) {
+      rows4x8(
+        kc,
+        rowBase + <usize>row(rows, f) * ldRow + aOff, rowBase + <usize>row(rows, f + 1) * ldRow + aOff,
+        rowBase + <usize>row(rows, f + 2) * ldRow + aOff, rowBase + <usize>row(rows, f + 3) * ldRow + aOff,
+        b, bStride, c + <usize>f * ldS, ldS,
+      );
+    }
+    if (f + 2 <= count) {
+      rows2x8(kc, rowBase + <usize>row(rows, f) * ldRow + aOff, rowBase + <usize>row(rows, f + 1) * ldRow + aOff, b, bStride, c + <usize>f * ldS, ldS);
+      f += 2;
+    }
+    if (f < count) rows1x8(kc, rowBase + <usize>row(rows, f) * ldRow + aOff, b, bStride, c + <usize>f * ldS);
+  }
+}
+
+/**
+ * Gathers the panels of list entries [j0, j0 + n) over K rows [kFrom, kFrom + kc) of the current
+ * im2col columns into panelsAt: panel q at + q * kc * 32, rows of 32 bytes (the geometry is never
+ * set up pointwise, so im2colPanel always writes its destination).
+ */
+function gatherPanels(j0: i32, n: i32, kFrom: i32, kc: i32): void {
+  for (let q = 0; q * 8 < n; q++) im2colPanel(kFrom, kc, j0 + q * 8, min(8, n - q * 8), panelsAt + <usize>q * kc * 32);
+}
+
+/**
+ * The tile test and the rest of pass 1's tile [j0, j0 + n) of the list, whose s values are in C
+ * (row o at c + o * ldc, list-indexed): saturated rows set to 0, the others completed in place.
+ */
+function finishListTile(
+  d: TileDesc, img: i32, g: i32, m: i32, c: usize, ldc: usize, j0: i32, n: i32, extraOps: i32, traceMap: usize, listTable: usize,
+): void {
+  const outBase = (img * d.outC + g * m);
+  const positions = d.outH * d.outW;
+  let nSurv = 0;
+  ops += <f64>(m * n * (d.neuronOps + extraOps));
+  for (let o = 0; o < m; o++) {
+    const row = c + <usize>o * ldc + <usize>j0 * 4;
+    if (d.spet) {
+      const limit = f32.load(<usize>d.limits + <usize>(outBase + o) * 4);
+      let saturated = true;
+      for (let j = 0; j < n; j++) if (!(f32.load(row + <usize>j * 4) < limit)) { saturated = false; break; }
+      if (saturated) {
+        memory.fill(row, 0, <usize>n * 4);
+        if (traceMap) {
+          for (let j = 0; j < n; j++) store<u8>(traceMap + <usize>(outBase + o) * positions + <usize>i32.load(listTable + <usize>(j0 + j) * 4), 1);
+        }
+        continue;
+      }
+    }
+    i32.store(rowListAt + <usize>(nSurv++) * 4, o);
+  }
+  if (d.spet) {
+    tested += <f64>(m * n);
+    terminated += <f64>((m - nSurv) * n);
+  }
+  if (nSurv == 0 || k2 == 0) return;
+  macs += <f64>nSurv * n * k2;
+  if (nSurv == m && n == d.tile) {
+    // Every channel survives: the rest as the dense micro-kernels run it, in place, packed A.
+    gatherPanels(j0, n, k1, k2);
+    packedTiles(m, k2, packedRest, panelsAt, <usize>k2 * 32, n >> 3, c + <usize>j0 * 4, ldc);
+    return;
+  }
+  const ldS = <usize>d.tile * 4;
+  for (let f = 0; f < nSurv; f++) copyBytes(sAt + <usize>f * ldS, c + <usize>row(rowListAt, f) * ldc + <usize>j0 * 4, <usize>n * 4);
+  gatherPanels(j0, n, k1, k2);
+  addRows(rowListAt, nSurv, k1, k2, panelsAt, <usize>k2 * 32, (n + 7) >> 3, sAt, ldS);
+  for (let f = 0; f < nSurv; f++) copyBytes(c + <usize>row(rowListAt, f) * ldc + <usize>j0 * 4, sAt + <usize>f * ldS, <usize>n * 4);
+}
+
+/**
+ * C[m x 8 nPanels] += packed A (row panels, k columns) x the gathered panels (panel q at
+ * panels + q * panelBytes): the dense GEMM's micro-kernels, for tiles where every row is needed.
+ */
+function packedTiles(m: i32, k: i32, a: usize, panels: usize, panelBytes: usize, nPanels: i32, c: usize, ldc: usize): void {
+  for (let q = 0; q < nPanels; q++) {
+    let row = 0;
+    for (let p = 0; p < panelCount(m); p++) {
+      const mr = panelRows(m, p);
+      tile(mr, k, a + <usize>row * k * 4, panels + <usize>q * panelBytes, 32, c + <usize>row * ldc + <usize>q * 32, ldc, INIT_FROM_C, 0);
+      row += mr;
+    }
+  }
+}
+
+/** Runs the layer described at `desc` (see TileDesc) on its whole batch. */
+export function tileConvolution(desc: usize): void {
+  const d = changetype<TileDesc>(desc);
+  layout(d, <usize>d.scratch);
+  const cpg = d.inC / d.group;
+  const m = d.outC / d.group;
+  const taps = d.kernelH * d.kernelW;
+  const kFull = cpg * taps;
+  const n = d.outH * d.outW;
+  const ph = d.inH + 2 * d.padH;
+  const pw = d.inW + 2 * d.padW;
+  macs = 0; ops = 0; tested = 0; terminated = 0; interpolated = 0; interpolationOps = 0;
+  setIm2colGeometry(cpg, ph, pw, d.kernelH, d.kernelW, d.strideH, d.strideW, d.dilationH, d.dilationW, d.outH, d.outW, false, kTableAt, nTableAt);
+  // Window offsets of the listed positions, as the n table has them.
+  for (let j = 0; j < d.listCount; j++) i32.store(listTableAt + <usize>j * 4, i32.load(nTableAt + <usize>i32.load(<usize>d.list + <usize>j * 4) * 4));
+  for (let j = 0; j < d.othersCount; j++) i32.store(othersTableAt + <usize>j * 4, i32.load(nTableAt + <usize>i32.load(<usize>d.others + <usize>j * 4) * 4));
+  const allListed = !d.sdss && d.listCount == n;
+  memory.fill(planesAt, 0, <usize>cpg * ph * pw * 4);
+  const inPlane = <usize>d.inH * d.inW * 4;
+  const srcPlane = <usize>ph * pw * 4;
+  const rowBytes = <usize>d.inW * 4;
+
+  for (let img = 0; img < d.batch; img++) {
+    for (let g = 0; g < d.group; g++) {
+      const ig = img * d.group + g;
+      const nKept = i32.load(<usize>d.kept + <usize>ig * 4);
+      const nPre = i32.load(<usize>d.keptPrefix + <usize>ig * 4);
+      const keptAt = <usize>d.keptPositions + <usize>ig * cpg * 4;
+      const dropped = nKept < cpg;
+      // The kept maps in kept order, zero-padded (borders stay zero: only interiors are written).
+      for (let j = 0; j < nKept; j++) {
+        const c = i32.load(<usize>d.order + <usize>(g * cpg + i32.load(keptAt + <usize>j * 4)) * 4);
+        const from = <usize>d.x + (<usize>img * d.inC + <usize>(g * cpg + c)) * inPlane;
+        const to = planesAt + <usize>j * srcPlane + (<usize>d.padH * pw + d.padW) * 4;
+        for (let r = 0; r < d.inH; r++) copyBytes(to + <usize>r * pw * 4, from + <usize>r * rowBytes, rowBytes);
+      }
+      setIm2colSource(planesAt);
+      k1 = nPre * taps;
+      k2 = (nKept - nPre) * taps;
+      let packedA: usize;
+      if (dropped) {
+        // The kept order positions' weights, then their prefix packed for the GEMM.
+        ldRow = <usize>nKept * taps * 4;
+        for (let o = 0; o < m; o++) {
+          const src = <usize>d.rows + <usize>(g * m + o) * kFull * 4;
+          for (let j = 0; j < nKept; j++) {
+            copyBytes(keptRowsAt + <usize>o * ldRow + <usize>j * taps * 4, src + <usize>i32.load(keptAt + <usize>j * 4) * taps * 4, <usize>taps * 4);
+          }
+        }
+        rowBase = keptRowsAt;
+        packedA = keptPackedAt;
+        if (k1 > 0) packRowPanels(keptRowsAt, m, k1, nKept * taps, packedA);
+        if (k2 > 0) packRowPanels(keptRowsAt + <usize>k1 * 4, m, k2, nKept * taps, packedA + <usize>m * k1 * 4);
+      } else {
+        ldRow = <usize>kFull * 4;
+        rowBase = <usize>d.rows + <usize>g * m * kFull * 4;
+        packedA = <usize>d.packed + <usize>g * m * kFull * 4;
+      }
+      packedRest = packedA + <usize>m * k1 * 4;
+      const bias = <usize>d.bias + <usize>g * m * 4;
+      const outBlock = <usize>d.y + (<usize>img * d.outC + <usize>g * m) * n * 4;
+      const corrBlock = <usize>d.corr + (<usize>img * d.outC + <usize>g * m) * n * 4;
+      const traceMap = d.trace ? <usize>d.trace : 0;
+      const extraOps = dropped ? 1 : 0;
+
+      // Pass 1 over the list: into the output block (every position, in order) or the grid buffer.
+      const c = allListed ? outBlock : gridAt;
+      const ldc = <usize>(allListed ? n : d.listCount) * 4;
+      if (allListed) setIm2colAllColumns(d.outH, d.outW);
+      else setIm2colColumns(listTableAt, d.listCount);
+      if (k1 > 0) {
+        gemm(m, d.listCount, k1, packedA, B_IM2COL, 0, c, ldc, INIT_ROW_BIAS, bias, gemmAt, edgeAt);
+        macs += <f64>m * d.listCount * k1;
+      } else {
+        for (let o = 0; o < m; o++) {
+          const v = f32.load(bias + <usize>o * 4);
+          for (let j = 0; j < d.listCount; j++) f32.store(c + <usize>o * ldc + <usize>j * 4, v);
+        }
+      }
+      if (dropped) {
+        for (let o = 0; o < m; o++) {
+          for (let j = 0; j < d.listCount; j++) {
+            const at = c + <usize>o * ldc + <usize>j * 4;
+            f32.store(at, f32.load(at) + f32.load(corrBlock + (<usize>o * n + <usize>i32.load(<usize>d.list + <usize>j * 4)) * 4));
+          }
+        }
+      }
+      if (d.tile == 1) {
+        finishListNeurons(d, img, g, m, c, ldc, extraOps, traceMap, allListed ? nTableAt : listTableAt);
+      } else {
+        for (let j0 = 0; j0 < d.listCount; j0 += d.tile) {
+          finishListTile(d, img, g, m, c, ldc, j0, min(d.tile, d.listCount - j0), extraOps, traceMap, <usize>d.list);
+        }
+      }
+      if (!d.sdss) continue;
+
+      // SDSS: the grid into the output (rectified), then the tiles off the grid.
+      for (let o = 0; o < m; o++) {
+        const map = outBlock + <usize>o * n * 4;
+        for (let j = 0; j < d.listCount; j++) {
+          let v = f32.load(c + <usize>o * ldc + <usize>j * 4);
+          if (d.rectified && v < 0) v = 0;
+          f32.store(map + <usize>i32.load(<usize>d.list + <usize>j * 4) * 4, v);
+        }
+      }
+      if (d.rectified) ops += <f64>(m * d.listCount);
+      setIm2colColumns(othersTableAt, d.othersCount);
+      if (d.tile == 1) evaluateOthersNeurons(d, img, g, m, n, outBlock, corrBlock, bias, extraOps, traceMap);
+      else evaluateOthers(d, img, g, m, n, outBlock, corrBlock, bias, extraOps, traceMap);
+    }
+  }
+  const counters = <usize>d.counters;
+  f64.store(counters, f64.load(counters) + macs);
+  f64.store(counters, f64.load(counters, 8) + ops, 8);
+  f64.store(counters, f64.load(counters, 16) + tested, 16);
+  f64.store(counters, f64.load(counters, 24) + terminated, 24);
+  const sc = <usize>d.sdssCounters;
+  f64.store(sc, f64.load(sc) + interpolated);
+  f64.store(sc, f64.load(sc, 8) + interpolationOps, 8);
+}
+
+/**
+ * SDSS's test of one neuron: its 4 grid neighbours (a pair stored twice) pairwise within delta.
+ * The largest pairwise difference is max - min (sdss.ts), without min / max's NaN handling; a NaN
+ * neighbour fails every comparison, so it never passes.
+ */
+// @ts-ignore: decorator
+@inline
+function agree(a: f32, b: f32, c: f32, e: f32, delta: f32): i32 {
+  return <i32>(abs(a - b) <= delta) & <i32>(abs(a - c) <= delta) & <i32>(abs(a - e) <= delta) &
+    <i32>(abs(b - c) <= delta) & <i32>(abs(b - e) <= delta) & <i32>(abs(c - e) <= delta);
+}
+
+/** SDSS's tiles off the grid of one image and group: test, interpolate, or evaluate whole. */
+function evaluateOthers(
+  d: TileDesc, img: i32, g: i32, m: i32, n: i32, outBlock: usize, corrBlock: usize, bias: usize, extraOps: i32, traceMap: usize,
+): void {
+  const ldS = <usize>d.tile * 4;
+  const outBase = img * d.outC + g * m;
+  const others = <usize>d.others;
+  const nb = <usize>d.neighbours;
+  const delta = d.delta;
+  for (let j0 = 0; j0 < d.othersCount; j0 += d.tile) {
+    const cnt = min(d.tile, d.othersCount - j0);
+    let nFail = 0;
+    let tileTestOps = 0;
+    for (let j = j0; j < j0 + cnt; j++) tileTestOps += <i32>load<u8>(<usize>d.testOps + <usize>j);
+    ops += <f64>(m * tileTestOps);
+    // The test of every neuron of the tile, position by position (a position's neighbours are the
+    // same in every channel: their offsets are loaded once), skipping channels that failed already.
+    memory.fill(passAt, 1, <usize>m);
+    for (let j = j0; j < j0 + cnt; j++) {
+      const t = nb + <usize>j * 16;
+      const n0 = <usize>i32.load(t) * 4, n1 = <usize>i32.load(t, 4) * 4, n2 = <usize>i32.load(t, 8) * 4, n3 = <usize>i32.load(t, 12) * 4;
+      let map = outBlock;
+      for (let o = 0; o < m; o++) {
+        if (load<u8>(passAt + <usize>o)) {
+          store<u8>(passAt + <usize>o, <u8>agree(f32.load(map + n0), f32.load(map + n1), f32.load(map + n2), f32.load(map + n3), delta));
+        }
+        map += <usize>n * 4;
+      }
+    }
+    for (let o = 0; o < m; o++) {
+      const map = outBlock + <usize>o * n * 4;
+      if (load<u8>(passAt + <usize>o)) {
+        for (let j = j0; j < j0 + cnt; j++) {
+          const t = nb + <usize>j * 16;
+          const a = f32.load(map + <usize>i32.load(t) * 4);
+          const b = f32.load(map + <usize>i32.load(t, 4) * 4);
+          const cc = f32.load(map + <usize>i32.load(t, 8) * 4);
+          const e = f32.load(map + <usize>i32.load(t, 12) * 4);
+          const p = <usize>i32.load(others + <usize>j * 4);
+          f32.store(map + p * 4, ((a + b) + (cc + e)) * 0.25);
+          if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 2);
+          // The interpolation costs n ops for n neighbours, its test 2n (sdss.ts).
+          interpolationOps += <f64>(load<u8>(<usize>d.testOps + <usize>j) >> 1);
+        }
+        interpolated += <f64>cnt;
+        continue;
+      }
+      i32.store(rowListAt + <usize>(nFail++) * 4, o);
+    }
+    if (nFail == 0) continue;
+    // The failing channels of this tile, evaluated whole: prefix, SPET's test, rest.
+    const kAll = k1 + k2;
+    gatherPanels(j0, cnt, 0, kAll);
+    const nPanels = (cnt + 7) >> 3;
+    for (let f = 0; f < nFail; f++) {
+      const o = row(rowListAt, f);
+      const v = f32.load(bias + <usize>o * 4);
+      for (let j = 0; j < nPanels * 8; j++) {
+        const jj = min(j, cnt - 1);
+        const corr = extraOps ? f32.load(corrBlock + (<usize>o * n + <usize>i32.load(others + <usize>(j0 + jj) * 4)) * 4) : <f32>0;
+        f32.store(sAt + <usize>f * ldS + <usize>j * 4, v + corr);
+      }
+    }
+    ops += <f64>(nFail * cnt * (d.neuronOps + extraOps));
+    const allRows = nFail == m;
+    if (k1 > 0) {
+      if (allRows) packedTiles(m, k1, packedRest - <usize>m * k1 * 4, panelsAt, <usize>kAll * 32, nPanels, sAt, ldS);
+      else addRows(rowListAt, nFail, 0, k1, panelsAt, <usize>kAll * 32, nPanels, sAt, ldS);
+    }
+    macs += <f64>nFail * cnt * k1;
+    // SPET's test per failing channel: the saturated ones are written 0, the others keep going.
+    let nSurv = 0;
+    for (let f = 0; f < nFail; f++) {
+      const o = row(rowListAt, f);
+      const srow = sAt + <usize>f * ldS;
+      let saturated = false;
+      if (d.spet) {
+        const limit = f32.load(<usize>d.limits + <usize>(outBase + o) * 4);
+        saturated = true;
+        for (let j = 0; j < cnt; j++) if (!(f32.load(srow + <usize>j * 4) < limit)) { saturated = false; break; }
+      }
+      const map = outBlock + <usize>o * n * 4;
+      if (saturated) {
+        for (let j = 0; j < cnt; j++) {
+          const p = <usize>i32.load(others + <usize>(j0 + j) * 4);
+          f32.store(map + p * 4, 0);
+          if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 1);
+        }
+        continue;
+      }
+      if (nSurv != f) copyBytes(sAt + <usize>nSurv * ldS, srow, ldS);
+      i32.store(rowListAt + <usize>(nSurv++) * 4, o);
+    }
+    if (d.spet) {
+      tested += <f64>(nFail * cnt);
+      terminated += <f64>((nFail - nSurv) * cnt);
+    }
+    if (k2 > 0 && nSurv > 0) {
+      if (allRows && nSurv == m) packedTiles(m, k2, packedRest, panelsAt + <usize>k1 * 32, <usize>kAll * 32, nPanels, sAt, ldS);
+      else addRows(rowListAt, nSurv, k1, k2, panelsAt + <usize>k1 * 32, <usize>kAll * 32, nPanels, sAt, ldS);
+      macs += <f64>nSurv * cnt * k2;
+    }
+    for (let f = 0; f < nSurv; f++) {
+      const map = outBlock + <usize>row(rowListAt, f) * n * 4;
+      for (let j = 0; j < cnt; j++) {
+        const p = <usize>i32.load(others + <usize>(j0 + j) * 4);
+        f32.store(map + p * 4, f32.load(sAt + <usize>f * ldS + <usize>j * 4));
+        if (traceMap) store<u8>(traceMap + <usize>(outBase + row(rowListAt, f)) * n + p, 0);
+      }
+    }
+  }
+}
+
+
+// Tiles of ONE position (tile 1): every neuron decides alone. The neurons still to compute are
+// collected per position (a compressed list: the position's window, its surviving output
+// channels, their running sums), then finished by dot products over the patch (K contiguous),
+// four channels per pass. Positions go in groups of PATCH_GROUP whose patches are gathered once,
+// and K in blocks of DOT_BLOCK, so that the surviving channels' weight blocks stay in L1 across
+// the group's positions (without the blocks every position streamed all its weight rows from L2:
+// measured 4x slower than the dense GEMM per MAC).
+
+/** Positions whose patches are gathered together. */
+const PATCH_GROUP: i32 = 16;
+/** K values per block of the dot products. */
+const DOT_BLOCK: i32 = 128;
+
+/** Entries of the compressed list: positions, and rows (with sums) so far. */
+let csrCount: i32 = 0;
+let csrEntries: i32 = 0;
+
+/** Empties the compressed list. */
+function csrReset(): void {
+  csrCount = 0;
+  csrEntries = 0;
+  i32.store(csrStartAt, 0);
+}
+
+/** Opens a position of the compressed list: window offset `window` (bytes), list index `index`. */
+// @ts-ignore: decorator
+@inline
+function csrOpen(window: i32, index: i32): void {
+  i32.store(csrPosAt + <usize>csrCount * 4, window);
+  i32.store(csrIndexAt + <usize>csrCount * 4, index);
+}
+
+/** Closes the open position: kept when it got rows (else the next one takes its slot). */
+// @ts-ignore: decorator
+@inline
+function csrClose(): void {
+  if (csrEntries > i32.load(csrStartAt + <usize>csrCount * 4)) {
+    csrCount++;
+    i32.store(csrStartAt + <usize>csrCount * 4, csrEntries);
+  }
+}
+
+/** Appends row o with running sum v to the open position. */
+// @ts-ignore: decorator
+@inline
+function csrAdd(o: i32, v: f32): void {
+  i32.store(csrRowsAt + <usize>csrEntries * 4, o);
+  f32.store(csrSumsAt + <usize>csrEntries * 4, v);
+  csrEntries++;
+}
+
+/**
+ * Gathers the patch rows [kFrom, kFrom + kc) of the position at window offset `window` into dst.
+ * With no column dilation each (channel, kernel row) is kernelW consecutive values of a padded
+ * plane: copied as one run.
+ */
+function gatherPatch(d: TileDesc, window: usize, kFrom: i32, kc: i32, dst: usize): void {
+  const src = planesAt + window;
+  if (d.dilationW == 1) {
+    const run = d.kernelW;
+    const bytes = <usize>run * 4;
+    for (let k = kFrom; k < kFrom + kc; k += run) {
+      copyBytes(dst, src + <usize>i32.load(kTableAt + <usize>k * 4), bytes);
+      dst += bytes;
+    }
+    return;
+  }
+  let kt = kTableAt + <usize>kFrom * 4;
+  const end = dst + <usize>kc * 4;
+  while (dst < end) {
+    f32.store(dst, f32.load(src + <usize>i32.load(kt)));
+    kt += 4;
+    dst += 4;
+  }
+}
+
+/** Adds to every row of the compressed list its dot product over A columns [kFrom, kFrom + kc) with the patch. */
+function csrDots(d: TileDesc, kFrom: i32, kc: i32): void {
+  if (kc == 0) return;
+  const patchBytes = <usize>kc * 4;
+  for (let q0 = 0; q0 < csrCount; q0 += PATCH_GROUP) {
+    const q1 = min(csrCount, q0 + PATCH_GROUP);
+    for (let q = q0; q < q1; q++) gatherPatch(d, <usize>i32.load(csrPosAt + <usize>q * 4), kFrom, kc, patchAt + <usize>(q - q0) * patchBytes);
+    for (let b0 = 0; b0 < kc; b0 += DOT_BLOCK) {
+      const bk = min(DOT_BLOCK, kc - b0);
+      const aOff = <usize>(kFrom + b0) * 4;
+      for (let q = q0; q < q1; q++) {
+        const x = patchAt + <usize>(q - q0) * patchBytes + <usize>b0 * 4;
+        const e1 = i32.load(csrStartAt + <usize>(q + 1) * 4);
+        let e = i32.load(csrStartAt + <usize>q * 4);
+        for (; e + 4 <= e1; e += 4) {
+          const r = csrRowsAt + <usize>e * 4;
+          const c = csrSumsAt + <usize>e * 4;
+          dots4(
+            bk,
+            rowBase + <usize>i32.load(r) * ldRow + aOff, rowBase + <usize>i32.load(r, 4) * ldRow + aOff,
+            rowBase + <usize>i32.load(r, 8) * ldRow + aOff, rowBase + <usize>i32.load(r, 12) * ldRow + aOff,
+            x, c, c + 4, c + 8, c + 12,
+          );
+        }
+        for (; e < e1; e++) dot1(bk, rowBase + <usize>i32.load(csrRowsAt + <usize>e * 4) * ldRow + aOff, x, csrSumsAt + <usize>e * 4);
+      }
+    }
+    macs += <f64>(i32.load(csrStartAt + <usize>q1 * 4) - i32.load(csrStartAt + <usize>q0 * 4)) * kc;
+  }
+}
+
+/** SPET per neuron on pass 1's list (s in C, list-indexed), then the rest of each position's survivors. */
+function finishListNeurons(d: TileDesc, img: i32, g: i32, m: i32, c: usize, ldc: usize, extraOps: i32, traceMap: usize, windows: usize): void {
+  const outBase = img * d.outC + g * m;
+  const positions = d.outH * d.outW;
+  ops += <f64>(m * d.listCount * (d.neuronOps + extraOps));
+  if (!d.spet) return;
+  const limits = <usize>d.limits + <usize>outBase * 4;
+  csrReset();
+  for (let j = 0; j < d.listCount; j++) {
+    csrOpen(i32.load(windows + <usize>j * 4), j);
+    for (let o = 0; o < m; o++) {
+      const at = c + <usize>o * ldc + <usize>j * 4;
+      const v = f32.load(at);
+      if (v < f32.load(limits + <usize>o * 4)) {
+        f32.store(at, 0);
+        if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * positions + <usize>i32.load(<usize>d.list + <usize>j * 4), 1);
+      } else {
+        csrAdd(o, v);
+      }
+    }
+    csrClose();
+  }
+  tested += <f64>(m * d.listCount);
+  terminated += <f64>(m * d.listCount - csrEntries);
+  csrDots(d, k1, k2);
+  for (let q = 0; q < csrCount; q++) {
+    const col = c + <usize>i32.load(csrIndexAt + <usize>q * 4) * 4;
+    const e1 = i32.load(csrStartAt + <usize>(q + 1) * 4);
+    for (let e = i32.load(csrStartAt + <usize>q * 4); e < e1; e++) {
+      f32.store(col + <usize>i32.load(csrRowsAt + <usize>e * 4) * ldc, f32.load(csrSumsAt + <usize>e * 4));
+    }
+  }
+}
+
+/** SDSS per neuron off the grid: the test, the mean, or the neuron evaluated (with SPET's test). */
+function evaluateOthersNeurons(
+  d: TileDesc, img: i32, g: i32, m: i32, n: i32, outBlock: usize, corrBlock: usize, bias: usize, extraOps: i32, traceMap: usize,
+): void {
+  const outBase = img * d.outC + g * m;
+  const limits = <usize>d.limits + <usize>outBase * 4;
+  const delta = d.delta;
+  csrReset();
+  for (let j = 0; j < d.othersCount; j++) {
+    const testOps = <i32>load<u8>(<usize>d.testOps + <usize>j);
+    ops += <f64>(m * testOps);
+    const t = <usize>d.neighbours + <usize>j * 16;
+    const n0 = <usize>i32.load(t) * 4, n1 = <usize>i32.load(t, 4) * 4, n2 = <usize>i32.load(t, 8) * 4, n3 = <usize>i32.load(t, 12) * 4;
+    const p = <usize>i32.load(<usize>d.others + <usize>j * 4);
+    csrOpen(i32.load(othersTableAt + <usize>j * 4), <i32>p);
+    for (let o = 0; o < m; o++) {
+      const map = outBlock + <usize>o * n * 4;
+      const a = f32.load(map + n0), b = f32.load(map + n1), cc = f32.load(map + n2), e = f32.load(map + n3);
+      const mean = ((a + b) + (cc + e)) * 0.25;
+      if (agree(a, b, cc, e, delta)) {
+        f32.store(map + p * 4, mean);
+        if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 2);
+        interpolated += 1;
+        interpolationOps += <f64>(testOps >> 1);
+      } else {
+        csrAdd(o, f32.load(bias + <usize>o * 4) + (extraOps ? f32.load(corrBlock + (<usize>o * n + p) * 4) : <f32>0));
+      }
+    }
+    csrClose();
+  }
+  const failing = csrEntries;
+  ops += <f64>(failing * (d.neuronOps + extraOps));
+  csrDots(d, 0, k1);
+  if (d.spet) {
+    // SPET's test per failing neuron: the list is compacted in place to the survivors.
+    const count = csrCount;
+    csrReset();
+    let e = 0;
+    for (let q = 0; q < count; q++) {
+      const e1 = i32.load(csrStartAt + <usize>(q + 1) * 4 + 0);
+      const p = <usize>i32.load(csrIndexAt + <usize>q * 4);
+      csrOpen(i32.load(csrPosAt + <usize>q * 4), <i32>p);
+      for (; e < e1; e++) {
+        const o = i32.load(csrRowsAt + <usize>e * 4);
+        const v = f32.load(csrSumsAt + <usize>e * 4);
+        if (v < f32.load(limits + <usize>o * 4)) {
+          f32.store(outBlock + (<usize>o * n + p) * 4, 0);
+          if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 1);
+        } else {
+          csrAdd(o, v);
+        }
+      }
+      csrClose();
+    }
+    tested += <f64>failing;
+    terminated += <f64>(failing - csrEntries);
+  }
+  csrDots(d, k1, k2);
+  for (let q = 0; q < csrCount; q++) {
+    const p = <usize>i32.load(csrIndexAt + <usize>q * 4);
+    const e1 = i32.load(csrStartAt + <usize>(q + 1) * 4);
+    for (let e = i32.load(csrStartAt + <usize>q * 4); e < e1; e++) {
+      const o = i32.load(csrRowsAt + <usize>e * 4);
+      f32.store(outBlock + (<usize>o * n + p) * 4, f32.load(csrSumsAt + <usize>e * 4));
+      if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 0);
+    }
+  }
+}
