@@ -202,11 +202,13 @@ export async function openBenchBackend(
 /** Runs a bench from parsed flags; shared by `dyve bench` and `dyve benchmarks`. */
 export async function runBench(values: Record<string, string | boolean | undefined>): Promise<BenchJson> {
   const opened = await openModel(values);
+  let { profile, label: effortLabel } = await effortFor(opened.net, values, opened.entry);
   if (values.compare !== undefined && values.compare !== 'dense') throw new DyveError(`--compare takes 'dense', found '${String(values.compare)}'`);
   const { dataset, description } = await openDataset(opened, values);
   const { backendHandle, batch, threads } = await openBenchBackend(values, opened.net);
   const { backend } = backendHandle;
-  const { profile, label: effortLabel } = await effortFor(opened.net, withShippedModeFor(backend.name, values, opened.entry), opened.entry);
+  const shipped = withShippedModeFor(backend.name, values, opened.entry);
+  if (shipped !== values) ({ profile, label: effortLabel } = await effortFor(opened.net, shipped, opened.entry));
   const dense = Object.keys(profile.layers).length === 0;
   const progress = new ProgressBar(`${opened.label} [${pathLabel(backend.name, threads, batch)}]`, !values.quiet);
   const trace = new TraceCollector();
