@@ -9,6 +9,7 @@ import { loadMeanBinaryproto, loadNetwork, type WeightsSource } from '../src/for
 import type { Network } from '../src/ir/network.js';
 import { resolveZooFile, zooEntry, type ZooEntry } from '../src/zoo/zoo.js';
 import { zooPreprocess } from '../src/zoo/zoo-entry.js';
+import { intFlag, numberFlag, type FlagValues } from './flags.js';
 
 /** The options every command that opens a model shares (parseArgs definitions). */
 export const MODEL_OPTIONS = {
@@ -16,6 +17,7 @@ export const MODEL_OPTIONS = {
   weights: { type: 'string', short: 'w' },
   seed: { type: 'string' },
   data: { type: 'string' },
+  'input-shape': { type: 'string' },
 } as const;
 
 /** The options of commands that read images. */
@@ -30,27 +32,40 @@ export const DATA_OPTIONS = {
   scale: { type: 'string' },
 } as const;
 
+/** Synthetic weights take the seed as an unsigned 32-bit integer (mulberry32): larger seeds would wrap. */
+const MAX_SEED = 2 ** 32 - 1;
+
+/** Largest --resize / --crop side: far beyond any model here, small enough not to exhaust memory. */
+const MAX_IMAGE_SIDE = 8192;
+
 export const MODEL_HELP = `Model:
-  -m, --model NAME|FILE     a zoo model (see 'dyve models') or a deploy .prototxt
+  -m, --model NAME|FILE     a zoo model (see 'dyve models'), a deploy .prototxt, or a train_val
+                            .prototxt (its TEST phase: the data layer becomes the input, accuracy
+                            and loss layers go, SoftmaxWithLoss runs as Softmax; said on stderr)
   -w, --weights FILE|synthetic
                             .caffemodel or Deep Compression .net; 'synthetic' = seeded random
                             weights (no accuracy reported). Default: the zoo model's weights
-      --seed N              seed of synthetic weights (default 1)
-      --data DIR            data directory (default: $DYVE_DATA, else ../shared/data)`;
+      --seed N              seed of synthetic weights, a whole number in [0, ${MAX_SEED}] (default 1)
+      --data DIR            data directory (default: $DYVE_DATA, else ../shared/data)
+      --input-shape CxHxW   input of a train_val prototxt (e.g. 3x32x32), numbers in [1, ${MAX_IMAGE_SIDE}].
+                            Needed unless its data layer gives crop_size and the caffemodel's first
+                            convolution the channels (or MemoryData / DummyData / ImageData sizes)`;
 
 export const DATA_HELP = `Data:
       --dataset cifar10|imagenet-sample|FILE.bin|DIR
                             CIFAR-10 test batch, the ImageNet samples, a CIFAR-10 binary batch
                             file, or a folder of JPEG/PNG images (labels from synset_words.txt)
       --positions even|odd  only the images at even (calibration) or odd (evaluation) positions
-      --limit N             the first N images only (after --positions)
-      --mean FILE.binaryproto|r,g,b   mean to subtract (values in the network's channel order)
+      --limit N             the first N images only (after --positions), N >= 1
+      --mean FILE.binaryproto|r,g,b   mean to subtract: a file, or 1 or 3 finite numbers (in the
+                            network's channel order). A prototxt outside the zoo has none unless
+                            given (said on stderr)
       --channels rgb|bgr    channel order of the network input
-      --resize WxH          resize images first
-      --crop N              then centre-crop to NxN
-      --scale S             multiply after mean subtraction`;
+      --resize WxH          resize images first (W, H whole numbers in [1, ${MAX_IMAGE_SIDE}])
+      --crop N              then centre-crop to NxN (N in [1, ${MAX_IMAGE_SIDE}])
+      --scale S             multiply after mean subtraction (a finite number > 0)`;
 
-type Values = { [key: string]: string | boolean | undefined };
+type Values = FlagValues;
 
 /** A network opened from the command line, with what is needed to feed it data. */
 export interface OpenedModel {
@@ -68,13 +83,26 @@ function str(values: Values, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** Parses a non-negative integer option, or throws naming the option. */
-export function intOption(values: Values, key: string, fallback: number): number {
-  const v = str(values, key);
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new DyveError(`--${key} takes a whole number, found '${v}'`);
-  return n;
+/** `--seed` (default 1), range-checked. */
+export function seedFlag(values: Values): number {
+  return intFlag(values, 'seed', 1, { min: 0, max: MAX_SEED });
+}
+
+/**
+ * `--input-shape CxHxW`, each number range-checked, or undefined when absent.
+ *
+ * @throws DyveError naming the rule and, when one number is out of range, which one.
+ */
+export function inputShapeFlag(values: Values): [number, number, number] | undefined {
+  const v = str(values, 'input-shape');
+  if (v === undefined) return undefined;
+  const rule = `--input-shape takes CxHxW (channels, height, width), whole numbers in [1, ${MAX_IMAGE_SIDE}], e.g. 3x32x32`;
+  const m = /^\s*(\d+)x(\d+)x(\d+)\s*$/.exec(v);
+  if (!m) throw new DyveError(`${rule}; found '${v}'`);
+  const dims = [Number(m[1]), Number(m[2]), Number(m[3])] as [number, number, number];
+  const bad = dims.findIndex((d) => !(Number.isSafeInteger(d) && d >= 1 && d <= MAX_IMAGE_SIDE));
+  if (bad >= 0) throw new DyveError(`${rule}; found '${v}' (${'CHW'[bad]} is ${m[bad + 1]})`);
+  return dims;
 }
 
 function sha256(path: string): string {
@@ -90,8 +118,11 @@ export async function openModel(values: Values, { shapesOnly = false } = {}): Pr
   if (!model) throw new DyveError('--model is required: a zoo name (see `dyve models`) or a .prototxt file');
   const dataDir = resolveDataDir(str(values, 'data'));
   const weightsArg = str(values, 'weights');
-  const seed = intOption(values, 'seed', 1);
+  const seed = seedFlag(values);
+  const inputShape = inputShapeFlag(values);
   const isFile = model.endsWith('.prototxt') || (existsSync(model) && statSync(model).isFile());
+  // Before asking for --weights: a mistyped path is the problem to report first.
+  if (isFile && !existsSync(model)) throw new DyveError(`prototxt not found: ${model}`);
   const entry = isFile ? undefined : zooEntry(model);
   const prototxt = entry ? resolveZooFile(entry, entry.prototxt, dataDir) : model;
 
@@ -120,40 +151,85 @@ export async function openModel(values: Values, { shapesOnly = false } = {}): Pr
   } else {
     throw new DyveError(`--weights is required with a prototxt: a .caffemodel, a Deep Compression .net, or 'synthetic'`);
   }
-  const net = await loadNetwork(prototxt, weights);
+  const net = await loadNetwork(prototxt, weights, { inputShape });
   return { label: entry ? entry.name : basename(model), net, entry, weightsLabel, dataDir };
+}
+
+/** The numbers of the data flags (--limit, --resize, --crop, --scale, --mean values), range-checked. */
+export interface DataFlags {
+  readonly limit?: number;
+  readonly resize?: { width: number; height: number };
+  readonly crop?: number;
+  readonly scale?: number;
+  /** --mean as values; a mean file is read by {@link preprocessFor}. */
+  readonly mean?: { values: number[] } | { file: string };
 }
 
 function parseSize(v: string, key: string): { width: number; height: number } {
   const m = /^(\d+)x(\d+)$/.exec(v);
-  if (!m) throw new DyveError(`--${key} takes WIDTHxHEIGHT, e.g. 256x256; found '${v}'`);
-  return { width: Number(m[1]), height: Number(m[2]) };
+  const [width, height] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!(width >= 1 && width <= MAX_IMAGE_SIDE && height >= 1 && height <= MAX_IMAGE_SIDE)) {
+    throw new DyveError(`--${key} takes WIDTHxHEIGHT, whole numbers in [1, ${MAX_IMAGE_SIDE}], e.g. 256x256; found '${v}'`);
+  }
+  return { width, height };
 }
 
-/** The preprocessing: the zoo entry's, each field overridable by a flag. */
+/**
+ * --mean: a file when one is there, else comma-separated values when it reads as numbers (so
+ * `NaN,0,0` is refused as a value, not looked for as a file).
+ */
+function parseMean(v: string): { values: number[] } | { file: string } {
+  if (existsSync(v)) return { file: v };
+  const numeric = v.includes(',') || /^\s*[-+]?(\d|\.\d|nan|inf)/i.test(v);
+  if (!numeric) return { file: v };
+  const rule = '--mean takes a .binaryproto file or 1 or 3 comma-separated finite numbers (one per channel, e.g. 104,117,123)';
+  const values = v.split(',').map((t) => (t.trim() === '' ? Number.NaN : Number(t)));
+  const bad = v.split(',').find((_, i) => !Number.isFinite(values[i]));
+  if (bad !== undefined) throw new DyveError(`${rule}: the mean values must be finite numbers, found '${bad.trim()}' in '${v}'`);
+  if (values.length !== 1 && values.length !== 3) throw new DyveError(`${rule}, found ${values.length} values in '${v}'`);
+  return { values };
+}
+
+/**
+ * Parses the data flags without opening anything, so that a command can refuse a bad value before
+ * it loads a model or starts a run.
+ *
+ * @throws DyveError naming the flag and its allowed range.
+ */
+export function dataFlags(values: Values): DataFlags {
+  const resize = str(values, 'resize');
+  const mean = str(values, 'mean');
+  return {
+    limit: intFlag(values, 'limit', undefined, { min: 1 }),
+    resize: resize === undefined ? undefined : parseSize(resize, 'resize'),
+    crop: intFlag(values, 'crop', undefined, { min: 1, max: MAX_IMAGE_SIDE }),
+    scale: numberFlag(values, 'scale', undefined, { min: 0, above: true }),
+    mean: mean === undefined ? undefined : parseMean(mean),
+  };
+}
+
+/**
+ * The preprocessing: the zoo entry's, each field overridable by a flag. A model outside the zoo
+ * declares none: without --mean nothing is subtracted, said in one line on stderr (a network
+ * trained on mean-subtracted images loses accuracy silently otherwise).
+ */
 export async function preprocessFor(opened: OpenedModel, values: Values): Promise<Preprocess> {
-  const meanArg = str(values, 'mean');
+  const flags = dataFlags(values);
   // The zoo's declaration, its mean file read only when --mean does not replace it.
   const zoo = opened.entry
-    ? await zooPreprocess({ ...opened.entry.preprocess, ...(meanArg !== undefined && { mean: undefined }) }, (file) => loadMeanBinaryproto(join(opened.dataDir, file)))
+    ? await zooPreprocess({ ...opened.entry.preprocess, ...(flags.mean !== undefined && { mean: undefined }) }, (file) => loadMeanBinaryproto(join(opened.dataDir, file)))
     : undefined;
-  const resizeArg = str(values, 'resize');
-  const resize = resizeArg ? parseSize(resizeArg, 'resize') : zoo?.resize;
-  const cropArg = str(values, 'crop');
-  const crop = cropArg !== undefined ? intOption(values, 'crop', 0) : zoo?.crop;
   const channelsArg = str(values, 'channels');
   if (channelsArg !== undefined && channelsArg !== 'rgb' && channelsArg !== 'bgr') throw new DyveError(`--channels takes rgb or bgr, found '${channelsArg}'`);
   const channels = (channelsArg as 'rgb' | 'bgr' | undefined) ?? zoo?.channels ?? 'bgr';
-  const scaleArg = str(values, 'scale');
-  const scale = scaleArg !== undefined ? Number(scaleArg) : zoo?.scale ?? 1;
-  if (!Number.isFinite(scale)) throw new DyveError(`--scale takes a number, found '${scaleArg}'`);
 
   let mean: Preprocess['mean'] = zoo?.mean;
-  if (meanArg !== undefined) {
-    if (/^-?[\d.]+(,-?[\d.]+)*$/.test(meanArg)) mean = { values: meanArg.split(',').map(Number) };
-    else mean = await loadMeanBinaryproto(meanArg);
+  if (flags.mean !== undefined) mean = 'file' in flags.mean ? await loadMeanBinaryproto(flags.mean.file) : flags.mean;
+  else if (!opened.entry) {
+    console.error(`dyvedeep: no mean is subtracted: ${opened.label} is outside the zoo, so its preprocessing is unknown; `
+      + 'if it was trained on mean-subtracted images give --mean FILE.binaryproto or --mean r,g,b (e.g. --mean 104,117,123)');
   }
-  return { resize, crop, channels, mean, scale };
+  return { resize: flags.resize ?? zoo?.resize, crop: flags.crop ?? zoo?.crop, channels, mean, scale: flags.scale ?? zoo?.scale ?? 1 };
 }
 
 /** The dataset named by `--dataset` (default: the zoo entry's), limited by `--limit`. */
@@ -174,8 +250,8 @@ export async function openDataset(opened: OpenedModel, values: Values): Promise<
     if (positions !== 'even' && positions !== 'odd') throw new DyveError(`--positions takes even or odd, found '${positions}'`);
     dataset = subset(dataset, positions);
   }
-  const n = intOption(values, 'limit', 0);
-  if (n > 0) dataset = limit(dataset, n);
-  const parts = [positions && `${positions} positions`, n > 0 && `first ${dataset.size}`].filter(Boolean);
+  const n = dataFlags(values).limit;
+  if (n !== undefined) dataset = limit(dataset, n);
+  const parts = [positions && `${positions} positions`, n !== undefined && `first ${dataset.size}`].filter(Boolean);
   return { dataset, description: `${name === path ? path : name}${parts.length ? ` (${parts.join(', ')})` : ''}` };
 }

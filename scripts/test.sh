@@ -16,5 +16,6 @@ npm run build
 npx tsc -p tsconfig.test.json
 npx tsc -p demo/tsconfig.json
 npx vitest run
+bash scripts/arm64-check.sh   # the CPU path on arm64 Node under QEMU, against x64 (DYVE_NO_ARM64=1 skips)
 npm run test:deno
 npm run test:e2e

@@ -18,7 +18,10 @@ export { DyveError, ModelFormatError, NetworkError, DataError } from './errors.j
 export type { Network, Layer, LayerParams, LayerType, LayerWeights, Shape } from './ir/network.js';
 export { shapeSize, formatShape, isWeighted } from './ir/network.js';
 export { layerMacs, layerBlobShapes, layerParameterCount } from './ir/layer-metrics.js';
-export { parseNetwork, weightsFormatOf, type WeightsData, type WeightsFormat } from './formats/parse-network.js';
+export { parseNetwork, weightsFormatOf, type ParseNetworkOptions, type WeightsData, type WeightsFormat } from './formats/parse-network.js';
+export { memoryLimit, setMemoryLimit, type MemoryLimit } from './ir/memory-limit.js';
+export { checkMemoryNeed, MAX_TENSOR_VALUES } from './ir/memory-need.js';
+export { implausibleWeights, PLAUSIBLE_WEIGHT_MAGNITUDE } from './formats/finite-weights.js';
 export { decodeMeanBinaryproto, type MeanImage } from './formats/caffe/binaryproto.js';
 export { exportOnnx, ONNX_OPSET, type ExportOnnxOptions } from './formats/onnx/export-onnx.js';
 export type { Backend, RunResult, RunOptions } from './backends/backend.js';
@@ -39,7 +42,9 @@ export { argmax, topK, rankOfLabel, classProbabilities } from './evaluation/top-
 export type { Dataset, DatasetBatch } from './data/dataset-types.js';
 export { inMemoryDataset, type InMemoryImages } from './data/in-memory-dataset.js';
 export { toNetworkInput, type Preprocess } from './data/preprocess.js';
-export { decodeImage, sniffImageFormat, type RgbImage, type DecodedImage, type ImageFormat } from './data/image-decode.js';
+export {
+  decodeImage, sniffImageFormat, DEFAULT_MAX_IMAGE_PIXELS, type DecodeImageOptions, type RgbImage, type DecodedImage, type ImageFormat,
+} from './data/image-decode.js';
 export { parseCifar10Batch, parseCifar10ClassNames, cifar10Image, type Cifar10Batch } from './data/cifar10.js';
 export { parseSynsets, synsetIdOf, type Synsets } from './data/synsets.js';
 export { zooPreprocess, type ZooEntry, type ZooPreprocess } from './zoo/zoo-entry.js';

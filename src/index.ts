@@ -11,7 +11,7 @@
  * ```
  */
 export * from './browser.js';
-export { loadNetwork, loadPrototxt, loadMeanBinaryproto, type WeightsSource } from './formats/load-network.js';
+export { loadNetwork, loadPrototxt, loadMeanBinaryproto, type LoadNetworkOptions, type WeightsSource } from './formats/load-network.js';
 export { loadProfile } from './effort/load-profile.js';
 export { cifar10Dataset, imageFolderDataset, subset, limit } from './data/dataset.js';
 export { readImage, readCifar10Batch, readSynsets } from './data/data-files.js';

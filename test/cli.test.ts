@@ -137,7 +137,7 @@ describe('dyve CLI', () => {
     expect((await dyve('bench')).err).toContain('dyve bench: --model is required');
     expect((await dyve('bench', '--model', 'lenet')).err).toMatch(/no model 'lenet' in the zoo \(models: alexnet, .*\)/);
     expect((await dyve('bench', '--model', 'alexnet')).err).toContain("the weights of 'alexnet' are not available here");
-    expect((await dyve('bench', '--model', 'cifar10-quick', '--limit', 'ten')).err).toContain("--limit takes a whole number, found 'ten'");
+    expect((await dyve('bench', '--model', 'cifar10-quick', '--limit', 'ten')).err).toContain("--limit takes a whole number >= 1, found 'ten'");
     expect((await dyve('bench', '--model', 'cifar10-quick', '--bogus')).err).toContain("Unknown option '--bogus'");
     expect((await dyve('bench', '--model', 'missing.prototxt', '--weights', 'synthetic')).err).toContain('prototxt not found: missing.prototxt');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelFormatError, NetworkError } from '../src/errors.js';
 import { parseNetPrototxt } from '../src/formats/caffe/net-parameter.js';
-import { parsePrototxt } from '../src/formats/caffe/prototxt.js';
+import { MAX_NESTING_DEPTH, parsePrototxt } from '../src/formats/caffe/prototxt.js';
 import { buildNetwork } from '../src/formats/caffe/build-network.js';
 
 const build = (src: string) => buildNetwork(parseNetPrototxt(src, 'net.prototxt'));
@@ -41,6 +41,41 @@ describe('protobuf text format', () => {
     expect(() => build(`${HEADER}layer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { num_output: -4 kernel_size: 3 } }`))
       .toThrow("field 'num_output' of ConvolutionParameter cannot be negative, found -4");
     expect(() => build(`${HEADER}name: "again"`)).toThrow("field 'name' of NetParameter is not repeated but is given more than once");
+  });
+
+  it('bounds nesting: 100,000 nested braces are a positioned ModelFormatError, not a stack overflow, within 5 s', () => {
+    const start = performance.now();
+    for (const [src, column] of [
+      ['a { '.repeat(100_000), 4 * MAX_NESTING_DEPTH + 3],
+      // Blocks as list elements count too.
+      ['a: [< '.repeat(100_000), 6 * MAX_NESTING_DEPTH + 5],
+    ] as const) {
+      let caught: unknown;
+      try {
+        parsePrototxt(src, 'deep.prototxt');
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(ModelFormatError);
+      expect((caught as Error).message).toMatch(new RegExp(`^deep\\.prototxt:1:${column}: blocks nested more than ${MAX_NESTING_DEPTH} deep`));
+    }
+    // The same depth of balanced blocks is refused too; the limit itself still parses.
+    expect(() => parsePrototxt(`${'a { '.repeat(100_000)}${'} '.repeat(100_000)}`)).toThrow(ModelFormatError);
+    expect(parsePrototxt(`${'a { '.repeat(MAX_NESTING_DEPTH)}${'} '.repeat(MAX_NESTING_DEPTH)}`).fields).toHaveLength(1);
+    expect(performance.now() - start).toBeLessThan(5_000);
+  });
+
+  it('reads only the schema\'s own fields and enum values, and integers in their type\'s range', () => {
+    // Object.prototype members are not fields nor enum values.
+    expect(() => build(`${HEADER}layer { name: "r" type: "ReLU" bottom: "data" top: "r" constructor { } }`))
+      .toThrow("net.prototxt:2:56: unknown field 'constructor' in layer 'r'");
+    expect(() => build(`${HEADER}layer { name: "r" type: "ReLU" bottom: "data" top: "r" __proto__: 1 }`)).toThrow("unknown field '__proto__' in layer 'r'");
+    expect(() => build(`${HEADER}layer { name: "p" type: "Pooling" bottom: "data" top: "p" pooling_param { pool: toString kernel_size: 2 } }`))
+      .toThrow("'toString' is not a value of PoolMethod");
+    expect(() => build(`${HEADER}layer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { num_output: 99999999999999999999 kernel_size: 3 } }`))
+      .toThrow("field 'num_output' of ConvolutionParameter is a uint32: 99999999999999999999 is out of its range [0, 4294967295]");
+    expect(() => build(`${HEADER}layer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { num_output: 4 kernel_size: 3 axis: -2147483649 } }`))
+      .toThrow('is out of its range [-2147483648, 2147483647]');
   });
 
   it('reports unknown fields by name and position, after the layer type is known', () => {
@@ -85,8 +120,8 @@ layer { name: "cat" type: "Concat" bottom: "p" bottom: "p" top: "cat" }`);
     expect(shape('cat')).toEqual({ c: 12, h: 4, w: 4 });
   });
 
-  it('rejects data layers, missing bottoms and bad groups with the layer named', () => {
-    expect(() => build(`layer { name: "cifar" type: "Data" top: "data" }`)).toThrow("layer 'cifar' (Data): is a data layer; give the deploy prototxt");
+  it('rejects a data layer without a shape, missing bottoms and bad groups with the layer named', () => {
+    expect(() => build(`layer { name: "cifar" type: "Data" top: "data" }`)).toThrow("layer 'cifar' (Data): is a data layer and gives no image size (no crop_size): pass the input's shape with --input-shape");
     expect(() => build(`${HEADER}layer { name: "r" type: "ReLU" bottom: "nope" top: "r" }`)).toThrow("layer 'r' (ReLU): bottom 'nope' is not produced by any earlier layer nor the input");
     expect(() => build(`${HEADER}layer { name: "c" type: "Convolution" bottom: "data" top: "c" convolution_param { num_output: 4 kernel_size: 1 group: 2 } }`))
       .toThrow("layer 'c' (Convolution): its input has 3 channels, not divisible by group 2");

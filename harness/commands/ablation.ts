@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DyveError } from '../../src/errors.js';
+import { describeFsError, DyveError } from '../../src/errors.js';
 import { zooEntry } from '../../src/zoo/zoo.js';
 import { machineDescription } from '../machine.js';
-import { intOption } from '../model-options.js';
+import { intFlag, parseFlags } from '../flags.js';
+import { checkOutputDir, checkOutputFile } from '../output-paths.js';
 import { renderBarChart } from '../report/bar-chart.js';
 import { writeSection } from '../report/sections.js';
 import { percent } from '../terminal/format.js';
@@ -24,9 +24,9 @@ table and charts into the ablation section of BENCHMARKS.md, beside the paper's 
       --models LIST         default: every zoo model that ships effort.json
       --out-dir DIR         default reports/
       --benchmarks FILE     default BENCHMARKS.md ('' to skip)
-      --cifar-limit N       test images for CIFAR-10 models (default all 10,000)
-      --imagenet-limit N    odd ImageNet samples (default all 500)
-      --batch B             default 64
+      --cifar-limit N       test images for CIFAR-10 models, N >= 1 (default all 10,000)
+      --imagenet-limit N    odd ImageNet samples, N >= 1 (default all 500)
+      --batch B             images per run, B >= 1 (default 64)
       --merge FILE.json     also show the rows of other models from an earlier ablation.json
                             (lets models run in separate processes; --models '' only redraws)
   -h, --help                this help`;
@@ -57,28 +57,59 @@ interface Row {
   readonly result: BenchJson;
 }
 
+/** An earlier ablation.json (--merge), read as a sentence on failure. */
+function readMerge(path: string): { rows: Row[]; commands?: string[]; notes?: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw describeFsError(path, '--merge file', err);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new DyveError(`--merge ${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || !Array.isArray((json as { rows?: unknown }).rows)) {
+    throw new DyveError(`--merge ${path}: not an ablation.json (no "rows" array)`);
+  }
+  return json as { rows: Row[]; commands?: string[]; notes?: string[] };
+}
+
 /** `dyve ablation`. */
 export async function ablationCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      models: { type: 'string' }, 'out-dir': { type: 'string' }, benchmarks: { type: 'string' }, data: { type: 'string' },
-      'cifar-limit': { type: 'string' }, 'imagenet-limit': { type: 'string' }, batch: { type: 'string' }, merge: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    },
+  const { values } = parseFlags(args, {
+    models: { type: 'string' }, 'out-dir': { type: 'string' }, benchmarks: { type: 'string' }, data: { type: 'string' },
+    'cifar-limit': { type: 'string' }, 'imagenet-limit': { type: 'string' }, batch: { type: 'string' }, merge: { type: 'string' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(ABLATION_HELP);
     return;
   }
+  // Every flag and output checked before the first of many long runs.
+  const limits = {
+    cifar: intFlag(values, 'cifar-limit', undefined, { min: 1 }),
+    imagenet: intFlag(values, 'imagenet-limit', undefined, { min: 1 }),
+  };
+  const batch = String(intFlag(values, 'batch', 64, { min: 1 }));
+  const outDir = values['out-dir'] ?? 'reports';
+  checkOutputDir('--out-dir', outDir, ['ablation.md', 'ablation.json', 'ablation-macs.svg', 'ablation-speedup.svg', 'ablation-accuracy.svg']);
+  const bench = values.benchmarks ?? 'BENCHMARKS.md';
+  if (bench !== '') checkOutputFile('--benchmarks', bench);
   // '' runs no model: with --merge, the report is redrawn from earlier results.
   const models = (values.models ?? 'cifar10-quick,squeezenet-dc').split(',').filter((m) => m !== '');
+  for (const model of models) {
+    const profile = join(zooEntry(model).folder, 'effort.json');
+    if (!existsSync(profile)) throw new DyveError(`model '${model}' has no calibrated profile (${profile}): run dyve calibrate first`);
+  }
   const rows: Row[] = [];
   /** Profiles that turn nothing on, per model (no rows). */
   const notes = new Set<string>();
   // The commands whose runs the rows come from: earlier ones (merged), then this one if it ran models.
   const commands: string[] = [];
   if (values.merge) {
-    const earlier = JSON.parse(readFileSync(values.merge, 'utf8')) as { rows: Row[]; commands?: string[]; notes?: string[] };
+    const earlier = readMerge(values.merge);
     for (const n of earlier.notes ?? []) if (!models.some((m) => n.startsWith(`${m}:`))) notes.add(n);
     rows.push(...earlier.rows.filter((r) => !models.includes(r.model)));
     commands.push(...(earlier.commands ?? []));
@@ -86,10 +117,8 @@ export async function ablationCommand(args: string[]): Promise<void> {
   if (models.length > 0) commands.push(`dyve ablation ${args.join(' ')}`.trim());
   for (const model of models) {
     const entry = zooEntry(model);
-    const profile = join(entry.folder, 'effort.json');
-    if (!existsSync(profile)) throw new DyveError(`model '${model}' has no calibrated profile (${profile}): run dyve calibrate first`);
     const imagenet = entry.dataset === 'imagenet-sample';
-    const limit = intOption(values, imagenet ? 'imagenet-limit' : 'cifar-limit', 0);
+    const limit = imagenet ? limits.imagenet : limits.cifar;
     for (const s of SETTINGS) {
       const file = join(entry.folder, s.file);
       if (!existsSync(file)) continue;
@@ -102,13 +131,12 @@ export async function ablationCommand(args: string[]): Promise<void> {
       console.error(`# ${model}: ${s.label}`);
       const result = await runBench({
         // The WebAssembly kernels on every core (what `auto` runs on a CPU), dense interleaved.
-        model, data: values.data, backend: 'wasm', effort: file, mechanisms: s.mechanisms, compare: 'dense', batch: values.batch ?? '64',
-        positions: imagenet ? 'odd' : undefined, limit: limit > 0 ? String(limit) : undefined,
+        model, data: values.data, backend: 'wasm', effort: file, mechanisms: s.mechanisms, compare: 'dense', batch,
+        positions: imagenet ? 'odd' : undefined, limit: limit === undefined ? undefined : String(limit),
       });
       rows.push({ model, setting: s.label, result });
     }
   }
-  const outDir = values['out-dir'] ?? 'reports';
   mkdirSync(outDir, { recursive: true });
   const table = renderMarkdownTable(
     [{ header: 'model' }, { header: 'mechanisms' }, { header: 'images', align: 'right' }, { header: 'MAC reduction', align: 'right' },
@@ -150,7 +178,6 @@ ${[...notes].map((n) => `\n${n}`).join('')}
 `;
   writeFileSync(join(outDir, 'ablation.md'), markdown);
   writeFileSync(join(outDir, 'ablation.json'), `${JSON.stringify({ machine: machineDescription(), paper: PAPER, commands, notes: [...notes], rows }, null, 2)}\n`);
-  const bench = values.benchmarks ?? 'BENCHMARKS.md';
   if (bench !== '') writeSection(bench, 'ablation', markdown);
   console.log(markdown);
 }

@@ -1,7 +1,5 @@
 import { existsSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { DispatchRecord } from '../../src/records/dispatches.js';
 import { describeChoice, openBackend, type AutoChoice, type OpenedBackend } from '../../src/select-backend.js';
 import { parseTuning } from '../../src/backends/webgpu/pipelines.js';
@@ -15,7 +13,9 @@ import { DENSE_PROFILE, MECHANISMS, restrictMechanisms, type EffortProfile, type
 import { formatShape, shapeSize, type Network } from '../../src/ir/network.js';
 import type { ZooEntry } from '../../src/zoo/zoo.js';
 import { machineDescription } from '../machine.js';
-import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
+import { availableCores, intFlag, parseFlags, threadsFlag, type FlagValues } from '../flags.js';
+import { DATA_HELP, DATA_OPTIONS, dataFlags, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel, seedFlag } from '../model-options.js';
+import { checkOutputFiles } from '../output-paths.js';
 import { grouped, percent, si } from '../terminal/format.js';
 import { ProgressBar } from '../terminal/progress.js';
 import { renderTable } from '../terminal/table.js';
@@ -50,16 +50,19 @@ Run:
                             against; wasm = WebAssembly SIMD kernels; webgpu = WGSL compute
                             shaders (fails without an adapter). WebGPU counts MACs (atomics in
                             the dynamic kernels), not the other scalar ops
-      --threads N           CPU backends: worker threads, batches split by image (default: auto
-                            one per core; others the machine's cores when --batch > 1, else 1)
+      --threads N           CPU backends: worker threads, batches split by image, N >= 1
+                            (default: auto one per core; others the machine's cores when
+                            --batch > 1, else 1). More than the cores available runs on the
+                            cores, with a notice
       --tune KERNEL:WG=N,PX=N[;...]   WebGPU: override constants per kernel (workgroup size,
                             positions per invocation), e.g. 'dynamic/convolution:WG=32'
       --trace FILE          WebGPU: write every layer's dispatches (kernel, direct or indirect,
                             workgroups requested and executed, MACs) summed over the run, as JSON
-      --batch B             images per run (default: auto the fastest measured for what it
-                            chose, autoBatch in harness/commands/bench.ts; others 1)
+      --batch B             images per run, B >= 1 (default: auto the fastest measured for what
+                            it chose, autoBatch in harness/commands/bench.ts; others 1)
       --layers              print a per-layer table
-      --json FILE           write the results as JSON
+      --json FILE           write the results as JSON (its folder must exist: checked first)
+      --predictions FILE    write every image's top-1 class, one per line in data set order
       --quiet               no progress bar
   -h, --help                this help
 
@@ -186,17 +189,31 @@ export async function openBenchBackend(
   const backendName = typeof values.backend === 'string' ? values.backend : 'auto';
   const tuning = typeof values.tune === 'string' ? { tuning: parseTuning(values.tune) } : {};
   if (backendName === 'auto') {
-    const explicitThreads = values.threads === undefined ? {} : { threads: intOption(values, 'threads', 1) };
+    const explicit = threadsFlag(values, undefined);
+    const explicitThreads = explicit === undefined ? {} : { threads: explicit };
     const backendHandle = await openBackend('auto', { ...explicitThreads, ...tuning, announce: false });
     const choice = backendHandle.choice!;
-    const batch = Math.max(1, intOption(values, 'batch', autoBatch(choice.backend, net)));
+    const batch = intFlag(values, 'batch', autoBatch(choice.backend, net), { min: 1 });
     console.error(describeChoice(choice, batch));
     return { backendHandle, batch, threads: choice.backend === 'webgpu' ? null : choice.threads };
   }
-  const batch = Math.max(1, intOption(values, 'batch', 1));
-  const threads = intOption(values, 'threads', batch > 1 ? availableParallelism() : 1);
+  const batch = intFlag(values, 'batch', 1, { min: 1 });
+  const threads = threadsFlag(values, batch > 1 ? availableCores() : 1);
   const backendHandle = await openBackend(backendName, { threads, ...tuning });
   return { backendHandle, batch, threads: backendName === 'webgpu' ? null : threads };
+}
+
+/**
+ * Checks bench's numeric flags before anything is opened (the backend's checks them again when it
+ * opens, where the --threads notice is printed).
+ *
+ * @throws DyveError naming the flag and its allowed range.
+ */
+export function checkBenchFlags(values: FlagValues): void {
+  dataFlags(values);
+  seedFlag(values);
+  intFlag(values, 'batch', undefined, { min: 1 });
+  threadsFlag(values, undefined, () => {});
 }
 
 /** Runs a bench from parsed flags; shared by `dyve bench` and `dyve benchmarks`. */
@@ -226,6 +243,7 @@ export async function runBench(values: Record<string, string | boolean | undefin
     const file = { model: opened.label, adapter: backendHandle.adapter, effort: dense ? 'dense' : effortLabel, images: result.images, batch, dispatches: trace.list };
     writeFileSync(values.trace, `${JSON.stringify(file, null, 2)}\n`);
   }
+  if (typeof values.predictions === 'string') writeFileSync(values.predictions, result.predictions.join('\n') + (result.images > 0 ? '\n' : ''));
   return benchJson(result, {
     model: opened.label,
     backend: backend.name,
@@ -275,19 +293,19 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
 
 /** `dyve bench`. */
 export async function benchCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
+  const { values } = parseFlags(args, {
       ...MODEL_OPTIONS, ...DATA_OPTIONS,
       backend: { type: 'string' }, batch: { type: 'string' }, threads: { type: 'string' }, layers: { type: 'boolean' }, json: { type: 'string' },
       effort: { type: 'string' }, mechanisms: { type: 'string' }, compare: { type: 'string' }, trace: { type: 'string' }, tune: { type: 'string' },
+      predictions: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
-    },
   });
   if (values.help) {
     console.log(BENCH_HELP);
     return;
   }
+  checkBenchFlags(values);
+  checkOutputFiles(values, ['json', 'trace', 'predictions']);
   const result = await runBench(values);
   console.log(formatBench(result, values.layers === true));
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);

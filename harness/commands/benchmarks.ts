@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { benchmarkConvolution, benchmarkCpuKernels, BENCHMARK_CONVOLUTIONS, type KernelTiming } from '../kernel-benchmark.js';
 import { machineDescription } from '../machine.js';
-import { intOption } from '../model-options.js';
+import { intFlag, parseFlags, type FlagValues } from '../flags.js';
+import { checkOutputFile, checkOutputFiles } from '../output-paths.js';
 import { percent } from '../terminal/format.js';
 import { writeSection } from '../report/sections.js';
 import { renderMarkdownTable } from '../terminal/table.js';
@@ -31,14 +31,19 @@ first images (--cifar-limit default 1000, --imagenet-limit default 20).
 
       --out FILE            report path (default BENCHMARKS.md)
       --json FILE           also write every run's JSON
-      --cifar-limit N       CIFAR-10 test images (default 10000)
-      --imagenet-limit N    ImageNet samples (default 1000)
-      --synthetic-limit N   images for alexnet and vgg16 (default 4)
+      --cifar-limit N       CIFAR-10 test images, N >= 1 (default 10000)
+      --imagenet-limit N    ImageNet samples, N >= 1 (default 1000)
+      --synthetic-limit N   images for alexnet and vgg16, N >= 1 (default 4)
       --webgpu              the WebGPU section (dense vs DyVEDeep, WebGPU and CPU)
       --browser             the browser section (Chromium vs Node, dense vs DyVEDeep)
       --compare             the peers section: dyve compare on both models, 1 and 2 threads
       --data DIR            data directory
   -h, --help                this help`;
+
+/** An image count (--cifar-limit and the like): a whole number >= 1. */
+function limitFlag(values: FlagValues, key: string, fallback: number): number {
+  return intFlag(values, key, fallback, { min: 1 });
+}
 
 interface Run {
   readonly title: string;
@@ -47,18 +52,20 @@ interface Run {
 
 /** `dyve benchmarks`: runs the dense CPU benchmark suite and writes BENCHMARKS.md. */
 export async function benchmarksCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      out: { type: 'string' }, json: { type: 'string' }, data: { type: 'string' },
-      'cifar-limit': { type: 'string' }, 'imagenet-limit': { type: 'string' }, 'synthetic-limit': { type: 'string' },
-      webgpu: { type: 'boolean' }, browser: { type: 'boolean' }, compare: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    },
+  const { values } = parseFlags(args, {
+    out: { type: 'string' }, json: { type: 'string' }, data: { type: 'string' },
+    'cifar-limit': { type: 'string' }, 'imagenet-limit': { type: 'string' }, 'synthetic-limit': { type: 'string' },
+    webgpu: { type: 'boolean' }, browser: { type: 'boolean' }, compare: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(BENCHMARKS_HELP);
     return;
   }
+  // Checked before the first of many long runs: the counts (each section reads its own) and the
+  // report and JSON paths.
+  for (const key of ['cifar-limit', 'imagenet-limit', 'synthetic-limit']) limitFlag(values, key, 1);
+  checkOutputFile('--out', values.out ?? 'BENCHMARKS.md');
+  checkOutputFiles(values, ['json']);
   if (values.webgpu) {
     await webgpuBenchmarks(values, args);
     return;
@@ -71,9 +78,9 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
     await compareBenchmarks(values, args);
     return;
   }
-  const cifar = intOption(values, 'cifar-limit', 10000);
-  const imagenet = intOption(values, 'imagenet-limit', 1000);
-  const synthetic = intOption(values, 'synthetic-limit', 4);
+  const cifar = limitFlag(values, 'cifar-limit', 10000);
+  const imagenet = limitFlag(values, 'imagenet-limit', 1000);
+  const synthetic = limitFlag(values, 'synthetic-limit', 4);
   // The dense section measures the TypeScript kernels (`dyve bench`'s default is auto).
   const common = { data: values.data, quiet: false, backend: 'cpu' };
   const runs: Run[] = [
@@ -156,8 +163,8 @@ function sideBySideTable(results: readonly BenchJson[], whereHeader: string, whe
 
 /** `dyve benchmarks --browser`: the same comparison inside headless Chromium, beside Node on the same images. */
 async function browserBenchmarks(values: Record<string, string | boolean | undefined>, args: readonly string[]): Promise<void> {
-  const cifar = String(intOption(values, 'cifar-limit', 1000));
-  const imagenet = String(intOption(values, 'imagenet-limit', 20));
+  const cifar = String(limitFlag(values, 'cifar-limit', 1000));
+  const imagenet = String(limitFlag(values, 'imagenet-limit', 20));
   const common = { data: values.data, quiet: false, effort: 'calibrated', compare: 'dense', batch: '1' };
   const runs: { title: string; where: string; run: () => Promise<BenchJson> }[] = [];
   for (const [model, limit] of [['cifar10-quick', cifar], ['squeezenet-dc', imagenet]] as const) {
@@ -250,8 +257,8 @@ ${tables.join('\n\n')}
 
 /** `dyve benchmarks --webgpu`: dense vs the calibrated profile, side by side, on WebGPU and the CPU. */
 async function webgpuBenchmarks(values: Record<string, string | boolean | undefined>, args: readonly string[]): Promise<void> {
-  const cifar = intOption(values, 'cifar-limit', 10000);
-  const imagenet = intOption(values, 'imagenet-limit', 100);
+  const cifar = limitFlag(values, 'cifar-limit', 10000);
+  const imagenet = limitFlag(values, 'imagenet-limit', 100);
   const common = { data: values.data, quiet: false, effort: 'calibrated', compare: 'dense' };
   const runs: Run[] = [];
   for (const backend of ['webgpu', 'cpu']) {

@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { DyveError } from '../../src/errors.js';
 import { packageFile } from '../../src/package-root.js';
 import type { BenchJson } from '../bench-json.js';
+import { intFlag, parseFlags, type FlagValues } from '../flags.js';
 import { machineDescription } from '../machine.js';
+import { checkOutputFiles } from '../output-paths.js';
 import { ProgressBar } from '../terminal/progress.js';
 import { formatBench } from './bench.js';
 
@@ -16,10 +17,11 @@ dyve bench, naming the browser's WebGPU adapter. Needs the dev dependencies (vit
 Options:
       --model cifar10-quick|squeezenet-dc   (default cifar10-quick)
       --effort dense|calibrated|SCALE   dense (default), the calibrated profile, or an effort
-                            scale (0 = dense, 1 = calibrated, 2 = twice as aggressive)
+                            scale, a finite number >= 0 (0 = dense, 1 = calibrated, 2 = twice
+                            as aggressive)
       --compare dense       also run dense on the same batches, interleaved (side-by-side speed-up)
-      --limit N             images (default 1000 CIFAR-10 test images / 100 ImageNet samples)
-      --batch B             images per run (default 1)
+      --limit N             images, N >= 1 (default 1000 CIFAR-10 test images / 100 ImageNet samples)
+      --batch B             images per run, B >= 1 (default 1)
       --backend webgpu|cpu|auto   the page's backend (default webgpu)
       --no-webgpu           launch Chromium without --enable-unsafe-webgpu (no adapter: use
                             with --backend auto to measure the CPU fallback)
@@ -53,8 +55,36 @@ async function devDependencies() {
   }
 }
 
+/** The models the page serves (demo/src/models.ts). */
+const PAGE_MODELS = ['cifar10-quick', 'squeezenet-dc'];
+const PAGE_BACKENDS = ['webgpu', 'cpu', 'auto'];
+
+/**
+ * Checks what the page is sent before Chromium starts: the page would clamp a bad count to 1 or
+ * fail inside the browser, far from the flag.
+ *
+ * @throws DyveError naming the flag and what it takes.
+ */
+export function checkBrowserBenchFlags(values: FlagValues): void {
+  const pick = (key: string, allowed: readonly string[]) => {
+    const v = values[key];
+    if (typeof v === 'string' && !allowed.includes(v)) throw new DyveError(`--${key} takes ${allowed.join(' or ')}, found '${v}'`);
+  };
+  pick('model', PAGE_MODELS);
+  pick('backend', PAGE_BACKENDS);
+  pick('compare', ['dense']);
+  intFlag(values, 'limit', undefined, { min: 1 });
+  intFlag(values, 'batch', undefined, { min: 1 });
+  const effort = values.effort;
+  if (typeof effort === 'string' && effort !== 'dense' && effort !== 'calibrated') {
+    const scale = effort.trim() === '' ? Number.NaN : Number(effort);
+    if (!(Number.isFinite(scale) && scale >= 0)) throw new DyveError(`--effort takes dense, calibrated or a scale, a finite number >= 0; found '${effort}'`);
+  }
+}
+
 /** Runs the browser benchmark with parsed flags; shared by `dyve browser-bench` and `dyve benchmarks --browser`. */
-export async function runBrowserBench(values: Record<string, string | boolean | undefined>): Promise<BenchJson> {
+export async function runBrowserBench(values: FlagValues): Promise<BenchJson> {
+  checkBrowserBenchFlags(values);
   const { vite, chromium } = await devDependencies();
   if (typeof values.data === 'string') process.env['DYVE_DATA'] = values.data;
   const params = new URLSearchParams();
@@ -94,18 +124,16 @@ export async function runBrowserBench(values: Record<string, string | boolean | 
 
 /** `dyve browser-bench` (`npm run bench:browser`). */
 export async function browserBenchCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      model: { type: 'string' }, effort: { type: 'string' }, compare: { type: 'string' }, limit: { type: 'string' }, batch: { type: 'string' },
-      backend: { type: 'string' }, 'no-webgpu': { type: 'boolean' }, data: { type: 'string' }, layers: { type: 'boolean' },
-      json: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
-    },
+  const { values } = parseFlags(args, {
+    model: { type: 'string' }, effort: { type: 'string' }, compare: { type: 'string' }, limit: { type: 'string' }, batch: { type: 'string' },
+    backend: { type: 'string' }, 'no-webgpu': { type: 'boolean' }, data: { type: 'string' }, layers: { type: 'boolean' },
+    json: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(BROWSER_BENCH_HELP);
     return;
   }
+  checkOutputFiles(values, ['json']);
   const result = await runBrowserBench(values);
   console.log(formatBench(result, values.layers === true));
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -1,13 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { limit } from '../../src/data/dataset.js';
 import { calibrate, CALIBRATION_MODES, checkTilePositions, OBJECTIVES, type CalibrationMode, type Objective } from '../../src/calibration/calibration.js';
 import { MAX_TILE_POSITIONS } from '../../src/effort/knob-rules.js';
 import { MECHANISMS, type Mechanism } from '../../src/effort/profile.js';
 import { DyveError } from '../../src/errors.js';
 import { machineDescription } from '../machine.js';
-import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
+import { intFlag, numberFlag, parseFlags } from '../flags.js';
+import { DATA_HELP, DATA_OPTIONS, dataFlags, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel, seedFlag } from '../model-options.js';
+import { checkOutputFile, checkOutputFiles } from '../output-paths.js';
 import { ProgressBar } from '../terminal/progress.js';
 import { openBackend } from '../../src/select-backend.js';
 
@@ -26,9 +27,9 @@ layers move one setting further while the budget holds. With --objective macs, s
 profile; with --objective time the savings are measured on this machine (logged, and recorded
 in the profile with the machine), so a rerun may pick differently where timings are close.
 
-      --out FILE            the profile to write (required)
-      --budget PP           top-1 drop allowed, percentage points (default 0.5)
-      --calib N             calibration images (default: all of the calibration set)
+      --out FILE            the profile to write (required; its folder must exist)
+      --budget PP           top-1 drop allowed, percentage points in [0, 100] (default 0.5)
+      --calib N             calibration images, N >= 1 (default: all of the calibration set)
       --mechanisms LIST     search only these (default spet,sdss,sfma)
       --mode MODE           tile (default): every Convolution candidate decides per tile of
                             one output channel x --tile positions, on a grid widened for tile
@@ -44,12 +45,16 @@ in the profile with the machine), so a rerun may pick differently where timings 
                             the probe images (median of --repeats interleaved runs), so a
                             mechanism that does not pay for its extra pass leaves its layer
                             dense; the log keeps the ops too. macs: credited with executed ops
-      --repeats N           --objective time: timed runs per candidate and dense (default 5)
-      --probe N             images the layer sensitivities are measured on (default 64)
-      --seed N              seed of the probe draw (default 1)
-      --steps N             bisection steps, one calibration-set evaluation each (default 8)
-      --refine N            then single-layer refinement steps, one evaluation each (default 4)
-      --batch B             images per run (default 16)
+      --repeats N           --objective time: timed runs per candidate and dense, N >= 1
+                            (default 5)
+      --probe N             images the layer sensitivities are measured on, N >= 1 (default 64)
+      --seed N              seed of the probe draw (and of synthetic weights), a whole number
+                            in [0, 4294967295] (default 1)
+      --steps N             bisection steps, one calibration-set evaluation each, N >= 0
+                            (default 8)
+      --refine N            then single-layer refinement steps, one evaluation each, N >= 0
+                            (default 4)
+      --batch B             images per run, B >= 1 (default 16)
       --backend NAME        where the calibration set is evaluated: auto (default: what
                             'dyve bench' picks, with its notice), cpu, wasm, webgpu (cpu runs
                             tile-mode layers on the slow float64 tile reference); the layer
@@ -60,7 +65,7 @@ in the profile with the machine), so a rerun may pick differently where timings 
 
 ${MODEL_HELP}
 
-${DATA_HELP.replace('--limit N             the first N images only\n', '')}`;
+${DATA_HELP.replace(/\n *--limit N .*/, '')}`;
 
 /** What `--mode`, `--tile`, `--objective` and `--repeats` ask of the search. */
 export interface SearchSettings {
@@ -94,33 +99,37 @@ export function searchSettings(values: { mode?: string; tile?: string; objective
       throw new DyveError(`${rule}, found '${values.tile}'`);
     }
   }
-  const repeats = values.repeats === undefined ? 5 : Number(values.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1) throw new DyveError(`--repeats takes a whole number >= 1, found '${values.repeats}'`);
+  const repeats = intFlag(values, 'repeats', 5, { min: 1 });
   return { mode, tilePositions, objective, repeats };
 }
 
 /** `dyve calibrate`. */
 export async function calibrateCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...MODEL_OPTIONS, ...DATA_OPTIONS, out: { type: 'string' }, budget: { type: 'string' }, calib: { type: 'string' },
-      mechanisms: { type: 'string' }, mode: { type: 'string' }, tile: { type: 'string' }, objective: { type: 'string' }, repeats: { type: 'string' }, probe: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' }, refine: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' }, log: { type: 'string' }, quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values } = parseFlags(args, {
+    ...MODEL_OPTIONS, ...DATA_OPTIONS, out: { type: 'string' }, budget: { type: 'string' }, calib: { type: 'string' },
+    mechanisms: { type: 'string' }, mode: { type: 'string' }, tile: { type: 'string' }, objective: { type: 'string' }, repeats: { type: 'string' }, probe: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' }, refine: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' }, log: { type: 'string' }, quiet: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(CALIBRATE_HELP);
     return;
   }
-  if (!values.out) throw new DyveError('--out PROFILE.json is required');
-  const budgetPP = values.budget === undefined ? 0.5 : Number(values.budget);
-  if (!Number.isFinite(budgetPP) || budgetPP < 0) throw new DyveError(`--budget takes a number of percentage points >= 0, found '${values.budget}'`);
+  // Every flag and output path checked before the model opens and the search starts.
+  if (values.out === undefined) throw new DyveError('--out PROFILE.json is required');
+  checkOutputFile('--out', values.out);
+  checkOutputFiles(values, ['log']);
+  if (values.limit !== undefined) throw new DyveError('--limit does not apply to calibrate: --calib N takes the first N calibration images');
+  const budgetPP = numberFlag(values, 'budget', 0.5, { min: 0, max: 100 });
   const mechanisms = (values.mechanisms ?? MECHANISMS.join(',')).split(',') as Mechanism[];
-  for (const m of mechanisms) if (!MECHANISMS.includes(m)) throw new DyveError(`--mechanisms: unknown mechanism '${m}'`);
+  for (const m of mechanisms) if (!MECHANISMS.includes(m)) throw new DyveError(`--mechanisms: unknown mechanism '${m}' (known: ${MECHANISMS.join(', ')})`);
   const search = searchSettings(values);
-  const probe = Math.max(1, intOption(values, 'probe', 64));
-  const seed = intOption(values, 'seed', 1);
+  const probe = intFlag(values, 'probe', 64, { min: 1 });
+  const seed = seedFlag(values);
+  const n = intFlag(values, 'calib', undefined, { min: 1 });
+  const batch = intFlag(values, 'batch', 16, { min: 1 });
+  const steps = intFlag(values, 'steps', 8, { min: 0 });
+  const refine = intFlag(values, 'refine', 4, { min: 0 });
+  dataFlags(values);
 
   const opened = await openModel(values);
   const zooDataset = opened.entry?.dataset;
@@ -129,8 +138,7 @@ export async function calibrateCommand(args: string[]): Promise<void> {
     : {};
   const positions = values.positions ?? (values.dataset === undefined && zooDataset === 'imagenet-sample' ? 'even' : undefined);
   let { dataset } = await openDataset(opened, { ...values, ...split, positions, limit: undefined });
-  const n = intOption(values, 'calib', 0);
-  if (n > 0) dataset = limit(dataset, n);
+  if (n !== undefined) dataset = limit(dataset, n);
 
   const lines: string[] = [];
   const log = (line: string) => {
@@ -149,9 +157,9 @@ export async function calibrateCommand(args: string[]): Promise<void> {
   };
   const { backend, close } = await openBackend(typeof values.backend === 'string' ? values.backend : 'auto');
   const result = await calibrate(opened.net, dataset, backend, {
-    budgetPP, batch: Math.max(1, intOption(values, 'batch', 16)), mechanisms, log, onProgress,
-    probe, seed, steps: intOption(values, 'steps', 8),
-    refine: intOption(values, 'refine', 4), mode: search.mode, objective: search.objective, repeats: search.repeats,
+    budgetPP, batch, mechanisms, log, onProgress,
+    probe, seed, steps,
+    refine, mode: search.mode, objective: search.objective, repeats: search.repeats,
     ...(search.mode === 'tile' && { tilePositions: search.tilePositions }),
   }).finally(close);
   const profile = {

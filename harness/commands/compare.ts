@@ -1,6 +1,4 @@
 import { writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { parseArgs } from 'node:util';
 import { shapeSize, type Network } from '../../src/ir/network.js';
 import { DyveError } from '../../src/errors.js';
 import { loadProfile } from '../../src/effort/load-profile.js';
@@ -10,7 +8,9 @@ import { ENGINE_NAMES, type Engine, type EngineName } from '../compare/engine.js
 import { median, timedPass, top1, type ImageSet, type Pass } from '../compare/measure.js';
 import { openOurEngine } from '../compare/our-engines.js';
 import { machineDescription } from '../machine.js';
-import { DATA_HELP, DATA_OPTIONS, intOption, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
+import { availableCores, intFlag, parseFlags, threadsFlag, type FlagValues } from '../flags.js';
+import { DATA_HELP, DATA_OPTIONS, dataFlags, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel, seedFlag } from '../model-options.js';
+import { checkOutputFiles } from '../output-paths.js';
 import { percent } from '../terminal/format.js';
 import { renderMarkdownTable, renderTable } from '../terminal/table.js';
 
@@ -26,21 +26,23 @@ interleaved in rounds; each figure is the median over the rounds.
 
 ${MODEL_HELP}
 
-${DATA_HELP}
+${DATA_HELP.replace(/\n *--limit N .*/, '')}
 
 Compare:
-      --threads N           threads of every engine (default: the machine's cores). dyvedeep
-                            splits batches by image, and one image's large dense layers by
-                            output channels (its dynamic layers run on one thread)
+      --threads N           threads of every engine, N >= 1 (default: the machine's cores; more
+                            than the cores available runs on the cores, with a notice).
+                            dyvedeep splits batches by image, and one image's large dense layers
+                            by output channels (its dynamic layers run on one thread)
       --engines LIST        a subset of ${ENGINE_NAMES.join(',')}
       --effort FILE.json    dyvedeep-dynamic's profile (default: the zoo model's calibrated
                             effort.json, tile mode); dyvedeep-neuron runs the zoo model's
                             per-neuron effort-neuron.json
       --kernels wasm|fast   dyvedeep's CPU kernels (default wasm)
-      --images-b1 N         images of the batch-1 pass (default 256 CIFAR-10 / 16 ImageNet)
-      --images-b64 N        images of the batch-64 pass, also the top-1 set (default 1024 / 64)
-      --rounds R            interleaved rounds (default 3)
-      --json FILE           write { model, machine, rows: [...] }
+      --images-b1 N         images of the batch-1 pass, N >= 1 (default 256 CIFAR-10 / 16 ImageNet)
+      --images-b64 N        images of the batch-64 pass, also the top-1 set, N >= 1 (default
+                            1024 / 64)
+      --rounds R            interleaved rounds, R >= 1 (default 3)
+      --json FILE           write { model, machine, rows: [...] } (its folder must exist)
       --quiet               no progress lines
   -h, --help                this help
 
@@ -71,7 +73,7 @@ export interface CompareJson {
   setup: { imagesBatch1: number; imagesBatch64: number; rounds: number; denseMacsPerImage: number; kernels: string };
 }
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = FlagValues;
 
 /** Peers are dev dependencies, loaded only here. */
 async function openPeer(name: EngineName, values: { threads: number; onnx: () => Uint8Array; net: Network }): Promise<Engine> {
@@ -106,8 +108,13 @@ function firstImages(set: ImageSet, count: number): ImageSet {
 
 /** Runs `dyve compare`, returning its JSON. */
 export async function runCompare(values: Values, log: (line: string) => void): Promise<CompareJson> {
-  const threads = intOption(values, 'threads', availableParallelism());
-  const rounds = Math.max(1, intOption(values, 'rounds', 3));
+  if (values.limit !== undefined) throw new DyveError('--limit does not apply to compare: --images-b1 and --images-b64 set the images of each pass');
+  dataFlags(values);
+  seedFlag(values);
+  const threads = threadsFlag(values, availableCores());
+  const rounds = intFlag(values, 'rounds', 3, { min: 1 });
+  const imagesB1 = intFlag(values, 'images-b1', undefined, { min: 1 });
+  const imagesB64 = intFlag(values, 'images-b64', undefined, { min: 1 });
   const kernels = typeof values.kernels === 'string' ? values.kernels : 'wasm';
   if (kernels !== 'wasm' && kernels !== 'fast') throw new DyveError(`--kernels takes wasm or fast, found '${kernels}'`);
   const wanted = typeof values.engines === 'string' ? values.engines.split(',').map((e) => e.trim()) : [...ENGINE_NAMES];
@@ -116,8 +123,8 @@ export async function runCompare(values: Values, log: (line: string) => void): P
   const opened = await openModel(values);
   const net = opened.net;
   const cifar = opened.entry?.dataset === 'cifar10';
-  const n1 = intOption(values, 'images-b1', cifar ? 256 : 16);
-  const n64 = intOption(values, 'images-b64', cifar ? 1024 : 64);
+  const n1 = imagesB1 ?? (cifar ? 256 : 16);
+  const n64 = imagesB64 ?? (cifar ? 1024 : 64);
   const { dataset } = await openDataset(opened, { ...values, limit: String(Math.max(n1, n64)) });
   const block = shapeSize(net.inputShape);
   const all = await imageSet(dataset, Math.max(n1, n64), block);
@@ -234,19 +241,17 @@ ${table}`;
 
 /** `dyve compare`. */
 export async function compareCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      ...MODEL_OPTIONS, ...DATA_OPTIONS,
-      threads: { type: 'string' }, engines: { type: 'string' }, effort: { type: 'string' }, kernels: { type: 'string' },
-      'images-b1': { type: 'string' }, 'images-b64': { type: 'string' }, rounds: { type: 'string' },
-      json: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
-    },
+  const { values } = parseFlags(args, {
+    ...MODEL_OPTIONS, ...DATA_OPTIONS,
+    threads: { type: 'string' }, engines: { type: 'string' }, effort: { type: 'string' }, kernels: { type: 'string' },
+    'images-b1': { type: 'string' }, 'images-b64': { type: 'string' }, rounds: { type: 'string' },
+    json: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(COMPARE_HELP);
     return;
   }
+  checkOutputFiles(values, ['json']);
   const result = await runCompare(values, values.quiet ? () => {} : (line) => console.error(line));
   console.log(formatCompare(result));
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);

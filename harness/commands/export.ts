@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { DyveError } from '../../src/errors.js';
 import { exportOnnx, ONNX_OPSET } from '../../src/formats/onnx/export-onnx.js';
 import { formatShape } from '../../src/ir/network.js';
-import { intOption, MODEL_HELP, MODEL_OPTIONS, openModel } from '../model-options.js';
+import { intFlag, parseFlags } from '../flags.js';
+import { MODEL_HELP, MODEL_OPTIONS, openModel } from '../model-options.js';
+import { checkOutputFile } from '../output-paths.js';
 import { grouped } from '../terminal/format.js';
 
 export const EXPORT_HELP = `dyve export --model NAME|FILE.prototxt [--weights FILE|synthetic] --onnx FILE
@@ -16,23 +17,20 @@ modes and in-place layers are reproduced exactly; a construct ONNX cannot expres
 naming the layer.
 
 ${MODEL_HELP}
-      --onnx FILE           the .onnx file to write (required)
-      --batch N             a fixed batch size instead of the dynamic N
+      --onnx FILE           the .onnx file to write (required; its folder must exist)
+      --batch N             a fixed batch size instead of the dynamic N, N >= 1
   -h, --help                this help`;
 
 /** `dyve export`: a model as an ONNX file. */
 export async function exportCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: { ...MODEL_OPTIONS, onnx: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  const { values } = parseFlags(args, { ...MODEL_OPTIONS, onnx: { type: 'string' }, batch: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     console.log(EXPORT_HELP);
     return;
   }
-  if (!values.onnx) throw new DyveError('--onnx FILE is required: where to write the ONNX model');
-  const batch = values.batch === undefined ? undefined : intOption(values, 'batch', 0);
-  if (batch === 0) throw new DyveError('--batch takes a positive whole number');
+  if (values.onnx === undefined) throw new DyveError('--onnx FILE is required: where to write the ONNX model');
+  checkOutputFile('--onnx', values.onnx);
+  const batch = intFlag(values, 'batch', undefined, { min: 1 });
   const opened = await openModel(values);
   const { net } = opened;
   const bytes = exportOnnx(net, { batch, docString: `${opened.label}, weights ${opened.weightsLabel}; exported by dyvedeep` });

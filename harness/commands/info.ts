@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { layerMacs, layerParameterCount } from '../../src/ir/layer-metrics.js';
 import { formatShape } from '../../src/ir/network.js';
+import { parseFlags } from '../flags.js';
 import { MODEL_HELP, MODEL_OPTIONS, openModel } from '../model-options.js';
+import { checkOutputFiles } from '../output-paths.js';
 import { grouped } from '../terminal/format.js';
 import { renderTable } from '../terminal/table.js';
 
@@ -17,11 +18,12 @@ ${MODEL_HELP}
 
 /** `dyve info`: the layer table of a model. Weights are not needed (the shapes come from the prototxt). */
 export async function infoCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { ...MODEL_OPTIONS, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseFlags(args, { ...MODEL_OPTIONS, json: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     console.log(INFO_HELP);
     return;
   }
+  checkOutputFiles(values, ['json']);
   const opened = await openModel(values, { shapesOnly: true });
   const { net } = opened;
   const layers = net.layers.map((l) => ({

@@ -1,4 +1,5 @@
 import { zooEntry, zooModelNames } from '../../src/zoo/zoo.js';
+import { parseFlags } from '../flags.js';
 import { renderTable } from '../terminal/table.js';
 
 export const MODELS_HELP = `dyve models
@@ -8,7 +9,9 @@ available in the data directory, and the title.`;
 
 /** `dyve models`: the zoo. */
 export function modelsCommand(args: string[]): void {
-  if (args.includes('--help') || args.includes('-h')) {
+  // No options but --help: anything else is an error, not silently ignored.
+  const { values } = parseFlags(args, { help: { type: 'boolean', short: 'h' } });
+  if (values.help) {
     console.log(MODELS_HELP);
     return;
   }

@@ -4,7 +4,8 @@
  */
 import jpeg from 'jpeg-js';
 import { decode as decodePngData, type DecodedPng } from 'fast-png';
-import { DataError } from '../errors.js';
+import { DataError, DyveError } from '../errors.js';
+import { environmentVariable } from '../ir/memory-limit.js';
 
 /** An 8-bit image, pixels row-major, channels interleaved R,G,B. */
 export interface RgbImage {
@@ -24,11 +25,62 @@ export interface DecodedImage extends RgbImage {
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-// jpeg-js caps memory at 512 MB by default and counts ~4 bytes per pixel per component for its
-// coefficient blocks alone, so large camera photos would be refused; these caps still stop a
-// hostile header from asking for gigabytes.
-const JPEG_MAX_MEGAPIXELS = 250;
-const JPEG_MAX_MEMORY_MB = 4096;
+/**
+ * The most pixels an image may declare, by default: 40 megapixels. It holds every ImageNet photo,
+ * an 8K UHD frame (33 MP) and the output of most camera sensors, and bounds what decoding costs:
+ * a 40 MP JPEG peaks at 1.45 GB of RSS in jpeg-js (a 64-value Int32Array object per 8x8 block of
+ * each component, then lines, samples and RGB), a PNG less (fast-png holds the inflated rows, then
+ * the samples). The networks read 227x227 or less, so a larger image brings nothing but its cost.
+ * A header that claims more (a 100 KB JPEG can claim 65535x65535) is refused before decoding.
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 40e6;
+
+/** The environment variable (Node, Deno) that replaces DEFAULT_MAX_IMAGE_PIXELS, in megapixels. */
+export const MAX_IMAGE_MEGAPIXELS_VARIABLE = 'DYVE_MAX_IMAGE_MEGAPIXELS';
+
+/**
+ * jpeg-js's own accounting, a second guard should a frame escape the header scan (jpeg-js resyncs
+ * on bytes the scan stops at) or many frames add up: a 4-component (CMYK) image at the cap costs
+ * 4 x (4 + 1 + 1) + 3 = 27 bytes a pixel by its count (coefficient blocks, component lines,
+ * interleaved samples, RGB); 28, plus 64 MB for tables and the blocks that pad edges to whole MCUs.
+ */
+const JPEG_ACCOUNTED_BYTES_PER_PIXEL = 28;
+const JPEG_ACCOUNTING_SLACK_MB = 64;
+
+/**
+ * A Huffman-coded JPEG spends at least one bit on the DC term of every 8x8 block of its
+ * full-resolution component (codes are 1-16 bits long), so N bytes encode at most 512 N pixels.
+ * A file claiming more is truncated or forged; jpeg-js would still allocate the whole frame (up to
+ * 1.45 GB within the pixel cap) and fill it from a short scan. Arithmetic coding, which could do
+ * better, jpeg-js does not decode at all.
+ */
+const JPEG_MAX_PIXELS_PER_BYTE = 64 * 8;
+
+/** Options of {@link decodeImage}. */
+export interface DecodeImageOptions {
+  /**
+   * The most pixels (width x height) the image may declare; default DYVE_MAX_IMAGE_MEGAPIXELS
+   * (Node, Deno) in megapixels, else {@link DEFAULT_MAX_IMAGE_PIXELS}.
+   */
+  readonly maxPixels?: number;
+}
+
+/**
+ * The pixel cap: the option, else DYVE_MAX_IMAGE_MEGAPIXELS, else 40 megapixels.
+ *
+ * @throws DyveError when the variable or the option is not a positive number.
+ */
+export function maxImagePixels(options: DecodeImageOptions = {}): number {
+  if (options.maxPixels !== undefined) {
+    if (!(options.maxPixels > 0)) throw new DyveError(`maxPixels must be a positive number, found ${options.maxPixels}`);
+    return options.maxPixels;
+  }
+  const env = environmentVariable(MAX_IMAGE_MEGAPIXELS_VARIABLE);
+  if (env === undefined || env.trim() === '') return DEFAULT_MAX_IMAGE_PIXELS;
+  const mp = Number(env);
+  if (!(mp > 0)) throw new DyveError(`${MAX_IMAGE_MEGAPIXELS_VARIABLE} takes a number of megapixels such as 100, found '${env}'`);
+  return mp * 1e6;
+}
 
 /**
  * The format of an image from its first bytes (the extension is not trusted: some ImageNet
@@ -46,7 +98,91 @@ function notDecodable(name: string, reason: string): DataError {
   return new DataError(`image ${name} is not a decodable JPEG/PNG: ${reason}`);
 }
 
-function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
+/** A width and height an image's header declares. */
+interface DeclaredSize {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** JPEG markers that stand alone, without a length: TEM, RST0-7, SOI, EOI. */
+function standaloneMarker(marker: number): boolean {
+  return marker === 0x01 || (marker >= 0xd0 && marker <= 0xd9);
+}
+
+/** Start-of-frame markers SOF0-SOF15, less DHT (C4), JPG (C8) and DAC (CC), which share the range. */
+function frameMarker(marker: number): boolean {
+  return marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+}
+
+/**
+ * Every frame size the header segments of a JPEG declare, read up to the first scan (SOS), after
+ * which entropy-coded data follows; frames must come before it. Stops quietly at anything
+ * malformed: the decoder reports that.
+ */
+function jpegDeclaredSizes(bytes: Uint8Array): DeclaredSize[] {
+  const sizes: DeclaredSize[] = [];
+  let at = 2;
+  while (at + 1 < bytes.length && bytes[at] === 0xff) {
+    const marker = bytes[at + 1];
+    if (marker === 0xff) {
+      at++; // a fill byte before the marker
+      continue;
+    }
+    if (standaloneMarker(marker)) {
+      if (marker === 0xd9) break;
+      at += 2;
+      continue;
+    }
+    if (at + 3 >= bytes.length) break;
+    const length = (bytes[at + 2] << 8) | bytes[at + 3];
+    if (frameMarker(marker) && at + 8 < bytes.length) {
+      sizes.push({ height: (bytes[at + 5] << 8) | bytes[at + 6], width: (bytes[at + 7] << 8) | bytes[at + 8] });
+    }
+    if (marker === 0xda || length < 2) break;
+    at += 2 + length;
+  }
+  return sizes;
+}
+
+/**
+ * Every size an IHDR chunk of a PNG declares, walking the chunks by their lengths (IHDR must be
+ * first, but a decoder that reads chunks in a loop would take a later one too).
+ */
+function pngDeclaredSizes(bytes: Uint8Array): DeclaredSize[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sizes: DeclaredSize[] = [];
+  for (let at = PNG_SIGNATURE.length; at + 8 <= bytes.length;) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(bytes[at + 4], bytes[at + 5], bytes[at + 6], bytes[at + 7]);
+    if (type === 'IHDR' && at + 16 <= bytes.length) sizes.push({ width: view.getUint32(at + 8), height: view.getUint32(at + 12) });
+    if (type === 'IEND') break;
+    at += 12 + length;
+  }
+  return sizes;
+}
+
+/**
+ * Refuses an image whose header declares more pixels than the cap, before its decoder allocates
+ * for them.
+ *
+ * @throws DataError naming the file, its declared size and the cap.
+ */
+function checkDeclaredSize(format: ImageFormat, bytes: Uint8Array, name: string, maxPixels: number): void {
+  const sizes = format === 'jpeg' ? jpegDeclaredSizes(bytes) : pngDeclaredSizes(bytes);
+  for (const { width, height } of sizes) {
+    if (width * height > maxPixels) {
+      throw new DataError(
+        `image ${name} declares ${width}x${height} pixels (${((width * height) / 1e6).toFixed(1)} megapixels), more than the ` +
+        `${maxPixels / 1e6} megapixels an image may have: it is refused before decoding (set ${MAX_IMAGE_MEGAPIXELS_VARIABLE} to change the limit)`,
+      );
+    }
+    if (format === 'jpeg' && width * height > bytes.length * JPEG_MAX_PIXELS_PER_BYTE) {
+      throw notDecodable(name, `its header declares ${width}x${height} pixels, more than its ${bytes.length} bytes can encode (truncated or forged)`);
+    }
+  }
+}
+
+function decodeJpeg(bytes: Uint8Array, name: string, maxPixels: number): RgbImage {
   let decoded: { width: number; height: number; data: Uint8Array };
   try {
     // jpeg-js only returns once it has read the EOI marker: a truncated file throws (running past
@@ -55,11 +191,16 @@ function decodeJpeg(bytes: Uint8Array, name: string): RgbImage {
     decoded = jpeg.decode(bytes, {
       useTArray: true,
       formatAsRGBA: false,
-      maxResolutionInMP: JPEG_MAX_MEGAPIXELS,
-      maxMemoryUsageInMB: JPEG_MAX_MEMORY_MB,
+      maxResolutionInMP: maxPixels / 1e6,
+      maxMemoryUsageInMB: Math.ceil((maxPixels * JPEG_ACCOUNTED_BYTES_PER_PIXEL) / 2 ** 20) + JPEG_ACCOUNTING_SLACK_MB,
     });
   } catch (err) {
-    throw notDecodable(name, `corrupt or truncated JPEG data (${(err as Error).message})`);
+    const message = (err as Error).message;
+    // The second guard (see JPEG_ACCOUNTED_BYTES_PER_PIXEL) tripped: a size problem, not corruption.
+    if (/maxResolutionInMP|maxMemoryUsageInMB/.test(message)) {
+      throw new DataError(`image ${name} needs more memory to decode than ${maxPixels / 1e6} megapixels may (jpeg-js: ${message}); set ${MAX_IMAGE_MEGAPIXELS_VARIABLE} to change the limit`);
+    }
+    throw notDecodable(name, `corrupt or truncated JPEG data (${message})`);
   }
   const { width, height, data } = decoded;
   if (!(width > 0 && height > 0) || data.length !== width * height * 3) {
@@ -118,16 +259,21 @@ function decodePng(bytes: Uint8Array, name: string): RgbImage {
 
 /**
  * Decodes a JPEG or PNG image held in memory to interleaved RGB, choosing the decoder by the magic
- * bytes.
+ * bytes. The size its header declares is checked against a cap first (see {@link maxImagePixels}):
+ * a small file can declare billions of pixels.
  *
  * @param name the file name used in error messages.
  * @throws DataError naming the file when the bytes are not a decodable JPEG/PNG (unknown format,
- *   corrupt or truncated data).
+ *   corrupt or truncated data), or when they declare more pixels than the cap.
  */
-export function decodeImage(bytes: Uint8Array, name: string): DecodedImage {
+export function decodeImage(bytes: Uint8Array, name: string, options: DecodeImageOptions = {}): DecodedImage {
   const format = sniffImageFormat(bytes);
-  if (format === 'jpeg') return { ...decodeJpeg(bytes, name), format };
-  if (format === 'png') return { ...decodePng(bytes, name), format };
+  if (format !== undefined) {
+    const maxPixels = maxImagePixels(options);
+    checkDeclaredSize(format, bytes, name, maxPixels);
+    if (format === 'jpeg') return { ...decodeJpeg(bytes, name, maxPixels), format };
+    return { ...decodePng(bytes, name), format };
+  }
   const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
   throw notDecodable(
     name,

@@ -51,10 +51,28 @@ function checkKeys(obj: Json, allowed: readonly string[], where: string): void {
   }
 }
 
+/**
+ * A JSON value as found, for messages. JSON has no Infinity, but JSON.parse reads a number beyond
+ * the float64 range (1e400) as one, which JSON.stringify would print as `null`: named as what it is.
+ */
+function found(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (out of range: not a finite number; a JSON number beyond ±1.8e308, such as 1e400, reads as infinite)`;
+  // JSON.stringify recurses: a value nested thousands deep overflows the stack (a RangeError, not
+  // a message), and a huge one would flood the message; both are cut to a sketch.
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(v);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) return Array.isArray(v) ? 'an array nested too deep to print' : typeof v === 'object' && v !== null ? 'an object nested too deep to print' : String(v);
+  return text.length > 200 ? `${text.slice(0, 200)}... (${text.length} characters)` : text;
+}
+
 function numberField(obj: Json, key: string, where: string, check: (n: number) => boolean, rule: string): number {
   const v = obj[key];
   if (typeof v !== 'number' || !Number.isFinite(v) || !check(v)) {
-    throw new ProfileError(`${where}.${key} must be ${rule}, found ${JSON.stringify(v)}`);
+    throw new ProfileError(`${where}.${key} must be ${rule}, found ${found(v)}`);
   }
   return v;
 }
@@ -62,9 +80,9 @@ function numberField(obj: Json, key: string, where: string, check: (n: number) =
 function numberList(obj: Json, key: string, where: string, check: (n: number) => boolean, rule: string): number[] | undefined {
   const v = obj[key];
   if (v === undefined) return undefined;
-  if (!Array.isArray(v) || !v.every((n) => typeof n === 'number' && Number.isFinite(n) && check(n))) {
-    throw new ProfileError(`${where}.${key} must be an array of ${rule}`);
-  }
+  if (!Array.isArray(v)) throw new ProfileError(`${where}.${key} must be an array of ${rule}, found ${found(v)}`);
+  const bad = v.findIndex((n) => typeof n !== 'number' || !Number.isFinite(n) || !check(n));
+  if (bad >= 0) throw new ProfileError(`${where}.${key} must be an array of ${rule}, found ${found(v[bad])} at [${bad}]`);
   return v as number[];
 }
 
@@ -76,7 +94,7 @@ function parseSpet(v: unknown, where: string): SpetKnobs {
     checkKeys(v, ['mode', 'fraction'], where);
     return { mode: 'exact', fraction };
   }
-  if (mode !== 'threshold') throw new ProfileError(`${where}.mode must be "threshold" or "exact", found ${JSON.stringify(mode)}`);
+  if (mode !== 'threshold') throw new ProfileError(`${where}.mode must be "threshold" or "exact", found ${found(mode)}`);
   checkKeys(v, ['mode', 'fraction', 'threshold', 'thresholds', 'inputScale'], where);
   const threshold = numberField(v, 'threshold', where, () => true, 'a finite number');
   const thresholds = numberList(v, 'thresholds', where, () => true, 'finite numbers');
@@ -115,7 +133,7 @@ export function validateProfile(json: unknown, net: Network, source = 'effort pr
   if (!isObject(json)) throw new ProfileError(`${source}: must be a JSON object with a "layers" field`);
   checkKeys(json, ['format', 'model', 'description', 'calibration', 'layers', '$schema'], source);
   if (json.format !== undefined && json.format !== PROFILE_FORMAT) {
-    throw new ProfileError(`${source}: format ${JSON.stringify(json.format)} is not supported (expected "${PROFILE_FORMAT}")`);
+    throw new ProfileError(`${source}: format ${found(json.format)} is not supported (expected "${PROFILE_FORMAT}")`);
   }
   if (!isObject(json.layers)) throw new ProfileError(`${source}: "layers" must be an object mapping layer names to knobs`);
   const layers: Record<string, LayerEffort> = {};

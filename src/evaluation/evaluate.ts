@@ -5,6 +5,7 @@ import { sumCounters, type LayerCounters } from '../records/counters.js';
 import type { Dataset } from '../data/dataset-types.js';
 import { addMechanismStats } from '../records/counters.js';
 import type { EffortProfile } from '../effort/profile.js';
+import { checkMemoryNeed } from '../ir/memory-need.js';
 import { shapeSize, type Network } from '../ir/network.js';
 import { argmax, rankOfLabel } from './top-k.js';
 
@@ -107,6 +108,8 @@ function nonFinite(net: Network, input: Float32Array, i: number, start: number, 
 export async function evaluate(net: Network, dataset: Dataset, backend: Backend, options: EvaluateOptions = {}): Promise<Evaluation> {
   const batchSize = Math.max(1, options.batch ?? 1);
   const total = dataset.size;
+  // The batch multiplies every blob: checked before the first batch is read and allocated.
+  if (total > 0) checkMemoryNeed(net, Math.min(batchSize, total));
   const outputShape = net.blobShapes.get(net.outputName);
   const classes = outputShape ? shapeSize(outputShape) : 0;
   const main = new Tally(new Int32Array(total));

@@ -1,6 +1,7 @@
 import { assertFiniteWeights } from './finite-weights.js';
 import { ModelFormatError, NetworkError } from '../errors.js';
 import { layerBlobShapes } from '../ir/layer-metrics.js';
+import { checkMemoryNeed } from '../ir/memory-need.js';
 import type { Layer, Network } from '../ir/network.js';
 
 /**
@@ -14,8 +15,12 @@ import type { Layer, Network } from '../ir/network.js';
  * Entry k sits at position sum_{j<=k}(gap_j + 1) - 1; every other weight is codebook[0]. Long gaps
  * are bridged by filler entries that point at a zero codebook entry. The file must be consumed
  * exactly.
+ *
+ * The dense weights are sized by the prototxt, not by the file (a few KB of codes can stand for
+ * gigabytes of weights), so the memory limit is checked before any is allocated.
  */
 export function attachDeepCompressionWeights(net: Network, bytes: Uint8Array, fileName: string): void {
+  checkMemoryNeed(net, 1);
   const layers = net.layers.filter(
     (l) => (l.params.type === 'Convolution' || l.params.type === 'InnerProduct') && /conv|fc|ip/.test(l.name),
   );

@@ -1,4 +1,5 @@
 import { layerBlobShapes } from '../ir/layer-metrics.js';
+import { checkMemoryNeed } from '../ir/memory-need.js';
 import { isWeighted, type Network } from '../ir/network.js';
 
 /** A small, fast, seedable PRNG (mulberry32): the same seed gives the same weights everywhere. */
@@ -18,8 +19,12 @@ export function mulberry32(seed: number): () => number {
  * activations keep their magnitude through deep networks; small biases). For speed and op counts of
  * architectures whose trained weights are not available: the network is marked `synthetic` and no
  * accuracy may be reported for it.
+ *
+ * @throws NetworkError, before allocating any weight, when the weights and one image's blobs do
+ *   not fit the memory limit (checkMemoryNeed).
  */
 export function attachSyntheticWeights(net: Network, seed = 1): Network {
+  checkMemoryNeed(net, 1);
   const random = mulberry32(seed);
   for (const layer of net.layers.filter(isWeighted)) {
     const [weightShape, biasShape] = layerBlobShapes(layer);

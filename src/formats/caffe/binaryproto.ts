@@ -21,6 +21,9 @@ export function decodeMeanBinaryproto(bytes: Uint8Array, fileName: string): Mean
   }
   const { dims, data } = decodeBlob(blob, fileName);
   const d = dims.length === 4 ? dims : dims.length === 3 ? [1, ...dims] : undefined;
-  if (!d || d[0] !== 1) throw new ModelFormatError(`${fileName}: a mean image must have shape 1xCxHxW, found ${dims.join('x') || 'no shape'}`);
+  // An empty mean (a zero dim) would pass here and fail later as a shape mismatch far from the file.
+  if (!d || d[0] !== 1 || d.some((x) => x < 1)) {
+    throw new ModelFormatError(`${fileName}: a mean image must have shape 1xCxHxW (each at least 1), found ${dims.join('x') || 'no shape'}`);
+  }
   return { image: data, shape: { c: d[1], h: d[2], w: d[3] } };
 }

@@ -18,6 +18,12 @@ export function decodeBlob(blob: MessageObject, where: string): DecodedBlob {
     // Legacy blobs omit leading dims of 1 in practice (e.g. a bias stored as 1x1x1x64).
     if (dims.every((d) => d === 0)) dims = [];
   }
+  // A dim is a count: a negative one (int64 in BlobShape, int32 in the legacy fields) would pass
+  // the count check in pairs (-2 x -3 = 6) and reach an allocation as a negative length.
+  const bad = dims.findIndex((d) => !Number.isSafeInteger(d) || d < 0);
+  if (bad >= 0) {
+    throw new ModelFormatError(`${where}: dim ${bad} of its shape ${dims.join('x')} is ${dims[bad]}, not a count (truncated or corrupt file)`);
+  }
   const raw = (blob.data as number[] | undefined) ?? [];
   const doubles = (blob.double_data as number[] | undefined) ?? [];
   const values = raw.length > 0 ? raw : doubles;

@@ -2,7 +2,8 @@ import { NetworkError } from '../../errors.js';
 import type { CaffeNetDefinition } from './net-parameter.js';
 import { assertNoUnknownFields } from './text-to-message.js';
 import { findLayerDefinition, supportedLayerTypes } from '../../ir/layers/registry.js';
-import type { Layer, Network, Shape } from '../../ir/network.js';
+import { checkTensorSize, dimsSize } from '../../ir/memory-need.js';
+import { formatShape, shapeSize, type Layer, type Network, type Shape } from '../../ir/network.js';
 
 /**
  * Builds the IR from a Caffe net definition: checks every layer type and its parameters, wires
@@ -11,6 +12,9 @@ import type { Layer, Network, Shape } from '../../ir/network.js';
  * Blobs are renamed to single assignment: an in-place layer (ReLU with top == bottom) writes a new
  * blob `conv1@relu1`, and later readers of `conv1` see that one. So every intermediate value keeps
  * a name (parity tests compare them all) and a backend may still compute in place.
+ *
+ * Every blob and weights blob is checked against the size one tensor may hold (checkTensorSize),
+ * so an absurd dimension fails here, in a sentence, rather than at an allocation.
  */
 export function buildNetwork(def: CaffeNetDefinition): Network {
   const dims = def.inputDims;
@@ -18,6 +22,7 @@ export function buildNetwork(def: CaffeNetDefinition): Network {
   if (![inputShape.c, inputShape.h, inputShape.w].every((d) => Number.isInteger(d) && d > 0)) {
     throw new NetworkError(`${def.fileName}: input '${def.inputName}' has invalid dims ${dims.join('x')}`);
   }
+  checkTensorSize(shapeSize(inputShape), () => `${def.fileName}: input '${def.inputName}' (${formatShape(inputShape)} per image)`);
   const shapes = new Map<string, Shape>([[def.inputName, inputShape]]);
   /** Caffe blob name -> current single-assignment name. */
   const current = new Map<string, string>([[def.inputName, def.inputName]]);
@@ -49,6 +54,10 @@ export function buildNetwork(def: CaffeNetDefinition): Network {
     const params = definition.parse(caffe.message, ctx);
     const inputShapes = bottoms.map((b) => shapes.get(b) as Shape);
     const outputShapes = definition.outputShapes(params, inputShapes, caffe.tops.length, ctx);
+    outputShapes.forEach((s, i) => checkTensorSize(shapeSize(s), () => `${caffe.where}: its output '${caffe.tops[i]}' (${formatShape(s)} per image)`));
+    definition.blobShapes(params, inputShapes).forEach((d, i) => {
+      checkTensorSize(dimsSize(d), () => `${caffe.where}: its ${i === 0 ? 'weights' : 'bias'} (${d.join('x')})`);
+    });
     const tops = caffe.tops.map((t) => (shapes.has(t) || current.has(t) ? `${t}@${caffe.name}` : t));
     tops.forEach((t, i) => {
       if (shapes.has(t)) throw new NetworkError(`${caffe.where}: top '${caffe.tops[i]}' is written twice by this layer`);

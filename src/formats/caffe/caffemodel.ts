@@ -1,6 +1,7 @@
 import { assertFiniteWeights } from '../finite-weights.js';
 import { ModelFormatError, NetworkError } from '../../errors.js';
 import { layerBlobShapes } from '../../ir/layer-metrics.js';
+import { checkMemoryNeed } from '../../ir/memory-need.js';
 import { isWeighted, type Network } from '../../ir/network.js';
 import { canonicalDims, decodeBlob, type DecodedBlob } from './blob.js';
 import { caffeType } from './schema.js';
@@ -38,8 +39,12 @@ export function decodeCaffemodel(bytes: Uint8Array, fileName: string): Caffemode
  * Joins caffemodel blobs to the network's weighted layers by layer name, checking every blob's
  * shape against the one the prototxt implies. Layers of the caffemodel that the network lacks are
  * ignored, as Caffe does (loss and data layers of a training net, for instance).
+ *
+ * The weights are already in memory (the file's size bounds them), but the blobs of a run are
+ * not: the memory limit is checked first, so a network that cannot run fails at load.
  */
 export function attachCaffemodelWeights(net: Network, weights: CaffemodelWeights): void {
+  checkMemoryNeed(net, 1);
   const weighted = net.layers.filter(isWeighted);
   const matched = weighted.filter((l) => weights.layers.has(l.name)).length;
   // Most layers missing is not a damaged file but the wrong one: say so rather than name one layer.

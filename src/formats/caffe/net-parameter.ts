@@ -2,6 +2,7 @@ import { ModelFormatError, NetworkError } from '../../errors.js';
 import { parsePrototxt } from './prototxt.js';
 import { caffeType } from './schema.js';
 import { SOURCE_POSITION, textToMessage, type MessageObject } from './text-to-message.js';
+import { checkDeclaredShape, isDataLayer, trainValNetwork, type TrainValOptions } from './train-val.js';
 
 /** One layer of a Caffe net, V1 or current, reduced to what the IR builder needs. */
 export interface CaffeLayer {
@@ -24,29 +25,41 @@ export interface CaffeNetDefinition {
   readonly inputDims: readonly number[];
   readonly layers: readonly CaffeLayer[];
   readonly fileName: string;
+  /** For a train_val prototxt, the one line saying how it became a deploy network (train-val.ts). */
+  readonly notice?: string;
 }
 
-const DATA_LAYERS = new Set(['Data', 'ImageData', 'HDF5Data', 'MemoryData', 'DummyData', 'WindowData', 'AnnotatedData', 'Python',
-  'DATA', 'IMAGE_DATA', 'HDF5_DATA', 'MEMORY_DATA', 'DUMMY_DATA', 'WINDOW_DATA']);
-
-/** Parses a deploy prototxt into a network definition (syntax and schema checked). */
-export function parseNetPrototxt(source: string, fileName: string): CaffeNetDefinition {
+/**
+ * Parses a prototxt into a network definition (syntax and schema checked): a deploy prototxt, or a
+ * train_val one reduced to its deploy network (see trainValNetwork).
+ */
+export function parseNetPrototxt(source: string, fileName: string, options: TrainValOptions = {}): CaffeNetDefinition {
   const tree = parsePrototxt(source, fileName);
   const net = textToMessage(tree, caffeType('NetParameter'), fileName);
-  return netDefinition(net, fileName);
+  return netDefinition(net, fileName, options);
 }
 
 /**
  * Reduces a NetParameter object (from a prototxt, or decoded from a binary file) to the layers of
- * the TEST phase and the declared input.
+ * the TEST phase and the declared input. A network fed by a data layer (a train_val prototxt) goes
+ * through trainValNetwork, which `options` steer.
  */
-export function netDefinition(net: MessageObject, fileName: string): CaffeNetDefinition {
+export function netDefinition(net: MessageObject, fileName: string, options: TrainValOptions = {}): CaffeNetDefinition {
   const v1 = (net.layers as MessageObject[] | undefined) ?? [];
   const current = (net.layer as MessageObject[] | undefined) ?? [];
   if (v1.length > 0 && current.length > 0) {
     throw new ModelFormatError(`${fileName}: mixes legacy 'layers' and current 'layer' entries; use one form`);
   }
-  const layers = (current.length > 0 ? current : v1).map((m, i) => caffeLayer(m, i, fileName)).filter((l) => inTestPhase(l.message));
+  const all = (current.length > 0 ? current : v1).map((m, i) => caffeLayer(m, i, fileName));
+  const layers = all.filter((l) => inTestPhase(l.message));
+  const name = (net.name as string | undefined) ?? '';
+  const data = layers.find(isDataLayer);
+  if (data) {
+    const declared = ((net.input as string[] | undefined) ?? [])[0] ?? layers.find((l) => l.type === 'Input')?.tops[0];
+    if (declared !== undefined) throw new NetworkError(`${data.where}: a data layer beside the declared input '${declared}'; dyvedeep runs networks with one input`);
+    const reduced = trainValNetwork(layers, all.length - layers.length, fileName, options);
+    return { name, inputName: reduced.inputName, inputDims: reduced.inputDims, layers: reduced.layers, fileName, notice: reduced.notice };
+  }
 
   let inputName: string | undefined;
   let inputDims: number[] | undefined;
@@ -70,18 +83,17 @@ export function netDefinition(net: MessageObject, fileName: string): CaffeNetDef
       inputDims = (shapes[0].dim as number[] | undefined) ?? [];
       continue;
     }
-    if (DATA_LAYERS.has(layer.type)) {
-      throw new NetworkError(`${layer.where}: is a data layer; give the deploy prototxt, which declares its input with input/input_dim, input_shape or an Input layer`);
-    }
     body.push(layer);
   }
   if (inputName === undefined || inputDims === undefined) {
-    throw new NetworkError(`${fileName}: the network declares no input (input + input_dim, input_shape, or an Input layer)`);
+    const trainData = all.find((l) => isDataLayer(l) && !inTestPhase(l.message));
+    throw new NetworkError(`${fileName}: the network declares no input (input + input_dim, input_shape, or an Input layer${trainData ? `, or a TEST-phase data layer: '${trainData.name}' is for training only` : ''})`);
   }
   if (inputDims.length !== 4 && inputDims.length !== 2) {
     throw new NetworkError(`${fileName}: input '${inputName}' has ${inputDims.length} dims (${inputDims.join('x')}); expected N,C,H,W`);
   }
-  return { name: (net.name as string | undefined) ?? '', inputName, inputDims, layers: body, fileName };
+  checkDeclaredShape(inputName, inputDims, fileName, options);
+  return { name, inputName, inputDims, layers: body, fileName };
 }
 
 function caffeLayer(m: MessageObject, index: number, fileName: string): CaffeLayer {

@@ -50,15 +50,30 @@ export function parsePrototxt(source: string, fileName = '<prototxt>'): TextMess
   return new Parser(source, fileName).parseDocument();
 }
 
-const IDENT_START = /[A-Za-z_]/;
-const IDENT_PART = /[A-Za-z0-9_.]/;
-const NUMBER = /^-?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)[fF]?/;
+/**
+ * The deepest `{ }` / `< >` nesting read. Real nets nest four or five levels (layer, param, filler);
+ * the parser recurses once per level, so without a bound a hostile file of 100,000 `{` would
+ * overflow the call stack with a RangeError instead of a positioned error. 100 is the default
+ * recursion limit of protobuf's own text parser (TextFormat::Parser), which Caffe uses.
+ */
+export const MAX_NESTING_DEPTH = 100;
+
+// Sticky (`y`) expressions, matched in place at the lexer's position: no slice of the source per token.
+const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_.]*/y;
+const NUMBER = /-?(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)[fF]?/y;
+const NUMBER_START = /[0-9.]/;
+const UTF8 = new TextEncoder();
+const UTF8_DECODER = new TextDecoder();
+/** C escapes of one character after the backslash, by the byte they stand for. */
+const SIMPLE_ESCAPES: Readonly<Record<string, number>> = { n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, '\\': 92, "'": 39, '"': 34, '?': 63 };
 
 class Parser {
   private pos = 0;
   private line = 1;
   private column = 1;
   private peeked: Token | undefined;
+  /** Open `{`/`<` blocks around the current token (see MAX_NESTING_DEPTH). */
+  private depth = 0;
 
   constructor(
     private readonly src: string,
@@ -100,7 +115,7 @@ class Parser {
     }
     if (tok.kind === 'punct' && (tok.text === '{' || tok.text === '<')) {
       this.next();
-      const fields = this.parseFields(tok.text === '{' ? '}' : '>');
+      const fields = this.parseBlock(tok);
       out.push({ name: nameTok.text, line: nameTok.line, column: nameTok.column,
         value: { kind: 'message', fields, line: tok.line, column: tok.column } });
       return;
@@ -116,7 +131,7 @@ class Parser {
         const el = this.peek();
         if (el.kind === 'punct' && (el.text === '{' || el.text === '<')) {
           this.next();
-          const fields = this.parseFields(el.text === '{' ? '}' : '>');
+          const fields = this.parseBlock(el);
           out.push({ name: nameTok.text, line: nameTok.line, column: nameTok.column,
             value: { kind: 'message', fields, line: el.line, column: el.column } });
         } else {
@@ -130,6 +145,17 @@ class Parser {
       }
     }
     out.push({ name: nameTok.text, line: nameTok.line, column: nameTok.column, value: this.parseScalar() });
+  }
+
+  /** The fields of a block whose opening `{` or `<` (`open`) was just read, up to its closing bracket. */
+  private parseBlock(open: Token): TextField[] {
+    if (this.depth >= MAX_NESTING_DEPTH) {
+      throw this.error(open, `blocks nested more than ${MAX_NESTING_DEPTH} deep (at this '${open.text}'); a Caffe net nests a few levels: is a '${open.text === '{' ? '}' : '>'}' missing?`);
+    }
+    this.depth++;
+    const fields = this.parseFields(open.text === '{' ? '}' : '>');
+    this.depth--;
+    return fields;
   }
 
   private parseScalar(): TextScalar {
@@ -176,25 +202,25 @@ class Parser {
     return t;
   }
 
-  private advance(n: number): void {
-    for (let i = 0; i < n; i++) {
-      if (this.src[this.pos] === '\n') {
-        this.line++;
-        this.column = 1;
-      } else {
-        this.column++;
-      }
-      this.pos++;
-    }
+  /** Moves over `n` characters that hold no newline (a token, a comment's text). */
+  private skipInLine(n: number): void {
+    this.pos += n;
+    this.column += n;
   }
 
   private skipSpaceAndComments(): void {
-    while (this.pos < this.src.length) {
-      const ch = this.src[this.pos];
-      if (ch === '#') {
-        while (this.pos < this.src.length && this.src[this.pos] !== '\n') this.advance(1);
-      } else if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f' || ch === '\v') {
-        this.advance(1);
+    const src = this.src;
+    while (this.pos < src.length) {
+      const ch = src[this.pos];
+      if (ch === '\n') {
+        this.pos++;
+        this.line++;
+        this.column = 1;
+      } else if (ch === ' ' || ch === '\t' || ch === '\r' || ch === '\f' || ch === '\v') {
+        this.skipInLine(1);
+      } else if (ch === '#') {
+        const eol = src.indexOf('\n', this.pos);
+        this.skipInLine((eol < 0 ? src.length : eol) - this.pos);
       } else {
         return;
       }
@@ -207,27 +233,26 @@ class Parser {
     const column = this.column;
     if (this.pos >= this.src.length) return { kind: 'eof', text: '', line, column };
     const ch = this.src[this.pos];
-    const rest = this.src.slice(this.pos, this.pos + 64);
-    if (IDENT_START.test(ch)) {
-      let end = this.pos + 1;
-      while (end < this.src.length && IDENT_PART.test(this.src[end])) end++;
-      const text = this.src.slice(this.pos, end);
-      this.advance(end - this.pos);
-      return { kind: 'identifier', text, line, column };
+    IDENTIFIER.lastIndex = this.pos;
+    const id = IDENTIFIER.exec(this.src);
+    if (id) {
+      this.skipInLine(id[0].length);
+      return { kind: 'identifier', text: id[0], line, column };
     }
-    if (/[0-9.]/.test(ch) || (ch === '-' && /^-[0-9.]/.test(rest))) {
-      const m = NUMBER.exec(this.src.slice(this.pos, this.pos + 512));
+    if (NUMBER_START.test(ch) || (ch === '-' && NUMBER_START.test(this.src[this.pos + 1] ?? ''))) {
+      NUMBER.lastIndex = this.pos;
+      const m = NUMBER.exec(this.src);
       if (!m) throw new ModelFormatError(`${this.fileName}:${line}:${column}: malformed number`);
       const after = this.src[this.pos + m[0].length];
       if (after !== undefined && /[A-Za-z_0-9]/.test(after)) {
         throw new ModelFormatError(`${this.fileName}:${line}:${column}: malformed number '${m[0]}${after}'`);
       }
-      this.advance(m[0].length);
+      this.skipInLine(m[0].length);
       return { kind: 'number', text: m[0], line, column };
     }
     if (ch === '"' || ch === "'") return this.lexString(ch, line, column);
     if ('{}<>[]:,;-'.includes(ch)) {
-      this.advance(1);
+      this.skipInLine(1);
       return { kind: 'punct', text: ch, line, column };
     }
     throw new ModelFormatError(`${this.fileName}:${line}:${column}: unexpected character '${ch}'`);
@@ -235,45 +260,49 @@ class Parser {
 
   private lexString(quote: string, line: number, column: number): Token {
     const start = this.pos;
-    this.advance(1);
+    this.skipInLine(1);
     const bytes: number[] = [];
-    const encoder = new TextEncoder();
+    let escaped = false;
     for (;;) {
+      // Plain characters are taken a run at once (one TextEncoder call per character made a 10 KB
+      // prototxt spend most of its parse time here). No newline in a run: only the column moves.
+      let end = this.pos;
+      while (end < this.src.length && this.src[end] !== quote && this.src[end] !== '\\' && this.src[end] !== '\n') end++;
+      const run = this.src.slice(this.pos, end);
+      this.skipInLine(end - this.pos);
       if (this.pos >= this.src.length || this.src[this.pos] === '\n') {
         throw new ModelFormatError(`${this.fileName}:${line}:${column}: unterminated string`);
       }
-      const ch = this.src[this.pos];
-      if (ch === quote) {
-        this.advance(1);
+      if (this.src[this.pos] === quote && !escaped) {
+        // The common case, no escapes: the string is its source text.
+        this.skipInLine(1);
+        return { kind: 'string', text: this.src.slice(start, this.pos), str: run, line, column };
+      }
+      for (const b of UTF8.encode(run)) bytes.push(b);
+      if (this.src[this.pos] === quote) {
+        this.skipInLine(1);
         break;
       }
-      if (ch === '\\') {
-        const esc = this.src[this.pos + 1];
-        const simple: Record<string, number> = { n: 10, t: 9, r: 13, a: 7, b: 8, f: 12, v: 11, '\\': 92, "'": 39, '"': 34, '?': 63 };
-        if (esc !== undefined && esc in simple) {
-          bytes.push(simple[esc]);
-          this.advance(2);
-        } else if (esc === 'x' || esc === 'X') {
-          const m = /^[0-9a-fA-F]{1,2}/.exec(this.src.slice(this.pos + 2, this.pos + 4));
-          if (!m) throw new ModelFormatError(`${this.fileName}:${this.line}:${this.column}: bad \\x escape`);
-          bytes.push(parseInt(m[0], 16));
-          this.advance(2 + m[0].length);
-        } else if (esc !== undefined && /[0-7]/.test(esc)) {
-          const m = /^[0-7]{1,3}/.exec(this.src.slice(this.pos + 1, this.pos + 4)) as RegExpExecArray;
-          bytes.push(parseInt(m[0], 8) & 0xff);
-          this.advance(1 + m[0].length);
-        } else {
-          throw new ModelFormatError(`${this.fileName}:${this.line}:${this.column}: unknown escape '\\${esc ?? ''}' in string`);
-        }
-        continue;
+      // Escapes may make bytes that are not UTF-8: the string is decoded from bytes at the end.
+      escaped = true;
+      const esc = this.src[this.pos + 1];
+      if (esc !== undefined && Object.hasOwn(SIMPLE_ESCAPES, esc)) {
+        bytes.push(SIMPLE_ESCAPES[esc]);
+        this.skipInLine(2);
+      } else if (esc === 'x' || esc === 'X') {
+        const m = /^[0-9a-fA-F]{1,2}/.exec(this.src.slice(this.pos + 2, this.pos + 4));
+        if (!m) throw new ModelFormatError(`${this.fileName}:${this.line}:${this.column}: bad \\x escape`);
+        bytes.push(parseInt(m[0], 16));
+        this.skipInLine(2 + m[0].length);
+      } else if (esc !== undefined && /[0-7]/.test(esc)) {
+        const m = /^[0-7]{1,3}/.exec(this.src.slice(this.pos + 1, this.pos + 4)) as RegExpExecArray;
+        bytes.push(parseInt(m[0], 8) & 0xff);
+        this.skipInLine(1 + m[0].length);
+      } else {
+        throw new ModelFormatError(`${this.fileName}:${this.line}:${this.column}: unknown escape '\\${esc ?? ''}' in string`);
       }
-      const cp = this.src.codePointAt(this.pos) as number;
-      const s = String.fromCodePoint(cp);
-      for (const b of encoder.encode(s)) bytes.push(b);
-      this.advance(s.length);
     }
-    const str = new TextDecoder().decode(new Uint8Array(bytes));
-    return { kind: 'string', text: this.src.slice(start, this.pos), str, line, column };
+    return { kind: 'string', text: this.src.slice(start, this.pos), str: UTF8_DECODER.decode(new Uint8Array(bytes)), line, column };
   }
 
   private error(tok: Token, message: string): ModelFormatError {

@@ -22,6 +22,23 @@ const INTEGER_TYPES = new Set(['int32', 'int64', 'uint32', 'uint64', 'sint32', '
 const UNSIGNED_TYPES = new Set(['uint32', 'uint64', 'fixed32', 'fixed64']);
 
 /**
+ * The integers each type holds. A value outside would be silently wrapped by a protobuf encoder (or
+ * reach a shape as 1e20); 64-bit fields stop at 2^53, where a JavaScript number stops being exact.
+ */
+const INTEGER_RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  sint32: [-(2 ** 31), 2 ** 31 - 1],
+  sfixed32: [-(2 ** 31), 2 ** 31 - 1],
+  uint32: [0, 2 ** 32 - 1],
+  fixed32: [0, 2 ** 32 - 1],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  sint64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  sfixed64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+  fixed64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+/**
  * Checks a prototxt syntax tree against a message type of the schema and converts it to a plain
  * object. Type errors (a string where a number belongs, an unknown enum value, a repeated
  * singular field) throw with file, line and column; unknown field names are collected instead
@@ -32,7 +49,9 @@ export function textToMessage(tree: TextMessage, type: protobuf.Type, fileName: 
   const out: MessageObject = {};
   out[SOURCE_POSITION] = { line: at.line, column: at.column };
   for (const field of tree.fields) {
-    const spec = type.fields[field.name];
+    // Own properties only: `constructor` or `__proto__` written as a field name must read as
+    // unknown, not as a member of Object.prototype.
+    const spec = Object.hasOwn(type.fields, field.name) ? type.fields[field.name] : undefined;
     if (!spec) {
       (out[UNKNOWN_FIELDS] ??= []).push({ name: field.name, line: field.line, column: field.column });
       continue;
@@ -41,7 +60,7 @@ export function textToMessage(tree: TextMessage, type: protobuf.Type, fileName: 
     if (spec.repeated) {
       ((out[field.name] ??= []) as unknown[]).push(value);
     } else {
-      if (field.name in out) {
+      if (Object.hasOwn(out, field.name)) {
         throw new ModelFormatError(`${fileName}:${field.line}:${field.column}: field '${field.name}' of ${type.name} is not repeated but is given more than once`);
       }
       out[field.name] = value;
@@ -64,7 +83,7 @@ function convertValue(field: TextField, spec: protobuf.Field, parent: protobuf.T
   }
   const v: TextScalar = field.value;
   if (resolved instanceof protobuf.Enum) {
-    if (v.kind === 'identifier' && v.value as string in resolved.values) return v.value;
+    if (v.kind === 'identifier' && Object.hasOwn(resolved.values, v.value as string)) return v.value;
     if (v.kind === 'number' && Number.isInteger(v.value)) {
       const name = resolved.valuesById[v.value as number];
       if (name !== undefined) return name;
@@ -96,6 +115,10 @@ function convertValue(field: TextField, spec: protobuf.Field, parent: protobuf.T
         }
         if (UNSIGNED_TYPES.has(spec.type) && (v.value as number) < 0) {
           throw new ModelFormatError(`${at}: field '${field.name}' of ${parent.name} cannot be negative, found ${v.text}`);
+        }
+        const [min, max] = INTEGER_RANGES[spec.type];
+        if ((v.value as number) < min || (v.value as number) > max) {
+          throw new ModelFormatError(`${at}: field '${field.name}' of ${parent.name} is a ${spec.type}: ${v.text} is out of its range [${min}, ${max}]`);
         }
         return v.value;
       }

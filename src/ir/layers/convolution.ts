@@ -1,5 +1,8 @@
+import type { NetworkError } from '../../errors.js';
 import type { ConvolutionParams, LayerParams, Shape } from '../network.js';
-import { booleanOr, layerError, numberList, numberOr, pair, requirePositive, subMessage, type LayerDefinition } from './layer-definition.js';
+import {
+  booleanOr, layerError, numberList, numberOr, pair, requirePositive, subMessage, type LayerContext, type LayerDefinition,
+} from './layer-definition.js';
 
 type Conv = Extract<LayerParams, { type: 'Convolution' }>;
 
@@ -7,6 +10,20 @@ type Conv = Extract<LayerParams, { type: 'Convolution' }>;
 export function convOutputSize(input: number, kernel: number, stride: number, pad: number, dilation: number): number {
   const extent = dilation * (kernel - 1) + 1;
   return Math.floor((input + 2 * pad - extent) / stride) + 1;
+}
+
+/**
+ * The error for an axis whose output would be empty, naming the parameter to blame: the stride
+ * cannot empty an output (Caffe's floor keeps one position whenever the window fits), so it is
+ * the dilation when the undilated kernel would fit, else the kernel size (for its padded input).
+ */
+function emptyOutput(ctx: LayerContext, axis: 'height' | 'width', input: number, kernel: number, pad: number, dilation: number): NetworkError {
+  const padded = `its padded input ${axis} ${input} + 2 x pad ${pad} = ${input + 2 * pad}`;
+  if (dilation > 1 && kernel <= input + 2 * pad) {
+    const extent = dilation * (kernel - 1) + 1;
+    return layerError(ctx, `its output ${axis} would be empty: with dilation ${dilation} its ${kernel}-tap kernel spans ${dilation} x (${kernel} - 1) + 1 = ${extent} pixels, more than ${padded}: reduce dilation`);
+  }
+  return layerError(ctx, `its output ${axis} would be empty: kernel size ${kernel} is larger than ${padded}: reduce kernel_size or raise pad`);
 }
 
 export const convolution: LayerDefinition<Conv> = {
@@ -42,9 +59,8 @@ export const convolution: LayerDefinition<Conv> = {
     }
     const h = convOutputSize(input.h, conv.kernelH, conv.strideH, conv.padH, conv.dilationH);
     const w = convOutputSize(input.w, conv.kernelW, conv.strideW, conv.padW, conv.dilationW);
-    if (h <= 0 || w <= 0) {
-      throw layerError(ctx, `kernel ${conv.kernelH}x${conv.kernelW} does not fit its ${input.h}x${input.w} input (pad ${conv.padH}x${conv.padW})`);
-    }
+    if (h <= 0) throw emptyOutput(ctx, 'height', input.h, conv.kernelH, conv.padH, conv.dilationH);
+    if (w <= 0) throw emptyOutput(ctx, 'width', input.w, conv.kernelW, conv.padW, conv.dilationW);
     return [{ c: conv.numOutput, h, w }];
   },
   blobShapes({ conv }, [input]) {
