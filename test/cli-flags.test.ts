@@ -7,23 +7,10 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../harness/cli.js';
+import { dyve } from './helpers/cli.js';
 import { intFlag, numberFlag, threadsFlag, withNegativeValues } from '../harness/flags.js';
 import { checkOutputDir, checkOutputFile } from '../harness/output-paths.js';
 import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT } from './helpers/files.js';
-
-/** Runs the CLI in-process and captures what it prints, and how long it took. */
-async function dyve(...args: string[]): Promise<{ code: number; out: string; err: string; seconds: number }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const start = performance.now();
-  const code = await main(args);
-  const seconds = (performance.now() - start) / 1000;
-  vi.restoreAllMocks();
-  return { code, out: out.join('\n'), err: err.join('\n'), seconds };
-}
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -2,19 +2,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../harness/cli.js';
+import { dyve } from './helpers/cli.js';
 import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA, SQUEEZENET_NET, SQUEEZENET_PROTOTXT } from './helpers/files.js';
-
-/** Runs the CLI in-process and captures what it prints. */
-async function dyve(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 afterEach(() => vi.restoreAllMocks());
 

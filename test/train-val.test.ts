@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../harness/cli.js';
+import { dyve } from './helpers/cli.js';
 import { inputShapeFlag } from '../harness/model-options.js';
 import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
 import { cifar10Dataset } from '../src/data/dataset.js';
@@ -292,17 +292,6 @@ layer { name: "loss" type: "SoftmaxWithLoss" bottom: "ip" bottom: "label" top: "
       "declares its input 'data' as 3x32x32, but --input-shape is 3x28x28: --input-shape gives the shape of a train_val prototxt's data layer");
   });
 });
-
-/** Runs the CLI in-process and captures what it prints. */
-async function dyve(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('dyve with a train_val prototxt', () => {
   it('bench --input-shape 3x32x32 gives the deploy prototxt\'s top-1 and prints the notice', async () => {
