@@ -15,14 +15,14 @@ import { inMemoryDataset } from '../src/data/in-memory-dataset.js';
 import { decodeImage, DEFAULT_MAX_IMAGE_PIXELS } from '../src/data/image-decode.js';
 import { DataError, DyveError, NetworkError } from '../src/errors.js';
 import { evaluate } from '../src/evaluation/evaluate.js';
-import { loadNetwork } from '../src/formats/load-network.js';
+import { loadNetwork, loadPrototxt } from '../src/formats/load-network.js';
 import { parseNetwork } from '../src/formats/parse-network.js';
 import { PLAUSIBLE_WEIGHT_MAGNITUDE } from '../src/formats/finite-weights.js';
 import { formatBytes, memoryLimit, parseByteSize, setMemoryLimit } from '../src/ir/memory-limit.js';
 import { checkMemoryNeed, MAX_TENSOR_VALUES } from '../src/ir/memory-need.js';
 import { shapeSize } from '../src/ir/network.js';
 import { packageFile } from '../src/package-root.js';
-import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, editedText } from './helpers/files.js';
+import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, editedText, SQUEEZENET_NET, SQUEEZENET_PROTOTXT } from './helpers/files.js';
 
 /** What every bomb must stay under, in the child process that meets it. */
 const MAX_SECONDS = 5;
@@ -305,5 +305,63 @@ describe('implausible weight magnitudes', () => {
     await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path });
     expect(stderr).toHaveBeenCalledWith(expect.stringMatching(/^warning: .*layer 'conv2' weights\[7\]/));
     expect(PLAUSIBLE_WEIGHT_MAGNITUDE).toBe(1e6);
+  });
+});
+
+/**
+ * The reproductions of issue 16 not covered above, each through the CLI in a child process that
+ * must end within MAX_SECONDS and MAX_RSS_MB with its own message.
+ */
+describe('the other reproductions end in a specific message, quickly, in little memory', () => {
+  it('one NaN weight in the cifar10-quick caffemodel (a 4-byte edit)', async () => {
+    const bytes = readFileSync(CIFAR_CAFFEMODEL);
+    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+    // conv2's weights are stored as raw little-endian float32: find one and overwrite it.
+    const value = Buffer.from(Float32Array.of(net.layers.find((l) => l.name === 'conv2')!.weights!.weight[17]).buffer);
+    const at = bytes.indexOf(value);
+    expect(at).toBeGreaterThan(0);
+    bytes.writeFloatLE(Number.NaN, at);
+    const path = join(tmp(), 'nan.caffemodel');
+    writeFileSync(path, bytes);
+    const r = await dyveMeasured({}, 'bench', '--model', 'cifar10-quick', '--weights', path, '--limit', '2', '--backend', 'cpu', '--quiet');
+    expectRefused(r, /nan\.caffemodel: layer '\w+' weights\[\d+\] is NaN: the file is corrupt/);
+  });
+
+  it('NaN entries in the SqueezeNet .net codebook', async () => {
+    const bytes = readFileSync(SQUEEZENET_NET);
+    const net = await loadPrototxt(SQUEEZENET_PROTOTXT);
+    // The first layer's codebook follows the header (one uint32 per conv/fc/ip layer); entry 0 is
+    // the pruned weights' zero, the others are the values codes point at.
+    const header = 4 * net.layers.filter((l) => (l.params.type === 'Convolution' || l.params.type === 'InnerProduct') && /conv|fc|ip/.test(l.name)).length;
+    for (let k = 1; k < 256; k++) bytes.writeFloatLE(Number.NaN, header + 4 * k);
+    const path = join(tmp(), 'nan.net');
+    writeFileSync(path, bytes);
+    const r = await dyveMeasured({}, 'bench', '--model', 'squeezenet-dc', '--weights', path, '--limit', '1', '--backend', 'cpu', '--quiet');
+    expectRefused(r, /nan\.net: layer 'conv1' weights\[\d+\] is NaN: the file is corrupt/);
+  });
+
+  it('100,000 nested braces in a prototxt', async () => {
+    const path = join(tmp(), 'deep.prototxt');
+    writeFileSync(path, `name: "deep"\n${'layer {'.repeat(100_000)}\n`);
+    const r = await dyveMeasured({}, 'bench', '--model', path, '--weights', 'synthetic', '--dataset', 'cifar10', '--limit', '1', '--quiet');
+    expectRefused(r, /deep\.prototxt:2:\d+: blocks nested more than 100 deep/);
+  });
+
+  it('--json into a missing folder fails before the run', async () => {
+    const r = await dyveMeasured({}, 'bench', '--model', 'cifar10-quick', '--limit', '2', '--json', join(tmp(), 'missing', 'r.json'), '--quiet');
+    expectRefused(r, /--json .*r\.json: the folder .*missing does not exist/);
+  });
+
+  it('--limit -1', async () => {
+    const r = await dyveMeasured({}, 'bench', '--model', 'cifar10-quick', '--limit', '-1', '--quiet');
+    expectRefused(r, /--limit takes a whole number >= 1, found '-1'/);
+  });
+
+  it('--threads 999 runs on the cores there are and says so', async () => {
+    const r = await dyveMeasured({}, 'bench', '--model', 'cifar10-quick', '--limit', '2', '--threads', '999', '--backend', 'wasm', '--quiet');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/--threads 999 is more than the \d+ cores? available: running \d+ threads?/);
+    expect(r.seconds).toBeLessThan(MAX_SECONDS);
+    expect(r.rssMb).toBeLessThan(MAX_RSS_MB);
   });
 });
