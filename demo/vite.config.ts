@@ -4,12 +4,11 @@
  * as JSON), so the page can load the zoo's models and images without copying them anywhere, and
  * every response carries the COOP / COEP headers that make the page cross-origin isolated.
  */
-import { createReadStream, readdirSync, statSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Connect, type Plugin } from 'vite';
 import { resolveDataDir } from '../src/data/data-dir.js';
+import { dataRoute } from './data-route.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -40,34 +39,9 @@ function crossOriginIsolation(): Plugin {
   };
 }
 
+/** The data directory under /data/ (demo/data-route.ts says what is served and what is refused). */
 function serveData(): Plugin {
-  const middleware = (): Connect.NextHandleFunction => {
-    const root = resolveDataDir();
-    return (req: IncomingMessage, res: ServerResponse, next: () => void) => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (!url.pathname.startsWith('/data/')) return next();
-      const path = resolve(root, decodeURIComponent(url.pathname.slice('/data/'.length)));
-      const inside = relative(root, path);
-      if (inside.startsWith('..') || inside.split(sep).includes('..')) {
-        res.statusCode = 403;
-        return res.end('outside the data directory');
-      }
-      let stat;
-      try {
-        stat = statSync(path);
-      } catch {
-        res.statusCode = 404;
-        return res.end(`not in the data directory: ${inside}`);
-      }
-      if (stat.isDirectory()) {
-        res.setHeader('Content-Type', 'application/json');
-        return res.end(JSON.stringify(readdirSync(path).filter((f) => statSync(join(path, f)).isFile()).sort()));
-      }
-      res.setHeader('Content-Type', 'application/octet-stream');
-      res.setHeader('Content-Length', String(stat.size));
-      createReadStream(path).pipe(res);
-    };
-  };
+  const middleware = (): Connect.NextHandleFunction => dataRoute(resolveDataDir());
   return {
     name: 'dyvedeep-data',
     configureServer: (server) => { server.middlewares.use(middleware()); },

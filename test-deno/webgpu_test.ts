@@ -4,7 +4,6 @@
  * through `deno task test` (see deno.json); fails, not skips, without an adapter.
  */
 import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.ts';
-import { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.ts';
 import { cifar10Dataset, imageFolderDataset, type Dataset } from '../src/data/dataset.ts';
 import { resolveDataDir } from '../src/data/data-dir.ts';
 import { loadProfile } from '../src/effort/load-profile.ts';
@@ -13,6 +12,7 @@ import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.ts
 import type { Network } from '../src/ir/network.ts';
 import { packageFile } from '../src/package-root.ts';
 import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE, relativeError } from '../test/tolerances.ts';
+import { withGpu } from './gpu.ts';
 
 function check(ok: boolean, message: string): void {
   if (!ok) throw new Error(message);
@@ -46,67 +46,52 @@ async function predictions(data: Dataset, run: (x: Float32Array, n: number) => P
 const sums = (counters: readonly { macsDense: number; macsExecuted: number }[]): [number, number] =>
   counters.reduce<[number, number]>((s, c) => [s[0] + c.macsDense, s[1] + c.macsExecuted], [0, 0]);
 
-Deno.test('Deno WebGPU: every layer of cifar10-quick and squeezenet-dc equals the CPU reference', async () => {
-  const gpu = await WebGpuBackend.create();
-  try {
-    for (const [net, data, batch] of [[cifar, cifarTest, 4], [squeezenet, imagenet, 1]] as const) {
-      const { input } = await data.batch(0, batch);
-      const captured: { layer: Network['layers'][number]; inputs: Float32Array[]; outputs: Float32Array[] }[] = [];
-      new CpuBackend({ kernels: 'reference' }).runSync(net, input, batch, {
-        onLayer: (layer, inputs, outputs) => captured.push({ layer, inputs: inputs.map((a) => a.slice()), outputs: outputs.map((a) => a.slice()) }),
-      });
-      for (const c of captured) {
-        const r = await gpu.runLayer(c.layer, c.inputs, batch);
-        const err = relativeError(r.outputs[0], c.outputs[0]);
-        check(err <= PARITY_RELATIVE_TOLERANCE, `${net.name} ${c.layer.name}: relative error ${err}`);
-      }
+Deno.test('Deno WebGPU: every layer of cifar10-quick and squeezenet-dc equals the CPU reference', () => withGpu(async (gpu) => {
+  for (const [net, data, batch] of [[cifar, cifarTest, 4], [squeezenet, imagenet, 1]] as const) {
+    const { input } = await data.batch(0, batch);
+    const captured: { layer: Network['layers'][number]; inputs: Float32Array[]; outputs: Float32Array[] }[] = [];
+    new CpuBackend({ kernels: 'reference' }).runSync(net, input, batch, {
+      onLayer: (layer, inputs, outputs) => captured.push({ layer, inputs: inputs.map((a) => a.slice()), outputs: outputs.map((a) => a.slice()) }),
+    });
+    for (const c of captured) {
+      const r = await gpu.runLayer(c.layer, c.inputs, batch);
+      const err = relativeError(r.outputs[0], c.outputs[0]);
+      check(err <= PARITY_RELATIVE_TOLERANCE, `${net.name} ${c.layer.name}: relative error ${err}`);
     }
-  } finally {
-    gpu.destroy();
   }
-});
+}));
 
-Deno.test('Deno WebGPU: cifar10-quick dense top-1 equals the CPU on >= 99.9 % of 1,000 images; calibrated profile within 0.2 pp and 1 % of the MAC reduction', async () => {
-  const gpu = await WebGpuBackend.create();
+Deno.test('Deno WebGPU: cifar10-quick dense top-1 equals the CPU on >= 99.9 % of 1,000 images; calibrated profile within 0.2 pp and 1 % of the MAC reduction', () => withGpu(async (gpu) => {
   const cpu = new CpuBackend();
-  try {
-    const a = await predictions(cifarTest, async (x, n) => { const r = await gpu.run(cifar, x, n); return { output: r.output, macs: sums(r.counters) }; }, 1000);
-    const b = await predictions(cifarTest, async (x, n) => { const r = await cpu.run(cifar, x, n); return { output: r.output, macs: sums(r.counters) }; }, 1000);
-    const agree = a.pred.filter((p, i) => p === b.pred[i]).length / 1000;
-    check(agree >= 0.999, `dense agreement ${agree}`);
+  const a = await predictions(cifarTest, async (x, n) => { const r = await gpu.run(cifar, x, n); return { output: r.output, macs: sums(r.counters) }; }, 1000);
+  const b = await predictions(cifarTest, async (x, n) => { const r = await cpu.run(cifar, x, n); return { output: r.output, macs: sums(r.counters) }; }, 1000);
+  const agree = a.pred.filter((p, i) => p === b.pred[i]).length / 1000;
+  check(agree >= 0.999, `dense agreement ${agree}`);
 
-    const profile = await loadProfile(packageFile('models/cifar10-quick/effort-neuron.json'), cifar);
-    const g = await predictions(cifarTest, async (x, n) => { const r = await gpu.run(cifar, x, n, { effort: profile }); return { output: r.output, macs: sums(r.counters) }; }, 1000);
-    const c = await predictions(cifarTest, async (x, n) => { const r = await cpu.run(cifar, x, n, { effort: profile }); return { output: r.output, macs: sums(r.counters) }; }, 1000);
-    check(Math.abs(g.correct - c.correct) / 1000 <= 0.002, `dynamic top-1 ${g.correct} vs ${c.correct} of 1000`);
-    const rg = g.macs[0] / g.macs[1];
-    const rc = c.macs[0] / c.macs[1];
-    check(rg > 1.2 && Math.abs(rg - rc) / rc <= 0.01, `MAC reduction ${rg} (WebGPU) vs ${rc} (CPU)`);
-  } finally {
-    gpu.destroy();
-  }
-});
+  const profile = await loadProfile(packageFile('models/cifar10-quick/effort-neuron.json'), cifar);
+  const g = await predictions(cifarTest, async (x, n) => { const r = await gpu.run(cifar, x, n, { effort: profile }); return { output: r.output, macs: sums(r.counters) }; }, 1000);
+  const c = await predictions(cifarTest, async (x, n) => { const r = await cpu.run(cifar, x, n, { effort: profile }); return { output: r.output, macs: sums(r.counters) }; }, 1000);
+  check(Math.abs(g.correct - c.correct) / 1000 <= 0.002, `dynamic top-1 ${g.correct} vs ${c.correct} of 1000`);
+  const rg = g.macs[0] / g.macs[1];
+  const rc = c.macs[0] / c.macs[1];
+  check(rg > 1.2 && Math.abs(rg - rc) / rc <= 0.01, `MAC reduction ${rg} (WebGPU) vs ${rc} (CPU)`);
+}));
 
-Deno.test('Deno WebGPU: the dynamic kernels take the CPU decisions on cifar10-quick conv2', async () => {
-  const gpu = await WebGpuBackend.create();
-  try {
-    const { input } = await cifarTest.batch(0, 8);
-    let conv2Inputs: Float32Array[] = [];
-    new CpuBackend().runSync(cifar, input, 8, { onLayer: (layer, inputs) => { if (layer.name === 'conv2') conv2Inputs = inputs.map((a) => a.slice()); } });
-    const layer = cifar.layers.find((l) => l.name === 'conv2')!;
-    const effort = { spet: { mode: 'threshold' as const, fraction: 0.5, threshold: -5 }, sdss: { stride: 2, delta: 0.5 }, sfma: { epsilon: 0.5 } };
-    const cpu = runLayer(layer, conv2Inputs, 8, { kernels: 'fast', effort, rectified: true });
-    const g = await gpu.runLayer(layer, conv2Inputs, 8, { effort, rectified: true });
-    let max = 0;
-    for (const v of cpu.outputs[0]) max = Math.max(max, Math.abs(v));
-    let bad = 0;
-    cpu.outputs[0].forEach((v, i) => { if (!(Math.abs(g.outputs[0][i] - v) <= PARITY_RELATIVE_TOLERANCE * max)) bad++; });
-    check(bad / cpu.outputs[0].length <= DYNAMIC_DECISION_TOLERANCE, `${bad} neurons differ`);
-    check(g.dispatches.some((d) => d.mode === 'indirect'), 'SDSS ran no indirect dispatch');
-  } finally {
-    gpu.destroy();
-  }
-});
+Deno.test('Deno WebGPU: the dynamic kernels take the CPU decisions on cifar10-quick conv2', () => withGpu(async (gpu) => {
+  const { input } = await cifarTest.batch(0, 8);
+  let conv2Inputs: Float32Array[] = [];
+  new CpuBackend().runSync(cifar, input, 8, { onLayer: (layer, inputs) => { if (layer.name === 'conv2') conv2Inputs = inputs.map((a) => a.slice()); } });
+  const layer = cifar.layers.find((l) => l.name === 'conv2')!;
+  const effort = { spet: { mode: 'threshold' as const, fraction: 0.5, threshold: -5 }, sdss: { stride: 2, delta: 0.5 }, sfma: { epsilon: 0.5 } };
+  const cpu = runLayer(layer, conv2Inputs, 8, { kernels: 'fast', effort, rectified: true });
+  const g = await gpu.runLayer(layer, conv2Inputs, 8, { effort, rectified: true });
+  let max = 0;
+  for (const v of cpu.outputs[0]) max = Math.max(max, Math.abs(v));
+  let bad = 0;
+  cpu.outputs[0].forEach((v, i) => { if (!(Math.abs(g.outputs[0][i] - v) <= PARITY_RELATIVE_TOLERANCE * max)) bad++; });
+  check(bad / cpu.outputs[0].length <= DYNAMIC_DECISION_TOLERANCE, `${bad} neurons differ`);
+  check(g.dispatches.some((d) => d.mode === 'indirect'), 'SDSS ran no indirect dispatch');
+}));
 
 Deno.test('Deno: the dyve CLI runs unchanged, WebGPU bench with its JSON contract', async () => {
   const { main } = await import('../harness/cli.ts');

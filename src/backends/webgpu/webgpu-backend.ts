@@ -45,6 +45,12 @@ export class WebGpuBackend implements Backend {
   private readonly constants: ConstantCache;
   /** Plans by network, then batch and profile; promises, so concurrent first runs build one plan. */
   private readonly plans = new WeakMap<object, Map<string, Promise<Plan>>>();
+  /**
+   * The same plans, held weakly, so that destroy() can free their buffers before the device goes:
+   * a cached plan otherwise keeps them until the runtime collects it, which for a network that
+   * lives as long as the process means its exit. Weak: a plan stays collectable with its network.
+   */
+  private readonly builtPlans = new Set<WeakRef<Plan>>();
   private lostInfo: GPUDeviceLostInfo | null = null;
   private destroyed = false;
 
@@ -126,9 +132,17 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  /** Releases the device (Node keeps the process alive until then). */
+  /**
+   * Releases the device (Node keeps the process alive until then): the cached plans' buffers and
+   * the weights first, then the device, so that no buffer outlives it to be freed by the runtime's
+   * own teardown. Await the queue (`device.queue.onSubmittedWorkDone()`) first when work may still
+   * be in flight. Calling it again does nothing.
+   */
   destroy(): void {
+    if (this.destroyed) return;
     this.destroyed = true;
+    for (const ref of this.builtPlans) ref.deref()?.destroy();
+    this.builtPlans.clear();
     this.constants.destroy();
     this.gpu.destroy();
   }
@@ -161,7 +175,14 @@ export class WebGpuBackend implements Backend {
     if (!plan) {
       plan = this.buildPlan(execution, batch, true, trace);
       byKey.set(id, plan);
-      plan.catch(() => byKey.delete(id)); // a failed build (bad shader, lost device) is not cached
+      plan.then(
+        (built) => {
+          // Finished building after destroy() (a run was in flight): the device is gone, free it now.
+          if (this.destroyed) built.destroy();
+          else this.builtPlans.add(new WeakRef(built));
+        },
+        () => byKey.delete(id), // a failed build (bad shader, lost device) is not cached
+      );
     }
     return plan;
   }
