@@ -2,20 +2,8 @@ import { ModelFormatError, NetworkError } from '../../errors.js';
 import { parsePrototxt } from './prototxt.js';
 import { caffeType } from './schema.js';
 import { SOURCE_POSITION, textToMessage, type MessageObject } from './text-to-message.js';
+import type { CaffeLayer } from './caffe-layer.js';
 import { checkDeclaredShape, isDataLayer, trainValNetwork, type TrainValOptions } from './train-val.js';
-
-/** One layer of a Caffe net, V1 or current, reduced to what the IR builder needs. */
-export interface CaffeLayer {
-  readonly name: string;
-  /** Current type name (`Convolution`) or, for V1 layers, the enum name (`CONVOLUTION`). */
-  readonly type: string;
-  readonly bottoms: readonly string[];
-  readonly tops: readonly string[];
-  /** The whole LayerParameter / V1LayerParameter, for the type's parameter parser. */
-  readonly message: MessageObject;
-  /** `file:line:col: layer 'name' (Type)` for error messages. */
-  readonly where: string;
-}
 
 /** A Caffe network definition after phase filtering, with its single input declared. */
 export interface CaffeNetDefinition {

@@ -4,7 +4,7 @@
  * a Softmax where the training loss was.
  */
 import { NetworkError } from '../../errors.js';
-import type { CaffeLayer } from './net-parameter.js';
+import type { CaffeLayer } from './caffe-layer.js';
 import { SOURCE_POSITION, type MessageObject } from './text-to-message.js';
 
 /** How the loader resolves a data layer into an input. */
