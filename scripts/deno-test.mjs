@@ -10,7 +10,8 @@
 // never use (their adapter is lavapipe, Vulkan). The core dump of a reproduced abort shows the
 // thread that ran the WebGPU tests still exiting, and finding its heap corrupted, while the main
 // thread ran the libraries' exit destructors; llvmpipe's GL driver is known to corrupt the heap
-// now and then after tests passed (gfx-rs/wgpu#3250). Without it no abort has been seen here.
+// now and then after tests passed (gfx-rs/wgpu#3250). Leaving it out is a precaution, not a
+// proven cure: the abort is rare (1 run in about 40 here), too rare for the runs made to tell.
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';

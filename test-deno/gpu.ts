@@ -2,8 +2,8 @@
  * One WebGPU backend per test, released in order before the test ends: the queue drained, then
  * the backend's buffers and its device (WebGpuBackend.destroy). A test then leaves no GPU work
  * and no buffer behind for Deno to tear down while the process exits, where nothing can be
- * pinned on a test any more. (This alone did not stop the rare abort at exit: see the header of
- * scripts/deno-test.mjs for what did.)
+ * pinned on a test any more. (This alone did not stop the rare abort at exit; the header of
+ * scripts/deno-test.mjs says what else the suite does about it, and how sure that is.)
  */
 import { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.ts';
 
