@@ -153,7 +153,7 @@ describe('the TensorFlow.js wasm peer reproduces the CPU reference', () => {
 
 describe('Caffe AVE divisors against XNNPACK\'s', () => {
   it('are 1 without pads, and padding / input counts at the borders with them', () => {
-    const noPad = { method: 'ave', kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 0, padW: 0, global: false } as const;
+    const noPad = { method: 'ave', kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 0, padW: 0, global: false, ceilMode: true } as const;
     expect(averageCorrection(noPad, { h: 16, w: 16 }, { h: 8, w: 8 })).toBeUndefined();
     // 5 wide, kernel 3, stride 2, pad 1 -> 3 windows: [-1, 2) [1, 4) [3, 6); Caffe clips to [-1, 6).
     const padded = { ...noPad, padH: 0, padW: 1 };

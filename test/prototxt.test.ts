@@ -86,9 +86,9 @@ describe('protobuf text format', () => {
 
 describe('network building', () => {
   it('names an unknown layer type and lists the supported ones', () => {
-    const run = () => build(`${HEADER}layer {\n  name: "bn1"\n  type: "BatchNorm"\n  bottom: "data"\n  top: "bn1"\n}`);
+    const run = () => build(`${HEADER}layer {\n  name: "tanh1"\n  type: "TanH"\n  bottom: "data"\n  top: "tanh1"\n}`);
     expect(run).toThrow(NetworkError);
-    expect(run).toThrow("net.prototxt:2:1: layer 'bn1' (BatchNorm): unsupported layer type 'BatchNorm' (supported: Convolution, Pooling");
+    expect(run).toThrow("net.prototxt:2:1: layer 'tanh1' (TanH): unsupported layer type 'TanH' (supported: Convolution, Pooling");
   });
 
   it('reads input_shape, Input layers and legacy V1 layers alike', () => {

@@ -73,9 +73,37 @@ export function tfjsLayer(tf: Tf, layer: Layer, relu?: ReluParams): TfjsLayer {
       // The flat vector is in Caffe's CHW order, which the layers after it (and their weights) expect.
       return noWeights(([x]) => [h * w === 1 ? x : tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [x.shape[0], 1, 1, c * h * w])]);
     }
+    // Per-channel constants are [C]: NHWC broadcasting puts them along the channel axis.
+    case 'Scale':
+    case 'PReLU':
+      return perChannelLayer(tf, layer);
+    case 'Eltwise': {
+      const { operation, coeffs } = p.eltwise;
+      const combine = operation === 'sum' ? tf.add : operation === 'prod' ? tf.mul : tf.maximum;
+      return noWeights((xs) => {
+        const terms = xs.map((x, i) => (coeffs.length > 0 && coeffs[i] !== 1 ? tf.mul(x, coeffs[i]) as Tensor4D : x));
+        return [terms.slice(1).reduce((acc, t) => combine(acc, t) as Tensor4D, terms[0])];
+      });
+    }
+    case 'Clip':
+      return noWeights(([x]) => [tf.clipByValue(x, p.clip.min, p.clip.max)]);
+    case 'Sigmoid':
+      return noWeights(([x]) => [tf.sigmoid(x)]);
     default: {
       const type: string = (p as { type: string }).type;
       throw new NetworkError(`tfjs-wasm: layer '${layer.name}' has type ${type}, which the TF.js peer does not build`);
     }
   }
+}
+
+/** Scale (x * weight + bias) or PReLU (slopes) with its [C] (or shared [1]) weights uploaded once. */
+function perChannelLayer(tf: Tf, layer: Layer): TfjsLayer {
+  const w = layer.weights;
+  if (!w) throw new NetworkError(`tfjs-wasm: layer '${layer.name}' (${layer.params.type}) has no weights`);
+  const weight = tf.tensor1d(w.weight);
+  const bias = w.bias && tf.tensor1d(w.bias);
+  const run: TfjsLayer['run'] = layer.params.type === 'PReLU'
+    ? ([x]) => [tf.prelu(x, weight as TfCore.Tensor as Tensor4D)]
+    : ([x]) => [(bias ? tf.add(tf.mul(x, weight), bias) : tf.mul(x, weight)) as Tensor4D];
+  return { run, dispose: () => { weight.dispose(); bias?.dispose(); } };
 }

@@ -10,7 +10,7 @@
  * knobs decide per neuron (mode `neuron`) or per tile (mode `tile`, convolutions only).
  */
 import { runLayer } from '../backends/cpu/cpu-backend.js';
-import { isWeighted, shapeSize, type Layer, type Network } from '../ir/network.js';
+import { isConvOrInnerProduct, shapeSize, type Layer, type Network } from '../ir/network.js';
 import { hasEffort, type LayerEffort, type SdssKnobs, type SfmaKnobs, type SpetKnobs } from '../effort/effort.js';
 import { MECHANISMS, type Mechanism } from '../effort/profile.js';
 import { feedsRelu } from '../ir/relu-reach.js';
@@ -272,7 +272,7 @@ function round(v: number): number {
 
 /** Whether `mechanism` applies to `layer` of `net`. */
 export function applicable(net: Network, layer: Layer, mechanism: Mechanism): boolean {
-  if (mechanism === 'spet') return isWeighted(layer) && feedsRelu(net, layer);
+  if (mechanism === 'spet') return isConvOrInnerProduct(layer) && feedsRelu(net, layer);
   if (layer.params.type !== 'Convolution') return false;
   // SDSS needs a map to sample: more than one position.
   return mechanism === 'sfma' || shapeSize(layer.outputShapes[0]) > layer.outputShapes[0].c;

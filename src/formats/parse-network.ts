@@ -4,7 +4,9 @@
  */
 import { NetworkError } from '../errors.js';
 import { buildNetwork } from './caffe/build-network.js';
+import { foldScales } from '../ir/fold-scale.js';
 import { isWeighted, type Network } from '../ir/network.js';
+import { caffeBlobConversions } from './caffe/batch-norm-blobs.js';
 import { attachCaffemodelWeights, decodeCaffemodel, type CaffemodelWeights } from './caffe/caffemodel.js';
 import { parseNetPrototxt } from './caffe/net-parameter.js';
 import { attachDeepCompressionWeights } from './deep-compression.js';
@@ -36,6 +38,12 @@ export interface ParseNetworkOptions {
    * input, label, accuracy and loss dropped); default: console.warn.
    */
   readonly notice?: (line: string) => void;
+  /**
+   * Fold each Scale (a BatchNorm among them) into the Convolution or InnerProduct before it when
+   * that layer's output goes nowhere else (ir/fold-scale.ts); default true. The folded layer writes
+   * the Scale's top, so the blob between them disappears.
+   */
+  readonly foldScales?: boolean;
 }
 
 /**
@@ -45,7 +53,8 @@ export interface ParseNetworkOptions {
  * A train_val prototxt is accepted too: its TEST phase, the data layer replaced by an input (shape
  * from `options.inputShape`, else from the data layer, with the caffemodel's first convolution for
  * the channels), accuracy and losses dropped, SoftmaxWithLoss run as Softmax; said through
- * `options.notice`.
+ * `options.notice`. Scales after a convolution or inner product are folded into it
+ * (`options.foldScales`).
  *
  * @throws ModelFormatError for malformed text or weights (which layer, which blob); NetworkError
  *   for unsupported layers, layers left without weights, or a train_val whose input shape is
@@ -66,7 +75,7 @@ export function parseNetwork(prototxt: string, name: string, weights: WeightsDat
   if (weights.kind === 'synthetic') {
     net = attachSyntheticWeights(net, weights.seed);
   } else if (weights.kind === 'bytes') {
-    if (caffemodel) attachCaffemodelWeights(net, caffemodel());
+    if (caffemodel) attachCaffemodelWeights(net, caffemodel(), caffeBlobConversions(def, net));
     else attachDeepCompressionWeights(net, weights.bytes, weights.name);
   }
   if (weights.kind !== 'none') {
@@ -74,6 +83,7 @@ export function parseNetwork(prototxt: string, name: string, weights: WeightsDat
     if (missing.length > 0) {
       throw new NetworkError(`no weights for layer(s) ${missing.map((l) => `'${l.name}'`).join(', ')}`);
     }
+    if (options.foldScales !== false) net = foldScales(net);
   }
   return net;
 }

@@ -1,6 +1,6 @@
 import { layerBlobShapes } from '../ir/layer-metrics.js';
 import { checkMemoryNeed } from '../ir/memory-need.js';
-import { isWeighted, type Network } from '../ir/network.js';
+import { isWeighted, type Layer, type LayerWeights, type Network } from '../ir/network.js';
 
 /** A small, fast, seedable PRNG (mulberry32): the same seed gives the same weights everywhere. */
 export function mulberry32(seed: number): () => number {
@@ -15,8 +15,29 @@ export function mulberry32(seed: number): () => number {
 }
 
 /**
- * Fills every weighted layer with seeded random weights (uniform, He-scaled by fan-in so that
- * activations keep their magnitude through deep networks; small biases). For speed and op counts of
+ * Seeded weights of one layer. Convolution and InnerProduct: uniform, He-scaled by fan-in so that
+ * activations keep their magnitude through deep networks, small biases. Scale (a batch
+ * normalization among them): positive factors around 1 and biases around 0, as a trained
+ * normalization of positive variance has. PReLU: slopes in [0, 0.5), around PReLU's usual 0.25.
+ */
+function syntheticWeights(layer: Layer, random: () => number): LayerWeights {
+  const [weightShape, biasShape] = layerBlobShapes(layer);
+  const count = weightShape.reduce((a, b) => a * b, 1);
+  const uniform = (n: number, from: number, to: number) => new Float32Array(n).map(() => from + (to - from) * random());
+  if (layer.params.type === 'Scale') {
+    return { weight: uniform(count, 0.5, 1.5), bias: biasShape ? uniform(biasShape[0], -0.1, 0.1) : undefined };
+  }
+  if (layer.params.type === 'PReLU') return { weight: uniform(count, 0, 0.5) };
+  const fanIn = weightShape.slice(1).reduce((a, b) => a * b, 1);
+  const limit = Math.sqrt(6 / fanIn);
+  const weight = new Float32Array(count);
+  for (let i = 0; i < weight.length; i++) weight[i] = (2 * random() - 1) * limit;
+  const bias = biasShape ? new Float32Array(biasShape[0]).map(() => (2 * random() - 1) * 0.01) : undefined;
+  return { weight, bias };
+}
+
+/**
+ * Fills every weighted layer with seeded random weights (syntheticWeights). For speed and op counts of
  * architectures whose trained weights are not available: the network is marked `synthetic` and no
  * accuracy may be reported for it.
  *
@@ -26,14 +47,6 @@ export function mulberry32(seed: number): () => number {
 export function attachSyntheticWeights(net: Network, seed = 1): Network {
   checkMemoryNeed(net, 1);
   const random = mulberry32(seed);
-  for (const layer of net.layers.filter(isWeighted)) {
-    const [weightShape, biasShape] = layerBlobShapes(layer);
-    const fanIn = weightShape.slice(1).reduce((a, b) => a * b, 1);
-    const limit = Math.sqrt(6 / fanIn);
-    const weight = new Float32Array(weightShape.reduce((a, b) => a * b, 1));
-    for (let i = 0; i < weight.length; i++) weight[i] = (2 * random() - 1) * limit;
-    const bias = biasShape ? new Float32Array(biasShape[0]).map(() => (2 * random() - 1) * 0.01) : undefined;
-    layer.weights = { weight, bias };
-  }
+  for (const layer of net.layers.filter(isWeighted)) layer.weights = syntheticWeights(layer, random);
   return { ...net, synthetic: true };
 }

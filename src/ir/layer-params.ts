@@ -1,14 +1,18 @@
 /** Typed access to a layer's parameters and weights, checked, for every backend's kernels. */
 import { NetworkError } from '../errors.js';
 import type {
+  ClipParams,
   ConvolutionParams,
+  EltwiseParams,
   InnerProductParams,
   Layer,
   LayerParams,
   LayerWeights,
   LrnParams,
   PoolingParams,
+  PreluParams,
   ReluParams,
+  ScaleParams,
 } from './network.js';
 
 type ParamsOf<T extends LayerParams['type']> = Extract<LayerParams, { type: T }>;
@@ -47,8 +51,28 @@ export function reluParams(layer: Layer): ReluParams {
   return paramsOf(layer, 'ReLU').relu;
 }
 
+/** The Scale parameters of `layer`; throws if it is not a Scale. */
+export function scaleParams(layer: Layer): ScaleParams {
+  return paramsOf(layer, 'Scale').scale;
+}
+
+/** The Eltwise parameters of `layer`; throws if it is not an Eltwise. */
+export function eltwiseParams(layer: Layer): EltwiseParams {
+  return paramsOf(layer, 'Eltwise').eltwise;
+}
+
+/** The PReLU parameters of `layer`; throws if it is not a PReLU. */
+export function preluParams(layer: Layer): PreluParams {
+  return paramsOf(layer, 'PReLU').prelu;
+}
+
+/** The Clip parameters of `layer`; throws if it is not a Clip. */
+export function clipParams(layer: Layer): ClipParams {
+  return paramsOf(layer, 'Clip').clip;
+}
+
 /**
- * The weights of a Convolution or InnerProduct layer, checked against the sizes the kernels index
+ * The weights of a weighted layer (Convolution, InnerProduct, Scale, PReLU), checked against the sizes the kernels index
  * with, so a short array fails here with a sentence instead of producing NaNs.
  */
 export function checkedWeights(layer: Layer, weightSize: number, biasTerm: boolean, biasSize: number): LayerWeights {

@@ -48,6 +48,11 @@ export interface PoolingParams {
   readonly padH: number;
   readonly padW: number;
   readonly global: boolean;
+  /**
+   * Output size rounded up (Caffe, ONNX ceil_mode 1) or down (ONNX's default). Kernels read the
+   * output shape, so only shape inference looks at this.
+   */
+  readonly ceilMode: boolean;
 }
 
 export interface LrnParams {
@@ -67,6 +72,35 @@ export interface ReluParams {
   readonly negativeSlope: number;
 }
 
+/**
+ * Per-channel affine map y = x * weight[c] (+ bias[c]): Caffe's Scale, and what an inference
+ * batch normalization (Caffe BatchNorm + Scale, ONNX BatchNormalization) and an ONNX Add / Mul by a
+ * per-channel constant become. Its weights are `weight` (C) and `bias` (C, when biasTerm).
+ */
+export interface ScaleParams {
+  readonly biasTerm: boolean;
+}
+
+export type EltwiseOperation = 'sum' | 'prod' | 'max';
+
+/** Element by element over two or more bottoms of one shape (Caffe Eltwise; ONNX Add / Mul / Max). */
+export interface EltwiseParams {
+  readonly operation: EltwiseOperation;
+  /** Per-bottom factors of a sum (Caffe `coeff`); empty = all 1. */
+  readonly coeffs: readonly number[];
+}
+
+/** ReLU with a learned negative slope per channel (`weight`, C values), or one shared value. */
+export interface PreluParams {
+  readonly channelShared: boolean;
+}
+
+/** Clamp to [min, max] (ReLU6 is min 0, max 6). */
+export interface ClipParams {
+  readonly min: number;
+  readonly max: number;
+}
+
 /** Each layer type with its parameters; the discriminant is the canonical Caffe type name. */
 export type LayerParams =
   | { readonly type: 'Convolution'; readonly conv: ConvolutionParams }
@@ -74,6 +108,11 @@ export type LayerParams =
   | { readonly type: 'LRN'; readonly lrn: LrnParams }
   | { readonly type: 'InnerProduct'; readonly ip: InnerProductParams }
   | { readonly type: 'ReLU'; readonly relu: ReluParams }
+  | { readonly type: 'Scale'; readonly scale: ScaleParams }
+  | { readonly type: 'Eltwise'; readonly eltwise: EltwiseParams }
+  | { readonly type: 'PReLU'; readonly prelu: PreluParams }
+  | { readonly type: 'Clip'; readonly clip: ClipParams }
+  | { readonly type: 'Sigmoid' }
   | { readonly type: 'Dropout' }
   | { readonly type: 'Softmax' }
   | { readonly type: 'Concat' }
@@ -84,7 +123,7 @@ export type LayerType = LayerParams['type'];
 
 /** Learned parameters of a layer, in Caffe's blob order. */
 export interface LayerWeights {
-  /** Convolution: (out, in / group, kh, kw); InnerProduct: (out, in). */
+  /** Convolution: (out, in / group, kh, kw); InnerProduct: (out, in); Scale: (C); PReLU: (C) or (1). */
   readonly weight: Float32Array;
   /** One per output channel, or absent when bias_term is false. */
   readonly bias?: Float32Array;
@@ -98,7 +137,7 @@ export interface Layer {
   readonly tops: readonly string[];
   readonly inputShapes: readonly Shape[];
   readonly outputShapes: readonly Shape[];
-  /** Present exactly for Convolution and InnerProduct once weights are loaded. */
+  /** Present exactly for weighted layers (see isWeighted) once weights are loaded. */
   weights?: LayerWeights;
 }
 
@@ -118,5 +157,15 @@ export interface Network {
 
 /** Layers that carry weights. */
 export function isWeighted(layer: Layer): boolean {
-  return layer.params.type === 'Convolution' || layer.params.type === 'InnerProduct';
+  const t = layer.params.type;
+  return t === 'Convolution' || t === 'InnerProduct' || t === 'Scale' || t === 'PReLU';
+}
+
+/**
+ * Convolution and InnerProduct: the layers with MACs, the only ones DyVEDeep's mechanisms act on
+ * and the ones a following ReLU may be fused into (isWeighted also holds Scale and PReLU).
+ */
+export function isConvOrInnerProduct(layer: Layer): boolean {
+  const t = layer.params.type;
+  return t === 'Convolution' || t === 'InnerProduct';
 }

@@ -9,7 +9,7 @@ import { hasEffort, type LayerEffort } from '../effort/effort.js';
 import { checkLayerEffort } from '../effort/knob-rules.js';
 import type { EffortProfile } from '../effort/profile.js';
 import { layerMacs } from '../ir/layer-metrics.js';
-import { isWeighted, type Layer, type Network, type Shape } from '../ir/network.js';
+import { isConvOrInnerProduct, type Layer, type LayerType, type Network, type Shape } from '../ir/network.js';
 import { feedsRelu } from '../ir/relu-reach.js';
 
 /** One layer of a plan. */
@@ -55,6 +55,12 @@ export interface ExecutionPlan {
 }
 
 /**
+ * Layers without MACs whose kernels may apply a following ReLU as they store (WebGPU does: a
+ * residual sum or a batch normalization then ReLU is one pass over memory instead of two).
+ */
+const STORES_RELU: ReadonlySet<LayerType> = new Set(['Eltwise', 'Scale', 'PReLU']);
+
+/**
  * Compiles the plan of a graph. `effort`: knobs per layer name (validated here, once); `rectified`:
  * whether a layer's output reaches the graph only through a ReLU.
  *
@@ -79,11 +85,11 @@ export function compilePlan(
     if (dynamic) checkLayerEffort(layer, knobs);
     const next = layers[index + 1];
     const top = layer.tops[0];
-    const fusable = isWeighted(layer) && layer.tops.length === 1 && next?.params.type === 'ReLU' && next.bottoms[0] === top
+    const fusable = (isConvOrInnerProduct(layer) || STORES_RELU.has(layer.params.type)) && layer.tops.length === 1 && next?.params.type === 'ReLU' && next.bottoms[0] === top
       && readers.get(top) === 1 && !outputs.includes(top) && (!dynamic || next.params.relu.negativeSlope === 0);
     const releases = [...new Set([...layer.bottoms, ...layer.tops])].filter((b) => (lastReader.get(b) ?? -1) <= index);
     return {
-      index, layer, rectified: isWeighted(layer) && rectified(layer), macsPerImage: layerMacs(layer), releases,
+      index, layer, rectified: isConvOrInnerProduct(layer) && rectified(layer), macsPerImage: layerMacs(layer), releases,
       ...(dynamic && { effort: knobs }), ...(fusable && { fusedRelu: index + 1 }),
     };
   });

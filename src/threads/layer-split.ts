@@ -17,7 +17,7 @@ import type { LayerCounters } from '../records/counters.js';
 import { runLayer } from '../backends/cpu/cpu-backend.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { hasEffort, type LayerEffort } from '../effort/effort.js';
-import { isWeighted, type Layer } from '../ir/network.js';
+import { isConvOrInnerProduct, type Layer } from '../ir/network.js';
 import type { ExecutionPlan } from '../plan/execution-plan.js';
 
 /**
@@ -113,7 +113,7 @@ export function weightedRanges(n: number, weights: readonly number[], align = 1)
  */
 export function splitSibling(plan: ExecutionPlan, side: number): { readonly main: number; readonly sideRelu?: number } | null {
   const { layer, fusedRelu: relu } = plan.steps[side];
-  if (!isWeighted(layer) || !layer.weights || layer.bottoms.length !== 1 || layer.tops.length !== 1) return null;
+  if (!isConvOrInnerProduct(layer) || !layer.weights || layer.bottoms.length !== 1 || layer.tops.length !== 1) return null;
   const k = relu === undefined ? side + 1 : side + 2;
   const main = plan.steps[k]?.layer;
   if (!main || main.bottoms.length !== 1 || main.bottoms[0] !== layer.bottoms[0] || main.bottoms[0] === layer.tops[0]) return null;

@@ -55,7 +55,7 @@ export type PoolOptions = Partial<PoolingParams> & { method: 'max' | 'ave' };
 
 /** A Pooling layer (Caffe's output rounding). */
 export function poolLayer(input: Shape, o: PoolOptions): Layer {
-  const pool: PoolingParams = { kernelH: 0, kernelW: 0, strideH: 1, strideW: 1, padH: 0, padW: 0, global: false, ...o };
+  const pool: PoolingParams = { kernelH: 0, kernelW: 0, strideH: 1, strideW: 1, padH: 0, padW: 0, global: false, ceilMode: true, ...o };
   const out: Shape = pool.global
     ? { c: input.c, h: 1, w: 1 }
     : { c: input.c, h: poolOutputSize(input.h, pool.kernelH, pool.strideH, pool.padH), w: poolOutputSize(input.w, pool.kernelW, pool.strideW, pool.padW) };

@@ -4,7 +4,7 @@
  * the command encoder and the read-back.
  */
 import type { Layer } from '../../ir/network.js';
-import type { Kernel, KernelName } from './pipelines.js';
+import type { Kernel, KernelName, KernelSpecialisation } from './pipelines.js';
 
 /** One step of a plan, in submission order. */
 export type Step =
@@ -18,6 +18,8 @@ export type Step =
     readonly slot?: number;
     /** MACs a dense dispatch executes by construction. */
     readonly macs?: number;
+    /** Other scalar operations it executes by construction, counted as the CPU kernels count them. */
+    readonly otherOps?: number;
   }
   | {
     readonly op: 'indirect';
@@ -93,7 +95,8 @@ export interface EncodeContext {
   readonly batch: number;
   /** The plan records the dynamic layers' decisions (RunOptions.traceDecisions). */
   readonly traceDecisions: boolean;
-  kernel(name: KernelName): Promise<Kernel>;
+  /** The pipeline of `name`, specialised with override constants that select its variant (pipelines.ts). */
+  kernel(name: KernelName, specialisation?: KernelSpecialisation): Promise<Kernel>;
   /** A uniform buffer holding `words`. */
   uniform(words: UniformWords, label: string): GPUBuffer;
   /** A storage buffer with `make()`'s data, cached per layer and `key` for the device's lifetime (weights). */

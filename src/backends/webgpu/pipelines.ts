@@ -9,7 +9,8 @@ import { loadShader } from './shader-loader.js';
 /**
  * Every kernel, by its file under shaders/ (without `.wgsl`), with the default values of its
  * override constants: `WG` (workgroup size, lowered to the device's limit) in every kernel but the
- * single-invocation one, `PX` (positions per invocation, at most 8) in the convolutions.
+ * single-invocation one, `PX` (positions per invocation, at most 8) in the convolutions. Constants
+ * that select what a kernel computes are listed apart, in {@link SPECIALISATION_CONSTANTS}.
  */
 export const KERNELS = {
   'convolution/dense': { WG: 64, PX: 8 },
@@ -17,6 +18,10 @@ export const KERNELS = {
   'pooling/pooling': { WG: 256 },
   'normalization/lrn': { WG: 256 },
   'activation/relu': { WG: 256 },
+  'activation/pointwise': { WG: 256 },
+  'activation/prelu': { WG: 256 },
+  'elementwise/scale': { WG: 256 },
+  'elementwise/eltwise': { WG: 256 },
   'softmax/softmax': { WG: 64 },
   'routing/concat': { WG: 256 },
   'dynamic/convolution': { WG: 64, PX: 4 },
@@ -28,6 +33,19 @@ export const KERNELS = {
 } as const satisfies Record<string, { WG?: number; PX?: number }>;
 
 export type KernelName = keyof typeof KERNELS;
+
+/**
+ * Override constants that choose what a kernel computes, not how fast: per kernel, the constants
+ * an encoder sets per layer (`PipelineCache.kernel(name, { KIND: 1 })`), each specialisation
+ * created once. They are not tuning: `--tune` cannot set them.
+ */
+export const SPECIALISATION_CONSTANTS: Partial<Record<KernelName, readonly string[]>> = {
+  'activation/pointwise': ['KIND'],
+  'elementwise/eltwise': ['OP'],
+};
+
+/** The override constants of one pipeline specialisation (see {@link SPECIALISATION_CONSTANTS}). */
+export type KernelSpecialisation = Readonly<Record<string, number>>;
 
 /** Override constants replacing the defaults, per kernel (tuning per device). */
 export type KernelTuning = Partial<Record<KernelName, { readonly WG?: number; readonly PX?: number }>>;
@@ -80,9 +98,13 @@ export class PipelineCache {
     private readonly tuning: KernelTuning = {},
   ) {}
 
-  /** The pipeline of `name` (compiled on first use). */
-  kernel(name: KernelName): Promise<Kernel> {
-    const constants: Record<string, number> = { ...KERNELS[name], ...this.tuning[name] };
+  /** The pipeline of `name` (compiled on first use), specialised with `specialisation`'s constants. */
+  kernel(name: KernelName, specialisation: KernelSpecialisation = {}): Promise<Kernel> {
+    const allowed = SPECIALISATION_CONSTANTS[name] ?? [];
+    for (const key of Object.keys(specialisation)) {
+      if (!allowed.includes(key)) throw new DyveError(`kernel ${name} has no specialisation constant '${key}' (it has: ${allowed.join(', ') || 'none'})`);
+    }
+    const constants: Record<string, number> = { ...KERNELS[name], ...this.tuning[name], ...specialisation };
     if (constants.WG !== undefined) {
       constants.WG = Math.min(constants.WG, this.device.limits.maxComputeInvocationsPerWorkgroup, this.device.limits.maxComputeWorkgroupSizeX);
     }

@@ -5,8 +5,9 @@
  * kernels' counters (and, when traced, their decisions) and a record of every dispatch.
  *
  * Blob buffers are reused once their last reader has run; in-place layers share their buffer;
- * Dropout and Flatten alias their input when nothing reads it afterwards (else copy); a ReLU that
- * directly follows a Convolution or InnerProduct in place is fused into its store.
+ * Dropout and Flatten alias their input when nothing reads it afterwards (else copy); a ReLU the
+ * execution plan fuses into the layer before it (today Convolution and InnerProduct; the Scale,
+ * PReLU and Eltwise encoders take one too) runs in that layer's store.
  */
 import { NetworkError } from '../../errors.js';
 import type { Layer, Shape } from '../../ir/network.js';
@@ -23,7 +24,7 @@ import type { Kernel, PipelineCache } from './pipelines.js';
 
 /** Options of a plan. */
 export interface PlanOptions {
-  /** Fuse the ReLUs the execution plan allows into the Convolution / InnerProduct before them (default true). */
+  /** Fuse the ReLUs the execution plan allows into the layer before them (default true). */
   readonly fuseRelu?: boolean;
   /** Record and read back the dynamic layers' decisions (RunOptions.traceDecisions). */
   readonly traceDecisions?: boolean;
@@ -133,7 +134,7 @@ export class Plan {
       device,
       batch,
       traceDecisions: options.traceDecisions === true,
-      kernel: (name) => pipelines.kernel(name),
+      kernel: (name, specialisation) => pipelines.kernel(name, specialisation),
       uniform: (words: UniformWords, label: string) => {
         const data = new Uint32Array(Math.ceil(words.length / 4) * 4);
         data.set(words);
@@ -321,9 +322,11 @@ export class Plan {
   }
 
   private counters(stats: Uint32Array): LayerCounters[] {
+    const otherOps = new Map<string, number>();
+    for (const step of this.steps) if (step.op === 'dispatch' && step.otherOps) otherOps.set(step.layer, (otherOps.get(step.layer) ?? 0) + step.otherOps);
     return this.plan.steps.map(({ layer, macsPerImage }) => {
       const macsDense = macsPerImage * this.batch;
-      const c: LayerCounters = { name: layer.name, type: layer.params.type, macsDense, macsExecuted: macsDense, otherOps: 0 };
+      const c: LayerCounters = { name: layer.name, type: layer.params.type, macsDense, macsExecuted: macsDense, otherOps: otherOps.get(layer.name) ?? 0 };
       const rec = this.records.get(layer.name);
       if (rec) {
         c.macsExecuted = rec.convSlots.reduce((s, slot) => s + u64(stats, slot), 0);

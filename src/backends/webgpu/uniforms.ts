@@ -44,6 +44,10 @@ export function convGeometryUniforms(g: DynGeometry): UniformValues<typeof CONV_
 /** Per kernel, its uniform struct (the comments in the .wgsl files say what each field means). */
 export const UNIFORM_LAYOUTS = {
   'activation/relu': [u32('total'), f32('slope'), u32('_p0'), u32('_p1')],
+  'activation/pointwise': [u32('total'), f32('lo'), f32('hi'), u32('_p0')],
+  'activation/prelu': [u32('total'), u32('hw'), u32('channels'), u32('relu'), f32('slope'), u32('_p0'), u32('_p1'), u32('_p2')],
+  'elementwise/scale': [u32('total'), u32('hw'), u32('channels'), u32('relu'), f32('slope'), u32('_p0'), u32('_p1'), u32('_p2')],
+  'elementwise/eltwise': [u32('total'), u32('first'), f32('ca'), f32('cb'), u32('relu'), f32('slope'), u32('_p0'), u32('_p1')],
   'convolution/dense': [...CONV_GEOMETRY, u32('quads'), u32('relu'), f32('slope'), u32('_pad')],
   'inner-product/dense': [u32('inSize'), u32('outC'), u32('quads'), u32('relu'), f32('slope'), u32('outOffset'), u32('_p0'), u32('_p1')],
   'normalization/lrn': [

@@ -20,7 +20,7 @@ import { ConstantCache, Plan } from './scheduler.js';
 export interface WebGpuBackendOptions extends OpenGpuOptions {
   /** Override constants per kernel (WG, PX) replacing the defaults: tuning per device. */
   readonly tuning?: KernelTuning;
-  /** Fuse a ReLU into the Convolution / InnerProduct before it (default true). */
+  /** Fuse a ReLU into the layer before it where the execution plan allows (default true). */
   readonly fuseRelu?: boolean;
   /** Most bytes of blobs one submission may hold (default 512 MiB): larger batches run in chunks. */
   readonly memoryBudget?: number;

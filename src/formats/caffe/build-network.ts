@@ -5,6 +5,12 @@ import { findLayerDefinition, supportedLayerTypes } from '../../ir/layers/regist
 import { checkTensorSize, dimsSize } from '../../ir/memory-need.js';
 import { formatShape, shapeSize, type Layer, type Network, type Shape } from '../../ir/network.js';
 
+/** `2`, `2 or more`, `1 to 2`: how many bottoms or tops a layer type accepts. */
+function countRange(min: number, max: number): string {
+  if (min === max) return `${min}`;
+  return max === Infinity ? `${min} or more` : `${min} to ${max}`;
+}
+
 /**
  * Builds the IR from a Caffe net definition: checks every layer type and its parameters, wires
  * blobs, and infers every shape.
@@ -41,10 +47,10 @@ export function buildNetwork(def: CaffeNetDefinition): Network {
     const [minB, maxB] = definition.bottoms;
     const [minT, maxT] = definition.tops;
     if (caffe.bottoms.length < minB || caffe.bottoms.length > maxB) {
-      throw new NetworkError(`${caffe.where}: takes ${minB === maxB ? minB : `${minB} or more`} bottom(s), found ${caffe.bottoms.length}`);
+      throw new NetworkError(`${caffe.where}: takes ${countRange(minB, maxB)} bottom(s), found ${caffe.bottoms.length}`);
     }
     if (caffe.tops.length < minT || caffe.tops.length > maxT) {
-      throw new NetworkError(`${caffe.where}: makes ${minT === maxT ? minT : `${minT} or more`} top(s), found ${caffe.tops.length}`);
+      throw new NetworkError(`${caffe.where}: makes ${countRange(minT, maxT)} top(s), found ${caffe.tops.length}`);
     }
     const bottoms = caffe.bottoms.map((b) => {
       const name = current.get(b);

@@ -3,6 +3,7 @@ import { ModelFormatError, NetworkError } from '../../errors.js';
 import { layerBlobShapes } from '../../ir/layer-metrics.js';
 import { checkMemoryNeed } from '../../ir/memory-need.js';
 import { isWeighted, type Network } from '../../ir/network.js';
+import type { BlobConversion } from './batch-norm-blobs.js';
 import { canonicalDims, decodeBlob, type DecodedBlob } from './blob.js';
 import { caffeType } from './schema.js';
 import type { MessageObject } from './text-to-message.js';
@@ -42,8 +43,13 @@ export function decodeCaffemodel(bytes: Uint8Array, fileName: string): Caffemode
  *
  * The weights are already in memory (the file's size bounds them), but the blobs of a run are
  * not: the memory limit is checked first, so a network that cannot run fails at load.
+ *
+ * `conversions` (caffeBlobConversions): layers whose Caffe blobs differ from their IR weights
+ * (a BatchNorm's statistics, held as a Scale), checked against their own shapes and converted.
  */
-export function attachCaffemodelWeights(net: Network, weights: CaffemodelWeights): void {
+export function attachCaffemodelWeights(
+  net: Network, weights: CaffemodelWeights, conversions: ReadonlyMap<string, BlobConversion> = new Map(),
+): void {
   checkMemoryNeed(net, 1);
   const weighted = net.layers.filter(isWeighted);
   const matched = weighted.filter((l) => weights.layers.has(l.name)).length;
@@ -57,18 +63,22 @@ export function attachCaffemodelWeights(net: Network, weights: CaffemodelWeights
   for (const layer of weighted) {
     const blobs = weights.layers.get(layer.name);
     if (!blobs) throw new NetworkError(`${weights.fileName}: no weights for layer '${layer.name}' of the network`);
-    const expected = layerBlobShapes(layer);
+    const conversion = conversions.get(layer.name);
+    const expected = conversion?.blobShapes ?? layerBlobShapes(layer);
+    const blobNames = conversion?.blobNames ?? ['weights', 'bias'];
     if (blobs.length !== expected.length) {
-      throw new NetworkError(`${weights.fileName}: layer '${layer.name}' has ${blobs.length} blob(s) but the prototxt implies ${expected.length} (weights${expected.length > 1 ? ' + bias' : ''})`);
+      throw new NetworkError(`${weights.fileName}: layer '${layer.name}' has ${blobs.length} blob(s) but the prototxt implies ${expected.length} (${blobNames.slice(0, expected.length).join(' + ')})`);
     }
     blobs.forEach((blob, i) => {
       const want = expected[i];
       const got = canonicalDims(blob.dims);
       if (got.join('x') !== canonicalDims(want).join('x')) {
-        throw new NetworkError(`${weights.fileName}: layer '${layer.name}' blob ${i} (${i === 0 ? 'weights' : 'bias'}) has shape ${blob.dims.join('x')} but the prototxt implies ${want.join('x')}`);
+        throw new NetworkError(`${weights.fileName}: layer '${layer.name}' blob ${i} (${blobNames[i]}) has shape ${blob.dims.join('x')} but the prototxt implies ${want.join('x')}`);
       }
     });
-    layer.weights = { weight: blobs[0].data, bias: blobs[1]?.data };
+    layer.weights = conversion
+      ? conversion.convert(blobs.map((b) => b.data), weights.fileName)
+      : { weight: blobs[0].data, bias: blobs[1]?.data };
     assertFiniteWeights(weights.fileName, layer);
   }
 }

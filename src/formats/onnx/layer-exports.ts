@@ -1,12 +1,13 @@
 /**
  * One ONNX translation per IR layer type (opset 13). The record type makes the compiler check
  * that every LayerType has one; pooling and LRN, the two with Caffe-specific arithmetic, have
- * their own files.
+ * their own files, and so do the per-value layers of newer networks (per-channel-export.ts).
  */
 import type { LayerType } from '../../ir/network.js';
 import { exportError, requireWeights, type ExportContext, type LayerExport } from './layer-export.js';
 import { exportLrn } from './lrn-export.js';
-import { convParams, reluSlope } from './params.js';
+import { convParams, reluParams } from '../../ir/layer-params.js';
+import { exportClip, exportEltwise, exportPrelu, exportScale, exportSigmoid } from './per-channel-export.js';
 import { exportPooling } from './pooling-export.js';
 import { toRank2, toRank4, type TensorRef } from './tensor-ref.js';
 
@@ -44,7 +45,7 @@ function exportInnerProduct(ctx: ExportContext): TensorRef[] {
 /** ReLU, or LeakyRelu with Caffe's negative_slope (Caffe: max(0, x) + slope * min(0, x)). */
 function exportRelu(ctx: ExportContext): TensorRef[] {
   const { g, layer } = ctx;
-  const slope = reluSlope(layer);
+  const slope = reluParams(layer).negativeSlope;
   const x = ctx.inputs[0];
   const name = slope === 0
     ? g.node('Relu', [x.name], [ctx.top(0)], layer.name)
@@ -91,6 +92,11 @@ export const LAYER_EXPORTS: Readonly<Record<LayerType, LayerExport>> = {
   // Every top is the one input tensor: ONNX tensors can have any number of readers.
   Split: (ctx) => ctx.layer.tops.map(() => ctx.inputs[0]),
   Flatten: exportFlatten,
+  Scale: exportScale,
+  Eltwise: exportEltwise,
+  PReLU: exportPrelu,
+  Clip: exportClip,
+  Sigmoid: exportSigmoid,
 };
 
 /** The translation of `type`; a NetworkError naming the layer when there is none. */

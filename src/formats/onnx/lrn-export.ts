@@ -11,7 +11,7 @@
  * window lies inside the padded map), then y = x * (1 + alpha * avg)^-beta. Caffe ignores `k` in
  * this mode (its power layer shifts by 1), and so does the IR.
  */
-import { lrnParams } from './params.js';
+import { lrnParams } from '../../ir/layer-params.js';
 import type { ExportContext } from './layer-export.js';
 import { toRank4, type TensorRef } from './tensor-ref.js';
 

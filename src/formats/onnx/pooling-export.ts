@@ -17,7 +17,7 @@
  * MAX ignores padding in both Caffe and ONNX (Caffe clips the window to the input).
  * Global pooling maps to GlobalMaxPool / GlobalAveragePool (no padding, the whole map).
  */
-import { poolParams } from './params.js';
+import { poolParams } from '../../ir/layer-params.js';
 import { exportError, type ExportContext } from './layer-export.js';
 import { toRank4, type TensorRef } from './tensor-ref.js';
 

@@ -4,11 +4,12 @@ import { booleanOr, layerError, optionalNumber, pair, requirePositive, subMessag
 type Pool = Extract<LayerParams, { type: 'Pooling' }>;
 
 /**
- * Output size of a Caffe pooling along one axis: rounded UP, then clipped so that the last window
- * starts inside the input (not in the padding).
+ * Output size of a pooling along one axis: rounded up as Caffe does (or down, `ceilMode` false, as
+ * ONNX does by default), then clipped so that the last window starts inside the input (not in the
+ * padding).
  */
-export function poolOutputSize(input: number, kernel: number, stride: number, pad: number): number {
-  let out = Math.ceil((input + 2 * pad - kernel) / stride) + 1;
+export function poolOutputSize(input: number, kernel: number, stride: number, pad: number, ceilMode = true): number {
+  let out = (ceilMode ? Math.ceil : Math.floor)((input + 2 * pad - kernel) / stride) + 1;
   if (pad > 0 && (out - 1) * stride >= input + pad) out--;
   return out;
 }
@@ -35,7 +36,7 @@ export const pooling: LayerDefinition<Pool> = {
       throw layerError(ctx, 'global_pooling requires pad 0 and stride 1');
     }
     if (!global && (padH >= kernelH || padW >= kernelW)) throw layerError(ctx, 'pad must be smaller than the kernel');
-    const pool: PoolingParams = { method: method === 'MAX' ? 'max' : 'ave', kernelH, kernelW, strideH, strideW, padH, padW, global };
+    const pool: PoolingParams = { method: method === 'MAX' ? 'max' : 'ave', kernelH, kernelW, strideH, strideW, padH, padW, global, ceilMode: true };
     return { type: 'Pooling', pool };
   },
   outputShapes({ pool }, [input], _tops, ctx) {
@@ -45,8 +46,8 @@ export const pooling: LayerDefinition<Pool> = {
     }
     return [{
       c: input.c,
-      h: poolOutputSize(input.h, pool.kernelH, pool.strideH, pool.padH),
-      w: poolOutputSize(input.w, pool.kernelW, pool.strideW, pool.padW),
+      h: poolOutputSize(input.h, pool.kernelH, pool.strideH, pool.padH, pool.ceilMode),
+      w: poolOutputSize(input.w, pool.kernelW, pool.strideW, pool.padW, pool.ceilMode),
     }];
   },
   blobShapes: () => [],

@@ -7,10 +7,14 @@ import type { Layer, LayerType } from '../../../ir/network.js';
 import type { EncodeContext, FusedRelu } from '../encode-context.js';
 import { encodeConcat } from './concat.js';
 import { encodeConvolution } from './convolution.js';
+import { encodeEltwise } from './eltwise.js';
 import { encodeInnerProduct } from './inner-product.js';
 import { encodeLrn } from './lrn.js';
+import { encodePointwise } from './clip-sigmoid.js';
 import { encodePooling } from './pooling.js';
+import { encodePrelu } from './prelu.js';
 import { encodeRelu } from './relu.js';
+import { encodeScale } from './scale.js';
 import { encodeSoftmax } from './softmax.js';
 
 // Re-exported for the scheduler, which imports it from here.
@@ -27,4 +31,9 @@ export const LAYER_ENCODERS: Partial<Record<LayerType, LayerEncoder>> = {
   ReLU: encodeRelu,
   Softmax: encodeSoftmax,
   Concat: encodeConcat,
+  Scale: encodeScale,
+  Eltwise: encodeEltwise,
+  PReLU: encodePrelu,
+  Clip: encodePointwise,
+  Sigmoid: encodePointwise,
 };
