@@ -27,7 +27,9 @@ async function load(name: string): Promise<Loaded> {
   const data = resolveDataDir();
   const entry = zooEntry(name);
   const prototxt = 'data' in entry.prototxt ? `${data}/${entry.prototxt.data}` : `${entry.folder}/${entry.prototxt.path}`;
-  const net = await loadNetwork(prototxt, { kind: 'file', path: `${data}/${entry.weights.data}`, format: entry.weights.format });
+  // An ONNX zoo entry names one file, weights inside.
+  const format = entry.weights.format;
+  const net = await loadNetwork(prototxt, format === 'onnx' ? { kind: 'none' } : { kind: 'file', path: `${data}/${entry.weights.data}`, format });
   const preprocess = await zooPreprocess(entry.preprocess, (file) => loadMeanBinaryproto(`${data}/${file}`));
   return {
     net, preprocess, profile: await loadProfile(`${entry.folder}/effort.json`, net),

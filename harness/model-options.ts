@@ -5,7 +5,7 @@ import { resolveDataDir } from '../src/data/data-dir.js';
 import { cifar10Dataset, imageFolderDataset, limit, subset, type Dataset } from '../src/data/dataset.js';
 import type { Preprocess } from '../src/data/preprocess.js';
 import { DyveError } from '../src/errors.js';
-import { loadMeanBinaryproto, loadNetwork, type WeightsSource } from '../src/formats/load-network.js';
+import { isOnnxModel, loadMeanBinaryproto, loadNetwork, type WeightsSource } from '../src/formats/load-network.js';
 import type { Network } from '../src/ir/network.js';
 import { resolveZooFile, zooEntry, type ZooEntry } from '../src/zoo/zoo.js';
 import { zooPreprocess } from '../src/zoo/zoo-entry.js';
@@ -39,12 +39,15 @@ const MAX_SEED = 2 ** 32 - 1;
 const MAX_IMAGE_SIDE = 8192;
 
 export const MODEL_HELP = `Model:
-  -m, --model NAME|FILE     a zoo model (see 'dyve models'), a deploy .prototxt, or a train_val
+  -m, --model NAME|FILE     a zoo model (see 'dyve models'), a deploy .prototxt, a train_val
                             .prototxt (its TEST phase: the data layer becomes the input, accuracy
-                            and loss layers go, SoftmaxWithLoss runs as Softmax; said on stderr)
+                            and loss layers go, SoftmaxWithLoss runs as Softmax; said on stderr),
+                            or an ONNX model (.onnx, weights inside, the CNN operators: README;
+                            e.g. one written by 'dyve export', whose layer names a profile uses)
   -w, --weights FILE|synthetic
                             .caffemodel or Deep Compression .net; 'synthetic' = seeded random
-                            weights (no accuracy reported). Default: the zoo model's weights
+                            weights (no accuracy reported). Default: the zoo model's weights; an
+                            .onnx model's own (only 'synthetic' may replace them)
       --seed N              seed of synthetic weights, a whole number in [0, ${MAX_SEED}] (default 1)
       --data DIR            data directory (default: $DYVE_DATA, else ../shared/data)
       --input-shape CxHxW   input of a train_val prototxt (e.g. 3x32x32), numbers in [1, ${MAX_IMAGE_SIDE}].
@@ -69,7 +72,7 @@ type Values = FlagValues;
 
 /** A network opened from the command line, with what is needed to feed it data. */
 export interface OpenedModel {
-  /** Zoo name, or the prototxt's file name. */
+  /** Zoo name, or the model file's name (prototxt or .onnx). */
   readonly label: string;
   readonly net: Network;
   readonly entry?: ZooEntry;
@@ -115,20 +118,35 @@ function sha256(path: string): string {
  */
 export async function openModel(values: Values, { shapesOnly = false } = {}): Promise<OpenedModel> {
   const model = str(values, 'model');
-  if (!model) throw new DyveError('--model is required: a zoo name (see `dyve models`) or a .prototxt file');
+  if (!model) throw new DyveError('--model is required: a zoo name (see `dyve models`), a .prototxt file or an .onnx model');
   const dataDir = resolveDataDir(str(values, 'data'));
   const weightsArg = str(values, 'weights');
   const seed = seedFlag(values);
   const inputShape = inputShapeFlag(values);
-  const isFile = model.endsWith('.prototxt') || (existsSync(model) && statSync(model).isFile());
+  const onnx = isOnnxModel(model);
+  const isFile = model.endsWith('.prototxt') || onnx || (existsSync(model) && statSync(model).isFile());
   // Before asking for --weights: a mistyped path is the problem to report first.
-  if (isFile && !existsSync(model)) throw new DyveError(`prototxt not found: ${model}`);
+  if (isFile && !existsSync(model)) throw new DyveError(`${onnx ? 'ONNX model' : 'prototxt'} not found: ${model}`);
   const entry = isFile ? undefined : zooEntry(model);
   const prototxt = entry ? resolveZooFile(entry, entry.prototxt, dataDir) : model;
+  // An ONNX model (a file, or a zoo entry pointing at one) carries its weights.
+  const ownWeights = isOnnxModel(prototxt);
 
   let weights: WeightsSource;
   let weightsLabel: string;
-  if (shapesOnly && !weightsArg) {
+  if (ownWeights) {
+    if (weightsArg !== undefined && weightsArg !== 'synthetic') {
+      throw new DyveError(`${model} is an ONNX model, which carries its weights: drop --weights ${weightsArg} (or give --weights synthetic to replace them with seeded values)`);
+    }
+    if (entry) {
+      if (!existsSync(prototxt)) throw new DyveError(`the ONNX model of '${entry.name}' not found: ${prototxt} (set --data or DYVE_DATA to the data directory)`);
+      if (entry.weights.sha256 && sha256(prototxt) !== entry.weights.sha256) {
+        throw new DyveError(`${prototxt} does not match the sha256 the zoo records for '${entry.name}' (${entry.weights.sha256}); pass it with --model ${prototxt} to use it anyway`);
+      }
+    }
+    weights = weightsArg === 'synthetic' ? { kind: 'synthetic', seed } : { kind: 'none' };
+    weightsLabel = weightsArg === 'synthetic' ? `synthetic (seed ${seed})` : basename(prototxt);
+  } else if (shapesOnly && !weightsArg) {
     weights = { kind: 'none' };
     weightsLabel = 'none';
   } else if (weightsArg === 'synthetic') {
@@ -146,6 +164,7 @@ export async function openModel(values: Values, { shapesOnly = false } = {}): Pr
     if (entry.weights.sha256 && sha256(path) !== entry.weights.sha256) {
       throw new DyveError(`${path} does not match the sha256 the zoo records for '${entry.name}' (${entry.weights.sha256}); pass it with --weights to use it anyway`);
     }
+    if (entry.weights.format === 'onnx') throw new DyveError(`zoo entry '${entry.name}': weights format onnx needs an .onnx model`);
     weights = { kind: 'file', path, format: entry.weights.format };
     weightsLabel = basename(path);
   } else {
@@ -235,7 +254,7 @@ export async function preprocessFor(opened: OpenedModel, values: Values): Promis
 /** The dataset named by `--dataset` (default: the zoo entry's), limited by `--limit`. */
 export async function openDataset(opened: OpenedModel, values: Values): Promise<{ dataset: Dataset; description: string }> {
   const name = str(values, 'dataset') ?? opened.entry?.dataset;
-  if (!name) throw new DyveError('--dataset is required with a prototxt: cifar10, imagenet-sample, a CIFAR-10 .bin file or an image folder');
+  if (!name) throw new DyveError('--dataset is required with a model outside the zoo: cifar10, imagenet-sample, a CIFAR-10 .bin file or an image folder');
   const preprocess = await preprocessFor(opened, values);
   let path: string;
   if (name === 'cifar10') path = join(opened.dataDir, 'cifar10', 'test_batch.bin');

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the test suites need from the system, installed when missing (Debian 12; as root, or with
-# sudo): a software WebGPU adapter for Node's Dawn and Deno (the WebGPU suites), and Debian's
-# Chromium (the Playwright suite; Playwright cannot download browsers here). Idempotent: a
-# machine that has both installs nothing. `npm test` runs it first; DYVE_NO_INSTALL=1 skips it.
+# sudo): a software WebGPU adapter for Node's Dawn and Deno (the WebGPU suites), Debian's
+# Chromium (the Playwright suite; Playwright cannot download browsers here) and the ONNX project's
+# backend test data (the ONNX conformance suite). Idempotent: a machine that has them installs
+# nothing. `npm test` runs it first; DYVE_NO_INSTALL=1 skips it.
 set -euo pipefail
 
 SUDO=""
@@ -42,4 +43,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 echo "$(chromium --version 2>/dev/null)"
-
+# The ONNX project's backend tests, models with inputs and expected outputs (test/onnx-conformance.test.ts).
+if ! dpkg-query -W -f='${Status}' libonnx-testdata 2>/dev/null | grep -q 'install ok installed'; then
+  need_root "Debian's libonnx-testdata (the ONNX backend test data)"
+  echo "install-test-deps: installing Debian's libonnx-testdata (the ONNX conformance suite's data)" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libonnx-testdata >/dev/null
+fi
+echo "libonnx-testdata $(dpkg-query -W -f='${Version}' libonnx-testdata)"

@@ -10,6 +10,7 @@
  * ```ts
  * import { parseNetwork, openBackend, decodeImage, toNetworkInput, topK } from 'dyvedeep';
  * const net = parseNetwork(prototxtText, 'deploy.prototxt', { kind: 'bytes', bytes: weights, name: 'w.caffemodel' });
+ * // or an ONNX model, weights inside: parseOnnxNetwork(onnxBytes, 'model.onnx')
  * const { backend } = await openBackend('auto', {}, console.warn);
  * const { output } = await backend.run(net, input, 1);
  * ```
@@ -24,6 +25,8 @@ export { checkMemoryNeed, MAX_TENSOR_VALUES } from './ir/memory-need.js';
 export { implausibleWeights, PLAUSIBLE_WEIGHT_MAGNITUDE } from './formats/finite-weights.js';
 export { decodeMeanBinaryproto, type MeanImage } from './formats/caffe/binaryproto.js';
 export { exportOnnx, ONNX_OPSET, type ExportOnnxOptions } from './formats/onnx/export-onnx.js';
+export { parseOnnxNetwork, type ParseOnnxOptions } from './formats/onnx/import/import-onnx.js';
+export { decodeTensor, decodeTensorBytes, type DecodedTensor, type ExternalDataReader } from './formats/onnx/import/onnx-tensor.js';
 export type { Backend, RunResult, RunOptions } from './backends/backend.js';
 export type { LayerCounters, MechanismStats } from './records/counters.js';
 export type { DispatchRecord } from './records/dispatches.js';

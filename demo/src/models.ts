@@ -1,9 +1,10 @@
 /**
  * The models the page offers: the zoo entries whose weights live in the data directory, loaded
- * with the portable API (parse, no file access) and checked against the zoo's sha256.
+ * with the portable API (parse, no file access) and checked against the zoo's sha256. An entry may
+ * be a Caffe prototxt with its weights file, or an ONNX model (weights inside).
  */
 import {
-  decodeMeanBinaryproto, parseCifar10ClassNames, parseNetwork, parseSynsets, validateProfile, zooPreprocess,
+  decodeMeanBinaryproto, parseCifar10ClassNames, parseNetwork, parseOnnxNetwork, parseSynsets, validateProfile, zooPreprocess,
   type EffortProfile, type Network, type Preprocess,
 } from '../../src/browser.js';
 import type { ZooEntry } from '../../src/zoo/zoo-entry.js';
@@ -61,11 +62,16 @@ export async function loadDemoModel(name: string): Promise<DemoModel> {
   if (!item) throw new Error(`unknown model '${name}' (known: ${Object.keys(CATALOGUE).join(', ')})`);
   const { entry } = item;
   if (!entry.weights.data) throw new Error(`the weights of ${name} are not in the data directory`);
-  const [prototxt, weights] = await Promise.all([fetchDataText(dataPath(entry.prototxt)), fetchData(entry.weights.data)]);
+  const modelPath = dataPath(entry.prototxt);
+  const { format } = entry.weights;
+  // An ONNX entry's weights are the model file itself (weights.data names it).
+  const [prototxt, weights] = await Promise.all([format === 'onnx' ? '' : fetchDataText(modelPath), fetchData(entry.weights.data)]);
   if (entry.weights.sha256 && (await sha256Hex(weights)) !== entry.weights.sha256) {
     throw new Error(`${entry.weights.data} does not match the sha256 the zoo records for ${name}`);
   }
-  const net = parseNetwork(prototxt, dataPath(entry.prototxt), { kind: 'bytes', bytes: weights, name: entry.weights.data, format: entry.weights.format });
+  const net = format === 'onnx'
+    ? parseOnnxNetwork(weights, modelPath)
+    : parseNetwork(prototxt, modelPath, { kind: 'bytes', bytes: weights, name: entry.weights.data, format });
   const preprocess = await zooPreprocess(entry.preprocess, async (file) => decodeMeanBinaryproto(await fetchData(file), file));
   const classNames = entry.dataset === 'cifar10'
     ? parseCifar10ClassNames(await fetchDataText('cifar10/batches.meta.txt'), 'cifar10/batches.meta.txt')

@@ -20,7 +20,7 @@ import { grouped, percent, si } from '../terminal/format.js';
 import { ProgressBar } from '../terminal/progress.js';
 import { renderTable } from '../terminal/table.js';
 
-export const BENCH_HELP = `dyve bench --model NAME|FILE.prototxt [options]
+export const BENCH_HELP = `dyve bench --model NAME|FILE.prototxt|FILE.onnx [options]
 
 Runs a model over a dataset: top-1, top-5, images, MACs, total scalar ops and images/s.
 
@@ -72,7 +72,8 @@ Examples:
   dyve bench --model vgg16 --weights synthetic --limit 2
   dyve bench --model cifar10-quick --effort calibrated --compare dense --layers
   dyve bench --model cifar10-quick --backend webgpu --effort calibrated --compare dense --trace trace.json
-  dyve bench --model net.prototxt --weights net.caffemodel --dataset ./images --resize 256x256 --crop 227 --mean 104,117,123 --channels bgr`;
+  dyve bench --model net.prototxt --weights net.caffemodel --dataset ./images --resize 256x256 --crop 227 --mean 104,117,123 --channels bgr
+  dyve export --model cifar10-quick --onnx q.onnx && dyve bench --model q.onnx --dataset cifar10 --mean DATA/cifar10/mean.binaryproto --channels rgb --effort models/cifar10-quick/effort.json`;
 
 /** The dispatches of one layer's kernel, summed over every run of a bench (`--trace`). */
 export interface TraceEntry {

@@ -12,7 +12,7 @@ import { checkOutputFile, checkOutputFiles } from '../output-paths.js';
 import { ProgressBar } from '../terminal/progress.js';
 import { openBackend } from '../../src/select-backend.js';
 
-export const CALIBRATE_HELP = `dyve calibrate --model NAME|FILE.prototxt --out PROFILE.json [--budget PP] [--calib N] [options]
+export const CALIBRATE_HELP = `dyve calibrate --model NAME|FILE.prototxt|FILE.onnx --out PROFILE.json [--budget PP] [--calib N] [options]
 
 Searches the DyVEDeep knobs of every layer (SPET, SDSS, SFMA) that cut the most executed MACs
 while top-1 on the CALIBRATION set stays within --budget percentage points of dense. Never uses

@@ -14,7 +14,7 @@ import { checkOutputFiles } from '../output-paths.js';
 import { percent } from '../terminal/format.js';
 import { renderMarkdownTable, renderTable } from '../terminal/table.js';
 
-export const COMPARE_HELP = `dyve compare --model NAME [options]
+export const COMPARE_HELP = `dyve compare --model NAME|FILE.prototxt|FILE.onnx [options]
 
 In one run, on the same images and weights: dyvedeep dense and DyVEDeep (the calibrated profile)
 on the WebAssembly kernels and worker threads, and the peers onnxruntime-node (native, CPU

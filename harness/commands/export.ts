@@ -7,14 +7,16 @@ import { MODEL_HELP, MODEL_OPTIONS, openModel } from '../model-options.js';
 import { checkOutputFile } from '../output-paths.js';
 import { grouped } from '../terminal/format.js';
 
-export const EXPORT_HELP = `dyve export --model NAME|FILE.prototxt [--weights FILE|synthetic] --onnx FILE
+export const EXPORT_HELP = `dyve export --model NAME|FILE.prototxt|FILE.onnx [--weights FILE|synthetic] --onnx FILE
 
 Writes the network with its weights as an ONNX model (opset ${ONNX_OPSET}), for onnxruntime and
 other ONNX engines. The graph input is named as the network's input blob, N x C x H x W float32
 with a dynamic batch dimension N; the output is the network's output blob, with Caffe's rank
 (N x classes after a fully connected layer). Caffe's pooling rounding and AVE divisor, both LRN
 modes and in-place layers are reproduced exactly; a construct ONNX cannot express is an error
-naming the layer.
+naming the layer. Each layer's node keeps the layer's name, so the file reads back (--model
+FILE.onnx) as the same network, to which the model's effort profiles apply; an .onnx model
+given as --model is written again.
 
 ${MODEL_HELP}
       --onnx FILE           the .onnx file to write (required; its folder must exist)

@@ -7,7 +7,7 @@ import { checkOutputFiles } from '../output-paths.js';
 import { grouped } from '../terminal/format.js';
 import { renderTable } from '../terminal/table.js';
 
-export const INFO_HELP = `dyve info --model NAME|FILE.prototxt [--weights FILE|synthetic] [--json FILE]
+export const INFO_HELP = `dyve info --model NAME|FILE.prototxt|FILE.onnx [--weights FILE|synthetic] [--json FILE]
 
 Lists the layers of a network: type, inputs and outputs, output shape, parameters and MACs
 (multiply-accumulates of convolution and fully connected layers, per image).

@@ -20,9 +20,10 @@ export interface ZooEntry {
   readonly title: string;
   readonly paper?: string;
   readonly notes?: string;
+  /** The network: a deploy .prototxt, or an ONNX model (`.onnx`, its weights inside: then `weights.format` is `onnx` and names the same file). */
   readonly prototxt: ZooFile;
   readonly weights: {
-    readonly format: 'caffemodel' | 'deep-compression';
+    readonly format: 'caffemodel' | 'deep-compression' | 'onnx';
     /** In the data directory; null when the weights are not available here. */
     readonly data: string | null;
     readonly url: string | null;

@@ -25,7 +25,7 @@ export function zooEntry(name: string): ZooEntry {
   const folder = join(zooFolder(), name);
   const file = join(folder, 'model.json');
   if (!existsSync(file)) {
-    throw new DyveError(`no model '${name}' in the zoo (models: ${zooModelNames().join(', ')}); or give a .prototxt path`);
+    throw new DyveError(`no model '${name}' in the zoo (models: ${zooModelNames().join(', ')}); or give a .prototxt or .onnx path`);
   }
   const entry = JSON.parse(readFileSync(file, 'utf8')) as Omit<ZooEntry, 'folder'>;
   return { ...entry, folder };
