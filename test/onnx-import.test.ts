@@ -503,6 +503,23 @@ const predictions = (path: string): string[] => readFileSync(path, 'utf8').trim(
 
 interface BenchJson { top1: number; macs?: number; [k: string]: unknown }
 
+/**
+ * `dyve bench` of zoo model `zoo` and of its export `onnxPath` (fed with the zoo's preprocessing,
+ * `data`), dense and with `profile`: the same prediction for every image, the same top-1 and counts.
+ */
+async function expectSameBench(zoo: string, onnxPath: string, data: readonly string[], common: readonly string[], profile: string): Promise<void> {
+  for (const effort of [[], ['--effort', profile]]) {
+    const [pa, pb, ja, jb] = ['a.txt', 'b.txt', 'a.json', 'b.json'].map((f) => tempFile(f, ''));
+    const a = await dyve('bench', '--model', zoo, ...common, ...effort, '--predictions', pa, '--json', ja);
+    const b = await dyve('bench', '--model', onnxPath, ...data, ...common, ...effort, '--predictions', pb, '--json', jb);
+    expect(a.code, a.err).toBe(0);
+    expect(b.code, b.err).toBe(0);
+    expect(predictions(pb)).toEqual(predictions(pa));
+    const [ra, rb] = [ja, jb].map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchJson);
+    expect(pick(rb)).toEqual(pick(ra));
+  }
+}
+
 describe('dyve export, then dyve bench / info / export on the .onnx', () => {
   it('cifar10-quick, 300 test images: identical predictions, top-1 and MACs to the Caffe path, dense and with the calibrated profile', async () => {
     const onnxPath = join(dirname(tempFile('x', '')), 'cifar10-quick.onnx');
@@ -510,16 +527,7 @@ describe('dyve export, then dyve bench / info / export on the .onnx', () => {
     expect(exported.code, exported.err).toBe(0);
     const common = ['--limit', '300', '--backend', 'wasm', '--threads', '1', '--batch', '50', '--quiet'];
     const data = ['--dataset', 'cifar10', '--mean', join(DATA, 'cifar10/mean.binaryproto'), '--channels', 'rgb'];
-    for (const effort of [[], ['--effort', 'models/cifar10-quick/effort.json']]) {
-      const [pa, pb, ja, jb] = ['a.txt', 'b.txt', 'a.json', 'b.json'].map((f) => tempFile(f, ''));
-      const a = await dyve('bench', '--model', 'cifar10-quick', ...common, ...effort, '--predictions', pa, '--json', ja);
-      const b = await dyve('bench', '--model', onnxPath, ...data, ...common, ...effort, '--predictions', pb, '--json', jb);
-      expect(a.code, a.err).toBe(0);
-      expect(b.code, b.err).toBe(0);
-      expect(predictions(pb)).toEqual(predictions(pa));
-      const [ra, rb] = [ja, jb].map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchJson);
-      expect(pick(rb)).toEqual(pick(ra));
-    }
+    await expectSameBench('cifar10-quick', onnxPath, data, common, 'models/cifar10-quick/effort.json');
     const info = await dyve('info', '--model', onnxPath);
     expect(info.code, info.err).toBe(0);
     expect(info.out).toMatch(/total .* 12,354,176/);
@@ -538,16 +546,7 @@ describe('dyve export, then dyve bench / info / export on the .onnx', () => {
     expect((await dyve('export', '--model', 'squeezenet-dc', '--onnx', onnxPath)).code).toBe(0);
     const common = ['--limit', '16', '--backend', 'wasm', '--threads', '1', '--batch', '8', '--quiet'];
     const data = ['--dataset', 'imagenet-sample', '--resize', '256x256', '--crop', '227', '--mean', '104,117,123', '--channels', 'bgr'];
-    for (const effort of [[], ['--effort', 'models/squeezenet-dc/effort-neuron.json']]) {
-      const [pa, pb, ja, jb] = ['a.txt', 'b.txt', 'a.json', 'b.json'].map((f) => tempFile(f, ''));
-      const a = await dyve('bench', '--model', 'squeezenet-dc', ...common, ...effort, '--predictions', pa, '--json', ja);
-      const b = await dyve('bench', '--model', onnxPath, ...data, ...common, ...effort, '--predictions', pb, '--json', jb);
-      expect(a.code, a.err).toBe(0);
-      expect(b.code, b.err).toBe(0);
-      expect(predictions(pb)).toEqual(predictions(pa));
-      const [ra, rb] = [ja, jb].map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchJson);
-      expect(pick(rb)).toEqual(pick(ra));
-    }
+    await expectSameBench('squeezenet-dc', onnxPath, data, common, 'models/squeezenet-dc/effort-neuron.json');
   });
 });
 
