@@ -1,5 +1,6 @@
 import { DyveError } from '../src/errors.js';
 import { BENCH_HELP, benchCommand } from './commands/bench.js';
+import { BENCH_GPU_HELP, benchGpuCommand } from './commands/bench-gpu.js';
 import { ABLATION_HELP, ablationCommand } from './commands/ablation.js';
 import { BENCHMARKS_HELP, benchmarksCommand } from './commands/benchmarks.js';
 import { BROWSER_BENCH_HELP, browserBenchCommand } from './commands/browser-bench.js';
@@ -12,6 +13,7 @@ import { MODELS_HELP, modelsCommand } from './commands/models.js';
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<void> | void; help: string; summary: string }> = {
   ablation: { run: ablationCommand, help: ABLATION_HELP, summary: 'mechanism ablation report: table, JSON, SVG charts' },
   bench: { run: benchCommand, help: BENCH_HELP, summary: 'accuracy, ops and speed of a model over a dataset' },
+  'bench-gpu': { run: benchGpuCommand, help: BENCH_GPU_HELP, summary: 'WebGPU rows of the zoo in Node, Deno and Chromium (npm run bench:gpu)' },
   'browser-bench': { run: browserBenchCommand, help: BROWSER_BENCH_HELP, summary: 'the benchmark inside headless Chromium (WebGPU)' },
   calibrate: { run: calibrateCommand, help: CALIBRATE_HELP, summary: 'search DyVEDeep knobs within an accuracy budget' },
   compare: { run: compareCommand, help: COMPARE_HELP, summary: 'dyvedeep vs onnxruntime and TensorFlow.js, same images, side by side' },
