@@ -86,7 +86,8 @@ function countSubmits(device: GPUDevice): { readonly count: () => number; readon
   const proto = Object.getPrototypeOf(device.queue) as { submit: GPUQueue['submit'] };
   const original = proto.submit;
   let n = 0;
-  proto.submit = function submit(this: GPUQueue, buffers: Iterable<GPUCommandBuffer>) {
+  // The parameter's type as each runtime declares it (an Iterable in @webgpu/types, an array in Deno's).
+  proto.submit = function submit(this: GPUQueue, buffers: Parameters<GPUQueue['submit']>[0]) {
     n++;
     return original.call(this, buffers);
   };
