@@ -60,3 +60,25 @@ export async function nodePrediction(model: string, id: string, scale: number, b
   const top5 = topK(p, 0, p.length, 5);
   return { top5, probabilities: top5.map((i) => p[i]), macsExecuted: r.counters.reduce((s, c) => s + c.macsExecuted, 0) };
 }
+
+/**
+ * Node's prediction for a model the page loaded from the user's files (demo/src/own-model.ts):
+ * the same files and the page's own-model preprocessing (resize to the input, channel order,
+ * per-channel mean, scale), on the fast CPU backend; `profile` absent = dense only.
+ */
+export async function nodeOwnPrediction(
+  files: { model: string; weights?: string; profile?: string }, prep: { channels: 'rgb' | 'bgr'; mean: number[]; scale: number },
+  id: string, scale: number,
+): Promise<NodePrediction> {
+  const net = await loadNetwork(files.model, files.weights ? { kind: 'file', path: files.weights } : { kind: 'none' });
+  const preprocess: Preprocess = {
+    resize: { width: net.inputShape.w, height: net.inputShape.h }, channels: prep.channels, scale: prep.scale,
+    ...(prep.mean.length > 0 && { mean: { values: prep.mean } }),
+  };
+  const input = toNetworkInput(await image(id), preprocess, net.inputShape, { name: id });
+  const effort = scale === 0 || !files.profile ? DENSE_PROFILE : scaleEffort(await loadProfile(files.profile, net), scale);
+  const r = await new CpuBackend().run(net, input, 1, { effort });
+  const p = classProbabilities(net, r.output);
+  const top5 = topK(p, 0, p.length, 5);
+  return { top5, probabilities: top5.map((i) => p[i]), macsExecuted: r.counters.reduce((s, c) => s + c.macsExecuted, 0) };
+}

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const block = shapeSize(model.net.inputShape);
   const inputs = new Float32Array(list.length * block);
   list.forEach((img, i) => toNetworkInput(img.image, model.preprocess, model.net.inputShape, { name: img.id, out: inputs, offset: i * block }));
-  const dataset = inMemoryDataset({ name: model.dataset, inputShape: model.net.inputShape, inputs, labels: list.map((i) => i.label), ids: list.map((i) => i.id) });
+  const dataset = inMemoryDataset({ name: model.dataset ?? model.name, inputShape: model.net.inputShape, inputs, labels: list.map((i) => i.label), ids: list.map((i) => i.id) });
   const profile = profileFor(effort, model, opened.backend.name);
   const dense = Object.keys(profile.layers).length === 0;
   // Warm-up (pipelines, buffers): one batch of each profile, not timed.

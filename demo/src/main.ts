@@ -13,6 +13,7 @@ import { si } from './charts/svg.js';
 import { cifarImage, fileImage, imagenetImage, imagenetSample, type DemoImage } from './images.js';
 import { classify, sweepEffort, type Classification, type SweepPoint } from './inference.js';
 import { calibratedProfile, CATALOGUE, loadDemoModel, type DemoModel } from './models.js';
+import { loadOwnModel, ownModelKey, parseMeanValues, type OwnPreprocess } from './own-model.js';
 import { defaultThreads, maxThreads, ThreadMeter, WorkerPool } from './threads.js';
 
 /** What the page last did, for scripts and tests. */
@@ -54,16 +55,45 @@ const state: DemoState = {
 };
 window.dyveDemo = state;
 
+/** The model select's value for the user's own files. */
+const OWN = 'own';
+
+function ownFiles(): { files: File[]; prep: OwnPreprocess } {
+  const files = [...($<HTMLInputElement>('own-files').files ?? [])];
+  if (files.length === 0) throw new Error('choose your model files first (.onnx, or a .prototxt with its .caffemodel; optionally an effort profile .json)');
+  const scale = Number($<HTMLInputElement>('own-scale').value);
+  if (!(Number.isFinite(scale) && scale > 0)) throw new Error(`scale: expected a positive number, got '${$<HTMLInputElement>('own-scale').value}'`);
+  const channels = $<HTMLSelectElement>('own-channels').value === 'bgr' ? 'bgr' : 'rgb';
+  return { files, prep: { channels, mean: parseMeanValues($<HTMLInputElement>('own-mean').value), scale } };
+}
+
 const models = new Map<string, Promise<DemoModel>>();
+/** Model `name` of the catalogue, or the user's own (OWN), loaded once per set of files and settings. */
 const model = (name: string) => {
-  let m = models.get(name);
+  const own = name === OWN ? ownFiles() : null;
+  const key = own ? ownModelKey(own.files, own.prep) : name;
+  let m = models.get(key);
   if (!m) {
-    m = loadDemoModel(name);
-    m.catch(() => models.delete(name));
-    models.set(name, m);
+    m = own ? loadOwnModel(own.files, own.prep) : loadDemoModel(name);
+    m.catch(() => models.delete(key));
+    models.set(key, m);
   }
   return m;
 };
+
+/** The dataset of the own model last loaded (it decides which image pickers apply). */
+let ownDataset: DemoModel['dataset'] | undefined;
+
+/** The model the page runs now, with the image pickers brought in line with it. */
+async function currentModel(): Promise<DemoModel> {
+  const name = $<HTMLSelectElement>('model').value;
+  const m = await model(name);
+  if (name === OWN && ownDataset !== m.dataset) {
+    ownDataset = m.dataset;
+    $('model').dispatchEvent(new Event('change'));
+  }
+  return m;
+}
 
 function setStatus(text: string, error = false): void {
   const el = $('status');
@@ -119,6 +149,9 @@ async function pickImage(m: DemoModel): Promise<DemoImage> {
     if (!file) throw new Error('choose a JPEG or PNG file first');
     return fileImage(file);
   }
+  if (m.dataset === null) {
+    throw new Error(`${m.name} has ${m.classNames.length} classes, which match neither CIFAR-10 nor the ImageNet sample: choose your own image file`);
+  }
   if (m.dataset === 'cifar10') return cifarImage(Number($<HTMLInputElement>('cifar-index').value));
   return imagenetImage($<HTMLSelectElement>('imagenet-file').value);
 }
@@ -168,7 +201,7 @@ async function run(s: Session): Promise<void> {
   const name = $<HTMLSelectElement>('model').value;
   const scale = Number($<HTMLInputElement>('effort').value);
   setStatus(`loading ${name}…`);
-  const m = await model(name);
+  const m = await currentModel();
   const img = await pickImage(m);
   showImage(img, m.classNames);
   setStatus(`running ${name} dense…`);
@@ -193,7 +226,8 @@ async function sweep(s: Session): Promise<void> {
   const name = $<HTMLSelectElement>('model').value;
   const count = Math.max(1, Number($<HTMLInputElement>('sweep-count').value) || 1);
   setStatus(`loading ${name}…`);
-  const m = await model(name);
+  const m = await currentModel();
+  if (m.dataset === null) throw new Error(`the sweep runs over CIFAR-10 or the ImageNet sample, whose classes ${m.name} (${m.classNames.length} classes) does not have`);
   const images: DemoImage[] = [];
   const files = m.dataset === 'cifar10' ? [] : (await imagenetSample()).files;
   for (let i = 0; i < count; i++) {
@@ -242,13 +276,24 @@ async function openSession(choice: string, threads: number): Promise<Session> {
 async function main(): Promise<void> {
   const select = $<HTMLSelectElement>('model');
   for (const [name, { entry }] of Object.entries(CATALOGUE)) select.append(new Option(`${name} — ${entry.title}`, name));
+  select.append(new Option('your own model (ONNX, or Caffe prototxt + weights)…', OWN));
   const syncPickers = () => {
-    const own = $<HTMLSelectElement>('source').value === 'file';
-    const cifar = CATALOGUE[select.value]?.entry.dataset === 'cifar10';
-    $('file-pick').hidden = !own;
-    $('cifar-pick').hidden = own || !cifar;
-    $('imagenet-pick').hidden = own || cifar;
+    const ownImage = $<HTMLSelectElement>('source').value === 'file';
+    const ownModel = select.value === OWN;
+    // An own model's data set is known once it has loaded (its classes and input decide).
+    const dataset = ownModel ? ownDataset : CATALOGUE[select.value]?.entry.dataset;
+    $('own-model-pick').hidden = !ownModel;
+    $('file-pick').hidden = !ownImage;
+    $('cifar-pick').hidden = ownImage || dataset !== 'cifar10';
+    $('imagenet-pick').hidden = ownImage || dataset !== 'imagenet-sample';
   };
+  // New files or settings make a new model: its data set is unknown until it loads.
+  for (const id of ['own-files', 'own-mean', 'own-scale', 'own-channels']) {
+    $(id).addEventListener('change', () => {
+      ownDataset = undefined;
+      syncPickers();
+    });
+  }
   select.addEventListener('change', syncPickers);
   $('source').addEventListener('change', syncPickers);
   syncPickers();

@@ -41,7 +41,8 @@ export interface DemoModel {
   readonly profile: EffortProfile;
   /** The per-neuron profile (effort-neuron.json): what WebGPU runs, as it has no tile mode yet. */
   readonly neuronProfile: EffortProfile;
-  readonly dataset: Entry['dataset'];
+  /** The page's images it classifies with labels; null for an own model whose classes match neither set. */
+  readonly dataset: Entry['dataset'] | null;
   /** The weights' file name. */
   readonly weightsFile: string;
 }
