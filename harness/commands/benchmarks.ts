@@ -14,6 +14,7 @@ export const BENCHMARKS_HELP = `dyve benchmarks [--out BENCHMARKS.md] [--json FI
 dyve benchmarks --webgpu [--out BENCHMARKS.md] [--json FILE] [--cifar-limit N] [--imagenet-limit N]
 dyve benchmarks --browser [--out BENCHMARKS.md] [--json FILE] [--cifar-limit N] [--imagenet-limit N]
 dyve benchmarks --compare [--out BENCHMARKS.md] [--json FILE]
+dyve benchmarks --compare-webgpu [--out BENCHMARKS.md] [--json FILE]
 
 Measures the dense CPU path on the zoo and writes a Markdown report naming the machine:
 cifar10-quick over the CIFAR-10 test set and squeezenet-dc over the ImageNet samples (accuracy
@@ -37,6 +38,7 @@ first images (--cifar-limit default 1000, --imagenet-limit default 20).
       --webgpu              the WebGPU section (dense vs DyVEDeep, WebGPU and CPU)
       --browser             the browser section (Chromium vs Node, dense vs DyVEDeep)
       --compare             the peers section: dyve compare on both models, 1 and 2 threads
+      --compare-webgpu      the WebGPU peers section: dyve compare --webgpu on both models
       --data DIR            data directory
   -h, --help                this help`;
 
@@ -55,7 +57,8 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
   const { values } = parseFlags(args, {
     out: { type: 'string' }, json: { type: 'string' }, data: { type: 'string' },
     'cifar-limit': { type: 'string' }, 'imagenet-limit': { type: 'string' }, 'synthetic-limit': { type: 'string' },
-    webgpu: { type: 'boolean' }, browser: { type: 'boolean' }, compare: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+    webgpu: { type: 'boolean' }, browser: { type: 'boolean' }, compare: { type: 'boolean' }, 'compare-webgpu': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(BENCHMARKS_HELP);
@@ -76,6 +79,11 @@ export async function benchmarksCommand(args: string[]): Promise<void> {
   }
   if (values.compare) {
     await compareBenchmarks(values, args);
+    return;
+  }
+  if (values['compare-webgpu']) {
+    const { compareWebGpuBenchmarks } = await import('./compare-webgpu-benchmarks.js');
+    await compareWebGpuBenchmarks(values, args);
     return;
   }
   const cifar = limitFlag(values, 'cifar-limit', 10000);

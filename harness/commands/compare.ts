@@ -44,6 +44,8 @@ Compare:
       --rounds R            interleaved rounds, R >= 1 (default 3)
       --json FILE           write { model, machine, rows: [...] } (its folder must exist)
       --quiet               no progress lines
+      --webgpu              WebGPU side by side instead (dyvedeep, TF.js and onnxruntime-web on
+                            WebGPU in Chromium and Node): dyve compare --webgpu --help
   -h, --help                this help
 
 Examples:
@@ -246,7 +248,24 @@ export async function compareCommand(args: string[]): Promise<void> {
     threads: { type: 'string' }, engines: { type: 'string' }, effort: { type: 'string' }, kernels: { type: 'string' },
     'images-b1': { type: 'string' }, 'images-b64': { type: 'string' }, rounds: { type: 'string' },
     json: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
+    webgpu: { type: 'boolean' }, runtimes: { type: 'string' }, 'large-batch': { type: 'string' }, 'images-large': { type: 'string' },
+    'engine-budget': { type: 'string' },
   });
+  if (values.webgpu) {
+    const gpu = await import('./compare-webgpu.js');
+    if (values.help) {
+      console.log(gpu.COMPARE_WEBGPU_HELP);
+      return;
+    }
+    checkOutputFiles(values, ['json']);
+    const result = await gpu.runCompareWebGpu(values, values.quiet ? () => {} : (line) => console.error(line));
+    console.log(gpu.formatCompareWebGpu(result));
+    if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  for (const flag of ['runtimes', 'large-batch', 'images-large', 'engine-budget'] as const) {
+    if (values[flag] !== undefined) throw new DyveError(`--${flag} applies to compare --webgpu only`);
+  }
   if (values.help) {
     console.log(COMPARE_HELP);
     return;

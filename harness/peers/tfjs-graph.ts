@@ -35,6 +35,11 @@ export interface TfjsGraph {
   readonly steps: readonly string[];
   /** Runs `batch` images, NCHW in, the output blob NCHW out (batch x c x h x w values). */
   run(input: Float32Array, batch: number): Float32Array;
+  /**
+   * As {@link run}, reading the output asynchronously: the GPU backends' way (TF.js WebGPU's
+   * synchronous read goes through canvases and warns that it is slow).
+   */
+  runAsync(input: Float32Array, batch: number): Promise<Float32Array>;
   /** Frees the uploaded weights. */
   dispose(): void;
 }
@@ -110,50 +115,71 @@ export function buildTfjsGraph(tf: Tf, net: Network): TfjsGraph {
   const perImage = shapeSize(net.inputShape);
   const outPerImage = shapeSize(outputShape);
 
+  /** Runs the steps; returns the output NCHW tensor (the caller reads, then disposes it with `done`). */
+  const forward = (input: Float32Array, batch: number): { out: Tensor4D; done: () => void } => {
+    if (!Number.isInteger(batch) || batch < 1 || input.length !== batch * perImage) {
+      throw new DataError(`tfjs: network '${net.name}' input: expected ${batch * perImage} values (batch ${batch} x ${formatShape(net.inputShape)}), got ${input.length}`);
+    }
+    const values: (Tensor4D | undefined)[] = new Array(versions);
+    // Identity layers hand the same tensor to several versions: count the holders of each.
+    const holders = new Map<Tensor4D, number>();
+    const hold = (v: number, t: Tensor4D) => {
+      values[v] = t;
+      holders.set(t, (holders.get(t) ?? 0) + 1);
+    };
+    const free = (v: number) => {
+      const t = values[v];
+      if (!t) return;
+      values[v] = undefined;
+      const left = (holders.get(t) ?? 1) - 1;
+      if (left > 0) {
+        holders.set(t, left);
+      } else {
+        holders.delete(t);
+        t.dispose();
+      }
+    };
+    const disposeAll = () => { for (const t of holders.keys()) t.dispose(); };
+    try {
+      hold(0, tf.tidy(() => {
+        const x = tf.tensor4d(input, [batch, inC, inH, inW]);
+        return inC === 1 || inH * inW === 1 ? tf.reshape(x, [batch, inH, inW, inC]) : tf.transpose(x, [0, 2, 3, 1]);
+      }));
+      for (const step of compiled) {
+        const outs = tf.tidy(() => step.op.run(step.reads.map((v) => values[v] as Tensor4D)));
+        step.writes.forEach((v, j) => hold(v, outs[j]));
+        step.frees.forEach(free);
+      }
+      const y = values[output] as Tensor4D;
+      const { c, h, w } = outputShape;
+      const nchw = c === 1 || h * w === 1 ? y : tf.tidy(() => tf.transpose(y, [0, 3, 1, 2]));
+      return { out: nchw, done: () => { if (nchw !== y) nchw.dispose(); disposeAll(); } };
+    } catch (err) {
+      disposeAll();
+      throw err;
+    }
+  };
+  const checked = (data: Float32Array, batch: number): Float32Array => {
+    if (data.length !== batch * outPerImage) throw new Error(`internal: tfjs produced ${data.length} values, not ${batch * outPerImage}`);
+    return data;
+  };
+
   return {
     steps: compiled.map((s) => s.name),
     run(input, batch) {
-      if (!Number.isInteger(batch) || batch < 1 || input.length !== batch * perImage) {
-        throw new DataError(`tfjs-wasm: network '${net.name}' input: expected ${batch * perImage} values (batch ${batch} x ${formatShape(net.inputShape)}), got ${input.length}`);
-      }
-      const values: (Tensor4D | undefined)[] = new Array(versions);
-      // Identity layers hand the same tensor to several versions: count the holders of each.
-      const holders = new Map<Tensor4D, number>();
-      const hold = (v: number, t: Tensor4D) => {
-        values[v] = t;
-        holders.set(t, (holders.get(t) ?? 0) + 1);
-      };
-      const free = (v: number) => {
-        const t = values[v];
-        if (!t) return;
-        values[v] = undefined;
-        const left = (holders.get(t) ?? 1) - 1;
-        if (left > 0) {
-          holders.set(t, left);
-        } else {
-          holders.delete(t);
-          t.dispose();
-        }
-      };
+      const { out, done } = forward(input, batch);
       try {
-        hold(0, tf.tidy(() => {
-          const x = tf.tensor4d(input, [batch, inC, inH, inW]);
-          return inC === 1 || inH * inW === 1 ? tf.reshape(x, [batch, inH, inW, inC]) : tf.transpose(x, [0, 2, 3, 1]);
-        }));
-        for (const step of compiled) {
-          const outs = tf.tidy(() => step.op.run(step.reads.map((v) => values[v] as Tensor4D)));
-          step.writes.forEach((v, j) => hold(v, outs[j]));
-          step.frees.forEach(free);
-        }
-        const y = values[output] as Tensor4D;
-        const { c, h, w } = outputShape;
-        const nchw = c === 1 || h * w === 1 ? y : tf.tidy(() => tf.transpose(y, [0, 3, 1, 2]));
-        const data = nchw.dataSync() as Float32Array;
-        if (nchw !== y) nchw.dispose();
-        if (data.length !== batch * outPerImage) throw new Error(`internal: tfjs-wasm produced ${data.length} values, not ${batch * outPerImage}`);
-        return data;
+        return checked(out.dataSync() as Float32Array, batch);
       } finally {
-        for (const t of holders.keys()) t.dispose();
+        done();
+      }
+    },
+    async runAsync(input, batch) {
+      const { out, done } = forward(input, batch);
+      try {
+        return checked((await out.data()) as Float32Array, batch);
+      } finally {
+        done();
       }
     },
     dispose: () => built.forEach((op) => op.dispose()),
