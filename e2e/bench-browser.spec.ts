@@ -22,10 +22,9 @@ function keys(value: unknown, prefix = ''): string[] {
 test('bench:browser writes the dyve bench JSON, naming the adapter, equal to Node on the same images', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dyve-bench-'));
   const common = ['--model', 'cifar10-quick', '--compare', 'dense', '--limit', '30', '--quiet'];
-  // The page runs WebGPU, where `calibrated` is the per-neuron profile (no tile mode there yet):
-  // Node runs that profile by name on its CPU path.
+  // The page runs WebGPU, Node its CPU path: both the shipped tile-mode profile.
   await run(process.execPath, ['bin/dyve.js', 'browser-bench', ...common, '--effort', 'calibrated', '--json', join(dir, 'browser.json')], { timeout: 300_000 });
-  await run(process.execPath, ['bin/dyve.js', 'bench', ...common, '--effort', 'neuron', '--json', join(dir, 'node.json')], { timeout: 300_000 });
+  await run(process.execPath, ['bin/dyve.js', 'bench', ...common, '--effort', 'calibrated', '--json', join(dir, 'node.json')], { timeout: 300_000 });
   const browser = JSON.parse(readFileSync(join(dir, 'browser.json'), 'utf8'));
   const node = JSON.parse(readFileSync(join(dir, 'node.json'), 'utf8'));
   expect(keys(browser).sort()).toEqual(keys(node).sort());

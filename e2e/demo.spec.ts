@@ -49,11 +49,11 @@ async function run(page: Page): Promise<NonNullable<Demo['last']>> {
 
 /**
  * The page's top-5 equals Node's: same classes in the same order, probabilities within `tol`
- * (Node runs the profile the page's `backend` runs).
+ * (Node runs the profile the page runs).
  */
-async function expectSameAsNode(model: string, last: NonNullable<Demo['last']>, tol: number, backend: string): Promise<void> {
+async function expectSameAsNode(model: string, last: NonNullable<Demo['last']>, tol: number): Promise<void> {
   for (const [variant, scale] of [['dense', 0], ['dynamic', last.scale]] as const) {
-    const node = await nodePrediction(model, last.image, scale, backend);
+    const node = await nodePrediction(model, last.image, scale);
     const page = last[variant];
     expect(page.top5.map((c) => c.index), `${model} ${last.image} ${variant} top-5`).toEqual(node.top5);
     page.top5.forEach((c, i) => expect(Math.abs(c.probability - node.probabilities[i]), `${variant} p[${i}]`).toBeLessThanOrEqual(tol));
@@ -73,7 +73,7 @@ test.describe('on WebGPU', () => {
       await page.getByTestId('cifar-index').fill(String(index));
       const last = await run(page);
       expect(last.image).toBe(`test_batch.bin#${index}`);
-      await expectSameAsNode('cifar10-quick', last, 1e-4, 'webgpu');
+      await expectSameAsNode('cifar10-quick', last, 1e-4);
       expect(last.dynamic.macs.executed).toBeLessThan(last.dynamic.macs.dense);
     }
     // One bar pair per Convolution / InnerProduct layer.
@@ -100,9 +100,12 @@ test.describe('on WebGPU', () => {
     await page.getByTestId('imagenet-file').selectOption(file);
     const last = await run(page);
     expect(last.image).toBe(file);
-    await expectSameAsNode('squeezenet-dc', last, 1e-3, 'webgpu');
+    await expectSameAsNode('squeezenet-dc', last, 1e-3);
     await expect(page.locator('#layer-chart rect.bar-dynamic')).toHaveCount(26);
-    expect(last.dynamic.decisions?.length).toBeGreaterThan(0);
+    // Its shipped tile profile is all dense (no tile setting paid for itself in calibration): the
+    // DyVEDeep run is the dense one, and the page says so.
+    expect(last.dynamic.macs.executed).toBe(last.dense.macs.executed);
+    await expect(page.getByTestId('heat-maps')).toContainText('No mechanism is on at this effort scale.');
   });
 
   test('the effort sweep plots accuracy against work, dense at 100 %', async ({ page }) => {
@@ -145,7 +148,7 @@ test('without WebGPU the page says so and runs on WebAssembly, with the same pre
     const last = await run(page);
     // auto's WebAssembly kernels (Chromium runs the relaxed-SIMD FMA build) against Node's
     // TypeScript path: the same classes, probabilities within rounding.
-    await expectSameAsNode('cifar10-quick', last, 1e-4, 'wasm');
+    await expectSameAsNode('cifar10-quick', last, 1e-4);
   } finally {
     await browser.close();
   }

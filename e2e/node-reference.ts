@@ -16,9 +16,8 @@ export interface NodePrediction {
 interface Loaded {
   readonly net: Network;
   readonly preprocess: Preprocess;
-  /** effort.json (tile mode: the CPU backends) and effort-neuron.json (what the page's WebGPU runs). */
+  /** effort.json (tile mode: what the page runs on every backend). */
   readonly profile: EffortProfile;
-  readonly neuronProfile: EffortProfile;
 }
 
 const cache = new Map<string, Promise<Loaded>>();
@@ -33,7 +32,6 @@ async function load(name: string): Promise<Loaded> {
   const preprocess = await zooPreprocess(entry.preprocess, (file) => loadMeanBinaryproto(`${data}/${file}`));
   return {
     net, preprocess, profile: await loadProfile(`${entry.folder}/effort.json`, net),
-    neuronProfile: await loadProfile(`${entry.folder}/effort-neuron.json`, net),
   };
 }
 
@@ -47,14 +45,14 @@ async function image(id: string): Promise<RgbImage> {
 
 /**
  * Node's prediction for `model` on image `id`, dense or at an effort scale of the profile the
- * page's `backend` runs (WebGPU: the per-neuron one, as the demo's calibratedProfile picks).
+ * page runs (the tile-mode effort.json, as the demo's calibratedProfile picks).
  */
-export async function nodePrediction(model: string, id: string, scale: number, backend: string): Promise<NodePrediction> {
+export async function nodePrediction(model: string, id: string, scale: number): Promise<NodePrediction> {
   let loaded = cache.get(model);
   if (!loaded) cache.set(model, (loaded = load(model)));
-  const { net, preprocess, profile, neuronProfile } = await loaded;
+  const { net, preprocess, profile } = await loaded;
   const input = toNetworkInput(await image(id), preprocess, net.inputShape, { name: id });
-  const effort = scale === 0 ? DENSE_PROFILE : scaleEffort(backend.startsWith('webgpu') ? neuronProfile : profile, scale);
+  const effort = scale === 0 ? DENSE_PROFILE : scaleEffort(profile, scale);
   const r = await new CpuBackend().run(net, input, 1, { effort });
   const p = classProbabilities(net, r.output);
   const top5 = topK(p, 0, p.length, 5);

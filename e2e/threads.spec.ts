@@ -127,7 +127,7 @@ test('without WebGPU: cross-origin isolated, the sweep on 2 worker threads equal
     // The same TypeScript kernels as Node, image by image (Node runs one image at a time).
     for (const p of parallel.points) {
       for (let i = 0; i < IMAGES; i++) {
-        const node = await nodePrediction('cifar10-quick', `test_batch.bin#${i}`, p.scale, 'cpu');
+        const node = await nodePrediction('cifar10-quick', `test_batch.bin#${i}`, p.scale);
         expect(p.top5[i].map((c) => c.index), `Node: scale ${p.scale} image ${i}`).toEqual(node.top5);
         p.top5[i].forEach((c, k) => expect(Math.abs(c.probability - node.probabilities[k])).toBeLessThanOrEqual(1e-6));
       }

@@ -56,6 +56,14 @@ describe('dyve CLI', () => {
     expect(j.layers[0]).toMatchObject({ name: 'conv1', type: 'Convolution', macsDense: 50 * 2_457_600, macsExecuted: 50 * 2_457_600 });
   });
 
+  it('calibrate --dataset cifar10 calibrates on the training split, never on the test images', async () => {
+    const profile = join(tmp(), 'p.json');
+    const c = await dyve('calibrate', '--model', 'cifar10-quick', '--dataset', 'cifar10', '--calib', '8', '--probe', '4', '--steps', '0', '--refine', '0',
+      '--objective', 'macs', '--mechanisms', 'spet', '--batch', '8', '--out', profile);
+    expect(c.code, c.err).toBe(0);
+    expect(JSON.parse(readFileSync(profile, 'utf8')).calibration.dataset).toBe('data_batch_1.bin[:8]');
+  });
+
   it('calibrate writes a profile that bench runs, with the dynamic JSON contract', async () => {
     const dir = tmp();
     const profile = join(dir, 'p.json');

@@ -44,7 +44,8 @@ layer { name: "fc" type: "InnerProduct" bottom: "gap" top: "fc" inner_product_pa
 /**
  * DyVEDeep knobs on every convolution: SPET (exact mode, so its outputs are the dense ones) where a
  * ReLU follows the folded Conv-BN, SDSS and SFMA everywhere, including the convolutions that feed
- * a residual sum (where SPET does not apply: the sign is decided after the addition).
+ * a residual sum (SPET through the sum, which tests partial + the other operand, is checked on
+ * every CPU backend in residual-spet.test.ts).
  */
 function knobs(tile: boolean): string {
   const t = tile ? { tile: { positions: 8 } } : {};
@@ -116,8 +117,7 @@ describe('a residual network (Conv-BN-ReLU, Eltwise sum, global pooling, inner p
           ['fast', new CpuBackend({ kernels: 'fast' })],
           ['wasm', new CpuBackend({ kernels: 'wasm' })],
           ['2 threads', parallel],
-          // WebGPU runs the neuron mode only (tile mode there is issue 14's).
-          ...(mode === 'neuron' ? [['webgpu', gpu] as const] : []),
+          ['webgpu', gpu],
         ] as const;
         for (const [what, backend] of backends) {
           const r = await backend.run(net, input, BATCH, { effort: profile });

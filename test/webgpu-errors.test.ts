@@ -69,7 +69,7 @@ describe('WebGPU failures are clear', () => {
   it('a shader compilation error names the shader file, line and column', async () => {
     setShaderLoader(async (name) => {
       const code = readFileSync(packageFile(`shaders/${name}.wgsl`), 'utf8');
-      return name === 'convolution/dense' ? code.replace('acc[i] += x[', 'acc[i] += undefined_value + x[') : code;
+      return name === 'convolution/dense' ? code.replace('a0 += va.x * wv;', 'a0 += undefined_value + va.x * wv;') : code;
     });
     const gpu = await openTestGpu();
     try {
@@ -112,21 +112,23 @@ describe('WebGPU failures are clear', () => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
     const err: string[] = [];
     vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-    expect(await main(['bench', '--model', 'cifar10-quick', '--limit', '8', '--backend', 'webgpu', '--tune', 'dynamic/convolution:PX=9', '--effort', 'calibrated', '--quiet'])).toBe(1);
+    expect(await main(['bench', '--model', 'cifar10-quick', '--limit', '8', '--backend', 'webgpu', '--tune', 'dynamic/convolution:PX=9', '--effort', 'neuron', '--quiet'])).toBe(1);
     expect(err.join('\n')).toMatch(/PX must be an integer from 1 to 8, got 9/);
-    expect(await main(['bench', '--model', 'cifar10-quick', '--limit', '8', '--backend', 'webgpu', '--tune', 'dynamic/convolution:WG=16,PX=2', '--effort', 'calibrated', '--quiet'])).toBe(0);
+    expect(await main(['bench', '--model', 'cifar10-quick', '--limit', '8', '--backend', 'webgpu', '--tune', 'dynamic/convolution:WG=16,PX=2', '--effort', 'neuron', '--quiet'])).toBe(0);
   });
 
-  it('a tile-mode profile on WebGPU fails naming the layer; dyve bench --effort calibrated takes the neuron-mode profile there', async () => {
+  it('tile mode on WebGPU: tiles over 16 positions fail naming the layer; dyve bench --effort calibrated runs the tile profile', async () => {
     const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
     const gpu = await openTestGpu();
-    const effort = validateProfile({ layers: { conv2: { sdss: { stride: 2, delta: 1 }, tile: { positions: 8 } } } }, net);
-    await expect(gpu.run(net, new Float32Array(3 * 32 * 32), 1, { effort })).rejects.toThrow(/layer 'conv2' runs its mechanisms in tile mode, which the WebGPU backend does not run yet/);
+    const effort = validateProfile({ layers: { conv2: { sdss: { stride: 2, delta: 1 }, tile: { positions: 32 } } } }, net);
+    await expect(gpu.run(net, new Float32Array(3 * 32 * 32), 1, { effort })).rejects.toThrow(/layer 'conv2': the WebGPU backend runs tiles of at most 16 positions, the profile asks for 32/);
     const err: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => { err.push(String(chunk)); return true; });
-    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const out: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
     expect(await main(['bench', '--model', 'cifar10-quick', '--limit', '4', '--backend', 'webgpu', '--effort', 'calibrated', '--quiet'])).toBe(0);
-    expect(err.join('')).toMatch(/WebGPU runs the neuron-mode profile \(cifar10-quick\/effort-neuron.json\)/);
+    expect(err.join('')).not.toMatch(/neuron-mode profile/);
+    expect(out.join('\n')).toMatch(/effort calibrated/);
   });
 
   it('openBackend names the available backends', async () => {
@@ -139,10 +141,11 @@ describe('dyve bench --backend webgpu', () => {
     const dir = (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/dyve-gpu-`);
     vi.spyOn(console, 'log').mockImplementation(() => {});
     vi.spyOn(console, 'error').mockImplementation(() => {});
-    const code = await main(['bench', '--model', 'cifar10-quick', '--limit', '64', '--batch', '32', '--backend', 'webgpu', '--effort', 'calibrated',
+    // The per-neuron profile: its conv2 runs SDSS, whose failing neurons take an indirect dispatch.
+    const code = await main(['bench', '--model', 'cifar10-quick', '--limit', '64', '--batch', '32', '--backend', 'webgpu', '--effort', 'neuron',
       '--compare', 'dense', '--json', `${dir}/gpu.json`, '--trace', `${dir}/trace.json`, '--quiet']);
     expect(code).toBe(0);
-    const codeCpu = await main(['bench', '--model', 'cifar10-quick', '--limit', '64', '--batch', '32', '--effort', 'calibrated', '--json', `${dir}/cpu.json`, '--quiet']);
+    const codeCpu = await main(['bench', '--model', 'cifar10-quick', '--limit', '64', '--batch', '32', '--effort', 'neuron', '--json', `${dir}/cpu.json`, '--quiet']);
     expect(codeCpu).toBe(0);
     const gpu = JSON.parse(readFileSync(`${dir}/gpu.json`, 'utf8'));
     const cpu = JSON.parse(readFileSync(`${dir}/cpu.json`, 'utf8'));

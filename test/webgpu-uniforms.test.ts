@@ -121,12 +121,17 @@ describe('packUniforms', () => {
   });
 
   it('pads to a multiple of 16 bytes past the struct', () => {
-    // dynamic/convolution: 38 fields, 40 words.
-    const values = Object.fromEntries(UNIFORM_LAYOUTS['dynamic/convolution'].filter((f) => !f.name.startsWith('_')).map((f, i) => [f.name, i + 1]));
-    const words = packUniforms('dynamic/convolution', values as Parameters<typeof packUniforms<'dynamic/convolution'>>[1]);
-    expect(words).toHaveLength(40);
-    expect(words.slice(36)).toEqual([37, 0, 0, 0]);
-    expect(words[18]).toBe(f32Bits(19)); // threshold: f32
+    // dynamic/sfma-kernel-sums: 12 fields, 3 of them padding.
+    const values = Object.fromEntries(UNIFORM_LAYOUTS['dynamic/sfma-kernel-sums'].filter((f) => !f.name.startsWith('_')).map((f, i) => [f.name, i + 1]));
+    const words = packUniforms('dynamic/sfma-kernel-sums', values as Parameters<typeof packUniforms<'dynamic/sfma-kernel-sums'>>[1]);
+    expect(words).toHaveLength(12);
+    expect(words.slice(8)).toEqual([9, 0, 0, 0]);
+    // dynamic/tile-convolution: 48 fields (2 of them padding), 48 words; delta (field 24) is an f32.
+    const tileValues = Object.fromEntries(UNIFORM_LAYOUTS['dynamic/tile-convolution'].map((f, i) => [f.name, i + 1]));
+    const tileWords = packUniforms('dynamic/tile-convolution', tileValues as Parameters<typeof packUniforms<'dynamic/tile-convolution'>>[1]);
+    expect(tileWords).toHaveLength(48);
+    expect(tileWords.slice(46)).toEqual([0, 0]);
+    expect(tileWords[23]).toBe(f32Bits(24));
   });
 
   it('rejects a missing field and a value that is no u32', () => {

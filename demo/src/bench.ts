@@ -24,10 +24,10 @@ const state: BenchState = { done: false, progress: [0, 0] };
 window.dyveBench = state;
 const status = (text: string) => { (document.getElementById('status') as HTMLElement).textContent = text; };
 
-/** `dense`, `calibrated` (the zoo's profile for `backendName`) or an effort scale such as `1.5`. */
-function profileFor(effort: string, model: DemoModel, backendName: string): EffortProfile {
+/** `dense`, `calibrated` (the zoo's profile) or an effort scale such as `1.5`. */
+function profileFor(effort: string, model: DemoModel): EffortProfile {
   if (effort === 'dense') return DENSE_PROFILE;
-  const calibrated = calibratedProfile(model, backendName);
+  const calibrated = calibratedProfile(model);
   if (effort === 'calibrated') return calibrated;
   const scale = Number(effort);
   if (effort === '' || !Number.isFinite(scale)) throw new Error(`effort takes dense, calibrated or a scale (a number), found '${effort}'`);
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const inputs = new Float32Array(list.length * block);
   list.forEach((img, i) => toNetworkInput(img.image, model.preprocess, model.net.inputShape, { name: img.id, out: inputs, offset: i * block }));
   const dataset = inMemoryDataset({ name: model.dataset ?? model.name, inputShape: model.net.inputShape, inputs, labels: list.map((i) => i.label), ids: list.map((i) => i.id) });
-  const profile = profileFor(effort, model, opened.backend.name);
+  const profile = profileFor(effort, model);
   const dense = Object.keys(profile.layers).length === 0;
   // Warm-up (pipelines, buffers): one batch of each profile, not timed.
   const warm = inMemoryDataset({ name: 'warm-up', inputShape: model.net.inputShape, inputs: inputs.subarray(0, Math.min(batch, list.length) * block) });

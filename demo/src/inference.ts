@@ -111,7 +111,7 @@ export async function sweepEffort(
   const measure = async (scale: number) => {
     const top5: Ranked[][] = [];
     const r = await evaluate(model.net, dataset, backend, {
-      effort: scale === 0 ? DENSE_PROFILE : scaleEffort(calibratedProfile(model, backend.name), scale), batch,
+      effort: scale === 0 ? DENSE_PROFILE : scaleEffort(calibratedProfile(model), scale), batch,
       onResult: (result) => {
         for (let at = 0; at < result.output.length; at += classes) top5.push(rankTop5(model, result.output, at, classes));
       },

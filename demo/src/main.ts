@@ -207,7 +207,7 @@ async function run(s: Session): Promise<void> {
   setStatus(`running ${name} dense…`);
   const dense = await classify(backend, m, img, DENSE_PROFILE, false);
   setStatus(`running ${name} with DyVEDeep at effort scale ${scale}…`);
-  const profile = scaleEffort(calibratedProfile(m, backend.name), scale);
+  const profile = scaleEffort(calibratedProfile(m), scale);
   const dynamic = await classify(backend, m, img, profile, true);
   showResult('dense', dense, dense);
   showResult('dynamic', dynamic, dense);

@@ -37,9 +37,9 @@ export interface DemoModel {
   readonly net: Network;
   readonly preprocess: Preprocess;
   readonly classNames: readonly string[];
-  /** The calibrated profile (models/NAME/effort.json: tile mode, for the CPU backends). */
+  /** The calibrated profile (models/NAME/effort.json: tile mode), which every backend runs. */
   readonly profile: EffortProfile;
-  /** The per-neuron profile (effort-neuron.json): what WebGPU runs, as it has no tile mode yet. */
+  /** The per-neuron profile (effort-neuron.json): the paper's decisions, the comparison row. */
   readonly neuronProfile: EffortProfile;
   /** The page's images it classifies with labels; null for an own model whose classes match neither set. */
   readonly dataset: Entry['dataset'] | null;
@@ -85,7 +85,7 @@ export async function loadDemoModel(name: string): Promise<DemoModel> {
   };
 }
 
-/** The calibrated profile a backend runs: WebGPU has no tile mode yet, so it takes the per-neuron one. */
-export function calibratedProfile(model: DemoModel, backendName: string): EffortProfile {
-  return backendName.startsWith('webgpu') ? model.neuronProfile : model.profile;
+/** The calibrated profile the page runs: the tile-mode one, on every backend (WebGPU included). */
+export function calibratedProfile(model: DemoModel): EffortProfile {
+  return model.profile;
 }

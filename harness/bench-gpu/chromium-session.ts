@@ -23,7 +23,7 @@ const PAGE_HEADERS = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origi
 /** The parts of the demo's loaders the page uses (demo/src/models.ts, images.ts; typed here: demo/ is not compiled with the harness). */
 interface DemoModels {
   loadDemoModel(name: string): Promise<{ net: Network; preprocess: Preprocess; dataset: string }>;
-  calibratedProfile(model: unknown, backendName: string): EffortProfile;
+  calibratedProfile(model: unknown): EffortProfile;
 }
 interface DemoImages {
   cifarImage(index: number): Promise<DemoImage>;
@@ -47,8 +47,12 @@ interface PageArgs {
 export class ChromiumSession {
   private constructor(private readonly server: ViteServer, private readonly browser: Browser, private readonly page: Page) {}
 
-  /** Starts the server and Chromium (WebGPU on); throws a DyveError saying what is missing. */
-  static async open(): Promise<ChromiumSession> {
+  /**
+   * Starts the server and Chromium (WebGPU on); throws a DyveError saying what is missing.
+   * `prebundle`: packages the page imports by name, bundled as the server starts (vite would
+   * otherwise find them mid-run and reload the page).
+   */
+  static async open(prebundle: readonly string[] = []): Promise<ChromiumSession> {
     let vite: typeof import('vite');
     let chromium: typeof import('../browser/chromium.js');
     try {
@@ -58,6 +62,7 @@ export class ChromiumSession {
     }
     const server = await vite.createServer({
       configFile: packageFile('demo/vite.config.ts'), logLevel: 'error', server: { port: 0, hmr: false, watch: null },
+      ...(prebundle.length > 0 && { optimizeDeps: { include: [...prebundle] } }),
     });
     await server.listen();
     let browser: Browser;
@@ -116,7 +121,7 @@ export class ChromiumSession {
       const progress = (window as unknown as Record<string, (d: number, t: number) => Promise<void>>)[name];
       return measureModel({
         runtime: 'chromium', model: plan.model, net: model.net, input, labels: Int32Array.from(list, (img) => img.label),
-        dynamic: models.calibratedProfile(model, 'webgpu'), largeBatch: plan.largeBatch, maxImages: plan.maxImages,
+        dynamic: models.calibratedProfile(model), largeBatch: plan.largeBatch, maxImages: plan.maxImages,
         maxLargeImages: plan.maxLargeImages, budgetMs, onProgress: (d, t) => void progress(d, t),
         open: async () => {
           const o = await api.openBackend('webgpu');
@@ -126,6 +131,20 @@ export class ChromiumSession {
       });
     }, args);
   }
+
+  /**
+   * Runs `fn` in the page with `args` and the package root (`fn` travels as source: it can use
+   * nothing from this module but its arguments); `log` is callable from the page as `window[logName]`.
+   */
+  async evaluate<A extends object, R>(fn: (args: A & { root: string; logName: string }) => Promise<R>, args: A, log: (line: string) => void): Promise<R> {
+    const logName = `dyveLog${++this.logs}`;
+    await this.page.exposeFunction(logName, log);
+    // Playwright types the argument as it arrives (unboxed); these arguments are plain JSON.
+    const run = fn as (args: unknown) => Promise<R>;
+    return this.page.evaluate(run, { ...args, root: packageRoot(), logName } as unknown);
+  }
+
+  private logs = 0;
 
   async close(): Promise<void> {
     await this.browser.close();

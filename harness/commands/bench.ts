@@ -32,7 +32,7 @@ Effort:
       --effort dense|calibrated|neuron|exact|FILE.json
                             the DyVEDeep knobs per layer: dense (default: every mechanism off),
                             the zoo model's calibrated profile (models/NAME/effort.json: tile
-                            mode, calibrated on time for the CPU; WebGPU takes the neuron one),
+                            mode, calibrated on time for the CPU; every backend runs it),
                             its per-neuron profile (effort-neuron.json), its exact-SPET profile
                             (effort-exact.json), or a profile file
       --mechanisms spet,sdss,sfma   keep only these mechanisms of the profile (ablations)
@@ -135,19 +135,6 @@ export async function effortFor(
  */
 const ZOO_PROFILES: Readonly<Record<string, string>> = { calibrated: 'effort.json', neuron: 'effort-neuron.json', exact: 'effort-exact.json' };
 
-/**
- * The flags with `--effort calibrated` turned into `neuron` on the WebGPU backend, which runs no
- * tile-mode layer yet, when the zoo model ships a neuron-mode profile; says so on stderr.
- */
-export function withShippedModeFor(
-  backendName: string, values: Record<string, string | boolean | undefined>, entry?: ZooEntry,
-): Record<string, string | boolean | undefined> {
-  if (!backendName.startsWith('webgpu') || values.effort !== 'calibrated' || !entry) return values;
-  if (!existsSync(join(entry.folder, ZOO_PROFILES.neuron))) return values;
-  process.stderr.write(`dyvedeep: WebGPU runs the neuron-mode profile (${entry.name}/${ZOO_PROFILES.neuron}): tile mode runs on the CPU backends only so far\n`);
-  return { ...values, effort: 'neuron' };
-}
-
 function zooProfilePath(arg: string, entry?: ZooEntry): string {
   const file = ZOO_PROFILES[arg];
   if (file === undefined) return arg;
@@ -220,13 +207,11 @@ export function checkBenchFlags(values: FlagValues): void {
 /** Runs a bench from parsed flags; shared by `dyve bench` and `dyve benchmarks`. */
 export async function runBench(values: Record<string, string | boolean | undefined>): Promise<BenchJson> {
   const opened = await openModel(values);
-  let { profile, label: effortLabel } = await effortFor(opened.net, values, opened.entry);
+  const { profile, label: effortLabel } = await effortFor(opened.net, values, opened.entry);
   if (values.compare !== undefined && values.compare !== 'dense') throw new DyveError(`--compare takes 'dense', found '${String(values.compare)}'`);
   const { dataset, description } = await openDataset(opened, values);
   const { backendHandle, batch, threads } = await openBenchBackend(values, opened.net);
   const { backend } = backendHandle;
-  const shipped = withShippedModeFor(backend.name, values, opened.entry);
-  if (shipped !== values) ({ profile, label: effortLabel } = await effortFor(opened.net, shipped, opened.entry));
   const dense = Object.keys(profile.layers).length === 0;
   const progress = new ProgressBar(`${opened.label} [${pathLabel(backend.name, threads, batch)}]`, !values.quiet);
   const trace = new TraceCollector();

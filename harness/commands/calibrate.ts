@@ -132,11 +132,11 @@ export async function calibrateCommand(args: string[]): Promise<void> {
   dataFlags(values);
 
   const opened = await openModel(values);
-  const zooDataset = opened.entry?.dataset;
-  const split = values.dataset === undefined && zooDataset === 'cifar10'
-    ? { dataset: join(opened.dataDir, 'cifar10', 'data_batch_1.bin') }
-    : {};
-  const positions = values.positions ?? (values.dataset === undefined && zooDataset === 'imagenet-sample' ? 'even' : undefined);
+  // The named sets (given or the zoo's default) calibrate on their calibration split, never on
+  // the test images; a file or folder given by path is taken as it is.
+  const named = typeof values.dataset === 'string' ? values.dataset : opened.entry?.dataset;
+  const split = named === 'cifar10' ? { dataset: join(opened.dataDir, 'cifar10', 'data_batch_1.bin') } : {};
+  const positions = values.positions ?? (named === 'imagenet-sample' ? 'even' : undefined);
   let { dataset } = await openDataset(opened, { ...values, ...split, positions, limit: undefined });
   if (n !== undefined) dataset = limit(dataset, n);
 

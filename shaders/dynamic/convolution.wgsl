@@ -54,7 +54,7 @@ struct Params {
   survCountAt: u32, // survivors: per map, its list length (cleared before phase 1)
   survMaxAt: u32,  // survivors: the longest list (cleared before phase 1)
   trace: u32,      // 1: record SPET's terminations in `decisions`
-  _p1: u32,
+  residual: u32,   // 1: SPET through a residual sum: tests acc + addend; a predicted neuron stores -addend
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -66,6 +66,7 @@ struct Params {
 @group(0) @binding(6) var<storage, read_write> stats: array<atomic<u32>>;
 @group(0) @binding(7) var<storage, read_write> survivors: array<atomic<u32>>;
 @group(0) @binding(8) var<storage, read_write> decisions: array<u32>;  // per output neuron (trace)
+@group(0) @binding(9) var<storage, read> addend: array<f32>;           // residual: laid out like y
 
 // An entry of the list the dispatch evaluates.
 fn entry(at: u32) -> u32 {
@@ -177,7 +178,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   var nPredicted = 0u;
   let bnd = run[P.boundAt + map];
   for (var i = 0u; i < PX; i++) {
-    predicted[i] = valid[i] && acc[i] + bnd < P.threshold;
+    var s = acc[i];
+    if (P.residual == 1u) { s += addend[map * hw + pos[i]]; }
+    predicted[i] = valid[i] && s + bnd < P.threshold;
     nPredicted += u32(predicted[i]);
   }
   atomicAdd(&stats[P.slot + 2u], nValid);
@@ -191,7 +194,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var i = 0u; i < PX; i++) {
     if (!valid[i]) { continue; }
     if (predicted[i]) {
-      y[map * hw + pos[i]] = 0.0;
+      // On a residual layer the sum conv + addend becomes exactly 0.
+      y[map * hw + pos[i]] = select(0.0, -addend[map * hw + pos[i]], P.residual == 1u);
       if (P.trace == 1u) { decisions[map * hw + pos[i]] = 1u; }
     } else {
       y[map * hw + pos[i]] = acc[i];  // the partial sum phase 2 goes on from

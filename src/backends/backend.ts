@@ -15,6 +15,12 @@ export interface LayerEffortOptions {
    * lets SDSS compare rectified values.
    */
   readonly rectified?: boolean;
+  /**
+   * SPET through a residual sum (PlannedLayer.residual): the sum's other operand, batch x the
+   * layer's output size, indexed like the output. SPET tests partial + bias + addend[n] and stores
+   * -addend[n] for a terminated neuron.
+   */
+  readonly addend?: Float32Array;
 }
 
 /** Result of running a batch through a network. */

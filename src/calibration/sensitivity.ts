@@ -13,7 +13,7 @@ import { runLayer } from '../backends/cpu/cpu-backend.js';
 import { isConvOrInnerProduct, shapeSize, type Layer, type Network } from '../ir/network.js';
 import { hasEffort, type LayerEffort, type SdssKnobs, type SfmaKnobs, type SpetKnobs } from '../effort/effort.js';
 import { MECHANISMS, type Mechanism } from '../effort/profile.js';
-import { feedsRelu } from '../ir/relu-reach.js';
+import { feedsRelu, residualSum } from '../ir/relu-reach.js';
 import { fitTileSpet } from './tile-thresholds.js';
 import { DyveError } from '../errors.js';
 
@@ -272,7 +272,7 @@ function round(v: number): number {
 
 /** Whether `mechanism` applies to `layer` of `net`. */
 export function applicable(net: Network, layer: Layer, mechanism: Mechanism): boolean {
-  if (mechanism === 'spet') return isConvOrInnerProduct(layer) && feedsRelu(net, layer);
+  if (mechanism === 'spet') return isConvOrInnerProduct(layer) && (feedsRelu(net, layer) || residualSum(net, layer) !== null);
   if (layer.params.type !== 'Convolution') return false;
   // SDSS needs a map to sample: more than one position.
   return mechanism === 'sfma' || shapeSize(layer.outputShapes[0]) > layer.outputShapes[0].c;
@@ -297,6 +297,18 @@ function relativeError(dense: Float32Array, dynamic: Float32Array, rectified: bo
   }
   if (num === 0) return 0;
   return den > 0 ? Math.sqrt(num / den) : Infinity;
+}
+
+/** The standard deviation of a blob (at least 1e-6: knob grids scale with it). */
+function standardDeviation(values: Float32Array): number {
+  let sum = 0;
+  let sq = 0;
+  for (const v of values) {
+    sum += v;
+    sq += v * v;
+  }
+  const mean = sum / values.length;
+  return Math.sqrt(Math.max(sq / values.length - mean * mean, 1e-12));
 }
 
 /** How many mechanisms a setting turns on (`tile` is not one). */
@@ -327,25 +339,28 @@ export function layerSensitivity(
   const index = net.layers.indexOf(layer);
   const denseLogits = blobs.get(logitsBlob(net)) as Float32Array;
   const inputs = layer.bottoms.map((b) => blobs.get(b) as Float32Array);
-  const dense = blobs.get(layer.tops[0]) as Float32Array;
   const rectified = feedsRelu(net, layer);
+  // SPET through a residual sum (relu-reach.ts): its test and the error see what the ReLU after
+  // the sum sees, the layer's output plus the sum's other operand.
+  const residual = rectified ? null : residualSum(net, layer);
+  const addend = residual ? (blobs.get(residual.addend) as Float32Array) : undefined;
+  const seen = (v: Float32Array): Float32Array => (addend ? v.map((x, i) => Math.max(x + addend[i], 0)) : v);
+  const rawDense = blobs.get(layer.tops[0]) as Float32Array;
+  const dense = seen(rawDense);
   const runDense = () => runLayer(layer, inputs, batch, { kernels });
   const base = runDense().counters;
   // Objective time: the layer's dense time, once (warm), that every candidate's ratio scales.
   const denseSeconds = objective === 'time' ? medianSeconds(runDense, repeats) : 0;
   const denseOps = base.macsExecuted + base.otherOps;
-  let sum = 0;
-  let sq = 0;
   let outSq = 0;
-  for (const v of dense) {
-    sum += v;
-    sq += v * v;
-    const seen = rectified && v < 0 ? 0 : v;
-    outSq += seen * seen;
+  for (const v of rawDense) {
+    const out = rectified && v < 0 ? 0 : v;
+    outSq += out * out;
   }
-  const mean = sum / dense.length;
-  const sigma = Math.sqrt(Math.max(sq / dense.length - mean * mean, 1e-12));
-  const outScale = Math.sqrt(Math.max(outSq / dense.length, 1e-12));
+  const sigma = standardDeviation(rawDense);
+  // SPET's thresholds scale with what its test reads: through a residual sum, plus the addend.
+  const spetSigma = addend ? standardDeviation(rawDense.map((v, i) => v + addend[i])) : sigma;
+  const outScale = Math.sqrt(Math.max(outSq / rawDense.length, 1e-12));
 
   let measured = 0;
   // Outputs are kept only for options on the running front of (saved, layer error): the logits
@@ -362,14 +377,16 @@ export function layerSensitivity(
     kept.push(o);
     outputs.set(o.effort, output);
   };
-  const runWith = (effort: LayerEffort) => runLayer(layer, inputs, batch, { kernels, effort, rectified: rectified && effort.sdss !== undefined });
+  const runWith = (effort: LayerEffort) => runLayer(layer, inputs, batch, {
+    kernels, effort, rectified: rectified && effort.sdss !== undefined, ...(addend && effort.spet && { addend }),
+  });
   const measure = (effort: LayerEffort): LayerOption => {
     measured++;
     const run = () => runWith(effort);
     const r = run();
     const ops = r.counters.macsExecuted + r.counters.otherOps;
     const opsSaved = (denseOps - ops) / networkOps;
-    const error = relativeError(dense, r.outputs[0], rectified);
+    const error = relativeError(dense, seen(r.outputs[0]), rectified);
     let option: LayerOption = { effort, saved: opsSaved, opsSaved, error };
     if (objective === 'time') {
       const timing = timeAgainstDense(runDense, run, repeats);
@@ -382,8 +399,10 @@ export function layerSensitivity(
   const applicableMechanisms = mechanisms.filter((m) => applicable(net, layer, m));
   const local: LayerOption[] = [];
   for (const positions of tiled ? options.tilePositions ?? [8] : [0]) {
-    const fit = (fraction: number, lossBudget: number) => fitTileSpet(layer, inputs[0], batch, { fraction, tilePositions: positions, lossBudget }, kernels === 'wasm' ? 'wasm' : 'fast');
-    const grid = (m: Mechanism) => (tiled ? tileCandidates(m, sigma, outScale, positions, fit) : candidates(m, sigma));
+    const fit = (fraction: number, lossBudget: number) =>
+      fitTileSpet(layer, inputs[0], batch, { fraction, tilePositions: positions, lossBudget, ...(addend && { addend }) }, kernels === 'wasm' ? 'wasm' : 'fast');
+    const scale = (m: Mechanism) => (m === 'spet' ? spetSigma : sigma);
+    const grid = (m: Mechanism) => (tiled ? tileCandidates(m, scale(m), outScale, positions, fit) : candidates(m, scale(m)));
     const alone = applicableMechanisms.map((m) => paretoFront(grid(m).map(measure)));
     // Every combination of the mechanisms' front options (one or none of each), beyond the singles.
     let combos: LayerEffort[] = [{}];

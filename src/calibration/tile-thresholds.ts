@@ -31,6 +31,11 @@ export interface TileSpetFit {
   readonly tilePositions: number;
   /** Largest share of each output channel's positive output mass its skipped tiles may hold. */
   readonly lossBudget: number;
+  /**
+   * SPET through a residual sum: the sum's other operand on the calibration batch (indexed like
+   * the output). The test reads s + addend and the mass is that of max(z + addend, 0).
+   */
+  readonly addend?: Float32Array;
 }
 
 /** Mean |x_c| per input channel over a batch of a layer's inputs. */
@@ -72,6 +77,13 @@ export function fitTileSpet(layer: Layer, input: Float32Array, batch: number, fi
   const prefixLayer: Layer = { ...layer, weights: { ...layer.weights, weight: masked } };
   const s = runLayer(prefixLayer, [input], batch, { kernels }).outputs[0];
   const z = runLayer(layer, [input], batch, { kernels }).outputs[0];
+  if (fit.addend) {
+    const a = fit.addend;
+    for (let i = 0; i < s.length; i++) {
+      s[i] += a[i];
+      z[i] += a[i];
+    }
+  }
 
   const T = fit.tilePositions;
   const thresholds: number[] = [];

@@ -1,6 +1,6 @@
 import { DyveError } from '../errors.js';
 import type { Network } from '../ir/network.js';
-import { feedsRelu } from '../ir/relu-reach.js';
+import { feedsRelu, residualSum } from '../ir/relu-reach.js';
 import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs, TileKnobs } from './effort.js';
 import { checkLayerEffort, MAX_TILE_POSITIONS, validTilePositions } from './knob-rules.js';
 
@@ -150,7 +150,11 @@ export function validateProfile(json: unknown, net: Network, source = 'effort pr
     const effort: { spet?: SpetKnobs; sdss?: SdssKnobs; sfma?: SfmaKnobs; tile?: TileKnobs } = {};
     if (knobs.spet !== undefined) {
       if (type !== 'Convolution' && type !== 'InnerProduct') throw new ProfileError(`${where}: SPET applies to Convolution and InnerProduct layers, not ${type}`);
-      if (!feedsRelu(net, layer)) throw new ProfileError(`${where}: SPET needs a ReLU after the layer (directly or through MAX pooling); its output feeds something else`);
+      if (!feedsRelu(net, layer) && !residualSum(net, layer)) {
+        throw new ProfileError(
+          `${where}: SPET needs a ReLU after the layer (directly, through MAX pooling, or after an Eltwise sum of it and one earlier blob with coefficients 1); its output feeds something else`,
+        );
+      }
       effort.spet = parseSpet(knobs.spet, `${where}.spet`);
     }
     if (knobs.sdss !== undefined) {

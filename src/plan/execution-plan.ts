@@ -10,7 +10,7 @@ import { checkLayerEffort } from '../effort/knob-rules.js';
 import type { EffortProfile } from '../effort/profile.js';
 import { layerMacs } from '../ir/layer-metrics.js';
 import { isConvOrInnerProduct, type Layer, type LayerType, type Network, type Shape } from '../ir/network.js';
-import { feedsRelu } from '../ir/relu-reach.js';
+import { feedsRelu, residualSum, type ResidualSum } from '../ir/relu-reach.js';
 
 /** One layer of a plan. */
 export interface PlannedLayer {
@@ -24,6 +24,13 @@ export interface PlannedLayer {
    * rectified values, SPET may write 0 for a neuron it predicts negative.
    */
   readonly rectified: boolean;
+  /**
+   * SPET through a residual sum (residualSum): a Convolution with SPET knobs whose output a ReLU
+   * decides only after an Eltwise adds `addend` to it. Its SPET tests partial + bias + addend[n]
+   * (the addend blob indexed like the output) and stores -addend[n] for a terminated neuron, so the
+   * sum is exactly 0. Absent otherwise (also when SPET is off: then nothing reads the addend).
+   */
+  readonly residual?: ResidualSum;
   /**
    * Index of the ReLU right after this Convolution / InnerProduct that alone reads its output
    * (never a graph output): an executor may run it inside this layer. With effort knobs only a
@@ -62,12 +69,14 @@ const STORES_RELU: ReadonlySet<LayerType> = new Set(['Eltwise', 'Scale', 'PReLU'
 
 /**
  * Compiles the plan of a graph. `effort`: knobs per layer name (validated here, once); `rectified`:
- * whether a layer's output reaches the graph only through a ReLU.
+ * whether a layer's output reaches the graph only through a ReLU; `residual`: the residual sum a
+ * Convolution feeds, when it is not rectified (residualSum).
  *
  * @throws NetworkError when a knob is out of range or its mechanism does not apply to its layer.
  */
 export function compilePlan(
   graph: PlanGraph, effort: Readonly<Record<string, LayerEffort>>, rectified: (layer: Layer) => boolean,
+  residual: (layer: Layer) => ResidualSum | null = () => null,
 ): ExecutionPlan {
   const { layers, outputs } = graph;
   const lastReader = new Map<string, number>();
@@ -88,9 +97,11 @@ export function compilePlan(
     const fusable = (isConvOrInnerProduct(layer) || STORES_RELU.has(layer.params.type)) && layer.tops.length === 1 && next?.params.type === 'ReLU' && next.bottoms[0] === top
       && readers.get(top) === 1 && !outputs.includes(top) && (!dynamic || next.params.relu.negativeSlope === 0);
     const releases = [...new Set([...layer.bottoms, ...layer.tops])].filter((b) => (lastReader.get(b) ?? -1) <= index);
+    const isRectified = isConvOrInnerProduct(layer) && rectified(layer);
+    const sum = dynamic && knobs.spet && !isRectified ? residual(layer) : null;
     return {
-      index, layer, rectified: isConvOrInnerProduct(layer) && rectified(layer), macsPerImage: layerMacs(layer), releases,
-      ...(dynamic && { effort: knobs }), ...(fusable && { fusedRelu: index + 1 }),
+      index, layer, rectified: isRectified, macsPerImage: layerMacs(layer), releases,
+      ...(dynamic && { effort: knobs }), ...(fusable && { fusedRelu: index + 1 }), ...(sum && { residual: sum }),
     };
   });
   return { graph, steps, dynamic: steps.some((s) => s.effort), lastReader };
@@ -115,7 +126,7 @@ export function planNetwork(net: Network, profile?: EffortProfile): ExecutionPla
   const key = profile ?? DENSE_KEY;
   let plan = byProfile.get(key);
   if (!plan) {
-    plan = compilePlan(networkGraph(net), profile?.layers ?? {}, (layer) => feedsRelu(net, layer));
+    plan = compilePlan(networkGraph(net), profile?.layers ?? {}, (layer) => feedsRelu(net, layer), (layer) => residualSum(net, layer));
     byProfile.set(key, plan);
   }
   return plan;

@@ -25,6 +25,7 @@ async function runLayerPart(net: Network, request: WorkerRequest & { kind: 'laye
   if (!layer) throw new Error(`dyvedeep worker: network ${request.netId} has no layer ${request.layer}`);
   const options: PartOptions = {
     kernels: request.kernels, effort: request.effort, rectified: request.rectified, trace: request.trace,
+    ...(request.addend && { addend: request.addend }),
     relu: request.relu === undefined ? undefined : net.layers[request.relu],
   };
   if (!request.shared) {

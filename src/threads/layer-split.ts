@@ -220,15 +220,29 @@ export interface PartOptions {
   readonly trace?: boolean;
   /** A ReLU layer to run on the part's output (PlannedLayer.fusedRelu). */
   readonly relu?: Layer;
+  /** SPET through a residual sum: the part's slice of the sum's other operand (partAddend). */
+  readonly addend?: Float32Array;
 }
 
 /** Part [from, to) of `layer` on `input` (what partInput gave), then the fused ReLU when given. */
 export function runPart(layer: Layer, by: SplitPlan['by'], from: number, to: number, input: Float32Array, o: PartOptions): PartRun {
-  const r = runLayer(layerPart(layer, by, from, to), [input], 1, { kernels: o.kernels, effort: o.effort, rectified: o.rectified, trace: o.trace });
+  const r = runLayer(layerPart(layer, by, from, to), [input], 1, {
+    kernels: o.kernels, effort: o.effort, rectified: o.rectified, trace: o.trace, ...(o.addend && { addend: o.addend }),
+  });
   const decisions = r.decisions ? { decisions: r.decisions } : {};
   if (!o.relu) return { output: r.outputs[0], counters: [r.counters], ...decisions };
   const rectified = runLayer(layerPart(o.relu, by, from, to, layer), r.outputs, 1, { kernels: o.kernels });
   return { output: rectified.outputs[0], counters: [r.counters, rectified.counters], ...decisions };
+}
+
+/**
+ * The part [from, to) of a residual sum's other operand (one image, indexed like the layer's
+ * output): dynamic layers split by output channels, so a view of those channels' maps.
+ */
+export function partAddend(layer: Layer, by: SplitPlan['by'], from: number, to: number, addend: Float32Array): Float32Array {
+  if (by !== 'channels') throw new Error(`dyvedeep: layer '${layer.name}': a residual addend splits by output channels only`);
+  const { h, w } = layer.outputShapes[0];
+  return addend.subarray(from * h * w, to * h * w);
 }
 
 /** Writes part [from, to)'s output into the layer's output `y` (one image). */

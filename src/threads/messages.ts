@@ -46,6 +46,8 @@ export interface LayerRequest {
   readonly effort?: LayerEffort;
   readonly rectified?: boolean;
   readonly trace?: boolean;
+  /** SPET through a residual sum: the part's slice of the sum's other operand (partAddend). */
+  readonly addend?: Float32Array;
   readonly shared?: true;
   /** The layer's shared input and output, the first time this worker sees them. */
   readonly buffers?: SharedLayerBuffers;

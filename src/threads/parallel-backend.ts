@@ -16,7 +16,7 @@ import { planNetwork, type ExecutionPlan } from '../plan/execution-plan.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { DyveError } from '../errors.js';
 import { shapeSize, type Layer, type Network } from '../ir/network.js';
-import { partInput, placePart, planSplit, runPart, splitSibling, weightedRanges, type SplitPlan } from './layer-split.js';
+import { partAddend, partInput, placePart, planSplit, runPart, splitSibling, weightedRanges, type SplitPlan } from './layer-split.js';
 import type { PartResult, SharedLayerBuffers, WorkerReply, WorkerRequest } from './messages.js';
 import { spawnWorker, webWorkerPort, type Port } from './worker-port.js';
 
@@ -111,7 +111,7 @@ class WorkerHandle {
 const SHARED_MEMORY = typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== false;
 
 /** What a worker's part needs besides the layer: the fused ReLU's index and a dynamic layer's knobs. */
-type RemotePartOptions = Pick<WorkerRequest & { kind: 'layer' }, 'relu' | 'effort' | 'rectified' | 'trace'>;
+type RemotePartOptions = Pick<WorkerRequest & { kind: 'layer' }, 'relu' | 'effort' | 'rectified' | 'trace' | 'addend'>;
 type LayerRequestSide = (WorkerRequest & { kind: 'layer' })['side'];
 
 const networkIds = new WeakMap<Network, number>();
@@ -250,15 +250,18 @@ export class ParallelBackend implements Backend {
         if (part.relu !== undefined) run.store(steps[(i = part.relu)], [r.output]);
         continue;
       }
+      const addend = run.addendOf(step);
       if (!split) {
-        const r = runLayer(layer, inputs, 1, { kernels: this.local.variantFor(layer.params.type), effort, rectified: step.rectified, trace });
+        const r = runLayer(layer, inputs, 1, {
+          kernels: this.local.variantFor(layer.params.type), effort, rectified: step.rectified, trace, ...(addend && { addend }),
+        });
         if (r.decisions) decisions.push(r.decisions);
         counters.push(r.counters);
         options.onLayer?.(layer, inputs, r.outputs, r.counters);
         run.store(step, r.outputs);
         continue;
       }
-      const part = this.partOptions(plan, i, options);
+      const part = { ...this.partOptions(plan, i, options), ...(addend && { addend }) };
       // Blobs that outlive the run (kept, observed) get arrays of their own.
       const r = await this.splitLayer(net, i, inputs[0], split, observed, part);
       counters.push(...r.counters);
@@ -291,7 +294,8 @@ export class ParallelBackend implements Backend {
   private siblingPlan(plan: ExecutionPlan, side: number, options: CpuRunOptions) {
     if (!this.sharedMemory || this.workers.length < 2) return null;
     const sib = splitSibling(plan, side);
-    if (!sib) return null;
+    // A residual SPET layer may read the sibling's output as its addend: not beside it.
+    if (!sib || plan.steps[sib.main].residual) return null;
     const { layer, effort, macsPerImage } = plan.steps[sib.main];
     const split = planSplit(layer, effort, this.workers.length, this.kernels);
     if (!split || split.ranges.length !== this.workers.length) return null;
@@ -329,7 +333,10 @@ export class ParallelBackend implements Backend {
     // The workers' parts go first, so they run while this thread computes the first one.
     const remote = ranges.slice(1).map(([from, to], k) => {
       const worker = this.workers[k];
-      const request = { kind: 'layer', id: nextRequestId++, netId, ...worker.netFor(net), kernels: this.kernels, layer: index, by, from, to, ...part } as const;
+      const request = {
+        kind: 'layer', id: nextRequestId++, netId, ...worker.netFor(net), kernels: this.kernels, layer: index, by, from, to, ...part,
+        ...(part.addend && { addend: partAddend(layer, by, from, to, part.addend).slice() }),
+      } as const;
       if (shared) {
         return worker.request<PartResult>({ ...request, shared: true, ...worker.buffersFor(layer, shared), ...(k === 0 && side && { side }) }, false);
       }
@@ -340,6 +347,7 @@ export class ParallelBackend implements Backend {
     const [from0, to0] = ranges[0];
     const local = runPart(layer, by, from0, to0, partInput(layer, by, from0, to0, input, true), {
       ...part, kernels: this.kernels, relu: part.relu === undefined ? undefined : net.layers[part.relu],
+      ...(part.addend && { addend: partAddend(layer, by, from0, to0, part.addend) }),
     });
     const out = layer.outputShapes[0];
     const output = shared ? shared.output : new Float32Array(out.c * out.h * out.w);

@@ -7,7 +7,8 @@
  * - pass 1 is the dense GEMM (gemm.ts) over that prefix for every output channel and listed
  *   position (all positions, or the SDSS grid): s = bias + prefix, plus SFMA's correction;
  * - the tile test: per output channel and T consecutive list entries, saturated when every s is
- *   below the channel's limit (all set to 0); the survivors of a tile are LISTED output channels
+ *   below the channel's limit (all set to 0; through a residual sum every s + addend, and the
+ *   neurons set to -addend); the survivors of a tile are LISTED output channels
  *   whose rest is added by the row micro-kernels (row-kernels.ts) over the tile's gathered rest
  *   panels, four channels at a time: output channels stay apart, each loaded input feeds four.
  *   Where every channel of a full tile survives, the packed rest runs the dense micro-kernels;
@@ -77,6 +78,11 @@ export class TileDesc {
   limits: u32;
   /** Per image, output channel and position: SFMA's correction (float32), read where maps were dropped. */
   corr: u32;
+  /**
+   * SPET through a residual sum: per image, output channel and position (indexed like y), the sum's
+   * other operand (float32), or 0. The test reads s + addend and a saturated neuron stores -addend.
+   */
+  addend: u32;
   /** Positions of pass 1 (int32, row-major): all, or the SDSS grid. */
   list: u32;
   listCount: i32;
@@ -188,6 +194,24 @@ let tested: f64 = 0;
 let terminated: f64 = 0;
 let interpolated: f64 = 0;
 let interpolationOps: f64 = 0;
+/** The residual addend of the current image and group (its channels' maps, like the output block), or 0. */
+let addendBlock: usize = 0;
+/** Positions per output map. */
+let mapSize: usize = 0;
+
+/** The residual addend of output channel o (group-relative) at position p, 0 without one. */
+// @ts-ignore: decorator
+@inline
+function addendAt(o: i32, p: usize): f32 {
+  return addendBlock ? f32.load(addendBlock + (<usize>o * mapSize + p) * 4) : 0;
+}
+
+/** What a saturated neuron stores: 0, or -addend through a residual sum (the sum is then exactly 0). */
+// @ts-ignore: decorator
+@inline
+function saturatedValue(o: i32, p: usize): f32 {
+  return addendBlock ? -f32.load(addendBlock + (<usize>o * mapSize + p) * 4) : 0;
+}
 
 /** Entry f of a row list (int32). */
 // @ts-ignore: decorator
@@ -251,9 +275,20 @@ function finishListTile(
     if (d.spet) {
       const limit = f32.load(<usize>d.limits + <usize>(outBase + o) * 4);
       let saturated = true;
-      for (let j = 0; j < n; j++) if (!(f32.load(row + <usize>j * 4) < limit)) { saturated = false; break; }
+      if (addendBlock) {
+        for (let j = 0; j < n; j++) {
+          const p = <usize>i32.load(listTable + <usize>(j0 + j) * 4);
+          if (!(f32.load(row + <usize>j * 4) + addendAt(o, p) < limit)) { saturated = false; break; }
+        }
+      } else {
+        for (let j = 0; j < n; j++) if (!(f32.load(row + <usize>j * 4) < limit)) { saturated = false; break; }
+      }
       if (saturated) {
-        memory.fill(row, 0, <usize>n * 4);
+        if (addendBlock) {
+          for (let j = 0; j < n; j++) f32.store(row + <usize>j * 4, saturatedValue(o, <usize>i32.load(listTable + <usize>(j0 + j) * 4)));
+        } else {
+          memory.fill(row, 0, <usize>n * 4);
+        }
         if (traceMap) {
           for (let j = 0; j < n; j++) store<u8>(traceMap + <usize>(outBase + o) * positions + <usize>i32.load(listTable + <usize>(j0 + j) * 4), 1);
         }
@@ -308,6 +343,7 @@ export function tileConvolution(desc: usize): void {
   const ph = d.inH + 2 * d.padH;
   const pw = d.inW + 2 * d.padW;
   macs = 0; ops = 0; tested = 0; terminated = 0; interpolated = 0; interpolationOps = 0;
+  mapSize = <usize>n;
   setIm2colGeometry(cpg, ph, pw, d.kernelH, d.kernelW, d.strideH, d.strideW, d.dilationH, d.dilationW, d.outH, d.outW, false, kTableAt, nTableAt);
   // Window offsets of the listed positions, as the n table has them.
   for (let j = 0; j < d.listCount; j++) i32.store(listTableAt + <usize>j * 4, i32.load(nTableAt + <usize>i32.load(<usize>d.list + <usize>j * 4) * 4));
@@ -358,6 +394,7 @@ export function tileConvolution(desc: usize): void {
       const bias = <usize>d.bias + <usize>g * m * 4;
       const outBlock = <usize>d.y + (<usize>img * d.outC + <usize>g * m) * n * 4;
       const corrBlock = <usize>d.corr + (<usize>img * d.outC + <usize>g * m) * n * 4;
+      addendBlock = d.addend ? <usize>d.addend + (<usize>img * d.outC + <usize>g * m) * n * 4 : 0;
       const traceMap = d.trace ? <usize>d.trace : 0;
       const extraOps = dropped ? 1 : 0;
 
@@ -508,13 +545,16 @@ function evaluateOthers(
       if (d.spet) {
         const limit = f32.load(<usize>d.limits + <usize>(outBase + o) * 4);
         saturated = true;
-        for (let j = 0; j < cnt; j++) if (!(f32.load(srow + <usize>j * 4) < limit)) { saturated = false; break; }
+        for (let j = 0; j < cnt; j++) {
+          const a = addendAt(o, <usize>i32.load(others + <usize>(j0 + j) * 4));
+          if (!(f32.load(srow + <usize>j * 4) + a < limit)) { saturated = false; break; }
+        }
       }
       const map = outBlock + <usize>o * n * 4;
       if (saturated) {
         for (let j = 0; j < cnt; j++) {
           const p = <usize>i32.load(others + <usize>(j0 + j) * 4);
-          f32.store(map + p * 4, 0);
+          f32.store(map + p * 4, saturatedValue(o, p));
           if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 1);
         }
         continue;
@@ -660,11 +700,12 @@ function finishListNeurons(d: TileDesc, img: i32, g: i32, m: i32, c: usize, ldc:
   csrReset();
   for (let j = 0; j < d.listCount; j++) {
     csrOpen(i32.load(windows + <usize>j * 4), j);
+    const p = <usize>i32.load(<usize>d.list + <usize>j * 4);
     for (let o = 0; o < m; o++) {
       const at = c + <usize>o * ldc + <usize>j * 4;
       const v = f32.load(at);
-      if (v < f32.load(limits + <usize>o * 4)) {
-        f32.store(at, 0);
+      if (v + addendAt(o, p) < f32.load(limits + <usize>o * 4)) {
+        f32.store(at, saturatedValue(o, p));
         if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * positions + <usize>i32.load(<usize>d.list + <usize>j * 4), 1);
       } else {
         csrAdd(o, v);
@@ -729,8 +770,8 @@ function evaluateOthersNeurons(
       for (; e < e1; e++) {
         const o = i32.load(csrRowsAt + <usize>e * 4);
         const v = f32.load(csrSumsAt + <usize>e * 4);
-        if (v < f32.load(limits + <usize>o * 4)) {
-          f32.store(outBlock + (<usize>o * n + p) * 4, 0);
+        if (v + addendAt(o, p) < f32.load(limits + <usize>o * 4)) {
+          f32.store(outBlock + (<usize>o * n + p) * 4, saturatedValue(o, p));
           if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 1);
         } else {
           csrAdd(o, v);

@@ -95,7 +95,7 @@ export function runLayer(layer: Layer, inputs: readonly Float32Array[], batch: n
   const dynamic = {
     effort, variant: variant === 'reference' ? 'reference' : 'fast', rectified: options.rectified === true,
     tiles: variant === 'wasm' ? activeWasmKernels().tiles : TS_TILE_KERNELS, ...(decisions && { decisions }),
-    ...(variant === 'wasm' && { tileMode: tileConvolutionWasm }),
+    ...(variant === 'wasm' && { tileMode: tileConvolutionWasm }), ...(options.addend && { addend: options.addend }),
   } as const;
   // Each entry point checks the knobs against the layer (a Pooling layer with knobs fails there).
   const outputs = layer.params.type === 'Convolution'
@@ -205,7 +205,10 @@ export class CpuBackend implements Backend {
     for (const step of plan.steps) {
       const { layer } = step;
       const inputs = run.inputsOf(layer);
-      const r = runLayer(layer, inputs, batch, { kernels: this.variantFor(layer.params.type), effort: step.effort, rectified: step.rectified, trace });
+      const addend = run.addendOf(step);
+      const r = runLayer(layer, inputs, batch, {
+        kernels: this.variantFor(layer.params.type), effort: step.effort, rectified: step.rectified, trace, ...(addend && { addend }),
+      });
       counters.push(r.counters);
       if (r.decisions) decisions.push(r.decisions);
       options.onLayer?.(layer, inputs, r.outputs, r.counters);

@@ -24,6 +24,17 @@ export class RunBlobs {
     });
   }
 
+  /**
+   * The residual sum's other operand that a step's SPET reads (PlannedLayer.residual), or
+   * undefined when the step has none.
+   */
+  addendOf(step: PlannedLayer): Float32Array | undefined {
+    if (!step.residual) return undefined;
+    const blob = this.blobs.get(step.residual.addend);
+    if (!blob) throw new NetworkError(`layer '${step.layer.name}' reads blob '${step.residual.addend}' (its residual sum's other operand), which is not available`);
+    return blob;
+  }
+
   /** Stores the outputs of a step's layer and drops the blobs no later layer reads. */
   store(step: PlannedLayer, outputs: readonly Float32Array[]): void {
     step.layer.tops.forEach((t, j) => this.blobs.set(t, outputs[j]));

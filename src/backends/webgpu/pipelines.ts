@@ -30,6 +30,7 @@ export const KERNELS = {
   'dynamic/spet-bound': { WG: 64 },
   'dynamic/sdss-decide': { WG: 256 },
   'dynamic/sdss-indirect-args': {},
+  'dynamic/tile-convolution': { WG: 64 },
 } as const satisfies Record<string, { WG?: number; PX?: number }>;
 
 export type KernelName = keyof typeof KERNELS;
@@ -42,6 +43,7 @@ export type KernelName = keyof typeof KERNELS;
 export const SPECIALISATION_CONSTANTS: Partial<Record<KernelName, readonly string[]>> = {
   'activation/pointwise': ['KIND'],
   'elementwise/eltwise': ['OP'],
+  'dynamic/tile-convolution': ['TP'],
 };
 
 /** The override constants of one pipeline specialisation (see {@link SPECIALISATION_CONSTANTS}). */

@@ -18,6 +18,7 @@ import type { LayerCounters } from '../../records/counters.js';
 import type { ExecutionPlan } from '../../plan/execution-plan.js';
 import type { DecisionBuffers, EncodeContext, FusedRelu, LayerRecord, Step, UniformWords } from './encode-context.js';
 import { encodeDynamic } from './layers/dynamic.js';
+import { encodeTileDynamic } from './layers/dynamic-tile.js';
 import { LAYER_ENCODERS } from './layers/layer-encoder.js';
 import type { Kernel, PipelineCache } from './pipelines.js';
 
@@ -189,7 +190,7 @@ export class Plan {
 
     const lastRead = (blob: string) => lastReader.get(blob) ?? -1;
     for (let i = 0; i < planned.length; i++) {
-      const { layer, effort, rectified, fusedRelu } = planned[i];
+      const { layer, effort, rectified, fusedRelu, residual } = planned[i];
       const inputs = layer.bottoms.map((b) => {
         const buf = blobBuffers.get(b);
         if (!buf) throw new NetworkError(`layer '${layer.name}' reads blob '${b}', which no earlier layer produced`);
@@ -212,7 +213,11 @@ export class Plan {
       } else {
         outputs = type === 'ReLU' && overwrites ? [inputs[0]] : layer.tops.map((top, j) => acquire(bytesOf(j), top));
         if (effort) {
-          await encodeDynamic(ctx, layer, inputs, outputs, relu, effort, effort.sdss !== undefined && rectified);
+          // SPET through a residual sum reads the sum's other operand (alive: the Eltwise reads it later).
+          const addend = residual ? blobBuffers.get(residual.addend) ?? null : null;
+          if (residual && !addend) throw new NetworkError(`layer '${layer.name}': the residual addend '${residual.addend}' is not computed before it`);
+          const encode = effort.tile ? encodeTileDynamic : encodeDynamic;
+          await encode(ctx, layer, inputs, outputs, relu, effort, effort.sdss !== undefined && rectified, addend);
         } else {
           const encoder = LAYER_ENCODERS[type];
           if (!encoder) throw new NetworkError(`layer '${layer.name}': no WebGPU kernel for layer type ${type}`);
@@ -350,7 +355,7 @@ export class Plan {
       if (step.op !== 'dispatch' && step.op !== 'indirect') return;
       const a = args.get(i);
       const requested = step.op === 'dispatch' ? step.workgroups[0] * step.workgroups[1] * step.workgroups[2] : a ? a[0] * a[1] * a[2] : 0;
-      const counted = step.kernel.name === 'dynamic/convolution' && step.slot !== undefined;
+      const counted = (step.kernel.name === 'dynamic/convolution' || step.kernel.name === 'dynamic/tile-convolution') && step.slot !== undefined;
       out.push({
         layer: step.layer, kernel: step.kernel.name, mode: step.op === 'dispatch' ? 'direct' : 'indirect', workgroupsRequested: requested,
         // The dynamic convolution counts the workgroups that had positions; other kernels run every one.

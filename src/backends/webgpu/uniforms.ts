@@ -64,7 +64,7 @@ export const UNIFORM_LAYOUTS = {
     ...CONV_GEOMETRY,
     u32('nSig'), u32('phase'), f32('threshold'), u32('relu'), u32('rectify'), u32('sfma'), u32('biasAt'), u32('orderAt'),
     u32('posAt'), u32('posStride'), u32('countAt'), u32('countStride'), u32('keepAt'), u32('kAt'), u32('boundAt'), u32('slot'),
-    u32('survAt'), u32('survStride'), u32('survCountAt'), u32('survMaxAt'), u32('trace'), u32('_p1'),
+    u32('survAt'), u32('survStride'), u32('survCountAt'), u32('survMaxAt'), u32('trace'), u32('residual'),
   ],
   'dynamic/map-statistics': [u32('planeSize'), u32('maps'), f32('epsilon'), u32('sfma'), u32('keepAt'), u32('meanAt'), u32('rangeAt'), u32('slot')],
   'dynamic/sfma-kernel-sums': [
@@ -80,6 +80,13 @@ export const UNIFORM_LAYOUTS = {
     u32('slot'), u32('trace'), u32('_p1'), u32('_p2'),
   ],
   'dynamic/sdss-indirect-args': [u32('tile'), u32('outC'), u32('images'), u32('maxAt'), u32('argsAt'), u32('_p0'), u32('_p1'), u32('_p2')],
+  'dynamic/tile-convolution': [
+    ...CONV_GEOMETRY,
+    u32('phase'), u32('nSig'), u32('exact'), u32('residual'), u32('relu'), u32('rectify'), u32('sfma'), f32('delta'),
+    u32('biasAt'), u32('thrAt'), u32('orderAt'), u32('listAt'), u32('listLen'), u32('nTiles'), u32('neighbourAt'), u32('cb'),
+    u32('fromList'), u32('inAt'), u32('inCountAt'), u32('outAt'), u32('outCountAt'), u32('argsAt'), u32('argsY'), u32('keepAt'),
+    u32('kAt'), u32('boundAt'), u32('slot'), u32('trace'), u32('outC4'), u32('four'), u32('_p0'), u32('_p1'),
+  ],
 } as const satisfies Partial<Record<KernelName, UniformLayout>>;
 
 /** A kernel that takes a uniform block. */

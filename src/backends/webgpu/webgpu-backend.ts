@@ -6,7 +6,7 @@
  */
 import { compilePlan, planNetwork, type ExecutionPlan } from '../../plan/execution-plan.js';
 import { DataError, DyveError, NetworkError } from '../../errors.js';
-import type { Layer, Network } from '../../ir/network.js';
+import type { Layer, Network, Shape } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
 import type { Backend, LayerEffortOptions, RunOptions, RunResult } from '../backend.js';
 import { concatDecisions, type LayerDecisions } from '../../records/decisions.js';
@@ -31,6 +31,8 @@ export interface GpuLayerRun {
   readonly outputs: Float32Array[];
   readonly counters: LayerCounters;
   readonly dispatches: readonly DispatchRecord[];
+  /** With `trace`: the layer's decisions (NEURON_* codes per output neuron). */
+  readonly decisions?: LayerDecisions;
 }
 
 /**
@@ -112,8 +114,10 @@ export class WebGpuBackend implements Backend {
    * Runs one layer alone on given bottoms (per-layer parity tests), with the options of the CPU's
    * runLayer. No ReLU is fused.
    */
-  async runLayer(layer: Layer, inputs: readonly Float32Array[], batch: number, options: LayerEffortOptions = {}): Promise<GpuLayerRun> {
-    const { effort, rectified = false } = options;
+  async runLayer(
+    layer: Layer, inputs: readonly Float32Array[], batch: number, options: LayerEffortOptions & { readonly trace?: boolean } = {},
+  ): Promise<GpuLayerRun> {
+    const { effort, rectified = false, addend } = options;
     if (inputs.length !== layer.bottoms.length) throw new DataError(`layer '${layer.name}' takes ${layer.bottoms.length} input(s), got ${inputs.length}`);
     // Distinct names: an in-place layer's top is a new blob here, so its input can be fed.
     const inNames = layer.bottoms.map((_, i) => `in${i}`);
@@ -122,11 +126,21 @@ export class WebGpuBackend implements Backend {
     layer.inputShapes.forEach((s, i) => {
       if (inputs[i].length !== batch * shapeSize(s)) throw new DataError(`layer '${layer.name}' input ${i}: expected ${batch * shapeSize(s)} values, got ${inputs[i].length}`);
     });
-    const graph = { layers: [lone], inputs: new Map(inNames.map((n, i) => [n, layer.inputShapes[i]])), outputs: outNames };
-    const plan = await this.buildPlan(compilePlan(graph, effort ? { [layer.name]: effort } : {}, () => rectified), batch, false, false);
+    // SPET through a residual sum: the addend is one more graph input (named `addend`).
+    const feeds: [string, Shape, Float32Array][] = inNames.map((n, i) => [n, layer.inputShapes[i], inputs[i] as Float32Array]);
+    if (addend) {
+      if (addend.length !== batch * shapeSize(layer.outputShapes[0])) {
+        throw new DataError(`layer '${layer.name}' addend: expected ${batch * shapeSize(layer.outputShapes[0])} values, got ${addend.length}`);
+      }
+      feeds.push(['addend', layer.outputShapes[0], addend]);
+    }
+    const graph = { layers: [lone], inputs: new Map(feeds.map(([n, shape]) => [n, shape])), outputs: outNames };
+    const residual = addend ? () => ({ addend: 'addend', sum: `${layer.name} residual sum` }) : undefined;
+    const plan = await this.buildPlan(compilePlan(graph, effort ? { [layer.name]: effort } : {}, () => rectified, residual), batch, false, options.trace === true);
     try {
-      const r = await this.execute(plan, new Map(inNames.map((n, i) => [n, inputs[i] as Float32Array])));
-      return { outputs: outNames.map((n) => r.outputs.get(n)!), counters: r.counters[0], dispatches: r.dispatches };
+      const r = await this.execute(plan, new Map(feeds.map(([n, , data]) => [n, data])));
+      const run = { outputs: outNames.map((n) => r.outputs.get(n)!), counters: r.counters[0], dispatches: r.dispatches };
+      return r.decisions?.[0] ? { ...run, decisions: r.decisions[0] } : run;
     } finally {
       plan.destroy();
     }
@@ -191,13 +205,6 @@ export class WebGpuBackend implements Backend {
     execution: ExecutionPlan, batch: number, fuseRelu: boolean, traceDecisions: boolean,
   ): Promise<Plan> {
     this.checkAlive();
-    const tiled = execution.steps.find((step) => step.effort?.tile);
-    if (tiled) {
-      throw new NetworkError(
-        `layer '${tiled.layer.name}' runs its mechanisms in tile mode, which the WebGPU backend does not run yet: ` +
-        'use a CPU backend (wasm), or the neuron-mode profile (dyve --effort neuron: models/<name>/effort-neuron.json)',
-      );
-    }
     return this.validated('the plan', () => Plan.build(this.gpu.device, this.pipelines, this.constants, execution, batch, {
       fuseRelu: fuseRelu && this.options.fuseRelu !== false, traceDecisions,
     }));

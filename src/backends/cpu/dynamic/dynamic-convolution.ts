@@ -54,6 +54,11 @@ export interface DynamicLayerOptions {
    * kernels; without it the tile reference runs (the TypeScript variants).
    */
   readonly tileMode?: TileModeKernel;
+  /**
+   * SPET through a residual sum (LayerEffortOptions.addend, convolutions only): the sum's other
+   * operand, batch x the output size, indexed like the output (see CallState.addend).
+   */
+  readonly addend?: Float32Array;
 }
 
 /** A tile-mode convolution over one call's state (tile-reference.ts is the oracle). */
@@ -106,11 +111,20 @@ export function runDynamicLayer(
   if (decisions && (decisions.neurons.length !== batch * geom.outSize || decisions.sfmaApproximated.length !== batch * geom.inC)) {
     throw new DataError(`layer '${layer.name}': the decision record does not fit batch ${batch}`);
   }
+  const { addend } = options;
+  if (addend) {
+    if (layer.params.type !== 'Convolution') {
+      throw new NetworkError(`layer '${layer.name}': SPET through a residual sum applies to Convolution layers, not ${layer.params.type}`);
+    }
+    if (addend.length !== batch * geom.outSize) {
+      throw new DataError(`layer '${layer.name}': expected ${batch * geom.outSize} values of the residual sum's other operand (batch ${batch}), got ${addend.length}`);
+    }
+  }
   // The kernels write only the neurons a mechanism acted on: the rest must read NEURON_EVALUATED.
   decisions?.neurons.fill(0);
   const state = prepareCall({
     layerName: layer.name, layerWeights: layer.weights, geom, w, x, batch, effort, counts,
-    rectified: options.rectified === true, trace: decisions?.neurons ?? null,
+    rectified: options.rectified === true, trace: decisions?.neurons ?? null, addend: addend ?? null,
   });
   const y = variant === 'reference' ? dynamicReference(state, x, counts) : fast(state, x, counts);
   recordStats(state, counts);

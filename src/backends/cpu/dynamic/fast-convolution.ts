@@ -422,8 +422,8 @@ class FastRun {
 
   /**
    * The SPET test of row i's `count` neurons whose partial sums are WS[src + k] (src >= 0) or
-   * acc[k], lane/base idxIn[k], position npIn[k]. Every neuron is written 0 in y (survivors are
-   * overwritten by spetComplete) and the survivors are compacted, branch-free, to the front of
+   * acc[k], lane/base idxIn[k], position npIn[k]. Every neuron is written 0 in y (-addend through a
+   * residual sum; survivors are overwritten by spetComplete) and the survivors are compacted, branch-free, to the front of
    * acc / idxOut / npOut (which may alias the inputs). Returns the survivor count.
    */
   private spetDecide(
@@ -441,15 +441,30 @@ class FastRun {
     // (the compaction may overwrite npIn, which can alias npOut).
     if (trace) for (let k = 0; k < count; k++) trace[map + npIn[k]] = NEURON_SPET_TERMINATED;
     let n = 0;
-    // spetTerminates(), inlined by hand: n advances past survivors only.
-    for (let k = 0; k < count; k++) {
-      const s = src >= 0 ? WS[src + k] : acc[k];
-      const p = npIn[k];
-      y[map + p] = 0;
-      acc[n] = s;
-      idxOut[n] = idxIn[k];
-      npOut[n] = p;
-      n += exact ? +!(s + bound < 0) : +!(s < threshold);
+    const addend = state.addend;
+    if (addend) {
+      // Through a residual sum: the test reads s + addend, the terminated store -addend (as the reference).
+      for (let k = 0; k < count; k++) {
+        const s = src >= 0 ? WS[src + k] : acc[k];
+        const p = npIn[k];
+        const a = addend[map + p];
+        y[map + p] = -a;
+        acc[n] = s;
+        idxOut[n] = idxIn[k];
+        npOut[n] = p;
+        n += exact ? +!(s + a + bound < 0) : +!(s + a < threshold);
+      }
+    } else {
+      // spetTerminates(), inlined by hand: n advances past survivors only.
+      for (let k = 0; k < count; k++) {
+        const s = src >= 0 ? WS[src + k] : acc[k];
+        const p = npIn[k];
+        y[map + p] = 0;
+        acc[n] = s;
+        idxOut[n] = idxIn[k];
+        npOut[n] = p;
+        n += exact ? +!(s + bound < 0) : +!(s < threshold);
+      }
     }
     if (trace) for (let k = 0; k < n; k++) trace[map + npOut[k]] = NEURON_EVALUATED;
     state.tally.spetNeurons += count;

@@ -13,6 +13,8 @@
  *   - with SPET: for each of o's significant kept channels c ascending, acc += cs(c), where cs(c)
  *     is the sum of the channel's w * x terms started from 0; the termination test; then the
  *     same for o's rest kept channels ascending.
+ * Through a residual sum (state.addend) the test reads acc + addend[n] and a terminated neuron
+ * stores -addend[n] (the sum after it is then exactly 0); survivors store acc as without it.
  * These orders are our choice; the fast kernels add the same terms in the same order (their
  * blocking needs the per-channel sums exactly when each row has its own channel lists), so that
  * both variants take the same SPET and SDSS decisions.
@@ -30,7 +32,7 @@ import { restBound, spetTerminates, spetTestOps } from '../../../mechanisms/spet
 
 /** Runs the reference dynamic layer on `x` (batch images) into a new output array. */
 export function dynamicReference(state: CallState, x: Float32Array, counts: LayerCounters): Float32Array {
-  const { geom, batch, spet, tally, trace } = state;
+  const { geom, batch, spet, tally, trace, addend } = state;
   const { outC, outH, outW, cpg, m, inC, inSize, outSize, taps } = geom;
   const { weight, bias } = state.w;
   const y = new Float32Array(batch * outSize);
@@ -84,10 +86,12 @@ export function dynamicReference(state: CallState, x: Float32Array, counts: Laye
         }
         tally.spetNeurons++;
         counts.otherOps += spetTestOps(state.exact);
-        if (spetTerminates(state.exact, state.threshold, acc, bound)) {
+        // Through a residual sum the test sees partial + addend, and a terminated neuron cancels it.
+        const a = addend ? addend[map + oy * outW + ox] : 0;
+        if (spetTerminates(state.exact, state.threshold, acc + a, bound)) {
           tally.spetTerminated++;
           if (trace) trace[map + oy * outW + ox] = NEURON_SPET_TERMINATED;
-          return 0;
+          return addend ? -a : 0;
         }
         for (let k = o * spet.nRest; k < (o + 1) * spet.nRest; k++) {
           const c = spet.restChannels[k];

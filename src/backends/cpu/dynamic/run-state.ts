@@ -57,6 +57,12 @@ export interface CallState {
    * they take a decision (the fast convolution once per group of neurons, outside its hot loops).
    */
   readonly trace: Uint8Array | null;
+  /**
+   * SPET through a residual sum (PlannedLayer.residual): the sum's other operand, indexed like the
+   * output. The test adds it to the partial sum (partial + addend, then the threshold or the exact
+   * bound) and a terminated neuron stores -addend, so the sum is exactly 0. Null otherwise.
+   */
+  readonly addend: Float32Array | null;
 }
 
 /** What {@link prepareCall} starts from. */
@@ -75,6 +81,8 @@ export interface CallInputs {
   readonly rectified: boolean;
   /** The decision record's neuron map, or null when decisions are not traced. */
   readonly trace: Uint8Array | null;
+  /** The residual sum's other operand (CallState.addend), batch x outSize, or null. */
+  readonly addend?: Float32Array | null;
 }
 
 /**
@@ -83,6 +91,8 @@ export interface CallInputs {
  */
 export function prepareCall(call: CallInputs): CallState {
   const { layerName, layerWeights, geom, w, x, batch, effort, counts, rectified, trace } = call;
+  // Only SPET reads the addend: without it the layer's values are its own.
+  const addend = effort.spet && call.addend ? call.addend : null;
   const { inC, group, cpg, planeSize, inSize } = geom;
   const spet = effort.spet ? spetPlan(layerWeights, geom, effort.spet.fraction) : null;
   const exact = effort.spet?.mode === 'exact';
@@ -119,7 +129,7 @@ export function prepareCall(call: CallInputs): CallState {
     layerName, geom, w, batch, spet, exact, threshold, thresholds: effort.spet?.mode === 'threshold' ? effort.spet.thresholds ?? null : null,
     sdssStride: effort.sdss ? effort.sdss.stride : 0, sdssDelta: effort.sdss ? effort.sdss.delta : 0,
     sdssRectified: effort.sdss !== undefined && rectified,
-    sfmaOn: effort.sfma !== undefined, means, dropped, droppedLists, keptLists, range, tally, trace,
+    sfmaOn: effort.sfma !== undefined, means, dropped, droppedLists, keptLists, range, tally, trace, addend,
   };
 }
 

@@ -3,6 +3,8 @@
  * one neuron at a time, no blocking. It is the oracle of the fast (WebAssembly, float32) tile
  * kernels, and what the TypeScript variants run for a tile-mode layer.
  * Per neuron, a sum over channels in kept order, each channel's taps ky-major, in float64.
+ * Through a residual sum (state.addend) a tile saturates when every s + addend is below its limit,
+ * and its neurons store -addend (the sum after the layer is then exactly 0).
  */
 import type { LayerCounters } from '../../../records/counters.js';
 import { NEURON_SDSS_INTERPOLATED, NEURON_SPET_TERMINATED } from '../../../records/decisions.js';
@@ -17,7 +19,7 @@ import type { CallState } from './run-state.js';
  * it executed to `counts` and the mechanism statistics to state.tally.
  */
 export function tileReference(state: CallState, plan: TilePlan, tilePositions: number, x: Float32Array, counts: LayerCounters): Float32Array {
-  const { geom, batch, tally, trace } = state;
+  const { geom, batch, tally, trace, addend } = state;
   const { outC, cpg, m, group, taps, positions, outW, inSize, outSize, kernelH, kernelW } = geom;
   const weight = state.w.weight;
   const bias = state.w.bias;
@@ -77,7 +79,8 @@ export function tileReference(state: CallState, plan: TilePlan, tilePositions: n
           if (withCorr) v += corrTable[oRel * nClasses + layout.rowClass[Math.floor(p / outW)] * layout.nColClasses + layout.colClass[p % outW]];
           v += partial(o, p, 0, nPre);
           s[j - j0] = v;
-          if (!(v < limit)) saturated = false;
+          // Through a residual sum the test reads v + addend.
+          if (!((addend ? v + addend[oOut + p] : v) < limit)) saturated = false;
         }
         const n = j1 - j0;
         macs += n * nPre * taps;
@@ -89,7 +92,7 @@ export function tileReference(state: CallState, plan: TilePlan, tilePositions: n
         if (saturated) {
           tally.spetTerminated += n;
           for (let j = j0; j < j1; j++) {
-            y[oOut + list[j]] = 0;
+            y[oOut + list[j]] = addend ? -addend[oOut + list[j]] : 0;
             if (trace) trace[oOut + list[j]] = NEURON_SPET_TERMINATED;
           }
           return;

@@ -18,7 +18,7 @@ import { activeWasmKernels } from './wasm-loader.js';
 const DESC_FIELDS = [
   'batch', 'x', 'y', 'inC', 'inH', 'inW', 'outC', 'outH', 'outW', 'kernelH', 'kernelW', 'strideH', 'strideW',
   'padH', 'padW', 'dilationH', 'dilationW', 'group', 'rows', 'packed', 'prefix', 'bias', 'order', 'kept', 'keptPrefix',
-  'keptPositions', 'spet', 'limits', 'corr', 'list', 'listCount', 'sdss', 'others', 'othersCount', 'neighbours', 'testOps',
+  'keptPositions', 'spet', 'limits', 'corr', 'addend', 'list', 'listCount', 'sdss', 'others', 'othersCount', 'neighbours', 'testOps',
   'delta', 'rectified', 'tile', 'neuronOps', 'trace', 'counters', 'sdssCounters', 'scratch',
 ] as const;
 type DescField = (typeof DESC_FIELDS)[number];
@@ -123,7 +123,7 @@ export function tileConvolutionWasm(state: CallState, plan: TilePlan, tilePositi
     dilationH: geom.dilationH, dilationW: geom.dilationW, group,
     rows: packed.weights, packed: packed.weights + rowBytes, prefix, bias: packed.bias, order: put(plan.order),
     kept: put(kept), keptPrefix: put(keptPrefix), keptPositions: put(keptPositions), spet: spetOn ? 1 : 0, limits: put(limits),
-    corr: corr ? put(corr) : 0, list: put(list), listCount: list.length, sdss: grid ? 1 : 0, others: put(others),
+    corr: corr ? put(corr) : 0, addend: state.addend ? put(state.addend) : 0, list: put(list), listCount: list.length, sdss: grid ? 1 : 0, others: put(others),
     othersCount: others.length, neighbours: neighbours ? put(neighbours.neighbours) : 0, testOps: put(testOps),
     rectified: state.sdssRectified ? 1 : 0, tile: tilePositions,
     neuronOps: (state.w.bias ? 1 : 0) + (spetOn ? spetTestOps(state.exact) : 0),

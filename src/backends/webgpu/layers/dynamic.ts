@@ -9,6 +9,9 @@
  *   failing neurons into per-map lists; sdss-indirect-args sizes the indirect dispatch of the
  *   convolution over those lists.
  * Without SDSS the convolution evaluates every position (one list shared by all maps).
+ * SPET through a residual sum (PlannedLayer.residual, `addend` = the sum's other operand): the
+ * prediction tests partial + addend and a predicted neuron stores -addend (the sum becomes 0).
+ * Tile-mode layers are encoded by dynamic-tile.ts.
  *
  * Traced plans (ctx.traceDecisions) give the layer a u32 per output neuron, cleared before the
  * layer, where the convolution's SPET prediction writes 1 and sdss-decide 2 (the NEURON_* codes);
@@ -78,6 +81,7 @@ export function blockOrder(positions: Int32Array, height: number, width: number,
 
 export async function encodeDynamic(
   ctx: EncodeContext, layer: Layer, inputs: GPUBuffer[], outputs: GPUBuffer[], relu: FusedRelu, effort: LayerEffort, rectified: boolean,
+  addend: GPUBuffer | null = null,
 ): Promise<void> {
   // The execution plan has checked the knobs against the layer (knob-rules.ts).
   const type = layer.params.type;
@@ -133,6 +137,7 @@ export async function encodeDynamic(
   const trace = ctx.traceDecisions;
   const neurons = batch * g.outSize;
   const decisions = ctx.buffer(trace ? neurons * wordBytes : 16, `${layer.name} decisions`, usage);
+  const noAddend = ctx.buffer(16, `${layer.name} no addend`, usage);
   if (trace) {
     ctx.push({ op: 'clear', buffer: decisions, offset: 0, size: Math.ceil((neurons * wordBytes) / 4) * 4 });
     rec.decisions = {
@@ -197,9 +202,9 @@ export async function encodeDynamic(
       nSig, phase, threshold, relu: relu !== null, rectify, sfma: Boolean(effort.sfma), biasAt: L.biasAt, orderAt: L.orderAt,
       posAt: list.posAt, posStride: list.posStride, countAt: list.countAt, countStride: list.countStride,
       keepAt: L.keepAt, kAt: L.kAt, boundAt: L.boundAt, slot,
-      survAt: S.listAt, survStride: capacity, survCountAt: S.countAt, survMaxAt: S.maxAt, trace,
+      survAt: S.listAt, survStride: capacity, survCountAt: S.countAt, survMaxAt: S.maxAt, trace, residual: addend !== null,
     }), layer.name);
-    const bindGroup = ctx.bind(conv, [params, x, w, tablesBuf, runBuf, y, ctx.stats, survivors, decisions]);
+    const bindGroup = ctx.bind(conv, [params, x, w, tablesBuf, runBuf, y, ctx.stats, survivors, decisions, addend ?? noAddend]);
     ctx.push('workgroups' in launch
       ? { op: 'dispatch', layer: layer.name, kernel: conv, slot, bindGroup, workgroups: launch.workgroups }
       : { op: 'indirect', layer: layer.name, kernel: conv, slot, bindGroup, args: launch.args, argsOffset: launch.argsOffset });

@@ -1,0 +1,147 @@
+/**
+ * SPET through a residual sum on WebGPU (both dynamic paths: the per-neuron
+ * shaders/dynamic/convolution.wgsl and the tile-mode tile-convolution.wgsl): a Convolution whose
+ * only reader is Eltwise SUM(conv, addend) then a ReLU tests partial + bias + addend and stores
+ * -addend for a terminated neuron (PlannedLayer.residual; the scheduler binds the addend blob's
+ * buffer). Checked against the CPU reference backend on the residual network of
+ * residual-spet.test.ts: whole-network runs (neuron and tile modes, threshold and exact SPET,
+ * composed with SDSS and SFMA) with near-threshold decisions counted and bounded, and the residual
+ * convolutions run alone with their addend, where every terminated neuron must hold -addend.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
+import type { RunResult } from '../src/backends/backend.js';
+import type { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.js';
+import type { LayerEffort, SpetKnobs } from '../src/effort/effort.js';
+import { parseProfile, type EffortProfile } from '../src/effort/profile.js';
+import { loadNetwork } from '../src/formats/load-network.js';
+import { shapeSize, type Layer, type Network } from '../src/ir/network.js';
+import { residualSum } from '../src/ir/relu-reach.js';
+import { NEURON_SPET_TERMINATED } from '../src/records/decisions.js';
+import { tempFile } from './helpers/files.js';
+import { openTestGpu } from './helpers/gpu.js';
+import { randomArray } from './helpers/synthetic-layers.js';
+import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE, relativeError } from './tolerances.js';
+
+const bn = (name: string, blob: string) => `
+layer { name: "${name}" type: "BatchNorm" bottom: "${blob}" top: "${blob}" batch_norm_param { use_global_stats: true } }
+layer { name: "${name}_scale" type: "Scale" bottom: "${blob}" top: "${blob}" scale_param { bias_term: true } }`;
+
+const conv = (name: string, bottom: string, out: number) =>
+  `layer { name: "${name}" type: "Convolution" bottom: "${bottom}" top: "${name}" convolution_param { num_output: ${out} kernel_size: 3 pad: 1 bias_term: false } }`;
+
+/** A stem, a two-convolution residual block (addend = the sum's first bottom), a one-convolution block (addend second). */
+const RESNET = `name: "residual-spet" input: "data" input_dim: 1 input_dim: 3 input_dim: 32 input_dim: 32
+${conv('stem', 'data', 16)}${bn('stem_bn', 'stem')}
+layer { name: "stem_relu" type: "ReLU" bottom: "stem" top: "stem" }
+${conv('b1a', 'stem', 16)}${bn('b1a_bn', 'b1a')}
+layer { name: "b1a_relu" type: "ReLU" bottom: "b1a" top: "b1a" }
+${conv('b1b', 'b1a', 16)}${bn('b1b_bn', 'b1b')}
+layer { name: "b1_add" type: "Eltwise" bottom: "stem" bottom: "b1b" top: "b1" eltwise_param { operation: SUM } }
+layer { name: "b1_relu" type: "ReLU" bottom: "b1" top: "b1" }
+${conv('b2', 'b1', 16)}${bn('b2_bn', 'b2')}
+layer { name: "b2_add" type: "Eltwise" bottom: "b2" bottom: "b1" top: "b2s" eltwise_param { operation: SUM } }
+layer { name: "b2_relu" type: "ReLU" bottom: "b2s" top: "b2s" }
+layer { name: "gap" type: "Pooling" bottom: "b2s" top: "gap" pooling_param { pool: AVE global_pooling: true } }
+layer { name: "fc" type: "InnerProduct" bottom: "gap" top: "fc" inner_product_param { num_output: 10 } }
+`;
+
+const BATCH = 3;
+const spetT = (fraction: number, threshold: number): SpetKnobs => ({ mode: 'threshold', fraction, threshold });
+const spetX = (fraction: number): SpetKnobs => ({ mode: 'exact', fraction });
+
+/** SPET on both residual convolutions (threshold: with SDSS on b1b, SFMA on b2; or exact everywhere). */
+function profile(mode: 'neuron' | 'tile', spet: 'threshold' | 'exact'): EffortProfile {
+  const t = mode === 'tile' ? { tile: { positions: 8 } } : {};
+  const exact = { spet: spetX(0.5), ...t };
+  const s = spetT(0.5, mode === 'tile' ? 0.5 : 0);
+  const layers = spet === 'exact'
+    ? { stem: exact, b1a: exact, b1b: exact, b2: exact }
+    : {
+      stem: exact,
+      b1a: { spet: spetT(0.5, 0), ...t },
+      b1b: { spet: s, sdss: { stride: 2, delta: 0.05 }, ...t },
+      b2: { spet: s, sfma: { epsilon: 0.05 }, ...t },
+    };
+  return parseProfile(JSON.stringify({ layers }), net);
+}
+
+let net: Network;
+let input: Float32Array;
+let gpu: WebGpuBackend;
+let dense: RunResult;
+
+beforeAll(async () => {
+  net = await loadNetwork(tempFile('webgpu-residual-spet.prototxt', RESNET), { kind: 'synthetic', seed: 5 });
+  input = randomArray(BATCH * shapeSize(net.inputShape), 21, 1).map((v) => Math.abs(v));
+  dense = new CpuBackend({ kernels: 'reference' }).runSync(net, input, BATCH, { keepBlobs: true });
+  gpu = await openTestGpu();
+});
+
+afterAll(() => gpu?.destroy());
+
+const layerNamed = (name: string): Layer => net.layers.find((l) => l.name === name)!;
+
+describe('SPET through a residual sum on WebGPU', () => {
+  it('the planned residual convolutions are b1b and b2', () => {
+    expect(residualSum(net, layerNamed('b1b'))?.sum).toBe('b1_add');
+    expect(residualSum(net, layerNamed('b2'))?.sum).toBe('b2_add');
+  });
+
+  for (const mode of ['neuron', 'tile'] as const) {
+    for (const spet of ['threshold', 'exact'] as const) {
+      it(`${mode} mode, ${spet} SPET, whole network: the reference's decisions, outputs and MACs`, async () => {
+        const effort = profile(mode, spet);
+        const ref = new CpuBackend({ kernels: 'reference' }).runSync(net, input, BATCH, { effort, traceDecisions: true });
+        const g = await gpu.run(net, input, BATCH, { effort, traceDecisions: true });
+        let differ = 0;
+        let neurons = 0;
+        ref.decisions!.forEach((d, k) => {
+          const e = g.decisions![k];
+          expect(e.layer).toBe(d.layer);
+          neurons += d.neurons.length;
+          for (let i = 0; i < d.neurons.length; i++) differ += +(d.neurons[i] !== e.neurons[i]);
+        });
+        expect(differ / neurons, `${differ} neurons decided differently`).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
+        const terminated = (r: RunResult) => ['b1b', 'b2'].reduce((n, name) => n + (r.counters.find((c) => c.name === name)!.mechanisms?.spet?.terminated ?? 0), 0);
+        if (spet === 'threshold') expect(terminated(ref)).toBeGreaterThan(1000);
+        expect(Math.abs(terminated(g) - terminated(ref))).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE * neurons);
+        if (differ === 0) {
+          expect(relativeError(g.output, ref.output)).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
+          expect(g.counters.map((c) => c.macsExecuted)).toEqual(ref.counters.map((c) => c.macsExecuted));
+        }
+        // Exact SPET only skips what the ReLU after the sum zeroes: the dense outputs.
+        if (spet === 'exact') expect(relativeError(g.output, dense.output)).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
+      });
+    }
+  }
+
+  for (const mode of ['neuron', 'tile'] as const) {
+    it(`${mode} mode, residual convolutions alone with their addend: terminated neurons hold -addend, as on the reference`, async () => {
+      let terminated = 0;
+      for (const name of ['b1b', 'b2']) {
+        const layer = layerNamed(name);
+        const x = dense.blobs!.get(layer.bottoms[0])!;
+        const addend = dense.blobs!.get(residualSum(net, layer)!.addend)!;
+        const effort: LayerEffort = { spet: spetT(0.5, mode === 'tile' ? 0.5 : 0), ...(mode === 'tile' ? { tile: { positions: 8 } } : {}) };
+        const ref = runLayer(layer, [x], BATCH, { kernels: 'reference', effort, addend, trace: true });
+        const g = await gpu.runLayer(layer, [x], BATCH, { effort, addend, trace: true });
+        const refD = ref.decisions!.neurons;
+        const gD = g.decisions!.neurons;
+        let differ = 0;
+        for (let i = 0; i < refD.length; i++) {
+          differ += +(refD[i] !== gD[i]);
+          if (gD[i] === NEURON_SPET_TERMINATED) {
+            terminated++;
+            expect(g.outputs[0][i], `${name} neuron ${i}`).toBe(-addend[i]);
+          }
+        }
+        expect(differ / refD.length, `${name}: ${differ} neurons decided differently`).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
+        // Without the addend the same knobs decide otherwise: the addend really enters the test.
+        const plain = await gpu.runLayer(layer, [x], BATCH, { effort });
+        expect(plain.counters.mechanisms?.spet?.terminated, name).not.toBe(g.counters.mechanisms?.spet?.terminated);
+      }
+      expect(terminated).toBeGreaterThan(100);
+    });
+  }
+});
