@@ -156,3 +156,17 @@ export function threadsFlag(values: FlagValues, fallback: number | undefined, no
   }
   return n;
 }
+
+/**
+ * A comma-separated subset of `allowed` (`--models a,b`), in `allowed`'s order; undefined when the
+ * flag is absent.
+ *
+ * @throws DyveError naming the flag and what it takes, for an unknown item or an empty list.
+ */
+export function listFlag<T extends string>(value: string | boolean | undefined, flag: string, allowed: readonly T[]): T[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  for (const item of list) if (!(allowed as readonly string[]).includes(item)) throw new DyveError(`--${flag} takes a list of ${allowed.join(', ')}; found '${item}'`);
+  if (list.length === 0) throw new DyveError(`--${flag} takes a list of ${allowed.join(', ')}; found '${value}'`);
+  return allowed.filter((a) => list.includes(a));
+}

@@ -13,33 +13,9 @@ import { shapeSize, type Network } from '../src/ir/network.js';
 import { ParallelBackend } from '../src/threads/parallel-backend.js';
 import { tempFile } from './helpers/files.js';
 import { openTestGpu } from './helpers/gpu.js';
+import { TINY_RESNET } from './helpers/residual-nets.js';
 import { randomArray } from './helpers/synthetic-layers.js';
 import { PARITY_RELATIVE_TOLERANCE, relativeError } from './tolerances.js';
-
-const bn = (name: string, blob: string) => `
-layer { name: "${name}" type: "BatchNorm" bottom: "${blob}" top: "${blob}" batch_norm_param { use_global_stats: true } }
-layer { name: "${name}_scale" type: "Scale" bottom: "${blob}" top: "${blob}" scale_param { bias_term: true } }`;
-
-const conv = (name: string, bottom: string, out: number) =>
-  `layer { name: "${name}" type: "Convolution" bottom: "${bottom}" top: "${name}" convolution_param { num_output: ${out} kernel_size: 3 pad: 1 bias_term: false } }`;
-
-/** Two residual blocks after a stem, as Caffe ResNets are written. */
-const RESNET = `name: "tiny-resnet" input: "data" input_dim: 1 input_dim: 3 input_dim: 16 input_dim: 16
-${conv('stem', 'data', 8)}${bn('stem_bn', 'stem')}
-layer { name: "stem_relu" type: "ReLU" bottom: "stem" top: "stem" }
-${conv('b1a', 'stem', 8)}${bn('b1a_bn', 'b1a')}
-layer { name: "b1a_relu" type: "ReLU" bottom: "b1a" top: "b1a" }
-${conv('b1b', 'b1a', 8)}${bn('b1b_bn', 'b1b')}
-layer { name: "b1_add" type: "Eltwise" bottom: "stem" bottom: "b1b" top: "b1" eltwise_param { operation: SUM } }
-layer { name: "b1_relu" type: "ReLU" bottom: "b1" top: "b1" }
-${conv('b2a', 'b1', 8)}${bn('b2a_bn', 'b2a')}
-layer { name: "b2a_relu" type: "ReLU" bottom: "b2a" top: "b2a" }
-${conv('b2b', 'b2a', 8)}${bn('b2b_bn', 'b2b')}
-layer { name: "b2_add" type: "Eltwise" bottom: "b1" bottom: "b2b" top: "b2" eltwise_param { operation: SUM } }
-layer { name: "b2_relu" type: "ReLU" bottom: "b2" top: "b2" }
-layer { name: "gap" type: "Pooling" bottom: "b2" top: "gap" pooling_param { pool: AVE global_pooling: true } }
-layer { name: "fc" type: "InnerProduct" bottom: "gap" top: "fc" inner_product_param { num_output: 10 } }
-`;
 
 /**
  * DyVEDeep knobs on every convolution: SPET (exact mode, so its outputs are the dense ones) where a
@@ -69,7 +45,7 @@ let input: Float32Array;
 let gpu: WebGpuBackend;
 
 beforeAll(async () => {
-  net = await loadNetwork(tempFile('tiny-resnet.prototxt', RESNET), { kind: 'synthetic', seed: 5 });
+  net = await loadNetwork(tempFile('tiny-resnet.prototxt', TINY_RESNET), { kind: 'synthetic', seed: 5 });
   // Non-negative images, as after a data layer: SFMA and SDSS then see maps of one sign.
   input = randomArray(BATCH * shapeSize(net.inputShape), 21, 1).map((v) => Math.abs(v));
   gpu = await openTestGpu();

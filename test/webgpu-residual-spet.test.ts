@@ -20,31 +20,9 @@ import { residualSum } from '../src/ir/relu-reach.js';
 import { NEURON_SPET_TERMINATED } from '../src/records/decisions.js';
 import { tempFile } from './helpers/files.js';
 import { openTestGpu } from './helpers/gpu.js';
+import { RESIDUAL_SPET_NET } from './helpers/residual-nets.js';
 import { randomArray } from './helpers/synthetic-layers.js';
 import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE, relativeError } from './tolerances.js';
-
-const bn = (name: string, blob: string) => `
-layer { name: "${name}" type: "BatchNorm" bottom: "${blob}" top: "${blob}" batch_norm_param { use_global_stats: true } }
-layer { name: "${name}_scale" type: "Scale" bottom: "${blob}" top: "${blob}" scale_param { bias_term: true } }`;
-
-const conv = (name: string, bottom: string, out: number) =>
-  `layer { name: "${name}" type: "Convolution" bottom: "${bottom}" top: "${name}" convolution_param { num_output: ${out} kernel_size: 3 pad: 1 bias_term: false } }`;
-
-/** A stem, a two-convolution residual block (addend = the sum's first bottom), a one-convolution block (addend second). */
-const RESNET = `name: "residual-spet" input: "data" input_dim: 1 input_dim: 3 input_dim: 32 input_dim: 32
-${conv('stem', 'data', 16)}${bn('stem_bn', 'stem')}
-layer { name: "stem_relu" type: "ReLU" bottom: "stem" top: "stem" }
-${conv('b1a', 'stem', 16)}${bn('b1a_bn', 'b1a')}
-layer { name: "b1a_relu" type: "ReLU" bottom: "b1a" top: "b1a" }
-${conv('b1b', 'b1a', 16)}${bn('b1b_bn', 'b1b')}
-layer { name: "b1_add" type: "Eltwise" bottom: "stem" bottom: "b1b" top: "b1" eltwise_param { operation: SUM } }
-layer { name: "b1_relu" type: "ReLU" bottom: "b1" top: "b1" }
-${conv('b2', 'b1', 16)}${bn('b2_bn', 'b2')}
-layer { name: "b2_add" type: "Eltwise" bottom: "b2" bottom: "b1" top: "b2s" eltwise_param { operation: SUM } }
-layer { name: "b2_relu" type: "ReLU" bottom: "b2s" top: "b2s" }
-layer { name: "gap" type: "Pooling" bottom: "b2s" top: "gap" pooling_param { pool: AVE global_pooling: true } }
-layer { name: "fc" type: "InnerProduct" bottom: "gap" top: "fc" inner_product_param { num_output: 10 } }
-`;
 
 const BATCH = 3;
 const spetT = (fraction: number, threshold: number): SpetKnobs => ({ mode: 'threshold', fraction, threshold });
@@ -72,7 +50,7 @@ let gpu: WebGpuBackend;
 let dense: RunResult;
 
 beforeAll(async () => {
-  net = await loadNetwork(tempFile('webgpu-residual-spet.prototxt', RESNET), { kind: 'synthetic', seed: 5 });
+  net = await loadNetwork(tempFile('webgpu-residual-spet.prototxt', RESIDUAL_SPET_NET), { kind: 'synthetic', seed: 5 });
   input = randomArray(BATCH * shapeSize(net.inputShape), 21, 1).map((v) => Math.abs(v));
   dense = new CpuBackend({ kernels: 'reference' }).runSync(net, input, BATCH, { keepBlobs: true });
   gpu = await openTestGpu();

@@ -3,7 +3,7 @@ import { DyveError } from '../../src/errors.js';
 import { ChromiumSession } from '../bench-gpu/chromium-session.js';
 import { GPU_ENGINES, type GpuRow } from '../bench-gpu/measure.js';
 import { hostRuntime, measureHere, probeHere, RUNTIMES, runDenoChild, type ChildReport, type ModelPlan, type RuntimeInfo, type RuntimeName } from '../bench-gpu/runtimes.js';
-import { intFlag, numberFlag, parseFlags } from '../flags.js';
+import { intFlag, listFlag, numberFlag, parseFlags } from '../flags.js';
 import { machineDescription } from '../machine.js';
 import { checkOutputFile } from '../output-paths.js';
 import { percent } from '../terminal/format.js';
@@ -85,13 +85,6 @@ export interface BenchGpuJson {
   rows: GpuRow[];
 }
 
-function listFlag<T extends string>(value: string | boolean | undefined, flag: string, allowed: readonly T[]): T[] | undefined {
-  if (typeof value !== 'string') return undefined;
-  const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const item of list) if (!(allowed as readonly string[]).includes(item)) throw new DyveError(`--${flag} takes a list of ${allowed.join(', ')}; found '${item}'`);
-  if (list.length === 0) throw new DyveError(`--${flag} takes a list of ${allowed.join(', ')}; found '${value}'`);
-  return allowed.filter((a) => list.includes(a));
-}
 
 /** `npm run bench:gpu --allow-software` (no `--`): npm keeps the flag as its own config, in the environment. */
 function npmAllowSoftware(): boolean {

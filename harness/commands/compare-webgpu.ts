@@ -19,7 +19,7 @@ import { onGpu, WEBGPU_ENGINE_NAMES, type WebGpuEngineName } from '../compare-we
 import { countGpuCalls } from '../compare-webgpu/gpu-calls.js';
 import { measureEngines, type EngineFailure, type MeasuredRow } from '../compare-webgpu/measure.js';
 import { installNavigatorGpu, nodeSources } from '../compare-webgpu/node-sources.js';
-import { intFlag, numberFlag, type FlagValues } from '../flags.js';
+import { intFlag, listFlag, numberFlag, type FlagValues } from '../flags.js';
 import { machineDescription } from '../machine.js';
 import { openDataset, openModel } from '../model-options.js';
 import { percent } from '../terminal/format.js';
@@ -106,13 +106,6 @@ const DEFAULTS: Readonly<Record<string, { imagesBatch1: number; largeBatch: numb
   'squeezenet-dc': { imagesBatch1: 2, largeBatch: 4, odd: true },
 };
 
-function listFlag<T extends string>(value: string | boolean | undefined, flag: string, allowed: readonly T[]): T[] | undefined {
-  if (typeof value !== 'string') return undefined;
-  const list = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const item of list) if (!(allowed as readonly string[]).includes(item)) throw new DyveError(`--${flag} takes a list of ${allowed.join(', ')}; found '${item}'`);
-  if (list.length === 0) throw new DyveError(`--${flag} takes a list of ${allowed.join(', ')}; found '${value}'`);
-  return allowed.filter((a) => list.includes(a));
-}
 
 function toBase64(values: Float32Array): string {
   return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
