@@ -16,7 +16,7 @@ import type { RunResult } from '../src/backends/backend.js';
 import { fitTileSpet } from '../src/calibration/tile-thresholds.js';
 import { applicable, layerSensitivity, type Probe } from '../src/calibration/sensitivity.js';
 import type { LayerEffort, SpetKnobs } from '../src/effort/effort.js';
-import { parseProfile, validateProfile, type EffortProfile } from '../src/effort/profile.js';
+import { parseProfile, validateProfile } from '../src/effort/profile.js';
 import { loadNetwork } from '../src/formats/load-network.js';
 import { shapeSize, type Layer, type Network } from '../src/ir/network.js';
 import { residualSum } from '../src/ir/relu-reach.js';
@@ -24,7 +24,7 @@ import { planNetwork } from '../src/plan/execution-plan.js';
 import { NEURON_SPET_TERMINATED } from '../src/records/decisions.js';
 import { ParallelBackend } from '../src/threads/parallel-backend.js';
 import { tempFile } from './helpers/files.js';
-import { RESIDUAL_SPET_NET } from './helpers/residual-nets.js';
+import { RESIDUAL_SPET_NET, residualSpetProfile } from './helpers/residual-nets.js';
 import { randomArray } from './helpers/synthetic-layers.js';
 import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE, relativeError } from './tolerances.js';
 
@@ -275,25 +275,6 @@ describe('SPET through a residual sum, one layer on every CPU kernel', () => {
   });
 });
 
-/**
- * Profiles with SPET on both residual convolutions and on the convolutions that feed a ReLU:
- * threshold SPET composed with SDSS (b1b) and SFMA (b2), or exact SPET alone everywhere (which
- * must leave the network's outputs dense).
- */
-function profile(mode: 'neuron' | 'tile', spet: 'threshold' | 'exact'): EffortProfile {
-  const t = mode === 'tile' ? { tile: { positions: 8 } } : {};
-  const exact = { spet: spetX(0.5), ...t };
-  const s = spetT(0.5, mode === 'tile' ? 0.5 : 0);
-  const layers = spet === 'exact'
-    ? { stem: exact, b1a: exact, b1b: exact, b2: exact }
-    : {
-      stem: exact,
-      b1a: { spet: spetT(0.5, 0), ...t },
-      b1b: { spet: s, sdss: { stride: 2, delta: 0.05 }, ...t },
-      b2: { spet: s, sfma: { epsilon: 0.05 }, ...t },
-    };
-  return parseProfile(JSON.stringify({ layers }), net);
-}
 
 /** Per layer with decisions, the neurons two runs decided differently. */
 function decisionsDiffer(a: RunResult, b: RunResult): number {
@@ -334,7 +315,7 @@ describe('SPET through a residual sum, whole network on every CPU backend', () =
   for (const mode of ['neuron', 'tile'] as const) {
     for (const spet of ['threshold', 'exact'] as const) {
       it(`${mode} mode, ${spet} SPET: reference, fast, wasm and 2 threads (batches of ${BATCH} and 1) agree`, async () => {
-        const effort = profile(mode, spet);
+        const effort = residualSpetProfile(net, mode, spet);
         const options = { effort, traceDecisions: true, keepBlobs: true } as const;
         const reference = new CpuBackend({ kernels: 'reference' });
         const ref = reference.runSync(net, input, BATCH, options);

@@ -6,10 +6,10 @@ import { loadRealModels } from './helpers/models.js';
 import { initWasmKernels } from '../src/backends/cpu/wasm/wasm-loader.js';
 import type { LayerEffort } from '../src/effort/effort.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
-import type { Layer, Network } from '../src/ir/network.js';
-import { feedsRelu } from '../src/ir/relu-reach.js';
+import type { Layer } from '../src/ir/network.js';
 import { NEURON_EVALUATED } from '../src/records/decisions.js';
 import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA } from './helpers/files.js';
+import { capture, type Captured } from './helpers/captured-layers.js';
 import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE } from './tolerances.js';
 import { validateProfile } from '../src/effort/profile.js';
 import { ParallelBackend } from '../src/threads/parallel-backend.js';
@@ -25,23 +25,6 @@ import { fitTileSpet } from '../src/calibration/tile-thresholds.js';
  * neurons are counted and must stay under DYNAMIC_DECISION_TOLERANCE; every neuron both decided
  * alike is within the parity tolerance, and with identical decisions the MACs are identical.
  */
-
-interface Captured {
-  readonly layer: Layer;
-  readonly input: Float32Array;
-  readonly rectified: boolean;
-}
-
-async function capture(net: Network, input: Float32Array, batch: number, names: readonly string[]): Promise<Map<string, Captured>> {
-  const captured = new Map<string, Captured>();
-  new CpuBackend({ kernels: 'reference' }).runSync(net, input, batch, {
-    onLayer: (layer, inputs) => {
-      if (names.includes(layer.name)) captured.set(layer.name, { layer, input: inputs[0].slice(), rectified: feedsRelu(net, layer) });
-    },
-  });
-  expect([...captured.keys()].sort()).toEqual([...names].sort());
-  return captured;
-}
 
 interface TileRun {
   readonly y: Float32Array;

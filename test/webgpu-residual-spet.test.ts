@@ -13,36 +13,19 @@ import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
 import type { RunResult } from '../src/backends/backend.js';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.js';
 import type { LayerEffort, SpetKnobs } from '../src/effort/effort.js';
-import { parseProfile, type EffortProfile } from '../src/effort/profile.js';
 import { loadNetwork } from '../src/formats/load-network.js';
 import { shapeSize, type Layer, type Network } from '../src/ir/network.js';
 import { residualSum } from '../src/ir/relu-reach.js';
 import { NEURON_SPET_TERMINATED } from '../src/records/decisions.js';
 import { tempFile } from './helpers/files.js';
 import { openTestGpu } from './helpers/gpu.js';
-import { RESIDUAL_SPET_NET } from './helpers/residual-nets.js';
+import { RESIDUAL_SPET_NET, residualSpetProfile } from './helpers/residual-nets.js';
 import { randomArray } from './helpers/synthetic-layers.js';
 import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE, relativeError } from './tolerances.js';
 
 const BATCH = 3;
 const spetT = (fraction: number, threshold: number): SpetKnobs => ({ mode: 'threshold', fraction, threshold });
-const spetX = (fraction: number): SpetKnobs => ({ mode: 'exact', fraction });
 
-/** SPET on both residual convolutions (threshold: with SDSS on b1b, SFMA on b2; or exact everywhere). */
-function profile(mode: 'neuron' | 'tile', spet: 'threshold' | 'exact'): EffortProfile {
-  const t = mode === 'tile' ? { tile: { positions: 8 } } : {};
-  const exact = { spet: spetX(0.5), ...t };
-  const s = spetT(0.5, mode === 'tile' ? 0.5 : 0);
-  const layers = spet === 'exact'
-    ? { stem: exact, b1a: exact, b1b: exact, b2: exact }
-    : {
-      stem: exact,
-      b1a: { spet: spetT(0.5, 0), ...t },
-      b1b: { spet: s, sdss: { stride: 2, delta: 0.05 }, ...t },
-      b2: { spet: s, sfma: { epsilon: 0.05 }, ...t },
-    };
-  return parseProfile(JSON.stringify({ layers }), net);
-}
 
 let net: Network;
 let input: Float32Array;
@@ -69,7 +52,7 @@ describe('SPET through a residual sum on WebGPU', () => {
   for (const mode of ['neuron', 'tile'] as const) {
     for (const spet of ['threshold', 'exact'] as const) {
       it(`${mode} mode, ${spet} SPET, whole network: the reference's decisions, outputs and MACs`, async () => {
-        const effort = profile(mode, spet);
+        const effort = residualSpetProfile(net, mode, spet);
         const ref = new CpuBackend({ kernels: 'reference' }).runSync(net, input, BATCH, { effort, traceDecisions: true });
         const g = await gpu.run(net, input, BATCH, { effort, traceDecisions: true });
         let differ = 0;

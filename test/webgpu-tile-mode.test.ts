@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
+import { runLayer } from '../src/backends/cpu/cpu-backend.js';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.js';
 import type { LayerEffort } from '../src/effort/effort.js';
 import { loadProfile } from '../src/effort/load-profile.js';
-import type { Layer, Network } from '../src/ir/network.js';
-import { feedsRelu } from '../src/ir/relu-reach.js';
+import type { Network } from '../src/ir/network.js';
 import { packageFile } from '../src/package-root.js';
 import type { LayerCounters } from '../src/records/counters.js';
 import { openTestGpu } from './helpers/gpu.js';
 import { loadRealModels } from './helpers/models.js';
+import { capture, type Captured } from './helpers/captured-layers.js';
 import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE } from './tolerances.js';
 
 /**
@@ -20,23 +20,6 @@ import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE } from './toleran
  * decided alike is within the parity tolerance, and with identical decisions the MACs and the
  * mechanism counters are identical. Runtime is kept modest (lavapipe is slow): small batches.
  */
-
-interface Captured {
-  readonly layer: Layer;
-  readonly input: Float32Array;
-  readonly rectified: boolean;
-}
-
-async function capture(net: Network, input: Float32Array, batch: number, names: readonly string[]): Promise<Map<string, Captured>> {
-  const captured = new Map<string, Captured>();
-  new CpuBackend({ kernels: 'reference' }).runSync(net, input, batch, {
-    onLayer: (layer, inputs) => {
-      if (names.includes(layer.name)) captured.set(layer.name, { layer, input: inputs[0].slice(), rectified: feedsRelu(net, layer) });
-    },
-  });
-  expect([...captured.keys()].sort()).toEqual([...names].sort());
-  return captured;
-}
 
 let gpu: WebGpuBackend;
 

@@ -2,6 +2,9 @@
  * Residual networks written as Caffe prototxts, for the tests of the new layers and of SPET
  * through a residual sum: Conv-BN(-ReLU) blocks whose Eltwise SUM feeds a ReLU.
  */
+import type { SpetKnobs } from '../../src/effort/effort.js';
+import { parseProfile, type EffortProfile } from '../../src/effort/profile.js';
+import type { Network } from '../../src/ir/network.js';
 
 /** A Caffe BatchNorm + Scale pair on `blob` (in place), folded into the convolution at load. */
 const bn = (name: string, blob: string) => `
@@ -49,3 +52,26 @@ layer { name: "b2_relu" type: "ReLU" bottom: "b2s" top: "b2s" }
 layer { name: "gap" type: "Pooling" bottom: "b2s" top: "gap" pooling_param { pool: AVE global_pooling: true } }
 layer { name: "fc" type: "InnerProduct" bottom: "gap" top: "fc" inner_product_param { num_output: 10 } }
 `;
+
+const spetThreshold = (fraction: number, threshold: number): SpetKnobs => ({ mode: 'threshold', fraction, threshold });
+const spetExact = (fraction: number): SpetKnobs => ({ mode: 'exact', fraction });
+
+/**
+ * Profiles of RESIDUAL_SPET_NET with SPET on both residual convolutions and on the convolutions
+ * that feed a ReLU: threshold SPET composed with SDSS (b1b) and SFMA (b2), or exact SPET alone
+ * everywhere (which must leave the network's outputs dense).
+ */
+export function residualSpetProfile(net: Network, mode: 'neuron' | 'tile', spet: 'threshold' | 'exact'): EffortProfile {
+  const t = mode === 'tile' ? { tile: { positions: 8 } } : {};
+  const exact = { spet: spetExact(0.5), ...t };
+  const s = spetThreshold(0.5, mode === 'tile' ? 0.5 : 0);
+  const layers = spet === 'exact'
+    ? { stem: exact, b1a: exact, b1b: exact, b2: exact }
+    : {
+      stem: exact,
+      b1a: { spet: spetThreshold(0.5, 0), ...t },
+      b1b: { spet: s, sdss: { stride: 2, delta: 0.05 }, ...t },
+      b2: { spet: s, sfma: { epsilon: 0.05 }, ...t },
+    };
+  return parseProfile(JSON.stringify({ layers }), net);
+}

@@ -26,6 +26,7 @@ import { NetworkError } from '../../../errors.js';
 import type { Layer } from '../../../ir/network.js';
 import { f32Bits, grid1d, type EncodeContext, type FusedRelu } from '../encode-context.js';
 import { convGeometryUniforms, packUniforms } from '../uniforms.js';
+import { encodeMapStatistics } from './map-statistics-pass.js';
 
 /** Largest tile the kernel holds in registers (its MAX_TP). */
 export const WEBGPU_MAX_TILE_POSITIONS = 16;
@@ -162,19 +163,7 @@ export async function encodeTileDynamic(
   ctx.push({ op: 'clear', buffer: workBuf, offset: 0, size: 4 * WORD });
   for (const buffer of argsBufs) ctx.push({ op: 'clear', buffer, offset: 0, size: 4 * WORD });
 
-  if (effort.sfma || exact) {
-    const k = await ctx.kernel('dynamic/map-statistics');
-    const slot = ctx.slot();
-    const n = batch * g.inC;
-    const params = ctx.uniform(packUniforms('dynamic/map-statistics', {
-      planeSize: g.planeSize, maps: n, epsilon: effort.sfma?.epsilon ?? 0, sfma: Boolean(effort.sfma), keepAt, meanAt, rangeAt, slot,
-    }), layer.name);
-    ctx.push({ op: 'dispatch', layer: layer.name, kernel: k, bindGroup: ctx.bind(k, [params, x, runBuf, ctx.stats]), workgroups: grid1d(n, k.workgroupSize, maxDim), slot });
-    if (effort.sfma) {
-      rec.statsSlot = slot;
-      rec.sfmaMaps = n;
-    }
-  }
+  if (effort.sfma || exact) await encodeMapStatistics(ctx, layer, effort, x, runBuf, batch * g.inC, g.planeSize, { keepAt, meanAt, rangeAt }, rec);
   if (effort.sfma) {
     const k = await ctx.kernel('dynamic/sfma-kernel-sums');
     const total = maps * g.taps;

@@ -26,6 +26,7 @@ import { NetworkError } from '../../../errors.js';
 import type { Layer } from '../../../ir/network.js';
 import { f32Bits, grid1d, type EncodeContext, type FusedRelu } from '../encode-context.js';
 import { convGeometryUniforms, packUniforms } from '../uniforms.js';
+import { encodeMapStatistics } from './map-statistics-pass.js';
 
 const NONE = 0xffffffff;
 
@@ -148,19 +149,7 @@ export async function encodeDynamic(
 
   if (grid && nonGrid > 0) ctx.push({ op: 'clear', buffer: tablesBuf, offset: L.countAt * wordBytes, size: (batch * g.outC + 1) * wordBytes });
 
-  if (effort.sfma || exact) {
-    const k = await ctx.kernel('dynamic/map-statistics');
-    const slot = ctx.slot();
-    const maps = batch * g.inC;
-    const params = ctx.uniform(packUniforms('dynamic/map-statistics', {
-      planeSize: g.planeSize, maps, epsilon: effort.sfma?.epsilon ?? 0, sfma: Boolean(effort.sfma), keepAt: L.keepAt, meanAt: L.meanAt, rangeAt: L.rangeAt, slot,
-    }), layer.name);
-    ctx.push({ op: 'dispatch', layer: layer.name, kernel: k, bindGroup: ctx.bind(k, [params, x, runBuf, ctx.stats]), workgroups: grid1d(maps, k.workgroupSize, maxDim), slot });
-    if (effort.sfma) {
-      rec.statsSlot = slot;
-      rec.sfmaMaps = maps;
-    }
-  }
+  if (effort.sfma || exact) await encodeMapStatistics(ctx, layer, effort, x, runBuf, batch * g.inC, g.planeSize, L, rec);
   if (effort.sfma) {
     const k = await ctx.kernel('dynamic/sfma-kernel-sums');
     const total = batch * g.outC * g.taps;
