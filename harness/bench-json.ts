@@ -35,6 +35,10 @@ export interface BenchJson {
   imagesPerSecond: number;
   wallSeconds: number;
   machine: string;
+  /** WebGPU: compute dispatches per run (one batch) of the evaluated profile, from the scheduler's record. */
+  dispatchesPerRun?: number;
+  /** WebGPU with a dense baseline: the same for dense. */
+  denseDispatchesPerRun?: number;
 }
 
 export interface LayerJson {
@@ -62,6 +66,8 @@ export interface BenchMeta {
   /** Why `auto` chose the backend, or null when it was named. */
   auto?: string | null;
   machine: string;
+  dispatchesPerRun?: number;
+  denseDispatchesPerRun?: number;
 }
 
 const fraction = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
@@ -102,5 +108,7 @@ export function benchJson(result: Evaluation, meta: BenchMeta, compareDense = re
     imagesPerSecond: result.images / result.seconds,
     wallSeconds: result.wallSeconds,
     machine: meta.machine,
+    ...(meta.dispatchesPerRun !== undefined && { dispatchesPerRun: meta.dispatchesPerRun }),
+    ...(meta.denseDispatchesPerRun !== undefined && { denseDispatchesPerRun: meta.denseDispatchesPerRun }),
   };
 }

@@ -162,5 +162,13 @@ describe('dyve bench --backend webgpu', () => {
     expect(conv2.every((d: { dispatches: number }) => d.dispatches > 0 && d.dispatches % 2 === 0)).toBe(true); // two batches of 32
     const macs = trace.dispatches.reduce((s: number, d: { macs: number }) => s + d.macs, 0);
     expect(macs).toBe(gpu.macs.executed);
+    // Dispatches per run (one batch), dense and DyVEDeep: the profile's are the trace's over its 2 runs.
+    const total = trace.dispatches.reduce((s: number, d: { dispatches: number }) => s + d.dispatches, 0);
+    expect(gpu.dispatchesPerRun).toBe(total / 2);
+    expect(trace.dispatchesPerRun).toBe(gpu.dispatchesPerRun);
+    expect(gpu.denseDispatchesPerRun).toBe(trace.denseDispatchesPerRun);
+    expect(gpu.denseDispatchesPerRun).toBeGreaterThan(0);
+    expect(gpu.dispatchesPerRun).toBeGreaterThan(gpu.denseDispatchesPerRun);
+    expect(cpu).not.toHaveProperty('dispatchesPerRun');
   });
 });

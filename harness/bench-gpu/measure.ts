@@ -60,7 +60,7 @@ export interface ModelMeasurement {
   /** Preprocessed images, back to back, and their labels (-1 when unknown). */
   readonly input: Float32Array;
   readonly labels: Int32Array;
-  /** The DyVEDeep profile (WebGPU: the neuron-mode one). */
+  /** The DyVEDeep profile: the model's shipped calibrated one (effort.json, tile mode). */
   readonly dynamic: EffortProfile;
   readonly largeBatch: number;
   /** Most images timed at batch 1, and at the large batch (whole batches). */

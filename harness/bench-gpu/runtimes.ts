@@ -69,7 +69,7 @@ export async function measureHere(plan: ModelPlan, budgetMs: number, data: strin
   if (!opened.entry) throw new DyveError(`bench-gpu measures zoo models; '${plan.model}' is not one`);
   const { dataset } = await openDataset(opened, { limit: String(imagesNeeded(plan)), ...(plan.odd && { positions: 'odd' }) });
   const images = await dataset.batch(0, dataset.size);
-  const dynamic = await loadProfile(join(opened.entry.folder, 'effort-neuron.json'), opened.net);
+  const dynamic = await loadProfile(join(opened.entry.folder, 'effort.json'), opened.net);
   return measureModel({
     runtime: hostRuntime(), model: plan.model, net: opened.net, input: images.input, labels: images.labels, dynamic,
     largeBatch: plan.largeBatch, maxImages: plan.maxImages, maxLargeImages: plan.maxLargeImages, budgetMs, onProgress,

@@ -14,9 +14,9 @@ export const BENCH_GPU_HELP = `dyve bench-gpu [--allow-software] [options]     (
 
 The WebGPU rows of both zoo models in one command of a few minutes, for a machine with a GPU:
 cifar10-quick and squeezenet-dc, dense (dyvedeep-webgpu-dense) and DyVEDeep
-(dyvedeep-webgpu-dynamic: the shipped per-neuron profile, models/NAME/effort-neuron.json, as
-WebGPU runs no tile mode), in every runtime here: Node (Dawn, the 'webgpu' package), Deno (its
-binary from the 'deno' dev dependency) and headless Chromium (Debian's, Vulkan; the demo's vite
+(dyvedeep-webgpu-dynamic: the shipped calibrated profile, models/NAME/effort.json, tile mode,
+what --effort calibrated runs; squeezenet-dc's turns nothing on), in every runtime here: Node
+(Dawn, the 'webgpu' package), Deno (its binary from the 'deno' dev dependency) and headless Chromium (Debian's, Vulkan; the demo's vite
 server). Per runtime it names the adapter; on a software / fallback adapter (lavapipe,
 SwiftShader: a CPU) it stops with exit code 1 unless --allow-software.
 
@@ -258,7 +258,7 @@ export async function benchGpuCommand(args: string[]): Promise<void> {
     console.log('');
     for (const info of infos) console.log(`${RUNTIME_LABEL[info.runtime].padEnd(12)} ${info.version}: ${info.skipped ? `not measured (${info.skipped})` : info.adapter}`);
     for (const run of runs) console.log(`ran: ${run}`);
-    console.log(`engines: ${GPU_ENGINES.join(', ')} (dense; DyVEDeep with the per-neuron profile). ${report.wallSeconds.toFixed(0)} s in all, budget ${budgetSeconds} s; wrote ${json}`);
+    console.log(`engines: ${GPU_ENGINES.join(', ')} (dense; DyVEDeep with the shipped calibrated profile, effort.json). ${report.wallSeconds.toFixed(0)} s in all, budget ${budgetSeconds} s; wrote ${json}`);
   } finally {
     await chromium?.close();
   }

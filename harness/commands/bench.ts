@@ -57,7 +57,8 @@ Run:
       --tune KERNEL:WG=N,PX=N[;...]   WebGPU: override constants per kernel (workgroup size,
                             positions per invocation), e.g. 'dynamic/convolution:WG=32'
       --trace FILE          WebGPU: write every layer's dispatches (kernel, direct or indirect,
-                            workgroups requested and executed, MACs) summed over the run, as JSON
+                            workgroups requested and executed, MACs) summed over the run, and
+                            the dispatches per batch run (dense's too with --compare), as JSON
       --batch B             images per run, B >= 1 (default: auto the fastest measured for what
                             it chose, autoBatch in harness/commands/bench.ts; others 1)
       --layers              print a per-layer table
@@ -84,6 +85,24 @@ export interface TraceEntry {
   workgroupsRequested: number;
   workgroupsExecuted: number;
   macs: number;
+}
+
+/** A count that may be a mean over runs: whole, or with one decimal. */
+const formatCount = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+
+/** A mean per run (WebGPU: dispatches per inference of one batch). */
+class PerRun {
+  runs = 0;
+  private total = 0;
+
+  add(value: number): void {
+    this.runs++;
+    this.total += value;
+  }
+
+  get mean(): number {
+    return this.runs > 0 ? this.total / this.runs : 0;
+  }
 }
 
 /** Sums dispatch records by (layer, kernel, mode), in first-seen order. */
@@ -215,18 +234,27 @@ export async function runBench(values: Record<string, string | boolean | undefin
   const dense = Object.keys(profile.layers).length === 0;
   const progress = new ProgressBar(`${opened.label} [${pathLabel(backend.name, threads, batch)}]`, !values.quiet);
   const trace = new TraceCollector();
+  const dispatches = new PerRun();
+  const denseDispatches = new PerRun();
   let result: Evaluation;
   try {
     result = await evaluate(opened.net, dataset, backend, {
       batch, effort: profile, baseline: dense ? undefined : DENSE_PROFILE, onProgress: (d, t) => progress.update(d, t),
-      onResult: (r) => { if (r.dispatches) trace.add(r.dispatches); },
+      onResult: (r, baseline) => {
+        if (!r.dispatches) return;
+        (baseline ? denseDispatches : dispatches).add(r.dispatches.length);
+        if (!baseline) trace.add(r.dispatches);
+      },
     });
   } finally {
     backendHandle.close();
   }
   if (typeof values.trace === 'string') {
     if (trace.list.length === 0) throw new DyveError(`--trace records GPU dispatches: the ${backend.name} backend has none (use --backend webgpu)`);
-    const file = { model: opened.label, adapter: backendHandle.adapter, effort: dense ? 'dense' : effortLabel, images: result.images, batch, dispatches: trace.list };
+    const file = {
+      model: opened.label, adapter: backendHandle.adapter, effort: dense ? 'dense' : effortLabel, images: result.images, batch,
+      dispatchesPerRun: dispatches.mean, ...(denseDispatches.runs > 0 && { denseDispatchesPerRun: denseDispatches.mean }), dispatches: trace.list,
+    };
     writeFileSync(values.trace, `${JSON.stringify(file, null, 2)}\n`);
   }
   if (typeof values.predictions === 'string') writeFileSync(values.predictions, result.predictions.join('\n') + (result.images > 0 ? '\n' : ''));
@@ -242,6 +270,8 @@ export async function runBench(values: Record<string, string | boolean | undefin
     threads: backend.name === 'webgpu' ? null : threads,
     auto: backendHandle.choice?.reason ?? null,
     machine: machineDescription(),
+    ...(dispatches.runs > 0 && { dispatchesPerRun: dispatches.mean }),
+    ...(denseDispatches.runs > 0 && { denseDispatchesPerRun: denseDispatches.mean }),
   }, values.compare === 'dense');
 }
 
@@ -260,6 +290,9 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
     ...(r.dense ? [`dense     top-1 ${percent(r.dense.top1)} on the same images; ${(r.dense.opsTotal / r.ops.total).toFixed(2)}x more total ops than this run`] : []),
     ...(r.agreement !== undefined ? [`agreement ${percent(r.agreement)} of top-1 predictions equal dense`] : []),
     ...(r.compare ? [`compare   dense ${r.compare.denseSeconds.toFixed(2)} s, dynamic ${r.compare.dynamicSeconds.toFixed(2)} s, side by side: ${r.compare.speedup.toFixed(2)}x speed-up`] : []),
+    ...(r.dispatchesPerRun !== undefined
+      ? [`dispatch  ${formatCount(r.dispatchesPerRun)} per run${r.denseDispatchesPerRun !== undefined ? ` (dense ${formatCount(r.denseDispatchesPerRun)})` : ''}, one batch each`]
+      : []),
     `time      ${r.seconds.toFixed(2)} s inference (${r.wallSeconds.toFixed(2)} s with data loading), ${r.imagesPerSecond.toFixed(r.imagesPerSecond < 10 ? 2 : 1)} images/s`,
     `machine   ${r.machine}`,
   ];

@@ -22,9 +22,9 @@ and images/s at batch 1 and 16), and the synthetic-weight alexnet and vgg16 at b
 Runs are sequential in one process, so their ratios are comparable.
 
 With --webgpu it writes the WebGPU section instead: dense and the calibrated DyVEDeep profile,
-interleaved batch by batch (side by side), on the WebGPU adapter and on the CPU: cifar10-quick
-over the CIFAR-10 test set, squeezenet-dc over the odd ImageNet samples (--imagenet-limit,
-default 100).
+interleaved batch by batch (side by side), on the WebGPU adapter (with dispatches per run) and
+on the WebAssembly kernels: cifar10-quick over the CIFAR-10 test set, squeezenet-dc over the odd
+ImageNet samples (--imagenet-limit, default 100).
 
 With --browser it writes the browser section: the same comparison at batch 1 inside headless
 Chromium (WebGPU, and without WebGPU: the CPU fallback) beside Node (WebGPU and CPU) on the same
@@ -35,7 +35,7 @@ first images (--cifar-limit default 1000, --imagenet-limit default 20).
       --cifar-limit N       CIFAR-10 test images, N >= 1 (default 10000)
       --imagenet-limit N    ImageNet samples, N >= 1 (default 1000)
       --synthetic-limit N   images for alexnet and vgg16, N >= 1 (default 4)
-      --webgpu              the WebGPU section (dense vs DyVEDeep, WebGPU and CPU)
+      --webgpu              the WebGPU section (dense vs DyVEDeep, WebGPU and WebAssembly)
       --browser             the browser section (Chromium vs Node, dense vs DyVEDeep)
       --compare             the peers section: dyve compare on both models, 1 and 2 threads
       --compare-webgpu      the WebGPU peers section: dyve compare --webgpu on both models
@@ -152,19 +152,40 @@ ${renderMarkdownTable(
 `;
 }
 
+/** Milliseconds per image, with two decimals below 10 ms (the WebAssembly rows' sub-millisecond times). */
+function msPerImage(seconds: number, images: number): string {
+  const ms = (1000 * seconds) / images;
+  return ms.toFixed(ms < 10 ? 2 : 1);
+}
+
 /** Dense vs DyVEDeep rows of runs made with `compare: 'dense'`; `where` names each run's runtime / backend. */
 function sideBySideTable(results: readonly BenchJson[], whereHeader: string, where: (r: BenchJson) => string): string {
-  const rows = results.map((r) => [
-    r.model, where(r), String(r.images), String(r.batch), percent(r.dense?.top1 ?? null), percent(r.top1), percent(r.agreement ?? null),
-    (r.macs.dense / r.macs.executed).toFixed(2),
-    r.compare ? ((1000 * r.compare.denseSeconds) / r.images).toFixed(1) : '', r.compare ? ((1000 * r.compare.dynamicSeconds) / r.images).toFixed(1) : '',
-    r.compare ? `${r.compare.speedup.toFixed(2)}x` : '',
-  ]);
+  // WebGPU runs count their dispatches: a column when any row has them.
+  const dispatches = results.some((r) => r.dispatchesPerRun !== undefined);
+  const perRun = (v: number | undefined) => (v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(1));
+  const rows = results.map((r) => {
+    // A profile that turns nothing on runs as dense itself (bench makes no baseline run): one run, both columns.
+    if (!r.dense) {
+      const ms = msPerImage(r.seconds, r.images);
+      return [
+        r.model, where(r), String(r.images), String(r.batch), percent(r.top1), percent(r.top1), 'same run', '1.00', ms, ms, 'all dense',
+        ...(dispatches ? [r.dispatchesPerRun === undefined ? '' : `${perRun(r.dispatchesPerRun)} / ${perRun(r.dispatchesPerRun)}`] : []),
+      ];
+    }
+    return [
+      r.model, where(r), String(r.images), String(r.batch), percent(r.dense.top1), percent(r.top1), percent(r.agreement ?? null),
+      (r.macs.dense / r.macs.executed).toFixed(2),
+      r.compare ? msPerImage(r.compare.denseSeconds, r.images) : '', r.compare ? msPerImage(r.compare.dynamicSeconds, r.images) : '',
+      r.compare ? `${r.compare.speedup.toFixed(2)}x` : '',
+      ...(dispatches ? [r.dispatchesPerRun === undefined ? '' : `${perRun(r.denseDispatchesPerRun)} / ${perRun(r.dispatchesPerRun)}`] : []),
+    ];
+  });
   return renderMarkdownTable(
     [{ header: 'model' }, { header: whereHeader }, { header: 'images', align: 'right' }, { header: 'batch', align: 'right' },
       { header: 'top-1 dense', align: 'right' }, { header: 'top-1 DyVEDeep', align: 'right' }, { header: 'agreement', align: 'right' },
       { header: 'MAC reduction', align: 'right' },
-      { header: 'dense ms/image', align: 'right' }, { header: 'DyVEDeep ms/image', align: 'right' }, { header: 'speed-up', align: 'right' }],
+      { header: 'dense ms/image', align: 'right' }, { header: 'DyVEDeep ms/image', align: 'right' }, { header: 'speed-up', align: 'right' },
+      ...(dispatches ? [{ header: 'dispatches per run dense / DyVEDeep', align: 'right' as const }] : [])],
     rows,
   );
 }
@@ -263,13 +284,13 @@ ${tables.join('\n\n')}
   console.error(`wrote ${out}`);
 }
 
-/** `dyve benchmarks --webgpu`: dense vs the calibrated profile, side by side, on WebGPU and the CPU. */
+/** `dyve benchmarks --webgpu`: dense vs the calibrated profile, side by side, on WebGPU and WebAssembly. */
 async function webgpuBenchmarks(values: Record<string, string | boolean | undefined>, args: readonly string[]): Promise<void> {
   const cifar = limitFlag(values, 'cifar-limit', 10000);
   const imagenet = limitFlag(values, 'imagenet-limit', 100);
   const common = { data: values.data, quiet: false, effort: 'calibrated', compare: 'dense' };
   const runs: Run[] = [];
-  for (const backend of ['webgpu', 'cpu']) {
+  for (const backend of ['webgpu', 'wasm']) {
     runs.push({ title: `cifar10-quick ${backend}`, args: { ...common, backend, model: 'cifar10-quick', limit: String(cifar), batch: '100' } });
     runs.push({ title: `squeezenet-dc ${backend}`, args: { ...common, backend, model: 'squeezenet-dc', positions: 'odd', limit: String(imagenet), batch: '8' } });
   }
@@ -286,14 +307,18 @@ Written by \`dyve benchmarks${args.length ? ` ${args.join(' ')}` : ''}\` on ${ne
 Machine: ${machineDescription()}. WebGPU adapter: ${adapter} (no GPU on this machine: a software
 adapter; no real GPU was available to this project when this was measured).
 
-Each row runs dense and the shipped calibrated profile (\`models/<name>/effort.json\`)
-interleaved batch by batch in one process; ms/image are inference times inside the backend
-(upload, one command encoder per batch, read-back included). cifar10-quick: the CIFAR-10 test
-images; squeezenet-dc: odd ImageNet samples (the calibration used the even ones). MAC reduction =
-dense MACs / executed MACs, counted by the kernels (WebGPU: atomics in the dynamic kernels). SPET
-on WebGPU evaluates the significant channels of every neuron, then compacts the survivors into
-per-map lists and finishes them in an indirect dispatch: it executes the MACs of per-neuron
-termination, as the CPU does.
+Each row runs dense and the shipped calibrated profile (\`models/<name>/effort.json\`, tile
+mode) interleaved batch by batch in one process, on WebGPU and, beside it, on the WebAssembly
+kernels (one thread per core); ms/image are inference times inside the backend (upload, one
+command encoder per batch, read-back included). cifar10-quick: the CIFAR-10 test images;
+squeezenet-dc: odd ImageNet samples (the calibration used the even ones). MAC reduction = dense
+MACs / executed MACs, counted by the kernels (WebGPU: atomics in the dynamic kernels). On WebGPU
+a tile-mode layer is one dispatch for SPET's pass 1, the tile test and the survivors' compaction,
+then one indirect dispatch over the survivors (shaders/dynamic/tile-convolution.wgsl); the last
+column counts the compute dispatches of one batch run, dense / DyVEDeep, from the scheduler's
+record (\`dyve bench --backend webgpu --trace FILE\` lists them per layer).
+squeezenet-dc's shipped profile turns no mechanism on (no tile setting paid for itself on the
+CPU it was timed on): its rows are one dense run, shown in both columns ("all dense").
 
 ${table}
 `;

@@ -21,8 +21,11 @@ export interface EvaluateOptions {
   readonly baseline?: EffortProfile;
   /** Called after every batch with images done and total. */
   readonly onProgress?: (done: number, total: number) => void;
-  /** Called with every run's result of the evaluated profile (not the baseline's): traces. */
-  readonly onResult?: (result: RunResult) => void;
+  /**
+   * Called with every run's result: the evaluated profile's (`baseline` false) and, with a
+   * baseline, the baseline's (`baseline` true): traces, dispatch counts.
+   */
+  readonly onResult?: (result: RunResult, baseline: boolean) => void;
 }
 
 /** Accuracy, work and time of a network over a dataset. */
@@ -130,7 +133,7 @@ export async function evaluate(net: Network, dataset: Dataset, backend: Backend,
       if (bad >= 0) throw nonFinite(net, input, Math.floor(bad / classes), start, effort);
       tally.addCounters(result.counters);
       tally.addScores(result.output, labels, start, classes);
-      if (tally === main) options.onResult?.(result);
+      options.onResult?.(result, tally !== main);
     }
     options.onProgress?.(start + count, total);
   }
