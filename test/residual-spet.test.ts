@@ -275,7 +275,6 @@ describe('SPET through a residual sum, one layer on every CPU kernel', () => {
   });
 });
 
-
 /** Per layer with decisions, the neurons two runs decided differently. */
 function decisionsDiffer(a: RunResult, b: RunResult): number {
   let n = 0;

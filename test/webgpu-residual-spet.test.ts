@@ -26,7 +26,6 @@ import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE, relativeError } 
 const BATCH = 3;
 const spetT = (fraction: number, threshold: number): SpetKnobs => ({ mode: 'threshold', fraction, threshold });
 
-
 let net: Network;
 let input: Float32Array;
 let gpu: WebGpuBackend;

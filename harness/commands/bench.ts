@@ -16,7 +16,7 @@ import { machineDescription } from '../machine.js';
 import { availableCores, intFlag, parseFlags, threadsFlag, type FlagValues } from '../flags.js';
 import { DATA_HELP, DATA_OPTIONS, dataFlags, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel, seedFlag } from '../model-options.js';
 import { checkOutputFiles } from '../output-paths.js';
-import { grouped, percent, si } from '../terminal/format.js';
+import { grouped, meanCount, percent, si } from '../terminal/format.js';
 import { ProgressBar } from '../terminal/progress.js';
 import { renderTable } from '../terminal/table.js';
 
@@ -86,9 +86,6 @@ export interface TraceEntry {
   workgroupsExecuted: number;
   macs: number;
 }
-
-/** A count that may be a mean over runs: whole, or with one decimal. */
-const formatCount = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 
 /** A mean per run (WebGPU: dispatches per inference of one batch). */
 class PerRun {
@@ -291,7 +288,7 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
     ...(r.agreement !== undefined ? [`agreement ${percent(r.agreement)} of top-1 predictions equal dense`] : []),
     ...(r.compare ? [`compare   dense ${r.compare.denseSeconds.toFixed(2)} s, dynamic ${r.compare.dynamicSeconds.toFixed(2)} s, side by side: ${r.compare.speedup.toFixed(2)}x speed-up`] : []),
     ...(r.dispatchesPerRun !== undefined
-      ? [`dispatch  ${formatCount(r.dispatchesPerRun)} per run${r.denseDispatchesPerRun !== undefined ? ` (dense ${formatCount(r.denseDispatchesPerRun)})` : ''}, one batch each`]
+      ? [`dispatch  ${meanCount(r.dispatchesPerRun)} per run${r.denseDispatchesPerRun !== undefined ? ` (dense ${meanCount(r.denseDispatchesPerRun)})` : ''}, one batch each`]
       : []),
     `time      ${r.seconds.toFixed(2)} s inference (${r.wallSeconds.toFixed(2)} s with data loading), ${r.imagesPerSecond.toFixed(r.imagesPerSecond < 10 ? 2 : 1)} images/s`,
     `machine   ${r.machine}`,

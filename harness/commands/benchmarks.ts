@@ -3,7 +3,7 @@ import { benchmarkConvolution, benchmarkCpuKernels, BENCHMARK_CONVOLUTIONS, type
 import { machineDescription } from '../machine.js';
 import { intFlag, parseFlags, type FlagValues } from '../flags.js';
 import { checkOutputFile, checkOutputFiles } from '../output-paths.js';
-import { percent } from '../terminal/format.js';
+import { meanCount, percent } from '../terminal/format.js';
 import { writeSection } from '../report/sections.js';
 import { renderMarkdownTable } from '../terminal/table.js';
 import { runBench, type BenchJson } from './bench.js';
@@ -162,22 +162,20 @@ function msPerImage(seconds: number, images: number): string {
 function sideBySideTable(results: readonly BenchJson[], whereHeader: string, where: (r: BenchJson) => string): string {
   // WebGPU runs count their dispatches: a column when any row has them.
   const dispatches = results.some((r) => r.dispatchesPerRun !== undefined);
-  const perRun = (v: number | undefined) => (v === undefined ? '' : Number.isInteger(v) ? String(v) : v.toFixed(1));
   const rows = results.map((r) => {
     // A profile that turns nothing on runs as dense itself (bench makes no baseline run): one run, both columns.
+    const perRun = r.dispatchesPerRun === undefined ? '' : `${meanCount(r.denseDispatchesPerRun ?? r.dispatchesPerRun)} / ${meanCount(r.dispatchesPerRun)}`;
+    const gpuColumn = dispatches ? [perRun] : [];
     if (!r.dense) {
       const ms = msPerImage(r.seconds, r.images);
-      return [
-        r.model, where(r), String(r.images), String(r.batch), percent(r.top1), percent(r.top1), 'same run', '1.00', ms, ms, 'all dense',
-        ...(dispatches ? [r.dispatchesPerRun === undefined ? '' : `${perRun(r.dispatchesPerRun)} / ${perRun(r.dispatchesPerRun)}`] : []),
-      ];
+      return [r.model, where(r), String(r.images), String(r.batch), percent(r.top1), percent(r.top1), 'same run', '1.00', ms, ms, 'all dense', ...gpuColumn];
     }
     return [
       r.model, where(r), String(r.images), String(r.batch), percent(r.dense.top1), percent(r.top1), percent(r.agreement ?? null),
       (r.macs.dense / r.macs.executed).toFixed(2),
       r.compare ? msPerImage(r.compare.denseSeconds, r.images) : '', r.compare ? msPerImage(r.compare.dynamicSeconds, r.images) : '',
       r.compare ? `${r.compare.speedup.toFixed(2)}x` : '',
-      ...(dispatches ? [r.dispatchesPerRun === undefined ? '' : `${perRun(r.denseDispatchesPerRun)} / ${perRun(r.dispatchesPerRun)}`] : []),
+      ...gpuColumn,
     ];
   });
   return renderMarkdownTable(

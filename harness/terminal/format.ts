@@ -21,3 +21,8 @@ export function si(n: number): string {
 export function percent(fraction: number | null, digits = 2): string {
   return fraction === null ? 'n/a' : `${(100 * fraction).toFixed(digits)} %`;
 }
+
+/** A count that may be a mean over runs (dispatches per run): 12 -> "12", 12.5 -> "12.5". */
+export function meanCount(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(1);
+}
