@@ -1,0 +1,141 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
+import { cifar10Dataset, limit } from '../src/data/dataset.js';
+import { HeadroomCounter, type TileShape } from '../src/evaluation/saturation-headroom.js';
+import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
+import { parseNetwork } from '../src/formats/parse-network.js';
+import { dyve } from './helpers/cli.js';
+import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA } from './helpers/files.js';
+
+/**
+ * `a` feeds a ReLU, `b` a residual sum with a's output that a ReLU decides, `c` no ReLU (not a
+ * SPET layer), `fc` a ReLU. Maps of 2 x 4 = 8 positions; MACs: a 16, b 32, c 32, fc 48.
+ */
+const NET = `name: "headroom" input: "data" input_dim: 2 input_dim: 1 input_dim: 2 input_dim: 4
+layer { name: "a" type: "Convolution" bottom: "data" top: "a" convolution_param { num_output: 2 kernel_size: 1 } }
+layer { name: "a_relu" type: "ReLU" bottom: "a" top: "a" }
+layer { name: "b" type: "Convolution" bottom: "a" top: "b" convolution_param { num_output: 2 kernel_size: 1 } }
+layer { name: "sum" type: "Eltwise" bottom: "a" bottom: "b" top: "s" eltwise_param { operation: SUM } }
+layer { name: "s_relu" type: "ReLU" bottom: "s" top: "s" }
+layer { name: "c" type: "Convolution" bottom: "s" top: "c" convolution_param { num_output: 2 kernel_size: 1 } }
+layer { name: "fc" type: "InnerProduct" bottom: "c" top: "fc" inner_product_param { num_output: 3 } }
+layer { name: "fc_relu" type: "ReLU" bottom: "fc" top: "fc" }
+`;
+
+const run = (positions: number): TileShape => ({ kind: 'run', positions });
+const block = (rows: number, cols: number): TileShape => ({ kind: 'block', rows, cols });
+
+describe('saturation headroom (HeadroomCounter)', () => {
+  const net = parseNetwork(NET, 'headroom.prototxt', { kind: 'synthetic' });
+  // Image 0: a's channel 0 all saturated; channel 1 saturated at 0, 1, 3, 4, 5, 7. Image 1:
+  // channel 0 all positive, channel 1 saturated everywhere but position 4.
+  const a = Float32Array.from([
+    -1, -1, -1, -1, -1, -1, -1, -1, /**/ -1, 0, 2, -3, -1, -1, 5, 0,
+    1, 2, 3, 4, 5, 6, 7, 8, /**/ 0, 0, 0, 0, 1, 0, 0, 0,
+  ]);
+  const aRelu = a.map((v) => Math.max(v, 0));
+  // b + a's output: exactly 0 on image 0 (saturated), 1 + a's output > 0 on image 1.
+  const b = Float32Array.from(aRelu, (v, i) => (i < 16 ? -v : 1));
+  const blobs = new Map<string, Float32Array>([
+    ['a', a], ['a@a_relu', aRelu], ['b', b], ['fc', Float32Array.from([-1, 2, 0, 1, 1, 1])],
+  ]);
+
+  it('counts saturated neurons and all-saturated tiles of each size, per SPET layer', () => {
+    expect(net.layers.map((l) => l.tops[0])).toContain('a@a_relu');
+    const counter = new HeadroomCounter(net, [run(1), run(2), run(3), run(4), run(8), block(2, 2), block(1, 3)]);
+    counter.add(blobs, 2);
+    const byName = new Map(counter.result().map((l) => [l.name, l]));
+    expect([...byName.keys()]).toEqual(['a', 'b', 'fc']);
+    // a: runs follow each map's positions row-major across its rows (a run of 3 takes 0-2, 3-5,
+    // 6-7); blocks are aligned to the 2 x 4 map and clipped at its edge (1 x 3: columns 0-2, 3).
+    expect(byName.get('a')).toMatchObject({ type: 'Convolution', macsPerImage: 16, neurons: 32, skippable: [21, 18, 16, 12, 8, 16, 15] });
+    // b: saturated through the residual sum (b + a's output <= 0) on image 0 only.
+    expect(byName.get('b')).toMatchObject({ neurons: 32, skippable: [16, 16, 16, 16, 16, 16, 16] });
+    // fc decides per neuron at every tile shape.
+    expect(byName.get('fc')).toMatchObject({ type: 'InnerProduct', macsPerImage: 48, neurons: 6, skippable: [2, 2, 2, 2, 2, 2, 2] });
+  });
+
+  it('bounds the network MAC reduction by those tiles, with and without a pass 1', () => {
+    const counter = new HeadroomCounter(net, [run(1), run(8)]);
+    counter.add(blobs, 2);
+    const total = 16 + 32 + 32 + 48;
+    const savedNeuron = (21 / 32) * 16 + (16 / 32) * 32 + (2 / 6) * 48;
+    const saved8 = (8 / 32) * 16 + (16 / 32) * 32 + (2 / 6) * 48;
+    expect(counter.bound(0)).toBeCloseTo(total / (total - savedNeuron), 12);
+    expect(counter.bound(1)).toBeCloseTo(total / (total - saved8), 12);
+    expect(counter.bound(0, 0.25)).toBeCloseTo(total / (total - 0.75 * savedNeuron), 12);
+    // Counts add up over runs: the same batch twice gives the same shares, so the same bound.
+    counter.add(blobs, 2);
+    expect(counter.bound(0)).toBeCloseTo(total / (total - savedNeuron), 12);
+  });
+
+  it('refuses tile sizes that are not whole numbers >= 1, and a run without the blobs', () => {
+    expect(() => new HeadroomCounter(net, [run(0)])).toThrow(/whole numbers >= 1/);
+    expect(() => new HeadroomCounter(net, [block(2, 1.5)])).toThrow(/whole numbers >= 1/);
+    expect(() => new HeadroomCounter(net, [run(1)]).add(new Map([['a', a]]), 2)).toThrow(/no blob 'b'/);
+  });
+});
+
+describe('dyve headroom', () => {
+  const tmp = () => mkdtempSync(join(tmpdir(), 'dyve-headroom-'));
+
+  it('reports per-layer shares and the bound on a real model, as the dense run gives them', async () => {
+    const dir = tmp();
+    const json = join(dir, 'h.json');
+    const bench = join(dir, 'B.md');
+    const r = await dyve('headroom', '--model', 'cifar10-quick', '--limit', '16', '--tiles', '8,1,16,2x4,8', '--prefix', '0.25', '--json', json, '--benchmarks', bench, '--quiet');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/layer\s+MACs\/image\s+T=8\s+neuron\s+T=16\s+2x4\n/);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as {
+      images: number; tiles: string[]; macReductionBound: number[]; macReductionBoundWithPrefix: number[];
+      layers: { name: string; neurons: number; shares: number[] }[];
+    };
+    expect(report.images).toBe(16);
+    // In the order given, each shape once.
+    expect(report.tiles).toEqual(['T=8', 'neuron', 'T=16', '2x4']);
+    expect(report.layers.map((l) => l.name)).toEqual(['conv1', 'conv2', 'conv3']);
+
+    // The per-neuron share of conv2, counted here from an independent dense run (TypeScript kernels).
+    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+    const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
+    const images = limit(await cifar10Dataset(`${DATA}/cifar10/test_batch.bin`, { channels: 'rgb', mean }, net.inputShape), 16);
+    const { input } = await images.batch(0, 16);
+    const conv2 = (new CpuBackend().runSync(net, input, 16, { keepBlobs: true }).blobs as Map<string, Float32Array>).get('conv2') as Float32Array;
+    const share = conv2.filter((v) => v <= 0).length / conv2.length;
+    const reported = report.layers[1];
+    expect(reported.neurons).toBe(conv2.length);
+    expect(Math.abs(reported.shares[1] - share)).toBeLessThan(1e-3);
+
+    for (const [eightShare, neuronShare, sixteenShare, blockShare] of report.layers.map((l) => l.shares)) {
+      expect(neuronShare).toBeGreaterThan(0);
+      // Larger tiles can only hold fewer skippable neurons.
+      expect(eightShare).toBeLessThanOrEqual(neuronShare);
+      expect(sixteenShare).toBeLessThanOrEqual(eightShare);
+      expect(blockShare).toBeLessThanOrEqual(neuronShare);
+    }
+    const [eight, neuron, sixteen] = report.macReductionBound;
+    expect(neuron).toBeGreaterThan(eight);
+    expect(eight).toBeGreaterThan(sixteen);
+    expect(sixteen).toBeGreaterThan(1);
+    report.macReductionBoundWithPrefix.forEach((b, k) => expect(b).toBeLessThan(report.macReductionBound[k]));
+
+    const section = readFileSync(bench, 'utf8');
+    expect(section).toContain('<!-- headroom-cifar10-quick:start -->');
+    expect(section).toContain('`dyve headroom --model cifar10-quick --limit 16 --tiles 8,1,16,2x4,8 --prefix 0.25 --json');
+    expect(section).not.toContain('--benchmarks');
+    expect(section).toMatch(/\| network MAC reduction \| {2}\| \d+\.\d\dx \|/);
+  });
+
+  it('refuses bad flags with the rule', async () => {
+    for (const bad of ['0,8', '8,', '2x', '2x0', 'x4', '4097']) {
+      const tiles = await dyve('headroom', '--model', 'cifar10-quick', '--tiles', bad);
+      expect(tiles.code).not.toBe(0);
+      expect(tiles.err).toContain(`--tiles takes tile shapes, comma-separated: T (positions in a row) or RxC (a block), whole numbers in [1, 4096] (e.g. 1,8,2x4); found '${bad}'`);
+    }
+    const prefix = await dyve('headroom', '--model', 'cifar10-quick', '--prefix', '1.5');
+    expect(prefix.err).toMatch(/--prefix takes a finite number in \[0, 1\], found '1.5'/);
+  });
+});
