@@ -2,8 +2,12 @@ import { convolutionDynamic } from './dynamic/dynamic-convolution.js';
 import { innerProductDynamic } from './dynamic/dynamic-inner-product.js';
 import { hasEffort } from '../../effort/effort.js';
 import { tileConvolutionWasm } from './wasm/tile-convolution.js';
+import { convolutionWasm } from './wasm/convolution.js';
+import { innerProductWasm } from './wasm/inner-product.js';
+import { reluOps } from './wasm/relu.js';
+import { reluParams } from '../../ir/layer-params.js';
 import { planNetwork } from '../../plan/execution-plan.js';
-import { DataError } from '../../errors.js';
+import { DataError, NetworkError } from '../../errors.js';
 import type { Layer, LayerType, Network } from '../../ir/network.js';
 import { formatShape, shapeSize } from '../../ir/network.js';
 import type { Backend, LayerEffortOptions, RunOptions, RunResult } from '../backend.js';
@@ -61,6 +65,23 @@ export interface LayerRunOptions extends LayerEffortOptions {
   readonly kernels?: KernelVariant;
   /** A layer with effort knobs also returns its decisions (RunOptions.traceDecisions). */
   readonly trace?: boolean;
+  /**
+   * The negative slope of the ReLU that follows (PlannedLayer.fusedRelu), to run on the output
+   * inside the layer's kernel: only the `wasm` Convolution and InnerProduct kernels and the wasm
+   * tile mode take it ({@link fusesRelu}); its work is not in the layer's counters.
+   */
+  readonly reluSlope?: number;
+}
+
+/**
+ * Whether {@link runLayer} can run the ReLU after `layer` inside its kernel (`reluSlope`): the
+ * `wasm` Convolution and InnerProduct, dense or (Convolution) in tile mode. Applying it in linear
+ * memory spares the ReLU layer's copy in and out (a 1.0x-1.1x dense speed-up on the zoo).
+ */
+export function fusesRelu(layer: Layer, variant: KernelVariant, effort: LayerEffortOptions['effort']): boolean {
+  if (variant !== 'wasm') return false;
+  if (!hasEffort(effort)) return layer.params.type === 'Convolution' || layer.params.type === 'InnerProduct';
+  return layer.params.type === 'Convolution' && effort?.tile !== undefined;
 }
 
 /**
@@ -87,7 +108,16 @@ export function runLayer(layer: Layer, inputs: readonly Float32Array[], batch: n
   const variant = options.kernels ?? 'fast';
   const { effort } = options;
   const counters: LayerCounters = { name: layer.name, type: layer.params.type, macsDense: denseMacs(layer, batch), macsExecuted: 0, otherOps: 0 };
-  if (!hasEffort(effort)) return { outputs: kernelFor(layer.params.type, variant)(layer, inputs, batch, counters), counters };
+  const { reluSlope } = options;
+  if (reluSlope !== undefined && !fusesRelu(layer, variant, effort)) {
+    throw new NetworkError(`layer '${layer.name}': the ${variant} ${layer.params.type} kernel cannot run the ReLU after it`);
+  }
+  if (!hasEffort(effort)) {
+    const outputs = reluSlope === undefined
+      ? kernelFor(layer.params.type, variant)(layer, inputs, batch, counters)
+      : (layer.params.type === 'Convolution' ? convolutionWasm : innerProductWasm)(layer, inputs, batch, counters, reluSlope);
+    return { outputs, counters };
+  }
   const out = layer.outputShapes[0];
   const decisions = options.trace ? emptyDecisions(layer.name, batch, out.c, out.h, out.w, layer.inputShapes[0].c) : undefined;
   // The dynamic kernels exist as reference loops and the fast driver; `wasm` runs the fast driver
@@ -96,6 +126,7 @@ export function runLayer(layer: Layer, inputs: readonly Float32Array[], batch: n
     effort, variant: variant === 'reference' ? 'reference' : 'fast', rectified: options.rectified === true,
     tiles: variant === 'wasm' ? activeWasmKernels().tiles : TS_TILE_KERNELS, ...(decisions && { decisions }),
     ...(variant === 'wasm' && { tileMode: tileConvolutionWasm }), ...(options.addend && { addend: options.addend }),
+    ...(reluSlope !== undefined && { reluSlope }),
   } as const;
   // Each entry point checks the knobs against the layer (a Pooling layer with knobs fails there).
   const outputs = layer.params.type === 'Convolution'
@@ -202,17 +233,30 @@ export class CpuBackend implements Backend {
     const counters: LayerCounters[] = [];
     const trace = options.traceDecisions === true;
     const decisions: LayerDecisions[] = [];
-    for (const step of plan.steps) {
+    for (let i = 0; i < plan.steps.length; i++) {
+      const step = plan.steps[i];
       const { layer } = step;
       const inputs = run.inputsOf(layer);
       const addend = run.addendOf(step);
+      const variant = this.variantFor(layer.params.type);
+      // The ReLU after the layer runs inside its kernel where it can, unless the run observes the
+      // layer's own (unrectified) output.
+      const relu = step.fusedRelu !== undefined && !options.onLayer && !options.keepBlobs && fusesRelu(layer, variant, step.effort)
+        ? plan.steps[step.fusedRelu] : undefined;
+      const reluSlope = relu ? reluParams(relu.layer).negativeSlope : undefined;
       const r = runLayer(layer, inputs, batch, {
-        kernels: this.variantFor(layer.params.type), effort: step.effort, rectified: step.rectified, trace, ...(addend && { addend }),
+        kernels: variant, effort: step.effort, rectified: step.rectified, trace, ...(addend && { addend }), ...(reluSlope !== undefined && { reluSlope }),
       });
       counters.push(r.counters);
       if (r.decisions) decisions.push(r.decisions);
       options.onLayer?.(layer, inputs, r.outputs, r.counters);
       run.store(step, r.outputs);
+      if (relu && reluSlope !== undefined) {
+        // The fused ReLU's own entry: what the wasm ReLU layer counts (it runs the same loop).
+        counters.push({ name: relu.layer.name, type: 'ReLU', macsDense: 0, macsExecuted: 0, otherOps: reluOps(reluSlope, r.outputs[0].length) });
+        run.store(relu, r.outputs);
+        i = step.fusedRelu as number;
+      }
     }
     const blobs = run.kept();
     return { output: run.output(), counters, ...(blobs && { blobs }), ...(trace && { decisions }) };

@@ -59,10 +59,18 @@ export interface DynamicLayerOptions {
    * operand, batch x the output size, indexed like the output (see CallState.addend).
    */
   readonly addend?: Float32Array;
+  /**
+   * The ReLU after the layer, run by the tile-mode kernel on its output (PlannedLayer.fusedRelu):
+   * only a tile-mode layer with `tileMode` takes it.
+   */
+  readonly reluSlope?: number;
 }
 
-/** A tile-mode convolution over one call's state (tile-reference.ts is the oracle). */
-export type TileModeKernel = (state: CallState, plan: TilePlan, tilePositions: number, x: Float32Array, counts: LayerCounters) => Float32Array;
+/**
+ * A tile-mode convolution over one call's state (tile-reference.ts is the oracle); `reluSlope`:
+ * the ReLU that follows, run on the output (DynamicLayerOptions.reluSlope).
+ */
+export type TileModeKernel = (state: CallState, plan: TilePlan, tilePositions: number, x: Float32Array, counts: LayerCounters, reluSlope?: number) => Float32Array;
 
 /**
  * Runs a Convolution layer with the DyVEDeep mechanisms of `options.effort` on `batch` images
@@ -75,11 +83,15 @@ export function convolutionDynamic(
 ): Float32Array[] {
   checkLayerEffort(layer, options.effort);
   const { tile, spet } = options.effort;
+  const { reluSlope } = options;
+  if (reluSlope !== undefined && !(tile && options.variant === 'fast' && options.tileMode)) {
+    throw new NetworkError(`layer '${layer.name}': only the WebAssembly tile-mode kernel runs a fused ReLU`);
+  }
   if (tile) {
     const kernel = options.variant === 'fast' && options.tileMode ? options.tileMode : tileReference;
     // The plan is built once the call's checks passed (runDynamicLayer checks the weights first).
     const run = (state: CallState, x: Float32Array, c: LayerCounters) =>
-      kernel(state, tilePlan(layer.weights ?? noWeights(layer), state.geom, spet?.fraction ?? 1, spet?.mode === 'threshold' ? spet.inputScale : undefined), tile.positions, x, c);
+      kernel(state, tilePlan(layer.weights ?? noWeights(layer), state.geom, spet?.fraction ?? 1, spet?.mode === 'threshold' ? spet.inputScale : undefined), tile.positions, x, c, reluSlope);
     return runDynamicLayer(layer, convolutionGeometry(layer), inputs, batch, counts, { ...options, variant: 'fast' }, run);
   }
   const tiles = options.tiles ?? TS_TILE_KERNELS;

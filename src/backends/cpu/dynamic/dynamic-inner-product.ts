@@ -17,6 +17,7 @@
 import { NEURON_SPET_TERMINATED } from '../../../records/decisions.js';
 import { type LayerCounters } from '../../../records/counters.js';
 import type { Layer } from '../../../ir/network.js';
+import { NetworkError } from '../../../errors.js';
 import { checkLayerEffort } from '../../../effort/knob-rules.js';
 import { runDynamicLayer, type DynamicLayerOptions } from './dynamic-convolution.js';
 import { innerProductGeometry } from '../../../mechanisms/geometry.js';
@@ -35,6 +36,7 @@ export function innerProductDynamic(
   layer: Layer, inputs: readonly Float32Array[], batch: number, counts: LayerCounters, options: DynamicLayerOptions,
 ): Float32Array[] {
   checkLayerEffort(layer, options.effort);
+  if (options.reluSlope !== undefined) throw new NetworkError(`layer '${layer.name}': only the WebAssembly tile-mode kernel runs a fused ReLU`);
   return runDynamicLayer(layer, innerProductGeometry(layer), inputs, batch, counts, { ...options, rectified: false }, innerProductFast);
 }
 

@@ -20,8 +20,12 @@ const DESC_FIELDS = [
 ] as const;
 type DescField = (typeof DESC_FIELDS)[number];
 
-/** Runs a Convolution layer with the WebAssembly kernels (initWasmKernels() must have completed). */
-export function convolutionWasm(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts): Float32Array[] {
+/**
+ * Runs a Convolution layer with the WebAssembly kernels (initWasmKernels() must have completed).
+ * With `reluSlope`, the ReLU that follows (PlannedLayer.fusedRelu) runs on the output in linear
+ * memory, before it is copied out: the caller counts it as that ReLU layer's work.
+ */
+export function convolutionWasm(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts, reluSlope?: number): Float32Array[] {
   const p = convParams(layer);
   const { c: inC, h: inH, w: inW } = layer.inputShapes[0];
   const { c: outC, h: outH, w: outW } = layer.outputShapes[0];
@@ -52,6 +56,7 @@ export function convolutionWasm(layer: Layer, inputs: readonly Float32Array[], b
   mem.i32()[(desc >> 2) + DESC_FIELDS.indexOf('scratch')] = work;
   mem.f32().set(inputs[0], x >> 2);
   exports.convolution(desc);
+  if (reluSlope !== undefined) exports.relu(y, outLength, reluSlope);
   const out = mem.f32().slice(y >> 2, (y >> 2) + outLength);
 
   counts.macsExecuted += batch * p.group * m * n * k;

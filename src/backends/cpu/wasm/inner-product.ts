@@ -11,8 +11,11 @@ import { type OpCounts } from '../../../records/counters.js';
 import { checkedWeights, ipParams } from '../../../ir/layer-params.js';
 import { activeWasmKernels } from './wasm-loader.js';
 
-/** Runs an InnerProduct layer with the WebAssembly kernels (initWasmKernels() must have completed). */
-export function innerProductWasm(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts): Float32Array[] {
+/**
+ * Runs an InnerProduct layer with the WebAssembly kernels (initWasmKernels() must have completed);
+ * `reluSlope`: the following ReLU on the output in linear memory, as convolutionWasm.
+ */
+export function innerProductWasm(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts, reluSlope?: number): Float32Array[] {
   const p = ipParams(layer);
   const inSize = shapeSize(layer.inputShapes[0]);
   const out = p.numOutput;
@@ -32,6 +35,7 @@ export function innerProductWasm(layer: Layer, inputs: readonly Float32Array[], 
   const work = scratch.take(exports.innerProductScratchBytes(batch, inSize, out));
   mem.f32().set(inputs[0], x >> 2);
   exports.innerProduct(batch, x, y, inSize, out, packed.weights, packed.bias, work);
+  if (reluSlope !== undefined) exports.relu(y, batch * out, reluSlope);
   const result = mem.f32().slice(y >> 2, (y >> 2) + batch * out);
 
   counts.macsExecuted += batch * out * inSize;

@@ -9,6 +9,11 @@ import { type OpCounts } from '../../../records/counters.js';
 import { reluParams } from '../../../ir/layer-params.js';
 import { activeWasmKernels } from './wasm-loader.js';
 
+/** The ops the wasm ReLU counts over `n` values: one per value, two with a negative slope. */
+export function reluOps(slope: number, n: number): number {
+  return (slope === 0 ? 1 : 2) * n;
+}
+
 /** Runs a ReLU layer with the WebAssembly kernels (initWasmKernels() must have completed). */
 export function reluWasm(layer: Layer, inputs: readonly Float32Array[], _batch: number, counts: OpCounts): Float32Array[] {
   const slope = reluParams(layer).negativeSlope;
@@ -17,6 +22,6 @@ export function reluWasm(layer: Layer, inputs: readonly Float32Array[], _batch: 
   const address = mem.scratch().take(x.length * 4);
   mem.f32().set(x, address >> 2);
   exports.relu(address, x.length, slope);
-  counts.otherOps += (slope === 0 ? 1 : 2) * x.length;
+  counts.otherOps += reluOps(slope, x.length);
   return [mem.f32().slice(address >> 2, (address >> 2) + x.length)];
 }

@@ -37,8 +37,14 @@ function everyPosition(n: number): Int32Array {
   return list;
 }
 
-/** Runs a tile-mode Convolution with the WebAssembly kernels (a TileModeKernel; initWasmKernels() must have completed). */
-export function tileConvolutionWasm(state: CallState, plan: TilePlan, tilePositions: number, x: Float32Array, counts: LayerCounters): Float32Array {
+/**
+ * Runs a tile-mode Convolution with the WebAssembly kernels (a TileModeKernel; initWasmKernels()
+ * must have completed); `reluSlope`: the following ReLU on the output in linear memory, as
+ * convolutionWasm.
+ */
+export function tileConvolutionWasm(
+  state: CallState, plan: TilePlan, tilePositions: number, x: Float32Array, counts: LayerCounters, reluSlope?: number,
+): Float32Array {
   const { geom, batch, tally, trace } = state;
   const { inC, outC, cpg, m, group, taps, positions, outW, outSize } = geom;
   const spetOn = state.spet !== null;
@@ -139,6 +145,7 @@ export function tileConvolutionWasm(state: CallState, plan: TilePlan, tilePositi
   const work = scratch.take(exports.tileConvolutionScratchBytes(desc));
   mem.i32()[(desc >> 2) + DESC_FIELDS.indexOf('scratch')] = work;
   exports.tileConvolution(desc);
+  if (reluSlope !== undefined) exports.relu(yAt, batch * outSize, reluSlope);
 
   const y = mem.f32().slice(yAt >> 2, (yAt >> 2) + batch * outSize);
   const c = new Float64Array(exports.memory.buffer, countersAt, 6);
