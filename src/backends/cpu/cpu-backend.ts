@@ -75,8 +75,8 @@ export interface LayerRunOptions extends LayerEffortOptions {
 
 /**
  * Whether {@link runLayer} can run the ReLU after `layer` inside its kernel (`reluSlope`): the
- * `wasm` Convolution and InnerProduct, dense or (Convolution) in tile mode. Applying it in linear
- * memory spares the ReLU layer's copy in and out (a 1.0x-1.1x dense speed-up on the zoo).
+ * `wasm` Convolution and InnerProduct, dense or (Convolution) in tile mode. Applied in linear
+ * memory, it spares the ReLU layer's copies of the whole blob into and out of it.
  */
 export function fusesRelu(layer: Layer, variant: KernelVariant, effort: LayerEffortOptions['effort']): boolean {
   if (variant !== 'wasm') return false;
