@@ -1,5 +1,5 @@
 import { layerMacs } from '../ir/layer-metrics.js';
-import { shapeSize, type Layer, type Network } from '../ir/network.js';
+import { isConvOrInnerProduct, shapeSize, type Layer, type Network } from '../ir/network.js';
 import { feedsRelu, residualSum } from '../ir/relu-reach.js';
 
 /**
@@ -29,24 +29,22 @@ export interface HeadroomLayer {
   readonly skippable: readonly number[];
 }
 
-/** The layers SPET may act on: Convolution or InnerProduct whose sign a ReLU decides, directly or through a residual sum. */
-function spetLayers(net: Network): { layer: Layer; addend: string | null }[] {
-  const out: { layer: Layer; addend: string | null }[] = [];
-  for (const layer of net.layers) {
-    const type = layer.params.type;
-    if (type !== 'Convolution' && type !== 'InnerProduct') continue;
-    if (feedsRelu(net, layer)) out.push({ layer, addend: null });
-    else {
-      const sum = residualSum(net, layer);
-      if (sum) out.push({ layer, addend: sum.addend });
-    }
-  }
-  return out;
+/** A layer SPET may act on, its tiles per shape, and what was counted so far. */
+interface Counted {
+  readonly layer: Layer;
+  /** The residual sum's other operand (the sign is of raw + addend), or null. */
+  readonly addend: string | null;
+  /** Positions per map: 1 for an InnerProduct (per neuron at every shape). */
+  readonly positions: number;
+  /** Per tile shape: the tile of every position of a map, and each tile's size. */
+  readonly tiles: readonly { readonly ids: Int32Array; readonly sizes: readonly number[] }[];
+  neurons: number;
+  readonly skippable: number[];
 }
 
 /** Counts saturated neurons and all-saturated tiles over dense runs (kept blobs), batch by batch. */
 export class HeadroomCounter {
-  private readonly layers: { layer: Layer; addend: string | null; neurons: number; skippable: number[] }[];
+  private readonly layers: Counted[] = [];
 
   /**
    * @param net The network the runs come from.
@@ -55,27 +53,35 @@ export class HeadroomCounter {
   constructor(private readonly net: Network, readonly shapes: readonly TileShape[]) {
     const sizes = shapes.flatMap((t) => (t.kind === 'run' ? [t.positions] : [t.rows, t.cols]));
     if (sizes.some((n) => !(Number.isInteger(n) && n >= 1))) throw new RangeError(`tile sizes must be whole numbers >= 1, got ${shapes.map(tileLabel).join(', ')}`);
-    this.layers = spetLayers(net).map((l) => ({ ...l, neurons: 0, skippable: shapes.map(() => 0) }));
+    // The layers SPET may act on: a ReLU decides their sign, directly or through a residual sum.
+    for (const layer of net.layers) {
+      if (!isConvOrInnerProduct(layer)) continue;
+      const addend = feedsRelu(net, layer) ? null : residualSum(net, layer)?.addend;
+      if (addend === undefined) continue;
+      const { h, w } = layer.outputShapes[0];
+      const perNeuron = layer.params.type === 'InnerProduct';
+      const tiles = shapes.map((shape) => (perNeuron ? tileIds({ kind: 'run', positions: 1 }, 1, 1) : tileIds(shape, h, w)));
+      this.layers.push({ layer, addend, positions: perNeuron ? 1 : h * w, tiles, neurons: 0, skippable: shapes.map(() => 0) });
+    }
   }
 
   /** Adds a dense run of `batch` images: `blobs` holds every blob (a run with keepBlobs). */
   add(blobs: ReadonlyMap<string, Float32Array>, batch: number): void {
     for (const entry of this.layers) {
-      const { layer } = entry;
-      const raw = blobOf(blobs, layer.tops[0]);
+      const raw = blobOf(blobs, entry.layer.tops[0]);
       const addend = entry.addend === null ? null : blobOf(blobs, entry.addend);
-      const shape = layer.outputShapes[0];
-      const perNeuron = layer.params.type === 'InnerProduct';
-      const positions = perNeuron ? 1 : shape.h * shape.w;
-      const maps = batch * (shapeSize(shape) / positions);
-      this.shapes.forEach((tileShape, k) => {
-        const { ids, sizes } = tileIds(perNeuron ? { kind: 'run', positions: 1 } : tileShape, perNeuron ? 1 : shape.h, perNeuron ? 1 : shape.w);
+      const { positions } = entry;
+      const maps = (batch * shapeSize(entry.layer.outputShapes[0])) / positions;
+      // Each neuron's sign once; every tile shape reads it.
+      const saturated = new Uint8Array(raw.length);
+      for (let i = 0; i < raw.length; i++) saturated[i] = raw[i] + (addend ? addend[i] : 0) <= 0 ? 1 : 0;
+      entry.tiles.forEach(({ ids, sizes }, k) => {
         const allSaturated = new Uint8Array(sizes.length);
         let skippable = 0;
         for (let map = 0; map < maps; map++) {
           const base = map * positions;
           allSaturated.fill(1);
-          for (let p = 0; p < positions; p++) if (!(raw[base + p] + (addend ? addend[base + p] : 0) <= 0)) allSaturated[ids[p]] = 0;
+          for (let p = 0; p < positions; p++) allSaturated[ids[p]] &= saturated[base + p];
           for (let t = 0; t < sizes.length; t++) if (allSaturated[t]) skippable += sizes[t];
         }
         entry.skippable[k] += skippable;
