@@ -224,7 +224,7 @@ export class ParallelBackend implements Backend {
   private async runSplitLayers(net: Network, input: Float32Array, options: CpuRunOptions): Promise<RunResult> {
     if (this.kernels === 'wasm') await initWasmKernels();
     const plan = planNetwork(net, options.effort);
-    const run = new RunBlobs(net, input, options.keepBlobs === true);
+    const run = new RunBlobs(net, input, options.keepBlobs === true, options.onLayer !== undefined);
     const counters: LayerCounters[] = [];
     const trace = options.traceDecisions === true;
     const decisions: LayerDecisions[] = [];

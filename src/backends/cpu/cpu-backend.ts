@@ -229,7 +229,7 @@ export class CpuBackend implements Backend {
   /** Runs `batch` images through every step of the network's plan at once. */
   private runBatch(net: Network, input: Float32Array, batch: number, options: CpuRunOptions): RunResult {
     const plan = planNetwork(net, options.effort);
-    const run = new RunBlobs(net, input, options.keepBlobs === true);
+    const run = new RunBlobs(net, input, options.keepBlobs === true, options.onLayer !== undefined);
     const counters: LayerCounters[] = [];
     const trace = options.traceDecisions === true;
     const decisions: LayerDecisions[] = [];

@@ -1,17 +1,27 @@
 import { NetworkError } from '../../errors.js';
 import type { Layer, Network } from '../../ir/network.js';
 import type { PlannedLayer } from '../../plan/execution-plan.js';
+import { blobPool } from './blob-pool.js';
 
 /**
  * The blobs of one run through a network, step after step of its plan: each layer's inputs, its
  * outputs, and every blob dropped right after its last reader (the plan's `releases`), unless all
- * are kept. Shared by the CPU backend's loop and the parallel backend's loop that splits layers
- * across threads.
+ * are kept. A dropped blob's array goes back to the blob pool (blob-pool.ts) when no other blob
+ * shares its memory (layers that pass their input on) and the run neither observes its layers'
+ * outputs nor was given it as its input. Shared by the CPU backend's loop and the parallel
+ * backend's loop that splits layers across threads.
  */
 export class RunBlobs {
   private readonly blobs: Map<string, Float32Array>;
 
-  constructor(private readonly net: Network, input: Float32Array, private readonly keep: boolean) {
+  /**
+   * @param keep keep every blob (RunResult.blobs)
+   * @param observed something outside the run sees the layers' outputs (an onLayer callback):
+   *   nothing goes back to the pool
+   */
+  constructor(
+    private readonly net: Network, private readonly input: Float32Array, private readonly keep: boolean, private readonly observed = false,
+  ) {
     this.blobs = new Map([[net.inputName, input]]);
   }
 
@@ -38,7 +48,19 @@ export class RunBlobs {
   /** Stores the outputs of a step's layer and drops the blobs no later layer reads. */
   store(step: PlannedLayer, outputs: readonly Float32Array[]): void {
     step.layer.tops.forEach((t, j) => this.blobs.set(t, outputs[j]));
-    if (!this.keep) for (const b of step.releases) this.blobs.delete(b);
+    if (this.keep) return;
+    for (const b of step.releases) {
+      const array = this.blobs.get(b);
+      this.blobs.delete(b);
+      if (array && !this.observed && !this.sharesMemory(array)) blobPool.give(array);
+    }
+  }
+
+  /** Whether a live blob or the run's input uses the memory of `array`. */
+  private sharesMemory(array: Float32Array): boolean {
+    if (array.buffer === this.input.buffer) return true;
+    for (const blob of this.blobs.values()) if (blob.buffer === array.buffer) return true;
+    return false;
   }
 
   /** The network's output blob. */

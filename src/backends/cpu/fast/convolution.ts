@@ -13,6 +13,7 @@ import { type OpCounts } from '../../../records/counters.js';
 import { checkedWeights, convParams } from '../../../ir/layer-params.js';
 import { gemm } from './gemm.js';
 import { columnBuffer, im2col, type ConvGeometry } from './im2col.js';
+import { blobPool } from '../blob-pool.js';
 
 /** Runs a Convolution layer with im2col + GEMM. */
 export function convolutionFast(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts): Float32Array[] {
@@ -25,7 +26,8 @@ export function convolutionFast(layer: Layer, inputs: readonly Float32Array[], b
   const k = icPerGroup * p.kernelH * p.kernelW;
   const { weight, bias } = checkedWeights(layer, outC * k, p.biasTerm, outC);
   const x = inputs[0];
-  const y = new Float32Array(batch * outC * n);
+  // The GEMM accumulates onto y: the bias, or zeros.
+  const y = bias ? blobPool.take(batch * outC * n) : blobPool.zeros(batch * outC * n);
   const inSize = inC * inH * inW;
   const pointwise = p.kernelH === 1 && p.kernelW === 1 && p.strideH === 1 && p.strideW === 1 && p.padH === 0 && p.padW === 0;
   const geometry: ConvGeometry = {

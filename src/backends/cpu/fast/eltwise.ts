@@ -8,6 +8,7 @@
 import { eltwiseParams } from '../../../ir/layer-params.js';
 import type { Layer } from '../../../ir/network.js';
 import type { OpCounts } from '../../../records/counters.js';
+import { blobPool } from '../blob-pool.js';
 
 /** Runs an Eltwise layer. */
 export function eltwiseFast(layer: Layer, inputs: readonly Float32Array[], _batch: number, counts: OpCounts): Float32Array[] {
@@ -15,7 +16,7 @@ export function eltwiseFast(layer: Layer, inputs: readonly Float32Array[], _batc
   const n = inputs.length;
   const length = inputs[0].length;
   const scaled = operation === 'sum' && coeffs.length > 0;
-  const y = new Float32Array(length);
+  const y = blobPool.take(length);
   const first = inputs[0];
   if (scaled) {
     const k = coeffs[0];

@@ -12,13 +12,14 @@
 import type { Layer } from '../../../ir/network.js';
 import { type OpCounts } from '../../../records/counters.js';
 import { lrnParams } from '../../../ir/layer-params.js';
+import { blobPool } from '../blob-pool.js';
 
 /** Runs an LRN layer with running window sums. */
 export function lrnFast(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts): Float32Array[] {
   const p = lrnParams(layer);
   const { c: C, h: H, w: W } = layer.inputShapes[0];
   const x = inputs[0];
-  const y = new Float32Array(x.length);
+  const y = blobPool.take(x.length);
   if (p.region === 'across-channels') acrossChannels(x, y, batch, C, H * W, p.localSize, p.alpha, p.beta, p.k, counts);
   else withinChannel(x, y, batch * C, H, W, p.localSize, p.alpha, p.beta, counts);
   return [y];

@@ -18,6 +18,7 @@ import type { Layer } from '../../../ir/network.js';
 import { poolKernel } from '../../../ir/layers/pooling.js';
 import { type OpCounts } from '../../../records/counters.js';
 import { poolParams } from '../../../ir/layer-params.js';
+import { blobPool } from '../blob-pool.js';
 
 /** Clipped window bounds [start, end) along one axis for every output index. */
 function windows(out: number, size: number, kernel: number, stride: number, pad: number): { start: Int32Array; end: Int32Array; divisor: Int32Array } {
@@ -44,7 +45,7 @@ export function poolingFast(layer: Layer, inputs: readonly Float32Array[], batch
   const rowsW = windows(outW, W, kernelW, p.strideW, p.padW);
   const colsH = windows(outH, H, kernelH, p.strideH, p.padH);
   const x = inputs[0];
-  const y = new Float32Array(batch * C * outH * outW);
+  const y = blobPool.take(batch * C * outH * outW);
   const rows = new Float64Array(H * outW);
   const isMax = p.method === 'max';
 

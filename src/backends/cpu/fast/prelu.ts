@@ -7,6 +7,7 @@
 import { checkedWeights, preluParams } from '../../../ir/layer-params.js';
 import type { Layer } from '../../../ir/network.js';
 import type { OpCounts } from '../../../records/counters.js';
+import { blobPool } from '../blob-pool.js';
 
 /** Runs a PReLU layer without branches. */
 export function preluFast(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts): Float32Array[] {
@@ -15,7 +16,7 @@ export function preluFast(layer: Layer, inputs: readonly Float32Array[], batch: 
   const { weight } = checkedWeights(layer, channelShared ? 1 : C, false, 0);
   const hw = H * W;
   const x = inputs[0];
-  const y = new Float32Array(x.length);
+  const y = blobPool.take(x.length);
   for (let plane = 0; plane < batch * C; plane++) {
     const slope = weight[channelShared ? 0 : plane % C];
     const base = plane * hw;

@@ -9,12 +9,13 @@
 import type { Layer } from '../../../ir/network.js';
 import { type OpCounts } from '../../../records/counters.js';
 import { reluParams } from '../../../ir/layer-params.js';
+import { blobPool } from '../blob-pool.js';
 
 /** Runs a ReLU layer without branches. */
 export function reluFast(layer: Layer, inputs: readonly Float32Array[], _batch: number, counts: OpCounts): Float32Array[] {
   const slope = reluParams(layer).negativeSlope;
   const x = inputs[0];
-  const y = new Float32Array(x.length);
+  const y = blobPool.take(x.length);
   if (slope === 0) {
     for (let i = 0; i < x.length; i++) {
       const v = x[i];

@@ -8,6 +8,7 @@
 import type { Layer } from '../../../ir/network.js';
 import { shapeSize } from '../../../ir/network.js';
 import type { OpCounts } from '../../../records/counters.js';
+import { blobPool } from '../blob-pool.js';
 
 /** Dropout (inference), Flatten: the input array itself. */
 export function identityFast(_layer: Layer, inputs: readonly Float32Array[], _batch: number, _counts: OpCounts): Float32Array[] {
@@ -22,7 +23,7 @@ export function splitFast(layer: Layer, inputs: readonly Float32Array[], _batch:
 /** Concat along channels with block copies. */
 export function concatFast(layer: Layer, inputs: readonly Float32Array[], batch: number, _counts: OpCounts): Float32Array[] {
   const outSize = shapeSize(layer.outputShapes[0]);
-  const y = new Float32Array(batch * outSize);
+  const y = blobPool.take(batch * outSize);
   for (let n = 0; n < batch; n++) {
     let offset = n * outSize;
     for (let b = 0; b < inputs.length; b++) {

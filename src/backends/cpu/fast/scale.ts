@@ -7,6 +7,7 @@
 import { checkedWeights, scaleParams } from '../../../ir/layer-params.js';
 import type { Layer } from '../../../ir/network.js';
 import type { OpCounts } from '../../../records/counters.js';
+import { blobPool } from '../blob-pool.js';
 
 /** Runs a Scale layer. */
 export function scaleFast(layer: Layer, inputs: readonly Float32Array[], batch: number, counts: OpCounts): Float32Array[] {
@@ -15,7 +16,7 @@ export function scaleFast(layer: Layer, inputs: readonly Float32Array[], batch: 
   const { weight, bias } = checkedWeights(layer, C, biasTerm, C);
   const hw = H * W;
   const x = inputs[0];
-  const y = new Float32Array(x.length);
+  const y = blobPool.take(x.length);
   for (let plane = 0; plane < batch * C; plane++) {
     const c = plane % C;
     const from = x.subarray(plane * hw, (plane + 1) * hw);

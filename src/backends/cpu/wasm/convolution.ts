@@ -57,7 +57,7 @@ export function convolutionWasm(layer: Layer, inputs: readonly Float32Array[], b
   mem.f32().set(inputs[0], x >> 2);
   exports.convolution(desc);
   if (reluSlope !== undefined) exports.relu(y, outLength, reluSlope);
-  const out = mem.f32().slice(y >> 2, (y >> 2) + outLength);
+  const out = mem.copyOut(y, outLength);
 
   counts.macsExecuted += batch * p.group * m * n * k;
   if (bias) counts.otherOps += batch * outC * n;

@@ -36,7 +36,7 @@ export function innerProductWasm(layer: Layer, inputs: readonly Float32Array[], 
   mem.f32().set(inputs[0], x >> 2);
   exports.innerProduct(batch, x, y, inSize, out, packed.weights, packed.bias, work);
   if (reluSlope !== undefined) exports.relu(y, batch * out, reluSlope);
-  const result = mem.f32().slice(y >> 2, (y >> 2) + batch * out);
+  const result = mem.copyOut(y, batch * out);
 
   counts.macsExecuted += batch * out * inSize;
   if (bias) counts.otherOps += batch * out;

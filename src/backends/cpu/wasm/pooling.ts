@@ -29,7 +29,7 @@ export function poolingWasm(layer: Layer, inputs: readonly Float32Array[], batch
   const work = scratch.take(exports.poolingScratchBytes(H, W, outH, outW, kernelH, kernelW, p.strideH, p.strideW, p.padH, p.padW));
   mem.f32().set(inputs[0], x >> 2);
   exports.pooling(x, y, batch * C, H, W, outH, outW, kernelH, kernelW, p.strideH, p.strideW, p.padH, p.padW, isMax ? 1 : 0, work);
-  const out = mem.f32().slice(y >> 2, (y >> 2) + outLength);
+  const out = mem.copyOut(y, outLength);
 
   // Rows of the bordered plane (wasm/assembly/pooling.ts borderedHeight).
   const borderedH = Math.max(H + p.padH, (outH - 1) * p.strideH + kernelH);

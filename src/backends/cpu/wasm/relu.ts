@@ -23,5 +23,5 @@ export function reluWasm(layer: Layer, inputs: readonly Float32Array[], _batch: 
   mem.f32().set(x, address >> 2);
   exports.relu(address, x.length, slope);
   counts.otherOps += reluOps(slope, x.length);
-  return [mem.f32().slice(address >> 2, (address >> 2) + x.length)];
+  return [mem.copyOut(address, x.length)];
 }

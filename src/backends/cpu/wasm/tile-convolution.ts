@@ -147,7 +147,7 @@ export function tileConvolutionWasm(
   exports.tileConvolution(desc);
   if (reluSlope !== undefined) exports.relu(yAt, batch * outSize, reluSlope);
 
-  const y = mem.f32().slice(yAt >> 2, (yAt >> 2) + batch * outSize);
+  const y = mem.copyOut(yAt, batch * outSize);
   const c = new Float64Array(exports.memory.buffer, countersAt, 6);
   counts.macsExecuted += c[0];
   counts.otherOps += ops + c[1] + c[5];

@@ -12,6 +12,7 @@
  * many networks stays bounded).
  */
 import { DyveError } from '../../../errors.js';
+import { blobPool } from '../blob-pool.js';
 
 const PAGE_BYTES = 65536;
 /** Persistent bytes after which the cache of packed weights is dropped and rebuilt. */
@@ -60,6 +61,13 @@ export class WasmMemory {
   f32(): Float32Array {
     if (this.f32View.buffer !== this.memory.buffer) this.f32View = new Float32Array(this.memory.buffer);
     return this.f32View;
+  }
+
+  /** A copy of `length` float32 values at `address`, in an array of the blob pool (blob-pool.ts). */
+  copyOut(address: number, length: number): Float32Array {
+    const out = blobPool.take(length);
+    out.set(this.f32().subarray(address >> 2, (address >> 2) + length));
+    return out;
   }
 
   /** An int32 view of the whole memory (valid until the memory next grows). */
