@@ -9,7 +9,8 @@
  * (objective `time`: the layer alone on the `wasm` kernels, timed against its dense run), and its
  * knobs decide per neuron (mode `neuron`) or per tile (mode `tile`, convolutions only).
  */
-import { runLayer } from '../backends/cpu/cpu-backend.js';
+import { runLayer, type LayerRun } from '../backends/cpu/cpu-backend.js';
+import { blobPool } from '../backends/cpu/blob-pool.js';
 import { isConvOrInnerProduct, shapeSize, type Layer, type Network } from '../ir/network.js';
 import { hasEffort, type LayerEffort, type SdssKnobs, type SfmaKnobs, type SpetKnobs } from '../effort/effort.js';
 import { MECHANISMS, type Mechanism } from '../effort/profile.js';
@@ -250,6 +251,16 @@ export function medianSeconds(f: () => unknown, repeats: number): number {
 }
 
 /**
+ * `run` as the timings call it: its outputs go back to the blob pool, as a network run's dropped
+ * blobs do (blob-pool.ts), so a layer is not timed allocating fresh memory on every call.
+ */
+function recycling(run: () => LayerRun): () => void {
+  return () => {
+    for (const output of run().outputs) blobPool.give(output);
+  };
+}
+
+/**
  * Times `candidate` against `dense`, interleaved (dense, candidate, dense, ...) so both see the
  * same machine conditions, `repeats` pairs at most: the medians. Both must have run once already
  * (warm: JIT, the wasm memory, the tile plans).
@@ -350,7 +361,7 @@ export function layerSensitivity(
   const runDense = () => runLayer(layer, inputs, batch, { kernels });
   const base = runDense().counters;
   // Objective time: the layer's dense time, once (warm), that every candidate's ratio scales.
-  const denseSeconds = objective === 'time' ? medianSeconds(runDense, repeats) : 0;
+  const denseSeconds = objective === 'time' ? medianSeconds(recycling(runDense), repeats) : 0;
   const denseOps = base.macsExecuted + base.otherOps;
   let outSq = 0;
   for (const v of rawDense) {
@@ -389,7 +400,7 @@ export function layerSensitivity(
     const error = relativeError(dense, seen(r.outputs[0]), rectified);
     let option: LayerOption = { effort, saved: opsSaved, opsSaved, error };
     if (objective === 'time') {
-      const timing = timeAgainstDense(runDense, run, repeats);
+      const timing = timeAgainstDense(recycling(runDense), recycling(run), repeats);
       const gain = timing.ratio < 1 - MIN_TIME_GAIN ? (1 - timing.ratio) * denseSeconds : 0;
       option = { effort, saved: gain / networkSeconds, opsSaved, timing, error };
     }
