@@ -36,6 +36,13 @@ describe('dyve compare', () => {
       const dense = rows.filter((r: { engine: string }) => r.engine !== 'dyvedeep-dynamic' && r.engine !== 'dyvedeep-neuron').map((r: { top1: number }) => r.top1);
       expect(new Set(dense).size).toBe(1);
       expect(rows.find((r: { engine: string }) => r.engine === 'onnxruntime-node').ratioToOnnxruntimeNode).toBe(1);
+      // DyVEDeep's engines against dyvedeep-dense, paired by round (one round here); none for the peers.
+      const speedup = (engine: string) => rows.find((r: { engine: string }) => r.engine === engine).speedupVsDense;
+      expect(speedup('dyvedeep-dense')).toEqual({ median: 1, min: 1, max: 1 });
+      const dyn = rows.find((r: { engine: string }) => r.engine === 'dyvedeep-dynamic');
+      const den = rows.find((r: { engine: string }) => r.engine === 'dyvedeep-dense');
+      expect(speedup('dyvedeep-dynamic').median).toBeCloseTo(dyn.imagesPerSecond / den.imagesPerSecond, 6);
+      expect(speedup('tfjs-wasm')).toBeNull();
     }
   });
 

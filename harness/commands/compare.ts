@@ -21,8 +21,9 @@ on the WebAssembly kernels and worker threads, and the peers onnxruntime-node (n
 provider), onnxruntime-web (wasm) and TensorFlow.js (wasm backend, XNNPACK), the peers fed the
 same network (an ONNX export of our IR; a TF.js graph built from it). Prints and writes (--json)
 ms/image at batch 1, images/s at batch 64, threads, top-1, achieved GFLOP/s (2 x MACs / time:
-dense MACs for the peers, executed MACs for DyVEDeep) and ratios to onnxruntime-node. Engines run
-interleaved in rounds; each figure is the median over the rounds.
+dense MACs for the peers, executed MACs for DyVEDeep), ratios to onnxruntime-node and, for
+DyVEDeep's engines, the speed-up over dyvedeep-dense paired round by round (median, range).
+Engines run interleaved in rounds; each figure is the median over the rounds.
 
 ${MODEL_HELP}
 
@@ -63,6 +64,12 @@ export interface CompareRow {
   gflops: number;
   /** imagesPerSecond / onnxruntime-node's at the same batch (when it ran). */
   ratioToOnnxruntimeNode: number | null;
+  /**
+   * DyVEDeep's engines (when dyvedeep-dense ran): dyvedeep-dense's time / this engine's, paired
+   * round by round (the rounds interleave the engines, so a pair saw the same machine), the
+   * median and the range over the rounds.
+   */
+  speedupVsDense: { median: number; min: number; max: number } | null;
   /** Threads that really worked (dyvedeep: 1 when no layer of an image was large enough to split). */
   threadsUsed: number;
 }
@@ -195,6 +202,7 @@ export async function runCompare(values: Values, log: (line: string) => void): P
           top1: top1(list[0].predictions, (batch === 1 ? set1 : set64).labels),
           gflops: (2 * macs) / seconds / 1e9,
           ratioToOnnxruntimeNode: null,
+          speedupVsDense: null,
           threadsUsed: list[0].threadsUsed,
         });
       }
@@ -202,6 +210,12 @@ export async function runCompare(values: Values, log: (line: string) => void): P
     for (const row of rows) {
       const ort = rows.find((r) => r.engine === 'onnxruntime-node' && r.batch === row.batch);
       row.ratioToOnnxruntimeNode = ort ? row.imagesPerSecond / ort.imagesPerSecond : null;
+      const dense = passes.get(`dyvedeep-dense|${row.batch}`);
+      if (dense && row.engine.startsWith('dyvedeep-')) {
+        const own = passes.get(`${row.engine}|${row.batch}`)!;
+        const paired = own.map((p, r) => dense[r].seconds / p.seconds);
+        row.speedupVsDense = { median: median(paired), min: Math.min(...paired), max: Math.max(...paired) };
+      }
     }
     return {
       model: opened.label,
@@ -217,13 +231,20 @@ export async function runCompare(values: Values, log: (line: string) => void): P
 /** The columns of the printed and the Markdown table. */
 const COLUMNS = [
   { header: 'engine' }, { header: 'threads', align: 'right' }, { header: 'batch', align: 'right' }, { header: 'ms/image', align: 'right' },
-  { header: 'images/s', align: 'right' }, { header: 'top-1', align: 'right' }, { header: 'GFLOP/s', align: 'right' }, { header: 'vs onnxruntime-node', align: 'right' }] as const;
+  { header: 'images/s', align: 'right' }, { header: 'top-1', align: 'right' }, { header: 'GFLOP/s', align: 'right' }, { header: 'vs onnxruntime-node', align: 'right' },
+  { header: 'vs dyvedeep-dense (rounds)', align: 'right' }] as const;
+
+/** A paired speed-up: its median, with the range over the rounds when there were several. */
+function speedupCell(s: CompareRow['speedupVsDense']): string {
+  if (!s) return '';
+  return s.min === s.max ? `${s.median.toFixed(2)}x` : `${s.median.toFixed(2)}x (${s.min.toFixed(2)}-${s.max.toFixed(2)})`;
+}
 
 function compareCells(r: CompareJson): string[][] {
   return r.rows.map((row) => [
     row.engine, row.threadsUsed === row.threads ? String(row.threads) : `${row.threadsUsed} (of ${row.threads})`, String(row.batch),
     row.msPerImage.toFixed(row.msPerImage < 10 ? 3 : 1), row.imagesPerSecond.toFixed(1), percent(row.top1), row.gflops.toFixed(1),
-    row.ratioToOnnxruntimeNode === null ? '' : `${row.ratioToOnnxruntimeNode.toFixed(2)}x`,
+    row.ratioToOnnxruntimeNode === null ? '' : `${row.ratioToOnnxruntimeNode.toFixed(2)}x`, speedupCell(row.speedupVsDense),
   ]);
 }
 
