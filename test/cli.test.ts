@@ -155,4 +155,23 @@ describe('dyve CLI', () => {
     expect(corrupt.code).toBe(1);
     expect(corrupt.err).toMatch(/broken\.jpg/);
   });
+  it('ablation: a row per mode and mechanism the profile turns on; a mechanism left off everywhere gets a note, not a dense-vs-dense row', async () => {
+    const dir = tmp();
+    const r = await dyve('ablation', '--models', 'cifar10-quick', '--cifar-limit', '64', '--out-dir', dir, '--benchmarks', '');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(readFileSync(join(dir, 'ablation.json'), 'utf8')) as { rows: { setting: string }[]; notes: string[] };
+    const settings = json.rows.map((row) => row.setting);
+    expect(settings).toEqual(expect.arrayContaining(['tile: all', 'neuron: all']));
+    for (const [mode, file] of [['tile', 'effort.json'], ['neuron', 'effort-neuron.json']]) {
+      const layers = Object.values(JSON.parse(readFileSync(`models/cifar10-quick/${file}`, 'utf8')).layers as Record<string, object>);
+      for (const m of ['spet', 'sdss', 'sfma']) {
+        const label = `${mode}: ${m.toUpperCase()}`;
+        const on = layers.some((knobs) => m in knobs);
+        expect(settings.includes(label)).toBe(on);
+        expect(json.notes.includes(`cifar10-quick: ${file} turns no ${m.toUpperCase()} on (its calibration chose none), so "${label}" has no row.`)).toBe(!on);
+      }
+    }
+    // The shipped profiles leave some mechanism off (tile mode: SPET only), so the check above bites.
+    expect(json.notes.length).toBeGreaterThan(0);
+  });
 });

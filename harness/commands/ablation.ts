@@ -122,10 +122,17 @@ export async function ablationCommand(args: string[]): Promise<void> {
     for (const s of SETTINGS) {
       const file = join(entry.folder, s.file);
       if (!existsSync(file)) continue;
-      // A calibration may find nothing that pays (every layer dense): no row to measure.
-      if (Object.keys((JSON.parse(readFileSync(file, 'utf8')) as { layers?: object }).layers ?? {}).length === 0) {
+      // A calibration may find nothing that pays (every layer dense), or leave a mechanism off
+      // everywhere: no row to measure (it would time dense against dense).
+      const layers = Object.values((JSON.parse(readFileSync(file, 'utf8')) as { layers?: Record<string, object> }).layers ?? {});
+      if (layers.length === 0) {
         console.error(`# ${model}: ${s.label}: ${s.file} turns nothing on (every layer dense), no row`);
         notes.add(`${model}: ${s.file} turns no mechanism on (its calibration found nothing that pays: every layer runs dense), so it has no rows.`);
+        continue;
+      }
+      if (!s.mechanisms.split(',').some((m) => layers.some((knobs) => m in knobs))) {
+        console.error(`# ${model}: ${s.label}: ${s.file} turns no ${s.mechanisms.toUpperCase()} on, no row`);
+        notes.add(`${model}: ${s.file} turns no ${s.mechanisms.toUpperCase()} on (its calibration chose none), so "${s.label}" has no row.`);
         continue;
       }
       console.error(`# ${model}: ${s.label}`);
