@@ -114,7 +114,7 @@ export async function ablationCommand(args: string[]): Promise<void> {
     rows.push(...earlier.rows.filter((r) => !models.includes(r.model)));
     commands.push(...(earlier.commands ?? []));
   }
-  if (models.length > 0) commands.push(`dyve ablation ${args.join(' ')}`.trim());
+  if (models.length > 0) commands.push(`dyve ablation ${args.map((a) => (a === '' ? "''" : a)).join(' ')}`.trim());
   for (const model of models) {
     const entry = zooEntry(model);
     const imagenet = entry.dataset === 'imagenet-sample';
