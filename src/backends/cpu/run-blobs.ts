@@ -20,7 +20,7 @@ export class RunBlobs {
    *   nothing goes back to the pool
    */
   constructor(
-    private readonly net: Network, private readonly input: Float32Array, private readonly keep: boolean, private readonly observed = false,
+    private readonly net: Network, private readonly input: Float32Array, private readonly keep: boolean, private readonly observed: boolean,
   ) {
     this.blobs = new Map([[net.inputName, input]]);
   }
