@@ -16,6 +16,7 @@ import { ParallelBackend } from '../src/threads/parallel-backend.js';
 import { planSplit } from '../src/threads/layer-split.js';
 import { sumCounters } from '../src/records/counters.js';
 import { fitTileSpet } from '../src/calibration/tile-thresholds.js';
+import { convLayer, randomArray } from './helpers/synthetic-layers.js';
 
 /**
  * Tile mode (src/mechanisms/tile-plan.ts): the WebAssembly float32 kernels against the float64
@@ -174,6 +175,36 @@ describe('tile mode: WebAssembly kernels against the tile reference, squeezenet-
           acted += (m.spet?.terminated ?? 0) + (m.sdss?.interpolated ?? 0) + (m.sfma?.approximated ?? 0);
         }
         expect(acted, `${name}: no mechanism acted`).toBeGreaterThan(0);
+      });
+    }
+  }
+});
+
+describe('tile mode: WebAssembly kernels against the tile reference, shapes no zoo layer has', () => {
+  // The wasm SDSS test runs four output channels at a time: counts that are not a multiple of
+  // four (alone and per group) leave lanes over; odd map sizes put the grid's last row and
+  // column next to the regular ones. Rectified inputs, as after a ReLU, so whole regions agree.
+  const shapes = [
+    { name: '7 channels, 13x11 maps', input: { c: 5, h: 15, w: 13 }, conv: { numOutput: 7, kernelH: 3, kernelW: 3 } },
+    { name: '2 groups of 3 channels, pad 1', input: { c: 4, h: 12, w: 17 }, conv: { numOutput: 6, kernelH: 3, kernelW: 3, padH: 1, padW: 1, group: 2 } },
+  ];
+  for (const s of shapes) {
+    for (const t of [8, 16]) {
+      it(`${s.name}, tiles of ${t}: SDSS alone and with SPET and SFMA`, () => {
+        const layer = convLayer(s.input, s.conv, 11);
+        const batch = 2;
+        const input = randomArray(batch * s.input.c * s.input.h * s.input.w, 5).map((v) => Math.max(v, 0));
+        const c: Captured = { layer, input, rectified: true };
+        const tile = { positions: t };
+        let interpolated = 0;
+        for (const effort of [
+          { sdss: { stride: 2, delta: 0.3 }, tile },
+          { sdss: { stride: 3, delta: 0.5 }, tile },
+          { spet: spetT(0.5, 0), sdss: { stride: 2, delta: 0.3 }, sfma: { epsilon: 0.5 }, tile },
+        ] as LayerEffort[]) {
+          interpolated += expectTileParity(c, batch, effort).counts.mechanisms?.sdss?.interpolated ?? 0;
+        }
+        expect(interpolated, `${s.name}: SDSS interpolated nothing`).toBeGreaterThan(0);
       });
     }
   }

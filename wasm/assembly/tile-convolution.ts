@@ -133,13 +133,17 @@ let gridAt: usize = 0;
 let panelsAt: usize = 0;
 let sAt: usize = 0;
 let rowListAt: usize = 0;
-let passAt: usize = 0;
 let patchAt: usize = 0;
 let csrRowsAt: usize = 0;
 let csrSumsAt: usize = 0;
 let csrPosAt: usize = 0;
 let csrStartAt: usize = 0;
 let csrIndexAt: usize = 0;
+let gridTAt: usize = 0;
+let gridIndexAt: usize = 0;
+let neighbourIndexAt: usize = 0;
+let meansAt: usize = 0;
+let masksAt: usize = 0;
 let endAt: usize = 0;
 
 function layout(d: TileDesc, base: usize): void {
@@ -164,15 +168,30 @@ function layout(d: TileDesc, base: usize): void {
   panelsAt = gridAt + align16(<usize>m * d.listCount * 4);
   sAt = panelsAt + <usize>(d.tile >> 3) * k * 32;
   rowListAt = sAt + align16(<usize>m * max(d.tile, 8) * 4) + 64;
-  passAt = rowListAt + align16(<usize>m * 4);
-  patchAt = passAt + align16(<usize>m);
+  patchAt = rowListAt + align16(<usize>m * 4);
   const listed = <usize>max(d.listCount, d.othersCount);
   csrRowsAt = patchAt + align16(<usize>PATCH_GROUP * k * 4) + 64;
   csrSumsAt = csrRowsAt + align16(listed * m * 4);
   csrPosAt = csrSumsAt + align16(listed * m * 4);
   csrStartAt = csrPosAt + align16(listed * 4);
   csrIndexAt = csrStartAt + align16((listed + 1) * 4);
-  endAt = csrIndexAt + align16(listed * 4);
+  // SDSS's test: the grid transposed (per grid entry, its m4 channels), each position's grid
+  // entry, the neighbours' grid entries, a tile's means and masks.
+  const m4 = <usize>channelLanes(m);
+  const sdss = d.sdss != 0;
+  gridTAt = csrIndexAt + align16(listed * 4);
+  gridIndexAt = gridTAt + (sdss ? <usize>d.listCount * m4 * 4 : 0);
+  neighbourIndexAt = gridIndexAt + (sdss ? align16(<usize>n * 4) : 0);
+  meansAt = neighbourIndexAt + (sdss ? <usize>d.othersCount * 16 : 0);
+  masksAt = meansAt + (sdss ? <usize>max(d.tile, 1) * m4 * 4 : 0);
+  endAt = masksAt + m4 * 4;
+}
+
+/** Output channels rounded up to whole float32x4 vectors (SDSS tests four channels at a time). */
+// @ts-ignore: decorator
+@inline
+function channelLanes(m: i32): i32 {
+  return (m + 3) & ~3;
 }
 
 /** Scratch bytes `tileConvolution` needs for the layer described at `desc`. */
@@ -348,6 +367,12 @@ export function tileConvolution(desc: usize): void {
   // Window offsets of the listed positions, as the n table has them.
   for (let j = 0; j < d.listCount; j++) i32.store(listTableAt + <usize>j * 4, i32.load(nTableAt + <usize>i32.load(<usize>d.list + <usize>j * 4) * 4));
   for (let j = 0; j < d.othersCount; j++) i32.store(othersTableAt + <usize>j * 4, i32.load(nTableAt + <usize>i32.load(<usize>d.others + <usize>j * 4) * 4));
+  if (d.sdss) {
+    for (let j = 0; j < d.listCount; j++) i32.store(gridIndexAt + <usize>i32.load(<usize>d.list + <usize>j * 4) * 4, j);
+    for (let i = 0; i < 4 * d.othersCount; i++) {
+      i32.store(neighbourIndexAt + <usize>i * 4, i32.load(gridIndexAt + <usize>i32.load(<usize>d.neighbours + <usize>i * 4) * 4));
+    }
+  }
   const allListed = !d.sdss && d.listCount == n;
   memory.fill(planesAt, 0, <usize>cpg * ph * pw * 4);
   const inPlane = <usize>d.inH * d.inW * 4;
@@ -429,15 +454,20 @@ export function tileConvolution(desc: usize): void {
       }
       if (!d.sdss) continue;
 
-      // SDSS: the grid into the output (rectified), then the tiles off the grid.
+      // SDSS: the grid into the output (rectified) and, for the tiles' test, transposed in
+      // blocks of 8 entries (both sides stay in L1); then the tiles off the grid.
       for (let o = 0; o < m; o++) {
+        const row = c + <usize>o * ldc;
         const map = outBlock + <usize>o * n * 4;
-        for (let j = 0; j < d.listCount; j++) {
-          let v = f32.load(c + <usize>o * ldc + <usize>j * 4);
-          if (d.rectified && v < 0) v = 0;
-          f32.store(map + <usize>i32.load(<usize>d.list + <usize>j * 4) * 4, v);
+        if (d.rectified) {
+          // pmax(v, 0) is `v < 0 ? 0 : v`: NaN and -0 stay as they are, as in the reference.
+          let j = 0;
+          for (; j + 4 <= d.listCount; j += 4) v128.store(row + <usize>j * 4, f32x4.pmax(v128.load(row + <usize>j * 4), f32x4.splat(0)));
+          for (; j < d.listCount; j++) if (f32.load(row + <usize>j * 4) < 0) f32.store(row + <usize>j * 4, 0);
         }
+        for (let j = 0; j < d.listCount; j++) f32.store(map + <usize>i32.load(<usize>d.list + <usize>j * 4) * 4, f32.load(row + <usize>j * 4));
       }
+      if (d.tile > 1) transposeGrid(m, c, ldc, d.listCount);
       if (d.rectified) ops += <f64>(m * d.listCount);
       setIm2colColumns(othersTableAt, d.othersCount);
       if (d.tile == 1) evaluateOthersNeurons(d, img, g, m, n, outBlock, corrBlock, bias, extraOps, traceMap);
@@ -466,6 +496,31 @@ function agree(a: f32, b: f32, c: f32, e: f32, delta: f32): i32 {
     <i32>(abs(b - c) <= delta) & <i32>(abs(b - e) <= delta) & <i32>(abs(c - e) <= delta);
 }
 
+/**
+ * The grid's s values (row o at c + o * ldc, one per grid entry) into gridTAt, entry-major:
+ * entry j's m channels at + j * m4 * 4, in blocks of 8 entries so that both sides stay in L1.
+ */
+function transposeGrid(m: i32, c: usize, ldc: usize, count: i32): void {
+  const m4 = <usize>channelLanes(m);
+  for (let j0 = 0; j0 < count; j0 += 8) {
+    const j1 = min(j0 + 8, count);
+    for (let o = 0; o < m; o++) {
+      const row = c + <usize>o * ldc;
+      for (let j = j0; j < j1; j++) f32.store(gridTAt + (<usize>j * m4 + <usize>o) * 4, f32.load(row + <usize>j * 4));
+    }
+  }
+}
+
+/** `agree` on four channels at once: all lanes set where the channel's neighbours agree. */
+// @ts-ignore: decorator
+@inline
+function agree4(a: v128, b: v128, c: v128, e: v128, delta: v128): v128 {
+  const ab = v128.and(f32x4.le(f32x4.abs(f32x4.sub(a, b)), delta), f32x4.le(f32x4.abs(f32x4.sub(a, c)), delta));
+  const ae = v128.and(f32x4.le(f32x4.abs(f32x4.sub(a, e)), delta), f32x4.le(f32x4.abs(f32x4.sub(b, c)), delta));
+  const be = v128.and(f32x4.le(f32x4.abs(f32x4.sub(b, e)), delta), f32x4.le(f32x4.abs(f32x4.sub(c, e)), delta));
+  return v128.and(v128.and(ab, ae), be);
+}
+
 /** SDSS's tiles off the grid of one image and group: test, interpolate, or evaluate whole. */
 function evaluateOthers(
   d: TileDesc, img: i32, g: i32, m: i32, n: i32, outBlock: usize, corrBlock: usize, bias: usize, extraOps: i32, traceMap: usize,
@@ -473,7 +528,6 @@ function evaluateOthers(
   const ldS = <usize>d.tile * 4;
   const outBase = img * d.outC + g * m;
   const others = <usize>d.others;
-  const nb = <usize>d.neighbours;
   const delta = d.delta;
   for (let j0 = 0; j0 < d.othersCount; j0 += d.tile) {
     const cnt = min(d.tile, d.othersCount - j0);
@@ -481,36 +535,37 @@ function evaluateOthers(
     let tileTestOps = 0;
     for (let j = j0; j < j0 + cnt; j++) tileTestOps += <i32>load<u8>(<usize>d.testOps + <usize>j);
     ops += <f64>(m * tileTestOps);
-    // The test of every neuron of the tile, position by position (a position's neighbours are the
-    // same in every channel: their offsets are loaded once), skipping channels that failed already.
-    memory.fill(passAt, 1, <usize>m);
+    // The interpolations cost n ops for n neighbours, the tests 2n (sdss.ts).
+    const tileInterpolationOps = <f64>(tileTestOps >> 1);
+    // The test of every neuron of the tile, four channels at a time: per position, its
+    // neighbours' channel vectors in the transposed grid (their offsets are the same in every
+    // channel), pairwise within delta, ANDed over the tile into one mask per four channels; the
+    // means of every channel are kept for the channels that pass.
+    const m4 = <usize>channelLanes(m);
+    const deltaV = f32x4.splat(delta);
+    const quarter = f32x4.splat(0.25);
+    for (let q: usize = 0; q < m4; q += 4) v128.store(masksAt + q * 4, i32x4.splat(-1));
     for (let j = j0; j < j0 + cnt; j++) {
-      const t = nb + <usize>j * 16;
-      const n0 = <usize>i32.load(t) * 4, n1 = <usize>i32.load(t, 4) * 4, n2 = <usize>i32.load(t, 8) * 4, n3 = <usize>i32.load(t, 12) * 4;
-      let map = outBlock;
-      for (let o = 0; o < m; o++) {
-        if (load<u8>(passAt + <usize>o)) {
-          store<u8>(passAt + <usize>o, <u8>agree(f32.load(map + n0), f32.load(map + n1), f32.load(map + n2), f32.load(map + n3), delta));
-        }
-        map += <usize>n * 4;
+      const t = neighbourIndexAt + <usize>j * 16;
+      const a0 = gridTAt + <usize>i32.load(t) * m4 * 4, a1 = gridTAt + <usize>i32.load(t, 4) * m4 * 4;
+      const a2 = gridTAt + <usize>i32.load(t, 8) * m4 * 4, a3 = gridTAt + <usize>i32.load(t, 12) * m4 * 4;
+      const means = meansAt + <usize>(j - j0) * m4 * 4;
+      for (let q: usize = 0; q < m4 * 4; q += 16) {
+        const a = v128.load(a0 + q), b = v128.load(a1 + q), cc = v128.load(a2 + q), e = v128.load(a3 + q);
+        v128.store(masksAt + q, v128.and(v128.load(masksAt + q), agree4(a, b, cc, e, deltaV)));
+        v128.store(means + q, f32x4.mul(f32x4.add(f32x4.add(a, b), f32x4.add(cc, e)), quarter));
       }
     }
     for (let o = 0; o < m; o++) {
-      const map = outBlock + <usize>o * n * 4;
-      if (load<u8>(passAt + <usize>o)) {
+      if (i32.load(masksAt + <usize>o * 4)) {
+        const map = outBlock + <usize>o * n * 4;
         for (let j = j0; j < j0 + cnt; j++) {
-          const t = nb + <usize>j * 16;
-          const a = f32.load(map + <usize>i32.load(t) * 4);
-          const b = f32.load(map + <usize>i32.load(t, 4) * 4);
-          const cc = f32.load(map + <usize>i32.load(t, 8) * 4);
-          const e = f32.load(map + <usize>i32.load(t, 12) * 4);
           const p = <usize>i32.load(others + <usize>j * 4);
-          f32.store(map + p * 4, ((a + b) + (cc + e)) * 0.25);
+          f32.store(map + p * 4, f32.load(meansAt + (<usize>(j - j0) * m4 + <usize>o) * 4));
           if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 2);
-          // The interpolation costs n ops for n neighbours, its test 2n (sdss.ts).
-          interpolationOps += <f64>(load<u8>(<usize>d.testOps + <usize>j) >> 1);
         }
         interpolated += <f64>cnt;
+        interpolationOps += tileInterpolationOps;
         continue;
       }
       i32.store(rowListAt + <usize>(nFail++) * 4, o);
