@@ -171,7 +171,19 @@ describe('dyve CLI', () => {
         expect(json.notes.includes(`cifar10-quick: ${file} turns no ${m.toUpperCase()} on (its calibration chose none), so "${label}" has no row.`)).toBe(!on);
       }
     }
-    // The shipped profiles leave some mechanism off (tile mode: SPET only), so the check above bites.
+    // The shipped profiles leave some mechanism off (tile mode: SDSS only), so the check above bites.
     expect(json.notes.length).toBeGreaterThan(0);
+    // Merged into a rerun of the same model, the earlier run's rows and command are replaced; a
+    // redraw (--models '') keeps them.
+    const rerun = tmp();
+    const again = await dyve('ablation', '--models', 'cifar10-quick', '--cifar-limit', '16', '--out-dir', rerun, '--benchmarks', '', '--merge', join(dir, 'ablation.json'));
+    expect(again.code, again.err).toBe(0);
+    const merged = JSON.parse(readFileSync(join(rerun, 'ablation.json'), 'utf8')) as { commands: string[]; rows: { result: { images: number } }[] };
+    expect(merged.commands).toHaveLength(1);
+    expect(merged.commands[0]).toContain('--cifar-limit 16');
+    expect(merged.rows.every((row) => row.result.images === 16)).toBe(true);
+    const redraw = tmp();
+    expect((await dyve('ablation', '--models', '', '--out-dir', redraw, '--benchmarks', '', '--merge', join(rerun, 'ablation.json'))).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(redraw, 'ablation.json'), 'utf8')).commands).toEqual(merged.commands);
   });
 });

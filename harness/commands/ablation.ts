@@ -33,6 +33,8 @@ table and charts into the ablation section of BENCHMARKS.md, beside the paper's 
 
 /** The paper's published ranges (DyVEDeep, all six networks). */
 const PAPER = { opsReduction: [2.47, 5.15], cpuSpeedup: [1.94, 2.23] } as const;
+/** The zoo models that ship a calibrated profile: what --models runs by default. */
+const DEFAULT_MODELS = 'cifar10-quick,squeezenet-dc';
 
 /**
  * Per mode, each mechanism of the calibrated profile alone, then all of it: tile mode
@@ -58,6 +60,12 @@ interface Row {
 }
 
 /** An earlier ablation.json (--merge), read as a sentence on failure. */
+/** The models a recorded `dyve ablation` command ran (its --models list, else the default). */
+function modelsOf(command: string): string[] {
+  const list = /--models(?:=|\s+)('[^']*'|\S+)/.exec(command)?.[1] ?? DEFAULT_MODELS;
+  return list.replace(/'/g, '').split(',').filter((m) => m !== '');
+}
+
 function readMerge(path: string): { rows: Row[]; commands?: string[]; notes?: string[] } {
   let text: string;
   try {
@@ -98,7 +106,7 @@ export async function ablationCommand(args: string[]): Promise<void> {
   const bench = values.benchmarks ?? 'BENCHMARKS.md';
   if (bench !== '') checkOutputFile('--benchmarks', bench);
   // '' runs no model: with --merge, the report is redrawn from earlier results.
-  const models = (values.models ?? 'cifar10-quick,squeezenet-dc').split(',').filter((m) => m !== '');
+  const models = (values.models ?? DEFAULT_MODELS).split(',').filter((m) => m !== '');
   for (const model of models) {
     const profile = join(zooEntry(model).folder, 'effort.json');
     if (!existsSync(profile)) throw new DyveError(`model '${model}' has no calibrated profile (${profile}): run dyve calibrate first`);
@@ -112,7 +120,8 @@ export async function ablationCommand(args: string[]): Promise<void> {
     const earlier = readMerge(values.merge);
     for (const n of earlier.notes ?? []) if (!models.some((m) => n.startsWith(`${m}:`))) notes.add(n);
     rows.push(...earlier.rows.filter((r) => !models.includes(r.model)));
-    commands.push(...(earlier.commands ?? []));
+    // An earlier run whose models all run again here is replaced, rows and command.
+    commands.push(...(earlier.commands ?? []).filter((c) => !modelsOf(c).every((m) => models.includes(m))));
   }
   if (models.length > 0) commands.push(`dyve ablation ${args.map((a) => (a === '' ? "''" : a)).join(' ')}`.trim());
   for (const model of models) {
