@@ -312,8 +312,10 @@ kernels (one thread per core); ms/image are inference times inside the backend (
 command encoder per batch, read-back included). cifar10-quick: the CIFAR-10 test images;
 squeezenet-dc: odd ImageNet samples (the calibration used the even ones). MAC reduction = dense
 MACs / executed MACs, counted by the kernels (WebGPU: atomics in the dynamic kernels). On WebGPU
-a tile-mode layer is one dispatch for SPET's pass 1, the tile test and the survivors' compaction,
-then one indirect dispatch over the survivors (shaders/dynamic/tile-convolution.wgsl); the last
+(shaders/dynamic/tile-convolution.wgsl) a tile-mode SPET layer is one dispatch for pass 1, the
+tile test and the survivors' compaction, then one indirect dispatch over the survivors; an SDSS
+layer one for the grid, one for the decision and the failing tiles' compaction, then one
+indirect dispatch over the failing tiles; the last
 column counts the compute dispatches of one batch run, dense / DyVEDeep, from the scheduler's
 record (\`dyve bench --backend webgpu --trace FILE\` lists them per layer).
 squeezenet-dc's shipped profile turns no mechanism on (no tile setting paid for itself on the
