@@ -59,13 +59,13 @@ interface Row {
   readonly result: BenchJson;
 }
 
-/** An earlier ablation.json (--merge), read as a sentence on failure. */
 /** The models a recorded `dyve ablation` command ran (its --models list, else the default). */
 function modelsOf(command: string): string[] {
   const list = /--models(?:=|\s+)('[^']*'|\S+)/.exec(command)?.[1] ?? DEFAULT_MODELS;
   return list.replace(/'/g, '').split(',').filter((m) => m !== '');
 }
 
+/** An earlier ablation.json (--merge), read as a sentence on failure. */
 function readMerge(path: string): { rows: Row[]; commands?: string[]; notes?: string[] } {
   let text: string;
   try {
