@@ -367,7 +367,8 @@ export function tileConvolution(desc: usize): void {
   // Window offsets of the listed positions, as the n table has them.
   for (let j = 0; j < d.listCount; j++) i32.store(listTableAt + <usize>j * 4, i32.load(nTableAt + <usize>i32.load(<usize>d.list + <usize>j * 4) * 4));
   for (let j = 0; j < d.othersCount; j++) i32.store(othersTableAt + <usize>j * 4, i32.load(nTableAt + <usize>i32.load(<usize>d.others + <usize>j * 4) * 4));
-  if (d.sdss) {
+  if (d.sdss && d.tile > 1) {
+    // The tiles' test reads the neighbours in the transposed grid: their grid entries.
     for (let j = 0; j < d.listCount; j++) i32.store(gridIndexAt + <usize>i32.load(<usize>d.list + <usize>j * 4) * 4, j);
     for (let i = 0; i < 4 * d.othersCount; i++) {
       i32.store(neighbourIndexAt + <usize>i * 4, i32.load(gridIndexAt + <usize>i32.load(<usize>d.neighbours + <usize>i * 4) * 4));
@@ -528,7 +529,9 @@ function evaluateOthers(
   const ldS = <usize>d.tile * 4;
   const outBase = img * d.outC + g * m;
   const others = <usize>d.others;
-  const delta = d.delta;
+  const m4 = <usize>channelLanes(m);
+  const deltaV = f32x4.splat(d.delta);
+  const quarter = f32x4.splat(0.25);
   for (let j0 = 0; j0 < d.othersCount; j0 += d.tile) {
     const cnt = min(d.tile, d.othersCount - j0);
     let nFail = 0;
@@ -541,9 +544,6 @@ function evaluateOthers(
     // neighbours' channel vectors in the transposed grid (their offsets are the same in every
     // channel), pairwise within delta, ANDed over the tile into one mask per four channels; the
     // means of every channel are kept for the channels that pass.
-    const m4 = <usize>channelLanes(m);
-    const deltaV = f32x4.splat(delta);
-    const quarter = f32x4.splat(0.25);
     for (let q: usize = 0; q < m4; q += 4) v128.store(masksAt + q * 4, i32x4.splat(-1));
     for (let j = j0; j < j0 + cnt; j++) {
       const t = neighbourIndexAt + <usize>j * 16;
