@@ -39,6 +39,10 @@ export interface BenchJson {
   dispatchesPerRun?: number;
   /** WebGPU with a dense baseline: the same for dense. */
   denseDispatchesPerRun?: number;
+  /** WebGPU with --trace and timestamp queries: milliseconds per run inside the dispatches, on the GPU. */
+  gpuMsPerRun?: number;
+  /** The same for the dense baseline. */
+  denseGpuMsPerRun?: number;
 }
 
 export interface LayerJson {
@@ -68,6 +72,8 @@ export interface BenchMeta {
   machine: string;
   dispatchesPerRun?: number;
   denseDispatchesPerRun?: number;
+  gpuMsPerRun?: number;
+  denseGpuMsPerRun?: number;
 }
 
 const fraction = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
@@ -110,5 +116,7 @@ export function benchJson(result: Evaluation, meta: BenchMeta, compareDense = re
     machine: meta.machine,
     ...(meta.dispatchesPerRun !== undefined && { dispatchesPerRun: meta.dispatchesPerRun }),
     ...(meta.denseDispatchesPerRun !== undefined && { denseDispatchesPerRun: meta.denseDispatchesPerRun }),
+    ...(meta.gpuMsPerRun !== undefined && { gpuMsPerRun: meta.gpuMsPerRun }),
+    ...(meta.denseGpuMsPerRun !== undefined && { denseGpuMsPerRun: meta.denseGpuMsPerRun }),
   };
 }

@@ -72,6 +72,12 @@ describe('dyve bench-gpu (npm run bench:gpu)', () => {
       expect(row.imagesPerSecond).toBeCloseTo(1000 / row.msPerImage, 6);
       expect(row.coldStartMs).toBeGreaterThan(0);
       expect(Number.isInteger(row.dispatchesPerInference) && row.dispatchesPerInference > 0).toBe(true);
+      // lavapipe has timestamp queries: GPU time per image, the layers' times adding up to it.
+      const layers = Object.values(row.gpuMsPerImageByLayer ?? {});
+      expect(layers).toHaveLength(10);
+      expect(layers.every((ms) => Number.isFinite(ms) && ms >= 0)).toBe(true);
+      expect(row.gpuMsPerImage).toBeCloseTo(layers.reduce((a, b) => a + b, 0), 9);
+      expect(row.gpuMsPerImage).toBeGreaterThan(0);
     }
     const [dense1, dense2, dynamic1, dynamic2] = report.rows;
     // Batch 1 times images 1 and 2 (image 0 was the cold run); the large batch images 0 and 1.

@@ -178,5 +178,16 @@ describe('dyve bench --backend webgpu', () => {
     expect(gpu.denseDispatchesPerRun).toBeGreaterThan(0);
     expect(gpu.dispatchesPerRun).toBeGreaterThan(gpu.denseDispatchesPerRun);
     expect(cpu).not.toHaveProperty('dispatchesPerRun');
+    // GPU time (lavapipe has timestamp queries): per dispatch in the trace, dense's too, per run in the JSON.
+    expect(trace.gpuTime).toBe('timestamp queries, one compute pass per dispatch');
+    type Timed = { dispatches: number; gpuMs: number };
+    const dense: Timed[] = trace.denseDispatches;
+    expect(dense.reduce((s, d) => s + d.dispatches, 0)).toBe(2 * gpu.denseDispatchesPerRun);
+    for (const d of [...trace.dispatches, ...dense] as Timed[]) expect(Number.isFinite(d.gpuMs) && d.gpuMs >= 0).toBe(true);
+    const perRun = (list: Timed[]) => list.reduce((s, d) => s + d.gpuMs, 0) / 2;
+    expect(gpu.gpuMsPerRun).toBeCloseTo(perRun(trace.dispatches), 6);
+    expect(gpu.denseGpuMsPerRun).toBeCloseTo(perRun(dense), 6);
+    expect(gpu.gpuMsPerRun).toBeGreaterThan(0);
+    expect(cpu).not.toHaveProperty('gpuMsPerRun');
   });
 });

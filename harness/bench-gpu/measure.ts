@@ -42,6 +42,14 @@ export interface GpuRow {
   readonly images: number;
   /** Large batch: whether one untimed batch ran first (plan at that batch built before timing). */
   readonly warmUp: boolean;
+  /**
+   * GPU time per image inside the dispatches, from one more run of the batch with every dispatch
+   * timed (timestamp queries, a compute pass each; not one of the timed runs); null where the
+   * device has no 'timestamp-query'.
+   */
+  readonly gpuMsPerImage: number | null;
+  /** The same per layer (its dispatches summed), in execution order; null likewise. */
+  readonly gpuMsPerImageByLayer: Readonly<Record<string, number>> | null;
 }
 
 /** An opened WebGPU backend: the backend, its device (for the submission count) and adapter. */
@@ -134,6 +142,19 @@ async function runOnce(
   return ms;
 }
 
+/** One run of `n` images from `first` with every dispatch timed on the GPU: ms per image, in all and per layer. */
+async function gpuTimes(
+  m: ModelMeasurement, gpu: OpenedGpu, profile: EffortProfile, first: number, n: number,
+): Promise<Pick<GpuRow, 'gpuMsPerImage' | 'gpuMsPerImageByLayer'>> {
+  const block = shapeSize(m.net.inputShape);
+  const r = await gpu.backend.run(m.net, m.input.subarray(first * block, (first + n) * block), n, { effort: profile, timeDispatches: true });
+  const dispatches = r.dispatches ?? [];
+  if (dispatches.length === 0 || dispatches.some((d) => d.gpuNs === undefined)) return { gpuMsPerImage: null, gpuMsPerImageByLayer: null };
+  const byLayer: Record<string, number> = {};
+  for (const d of dispatches) byLayer[d.layer] = (byLayer[d.layer] ?? 0) + d.gpuNs! / 1e6 / n;
+  return { gpuMsPerImage: Object.values(byLayer).reduce((a, b) => a + b, 0), gpuMsPerImageByLayer: byLayer };
+}
+
 /**
  * Measures dense and DyVEDeep on one model: cold start, batch 1, large batch (see the file's
  * comment). Needs `max(maxImages + 1, maxLargeImages)` images in `input`.
@@ -202,6 +223,7 @@ export async function measureModel(m: ModelMeasurement): Promise<ModelResult> {
       const adapter = opened[engine]!.adapter;
       for (const [batch, t] of [[1, single[engine]], [b, large[engine]]] as const) {
         if (t.runs === 0) continue;
+        const gpuTime = await gpuTimes(m, opened[engine]!, profiles[engine], batch === 1 ? 1 : 0, batch);
         rows.push({
           runtime: m.runtime, adapter, model: m.model, engine, batch,
           msPerImage: t.ms / t.images,
@@ -212,6 +234,7 @@ export async function measureModel(m: ModelMeasurement): Promise<ModelResult> {
           submitsPerInference: t.submits / t.runs,
           images: t.images,
           warmUp: batch === 1 ? true : warmUp,
+          ...gpuTime,
         });
       }
     }

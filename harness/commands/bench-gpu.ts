@@ -23,8 +23,10 @@ SwiftShader: a CPU) it stops with exit code 1 unless --allow-software.
 Per model, runtime and engine: cold start (the first inference after the backend is created,
 pipeline compilation included; dense first, so DyVEDeep's shared kernels may come from the
 runtime's caches; a driver's on-disk shader cache, e.g. Mesa's, is left as a user would have it), ms/image at batch 1, images/s at a large batch (cifar10-quick 64,
-squeezenet-dc 8), top-1 over the timed images, and dispatches and queue submissions per
-inference (one run of the batch). Dense and DyVEDeep alternate run by run. A wall-clock budget
+squeezenet-dc 8), top-1 over the timed images, dispatches and queue submissions per
+inference (one run of the batch), and the GPU time inside the dispatches per image, in all and
+per layer in the JSON (one more run of the batch with every dispatch timed by timestamp queries,
+a compute pass each; '-' where the device has no 'timestamp-query'). Dense and DyVEDeep alternate run by run. A wall-clock budget
 stops each phase early (after one run per engine; the large batch is left out where one batch
 alone would overrun it: squeezenet-dc in Chromium on a software adapter) and the output says
 what ran; squeezenet-dc
@@ -99,12 +101,12 @@ function softwareMessage(infos: readonly RuntimeInfo[]): string {
 
 /** The rows as a text table. */
 export function formatGpuRows(rows: readonly GpuRow[]): string {
-  const fixed = (x: number) => x.toFixed(x < 10 ? 2 : 1);
+  const fixed = (x: number) => x.toFixed(x < 0.1 ? 4 : x < 10 ? 2 : 1);
   return renderTable(
     [{ header: 'runtime' }, { header: 'model' }, { header: 'engine' }, { header: 'batch', align: 'right' }, { header: 'images', align: 'right' },
-      { header: 'ms/image', align: 'right' }, { header: 'images/s', align: 'right' }, { header: 'top-1', align: 'right' },
+      { header: 'ms/image', align: 'right' }, { header: 'GPU ms/image', align: 'right' }, { header: 'images/s', align: 'right' }, { header: 'top-1', align: 'right' },
       { header: 'cold start ms', align: 'right' }, { header: 'dispatches', align: 'right' }, { header: 'submits', align: 'right' }],
-    rows.map((r) => [r.runtime, r.model, r.engine, String(r.batch), String(r.images), fixed(r.msPerImage), fixed(r.imagesPerSecond),
+    rows.map((r) => [r.runtime, r.model, r.engine, String(r.batch), String(r.images), fixed(r.msPerImage), r.gpuMsPerImage === null ? '-' : fixed(r.gpuMsPerImage), fixed(r.imagesPerSecond),
       percent(r.top1), r.coldStartMs.toFixed(0), String(Math.round(r.dispatchesPerInference * 10) / 10), String(Math.round(r.submitsPerInference * 10) / 10)]),
   );
 }

@@ -57,8 +57,11 @@ Run:
       --tune KERNEL:WG=N,PX=N[;...]   WebGPU: override constants per kernel (workgroup size,
                             positions per invocation), e.g. 'dynamic/convolution:WG=32'
       --trace FILE          WebGPU: write every layer's dispatches (kernel, direct or indirect,
-                            workgroups requested and executed, MACs) summed over the run, and
-                            the dispatches per batch run (dense's too with --compare), as JSON
+                            workgroups requested and executed, MACs, GPU milliseconds) summed
+                            over the run, and the dispatches per batch run (dense's too with
+                            --compare), as JSON. GPU time comes from timestamp queries where the
+                            device has them: each dispatch then runs in its own compute pass
+                            (dense and DyVEDeep alike, so --compare stays side by side)
       --batch B             images per run, B >= 1 (default: auto the fastest measured for what
                             it chose, autoBatch in harness/commands/bench.ts; others 1)
       --layers              print a per-layer table
@@ -85,6 +88,8 @@ export interface TraceEntry {
   workgroupsRequested: number;
   workgroupsExecuted: number;
   macs: number;
+  /** Milliseconds on the GPU, summed (timestamp queries; absent where the device has none). */
+  gpuMs?: number;
 }
 
 /** A mean per run (WebGPU: dispatches per inference of one batch). */
@@ -118,6 +123,7 @@ export class TraceCollector {
       e.workgroupsRequested += r.workgroupsRequested;
       e.workgroupsExecuted += r.workgroupsExecuted;
       e.macs += r.macs;
+      if (r.gpuNs !== undefined) e.gpuMs = (e.gpuMs ?? 0) + r.gpuNs / 1e6;
     }
   }
 
@@ -231,16 +237,24 @@ export async function runBench(values: Record<string, string | boolean | undefin
   const dense = Object.keys(profile.layers).length === 0;
   const progress = new ProgressBar(`${opened.label} [${pathLabel(backend.name, threads, batch)}]`, !values.quiet);
   const trace = new TraceCollector();
+  const denseTrace = new TraceCollector();
   const dispatches = new PerRun();
   const denseDispatches = new PerRun();
+  const gpuMs = new PerRun();
+  const denseGpuMs = new PerRun();
+  // --trace times every dispatch on the GPU (both profiles alike: the side-by-side ratio stays fair).
+  const timeDispatches = typeof values.trace === 'string';
   let result: Evaluation;
   try {
     result = await evaluate(opened.net, dataset, backend, {
-      batch, effort: profile, baseline: dense ? undefined : DENSE_PROFILE, onProgress: (d, t) => progress.update(d, t),
+      batch, effort: profile, baseline: dense ? undefined : DENSE_PROFILE, onProgress: (d, t) => progress.update(d, t), timeDispatches,
       onResult: (r, baseline) => {
         if (!r.dispatches) return;
         (baseline ? denseDispatches : dispatches).add(r.dispatches.length);
-        if (!baseline) trace.add(r.dispatches);
+        (baseline ? denseTrace : trace).add(r.dispatches);
+        if (r.dispatches.length > 0 && r.dispatches.every((d) => d.gpuNs !== undefined)) {
+          (baseline ? denseGpuMs : gpuMs).add(r.dispatches.reduce((s, d) => s + d.gpuNs! / 1e6, 0));
+        }
       },
     });
   } finally {
@@ -250,7 +264,9 @@ export async function runBench(values: Record<string, string | boolean | undefin
     if (trace.list.length === 0) throw new DyveError(`--trace records GPU dispatches: the ${backend.name} backend has none (use --backend webgpu)`);
     const file = {
       model: opened.label, adapter: backendHandle.adapter, effort: dense ? 'dense' : effortLabel, images: result.images, batch,
-      dispatchesPerRun: dispatches.mean, ...(denseDispatches.runs > 0 && { denseDispatchesPerRun: denseDispatches.mean }), dispatches: trace.list,
+      dispatchesPerRun: dispatches.mean, ...(denseDispatches.runs > 0 && { denseDispatchesPerRun: denseDispatches.mean }),
+      gpuTime: gpuMs.runs > 0 ? 'timestamp queries, one compute pass per dispatch' : 'none: the device has no timestamp-query',
+      dispatches: trace.list, ...(denseTrace.list.length > 0 && { denseDispatches: denseTrace.list }),
     };
     writeFileSync(values.trace, `${JSON.stringify(file, null, 2)}\n`);
   }
@@ -269,6 +285,8 @@ export async function runBench(values: Record<string, string | boolean | undefin
     machine: machineDescription(),
     ...(dispatches.runs > 0 && { dispatchesPerRun: dispatches.mean }),
     ...(denseDispatches.runs > 0 && { denseDispatchesPerRun: denseDispatches.mean }),
+    ...(gpuMs.runs > 0 && { gpuMsPerRun: gpuMs.mean }),
+    ...(denseGpuMs.runs > 0 && { denseGpuMsPerRun: denseGpuMs.mean }),
   }, values.compare === 'dense');
 }
 
@@ -289,6 +307,9 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
     ...(r.compare ? [`compare   dense ${r.compare.denseSeconds.toFixed(2)} s, dynamic ${r.compare.dynamicSeconds.toFixed(2)} s, side by side: ${r.compare.speedup.toFixed(2)}x speed-up`] : []),
     ...(r.dispatchesPerRun !== undefined
       ? [`dispatch  ${meanCount(r.dispatchesPerRun)} per run${r.denseDispatchesPerRun !== undefined ? ` (dense ${meanCount(r.denseDispatchesPerRun)})` : ''}, one batch each`]
+      : []),
+    ...(r.gpuMsPerRun !== undefined
+      ? [`gpu time  ${r.gpuMsPerRun.toFixed(3)} ms per run in the dispatches${r.denseGpuMsPerRun !== undefined ? ` (dense ${r.denseGpuMsPerRun.toFixed(3)} ms: ${(r.denseGpuMsPerRun / r.gpuMsPerRun).toFixed(2)}x)` : ''}, timestamp queries (one compute pass per dispatch)`]
       : []),
     `time      ${r.seconds.toFixed(2)} s inference (${r.wallSeconds.toFixed(2)} s with data loading), ${r.imagesPerSecond.toFixed(r.imagesPerSecond < 10 ? 2 : 1)} images/s`,
     `machine   ${r.machine}`,

@@ -51,6 +51,12 @@ export interface RunOptions {
    * it costs a map per dynamic layer (and a read-back on GPUs).
    */
   readonly traceDecisions?: boolean;
+  /**
+   * GPU backends: time every dispatch on the GPU (DispatchRecord.gpuNs). Each dispatch then runs
+   * in its own compute pass, so the run is a little slower; where the device has no
+   * 'timestamp-query' the records carry no time.
+   */
+  readonly timeDispatches?: boolean;
 }
 
 /**

@@ -26,6 +26,8 @@ export interface EvaluateOptions {
    * baseline, the baseline's (`baseline` true): traces, dispatch counts.
    */
   readonly onResult?: (result: RunResult, baseline: boolean) => void;
+  /** GPU backends: time every dispatch, both profiles' (RunOptions.timeDispatches). */
+  readonly timeDispatches?: boolean;
 }
 
 /** Accuracy, work and time of a network over a dataset. */
@@ -127,7 +129,7 @@ export async function evaluate(net: Network, dataset: Dataset, backend: Backend,
     if (base) runs[batchIndex % 2 === 0 ? 'push' : 'unshift']([base, options.baseline]);
     for (const [tally, effort] of runs) {
       const t0 = performance.now();
-      const result = await backend.run(net, input, count, { effort });
+      const result = await backend.run(net, input, count, { effort, ...(options.timeDispatches && { timeDispatches: true }) });
       tally.seconds += (performance.now() - t0) / 1000;
       const bad = result.output.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0) throw nonFinite(net, input, Math.floor(bad / classes), start, effort);

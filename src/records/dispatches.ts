@@ -13,4 +13,9 @@ export interface DispatchRecord {
   readonly workgroupsExecuted: number;
   /** MACs executed (Convolution / InnerProduct kernels; dynamic ones count them with atomics). */
   readonly macs: number;
+  /**
+   * Nanoseconds the dispatch ran on the GPU (timestamp queries at its compute pass's start and
+   * end), when the run asked for `timeDispatches` and the device has 'timestamp-query'.
+   */
+  readonly gpuNs?: number;
 }

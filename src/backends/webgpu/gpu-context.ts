@@ -61,7 +61,19 @@ async function hostGpu(options: OpenGpuOptions): Promise<GPU | undefined> {
   }
   // Dawn's classes (GPUBufferUsage, ...) become globals, as in a browser.
   Object.assign(globalThis, mod.globals);
-  return mod.create([...(options.dawnOptions ?? [])]);
+  return mod.create(dawnToggles(options.dawnOptions ?? []));
+}
+
+/**
+ * Dawn's options with its timestamp quantization off (a browser's guard against timing attacks:
+ * it rounds every timestamp to 65.5 µs, more than a whole small layer on a GPU), added to any
+ * disable-dawn-features list the caller gave.
+ */
+export function dawnToggles(options: readonly string[]): string[] {
+  const key = 'disable-dawn-features=';
+  const given = options.find((o) => o.startsWith(key));
+  if (!given) return [...options, `${key}timestamp_quantization`];
+  return options.map((o) => (o === given ? `${o},timestamp_quantization` : o));
 }
 
 function isFallbackAdapter(adapter: GPUAdapter): boolean {
@@ -137,7 +149,9 @@ export async function openGpu(options: OpenGpuOptions = {}): Promise<GpuContext>
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
   let device: GPUDevice;
   try {
-    device = await adapter.requestDevice({ requiredLimits, label: 'dyvedeep' });
+    // Timestamp queries where the adapter has them: RunOptions.timeDispatches times each dispatch.
+    const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'dyvedeep' });
   } catch (err) {
     throw new NoAdapterError(`the WebGPU adapter '${describe(adapter)}' refused a device: ${(err as Error).message}`);
   }

@@ -29,6 +29,8 @@ export interface PlanOptions {
   readonly fuseRelu?: boolean;
   /** Record and read back the dynamic layers' decisions (RunOptions.traceDecisions). */
   readonly traceDecisions?: boolean;
+  /** Time every dispatch with timestamp queries, where the device has them (RunOptions.timeDispatches). */
+  readonly timeDispatches?: boolean;
 }
 
 /** The outputs, counters and dispatch records of one run. */
@@ -67,6 +69,8 @@ export class Plan {
   /** Traced plans: per dynamic layer (execution order), its neuron map and SFMA keep flags. */
   private readonly decisionRegions: { readonly layer: string; readonly d: DecisionBuffers; readonly neurons: ReadRegion; readonly keep: ReadRegion | null }[] = [];
   private readonly readBack: GPUBuffer;
+  /** Timed plans: two timestamps per dispatch (its pass's start and end), resolved into `times`. */
+  private readonly timer: { readonly queries: GPUQuerySet; readonly resolved: GPUBuffer; readonly times: ReadRegion } | null = null;
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -82,6 +86,7 @@ export class Plan {
     slots: number,
     private readonly owned: GPUBuffer[],
     private readonly traced: boolean,
+    timed: boolean,
   ) {
     let at = 0;
     const region = (buffer: GPUBuffer, offset: number, bytes: number): ReadRegion => {
@@ -89,6 +94,14 @@ export class Plan {
       at += r.size;
       return r;
     };
+    const dispatches = steps.filter((s) => s.op === 'dispatch' || s.op === 'indirect').length;
+    if (timed && dispatches > 0 && device.features.has('timestamp-query')) {
+      const bytes = 16 * dispatches;
+      const resolved = device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC, label: 'dyvedeep timestamps' });
+      owned.push(resolved);
+      at = Math.ceil(at / 8) * 8; // read back as 64-bit words
+      this.timer = { queries: device.createQuerySet({ type: 'timestamp', count: 2 * dispatches, label: 'dyvedeep timestamps' }), resolved, times: region(resolved, 0, bytes) };
+    }
     for (const [name, buffer] of outputBuffers) this.outputRegions.set(name, region(buffer, 0, batch * shapeSize(this.outputShape(name)) * 4));
     this.statsRegion = region(stats, 0, slots * SLOT_WORDS * 4);
     steps.forEach((step, i) => {
@@ -239,7 +252,9 @@ export class Plan {
       if (!buf) throw new NetworkError(`the plan never produces blob '${out}'`);
       outputBuffers.set(out, buf);
     }
-    return new Plan(device, batch, plan, inputBuffers, outputBuffers, steps, records, stats, slots, owned, options.traceDecisions === true);
+    return new Plan(
+      device, batch, plan, inputBuffers, outputBuffers, steps, records, stats, slots, owned, options.traceDecisions === true, options.timeDispatches === true,
+    );
   }
 
   /** Runs the plan on `inputs` (one array per graph input, batch x shape each). */
@@ -264,6 +279,8 @@ export class Plan {
       pass?.end();
       pass = null;
     };
+    const timer = this.timer;
+    let timed = 0;
     for (const step of this.steps) {
       if (step.op === 'copy') {
         endPass();
@@ -272,6 +289,15 @@ export class Plan {
         endPass();
         encoder.clearBuffer(step.buffer, step.offset, step.size);
       } else {
+        if (timer) {
+          // Timed: a pass per dispatch, its start and end stamped.
+          endPass();
+          pass = encoder.beginComputePass({
+            label: `dyvedeep ${step.layer}`,
+            timestampWrites: { querySet: timer.queries, beginningOfPassWriteIndex: 2 * timed, endOfPassWriteIndex: 2 * timed + 1 },
+          });
+          timed++;
+        }
         pass ??= encoder.beginComputePass({ label: 'dyvedeep layers' });
         pass.setPipeline(step.kernel.pipeline);
         pass.setBindGroup(0, step.bindGroup);
@@ -280,8 +306,10 @@ export class Plan {
       }
     }
     endPass();
-    // Read-back: outputs, counters, indirect arguments (and decisions), into one mappable buffer.
+    if (timer) encoder.resolveQuerySet(timer.queries, 0, 2 * timed, timer.resolved, 0);
+    // Read-back: outputs, counters, indirect arguments (decisions, timestamps), into one mappable buffer.
     const regions = [...this.outputRegions.values(), this.statsRegion, ...this.argsRegions.values()];
+    if (timer) regions.push(timer.times);
     for (const r of this.decisionRegions) regions.push(r.neurons, ...(r.keep ? [r.keep] : []));
     for (const r of regions) if (r.size > 0) encoder.copyBufferToBuffer(r.buffer, r.offset, this.readBack, r.at, r.size);
     device.queue.submit([encoder.finish()]);
@@ -296,7 +324,8 @@ export class Plan {
     const stats = new Uint32Array(bytes, this.statsRegion.at, this.statsRegion.size / 4);
     const args = new Map<number, Uint32Array>();
     for (const [i, r] of this.argsRegions) args.set(i, new Uint32Array(bytes, r.at, 3));
-    const run: PlanRun = { outputs, counters: this.counters(stats), dispatches: this.dispatchRecords(stats, args) };
+    const times = this.timer ? new BigUint64Array(bytes, this.timer.times.at, this.timer.times.size / 8) : null;
+    const run: PlanRun = { outputs, counters: this.counters(stats), dispatches: this.dispatchRecords(stats, args, times) };
     return this.traced ? { ...run, decisions: this.decisions(bytes) } : run;
   }
 
@@ -349,7 +378,7 @@ export class Plan {
     });
   }
 
-  private dispatchRecords(stats: Uint32Array, args: Map<number, Uint32Array>): DispatchRecord[] {
+  private dispatchRecords(stats: Uint32Array, args: Map<number, Uint32Array>, times: BigUint64Array | null): DispatchRecord[] {
     const out: DispatchRecord[] = [];
     this.steps.forEach((step, i) => {
       if (step.op !== 'dispatch' && step.op !== 'indirect') return;
@@ -361,6 +390,8 @@ export class Plan {
         // The dynamic convolution counts the workgroups that had positions; other kernels run every one.
         workgroupsExecuted: counted ? stats[step.slot! + 4] : requested,
         macs: counted ? u64(stats, step.slot!) : step.op === 'dispatch' ? step.macs ?? 0 : 0,
+        // An end stamped before its start (implementations may reorder a pass's stamps) counts 0.
+        ...(times && { gpuNs: Math.max(0, Number(times[2 * out.length + 1] - times[2 * out.length])) }),
       });
     });
     return out;
@@ -369,6 +400,7 @@ export class Plan {
   /** Frees the plan's buffers (not the cached weights). */
   destroy(): void {
     for (const b of this.owned) b.destroy();
+    this.timer?.queries.destroy();
   }
 }
 

@@ -96,10 +96,11 @@ export class WebGpuBackend implements Backend {
     let counters: LayerCounters[] = [];
     const dispatches: DispatchRecord[] = [];
     const trace = options.traceDecisions === true;
+    const timed = options.timeDispatches === true;
     let decisions: LayerDecisions[] = [];
     for (let first = 0; first < batch; first += chunk) {
       const n = Math.min(chunk, batch - first);
-      const plan = await this.plan(net, execution, n, trace);
+      const plan = await this.plan(net, execution, n, trace, timed);
       const r = await this.execute(plan, new Map([[net.inputName, input.subarray(first * perImage, (first + n) * perImage)]]));
       output.set(r.outputs.get(net.outputName)!, first * outSize);
       counters = first === 0 ? r.counters : counters.map((c, i) => sumCounters(c, r.counters[i]));
@@ -176,18 +177,18 @@ export class WebGpuBackend implements Backend {
     return Math.max(1, Math.min(batch, Math.floor(limit / largest), Math.floor(budget / total)));
   }
 
-  private plan(key: object, execution: ExecutionPlan, batch: number, trace: boolean): Promise<Plan> {
+  private plan(key: object, execution: ExecutionPlan, batch: number, trace: boolean, timed = false): Promise<Plan> {
     let byKey = this.plans.get(key);
     if (!byKey) {
       byKey = new Map();
       this.plans.set(key, byKey);
     }
-    // Traced plans hold extra buffers and read-backs: a plan of their own.
+    // Traced and timed plans hold extra buffers and read-backs (timed ones a pass per dispatch): plans of their own.
     const knobs = Object.fromEntries(execution.steps.filter((s) => s.effort).map((s) => [s.layer.name, s.effort]));
-    const id = `${batch}|${trace ? 'trace' : 'plain'}|${JSON.stringify(knobs)}`;
+    const id = `${batch}|${trace ? 'trace' : 'plain'}|${timed ? 'timed' : 'untimed'}|${JSON.stringify(knobs)}`;
     let plan = byKey.get(id);
     if (!plan) {
-      plan = this.buildPlan(execution, batch, true, trace);
+      plan = this.buildPlan(execution, batch, true, trace, timed);
       byKey.set(id, plan);
       plan.then(
         (built) => {
@@ -202,11 +203,11 @@ export class WebGpuBackend implements Backend {
   }
 
   private async buildPlan(
-    execution: ExecutionPlan, batch: number, fuseRelu: boolean, traceDecisions: boolean,
+    execution: ExecutionPlan, batch: number, fuseRelu: boolean, traceDecisions: boolean, timeDispatches = false,
   ): Promise<Plan> {
     this.checkAlive();
     return this.validated('the plan', () => Plan.build(this.gpu.device, this.pipelines, this.constants, execution, batch, {
-      fuseRelu: fuseRelu && this.options.fuseRelu !== false, traceDecisions,
+      fuseRelu: fuseRelu && this.options.fuseRelu !== false, traceDecisions, timeDispatches,
     }));
   }
 
