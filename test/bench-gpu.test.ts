@@ -43,7 +43,7 @@ afterEach(() => {
 });
 
 describe('dyve bench-gpu (npm run bench:gpu)', () => {
-  const tiny = ['--runtimes', 'node', '--models', 'cifar10-quick', '--images', '2', '--large-batch', '2', '--quiet'];
+  const tiny = ['--runtimes', 'node', '--models', 'cifar10-quick', '--images', '2', '--large-batch', '2', '--min-seconds', '0', '--quiet'];
 
   it.runIf(adapter?.software === true)('stops on a software adapter, naming it, unless --allow-software', async () => {
     const r = await dyve('bench-gpu', ...tiny, '--json', join(tmp(), 'out.json'));
@@ -90,8 +90,25 @@ describe('dyve bench-gpu (npm run bench:gpu)', () => {
     expect(dense1.coldStartMs).toBe(dense2.coldStartMs);
     expect(r.out).toContain('dyvedeep-webgpu-dynamic');
     expect(r.out).toContain(`wrote ${json}`);
-    expect(r.out).toMatch(/ran: node cifar10-quick: cold start \+ 2 images at batch 1 \+ 1 batch of 2/);
+    expect(r.out).toMatch(/ran: node cifar10-quick: cold start \+ 2 images at batch 1 \+ 1 batch of 2 \(/);
   }, 30_000);
+
+  it('--min-seconds goes over the images again until each phase has run that long; top-1 stays the first pass\'s', async () => {
+    const json = join(tmp(), 'gpu.json');
+    const r = await dyve('bench-gpu', ...tiny.filter((a) => a !== '--min-seconds' && a !== '0'), '--min-seconds', '1', '--allow-software', '--json', json);
+    expect(r.code, r.err).toBe(0);
+    const [dense1, dense2, dynamic1, dynamic2] = (JSON.parse(readFileSync(json, 'utf8')) as BenchGpuJson).rows;
+    // lavapipe runs an image in a few ms: a second's phase takes many passes over 2 images.
+    for (const row of [dense1, dense2, dynamic1, dynamic2]) expect(row.images).toBeGreaterThan(2);
+    expect(dense1.images).toBe(dynamic1.images);
+    expect(dense2.images).toBe(dynamic2.images);
+    expect(dense1.top1).toBe(await referenceTop1(1, 3));
+    expect(dense2.top1).toBe(await referenceTop1(0, 2));
+    const passes = r.out.match(/cold start \+ (\d+) images \(([\d.]+) passes over 2\) at batch 1 \+ (\d+) batches of 2 \(([\d.]+) passes over 1\)/);
+    expect(passes, r.out).not.toBeNull();
+    expect(Number(passes![1])).toBe(dense1.images);
+    expect(Number(passes![3]) * 2).toBe(dense2.images);
+  }, 60_000);
 
   it('takes --allow-software from npm\'s environment (npm run bench:gpu --allow-software)', async () => {
     process.env[NPM_FLAG] = 'true';
@@ -104,6 +121,7 @@ describe('dyve bench-gpu (npm run bench:gpu)', () => {
   it('checks its flags and output path before probing', async () => {
     expect((await dyve('bench-gpu', '--runtimes', 'node,cuda')).err).toContain("--runtimes takes a list of node, deno, chromium; found 'cuda'");
     expect((await dyve('bench-gpu', '--images', '0')).err).toContain('--images takes a whole number >= 1');
+    expect((await dyve('bench-gpu', '--min-seconds', '-1')).err).toContain('--min-seconds');
     expect((await dyve('bench-gpu', '--json', join(tmp(), 'missing', 'x.json'))).err).toContain('does not exist');
   });
 });

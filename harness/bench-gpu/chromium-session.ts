@@ -122,7 +122,7 @@ export class ChromiumSession {
       return measureModel({
         runtime: 'chromium', model: plan.model, net: model.net, input, labels: Int32Array.from(list, (img) => img.label),
         dynamic: models.calibratedProfile(model), largeBatch: plan.largeBatch, maxImages: plan.maxImages,
-        maxLargeImages: plan.maxLargeImages, budgetMs, onProgress: (d, t) => void progress(d, t),
+        maxLargeImages: plan.maxLargeImages, minPhaseMs: 1000 * plan.minSeconds, budgetMs, onProgress: (d, t) => void progress(d, t),
         open: async () => {
           const o = await api.openBackend('webgpu');
           const gpu = o.backend as import('../../src/backends/webgpu/webgpu-backend.js').WebGpuBackend;

@@ -38,13 +38,13 @@ export interface GpuRow {
   readonly dispatchesPerInference: number;
   /** Queue submissions per inference (counted at GPUQueue.submit). */
   readonly submitsPerInference: number;
-  /** Images timed. */
+  /** Images timed (an image timed again in a later pass counts again). */
   readonly images: number;
   /** Large batch: whether one untimed batch ran first (plan at that batch built before timing). */
   readonly warmUp: boolean;
   /**
-   * GPU time per image inside the dispatches, from one more run of the batch with every dispatch
-   * timed (timestamp queries, a compute pass each; not one of the timed runs); null where the
+   * GPU time per image inside the dispatches, from more runs of the batch with every dispatch
+   * timed (timestamp queries, a compute pass each; not among the wall-timed runs); null where the
    * device has no 'timestamp-query'.
    */
   readonly gpuMsPerImage: number | null;
@@ -74,6 +74,8 @@ export interface ModelMeasurement {
   /** Most images timed at batch 1, and at the large batch (whole batches). */
   readonly maxImages: number;
   readonly maxLargeImages: number;
+  /** Each phase goes over its images again, engines alternating, until it has run this long (within the budget). */
+  readonly minPhaseMs: number;
   /** Wall-clock budget of the whole measurement (both engines, every phase), ms. */
   readonly budgetMs: number;
   readonly open: () => Promise<OpenedGpu>;
@@ -115,9 +117,12 @@ interface Tally {
 
 const emptyTally = (): Tally => ({ ms: 0, runs: 0, images: 0, correct: 0, labelled: 0, dispatches: 0, submits: 0 });
 
-/** Runs `n` images from `first` on one engine; adds to `tally` when given. Returns the wall ms. */
+/**
+ * Runs `n` images from `first` on one engine; adds to `tally` when given (its top-1 only when
+ * `score`: an image's first pass). Returns the wall ms.
+ */
 async function runOnce(
-  m: ModelMeasurement, gpu: OpenedGpu, profile: EffortProfile, first: number, n: number, submits: () => number, tally?: Tally,
+  m: ModelMeasurement, gpu: OpenedGpu, profile: EffortProfile, first: number, n: number, submits: () => number, tally?: Tally, score = true,
 ): Promise<number> {
   const block = shapeSize(m.net.inputShape);
   const classes = shapeSize(m.net.blobShapes.get(m.net.outputName)!);
@@ -132,7 +137,7 @@ async function runOnce(
     tally.images += n;
     tally.dispatches += r.dispatches?.length ?? 0;
     tally.submits += submits() - before;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; score && i < n; i++) {
       const label = m.labels[first + i];
       if (label < 0) continue;
       tally.labelled++;
@@ -142,16 +147,25 @@ async function runOnce(
   return ms;
 }
 
-/** One run of `n` images from `first` with every dispatch timed on the GPU: ms per image, in all and per layer. */
+/**
+ * Runs of `n` images from `first` with every dispatch timed on the GPU (up to 5, within a quarter
+ * of the phase minimum, at least one): ms per image, in all and per layer, averaged over the runs.
+ */
 async function gpuTimes(
   m: ModelMeasurement, gpu: OpenedGpu, profile: EffortProfile, first: number, n: number,
 ): Promise<Pick<GpuRow, 'gpuMsPerImage' | 'gpuMsPerImageByLayer'>> {
   const block = shapeSize(m.net.inputShape);
-  const r = await gpu.backend.run(m.net, m.input.subarray(first * block, (first + n) * block), n, { effort: profile, timeDispatches: true });
-  const dispatches = r.dispatches ?? [];
-  if (dispatches.length === 0 || dispatches.some((d) => d.gpuNs === undefined)) return { gpuMsPerImage: null, gpuMsPerImageByLayer: null };
+  const input = m.input.subarray(first * block, (first + n) * block);
   const byLayer: Record<string, number> = {};
-  for (const d of dispatches) byLayer[d.layer] = (byLayer[d.layer] ?? 0) + d.gpuNs! / 1e6 / n;
+  const start = performance.now();
+  let runs = 0;
+  do {
+    const dispatches = (await gpu.backend.run(m.net, input, n, { effort: profile, timeDispatches: true })).dispatches ?? [];
+    if (dispatches.length === 0 || dispatches.some((d) => d.gpuNs === undefined)) return { gpuMsPerImage: null, gpuMsPerImageByLayer: null };
+    for (const d of dispatches) byLayer[d.layer] = (byLayer[d.layer] ?? 0) + d.gpuNs! / 1e6 / n;
+    runs++;
+  } while (runs < 5 && performance.now() - start < m.minPhaseMs / 4);
+  for (const layer of Object.keys(byLayer)) byLayer[layer] /= runs;
   return { gpuMsPerImage: Object.values(byLayer).reduce((a, b) => a + b, 0), gpuMsPerImageByLayer: byLayer };
 }
 
@@ -183,16 +197,20 @@ export async function measureModel(m: ModelMeasurement): Promise<ModelResult> {
     }
     const submits = counter!.count;
     // Batch 1: images 1.. (image 0 was the cold run), engines alternating, until the phase's share
-    // of the budget (a third of what is left) is spent.
+    // of the budget (a third of what is left) is spent; again from image 1 while the phase is
+    // shorter than its minimum.
     const single = { 'dyvedeep-webgpu-dense': emptyTally(), 'dyvedeep-webgpu-dynamic': emptyTally() };
     const singleBudget = (m.budgetMs - elapsed()) / 3;
     const singleStart = elapsed();
+    const singleMore = () => elapsed() - singleStart < singleBudget;
     let pairs = 0;
-    while (pairs < maxPairs && (pairs === 0 || elapsed() - singleStart < singleBudget)) {
+    while (pairs === 0 || (singleMore() && (pairs < maxPairs || elapsed() - singleStart < m.minPhaseMs))) {
+      const image = 1 + (pairs % maxPairs);
+      const first = pairs < maxPairs;
       pairs++;
       for (const engine of GPU_ENGINES) {
-        await runOnce(m, opened[engine]!, profiles[engine], pairs, 1, submits, single[engine]);
-        step();
+        await runOnce(m, opened[engine]!, profiles[engine], image, 1, submits, single[engine], first);
+        if (first) step();
       }
     }
     done = 2 + 2 * maxPairs;
@@ -207,12 +225,14 @@ export async function measureModel(m: ModelMeasurement): Promise<ModelResult> {
     const largeFits = elapsed() + pairMs <= LARGE_BATCH_GRACE * m.budgetMs;
     if (warmUp) for (const engine of GPU_ENGINES) await runOnce(m, opened[engine]!, profiles[engine], 0, b, submits);
     const large = { 'dyvedeep-webgpu-dense': emptyTally(), 'dyvedeep-webgpu-dynamic': emptyTally() };
+    const largeStart = elapsed();
     let batches = 0;
-    while (largeFits && batches < maxBatches && (batches === 0 || elapsed() + pairMs <= m.budgetMs)) {
+    while (largeFits && (batches === 0 || (elapsed() + pairMs <= m.budgetMs && (batches < maxBatches || elapsed() - largeStart < m.minPhaseMs)))) {
       const pairStart = elapsed();
+      const first = batches < maxBatches;
       for (const engine of GPU_ENGINES) {
-        await runOnce(m, opened[engine]!, profiles[engine], batches * b, b, submits, large[engine]);
-        step();
+        await runOnce(m, opened[engine]!, profiles[engine], (batches % maxBatches) * b, b, submits, large[engine], first);
+        if (first) step();
       }
       pairMs = elapsed() - pairStart;
       batches++;
@@ -242,10 +262,12 @@ export async function measureModel(m: ModelMeasurement): Promise<ModelResult> {
       ...(pairs < maxPairs ? [`${pairs} of ${maxPairs} images at batch 1`] : []),
       ...(largeFits && batches < maxBatches ? [`${batches} of ${maxBatches} batches`] : []),
     ];
+    // Runs past the distinct images: the passes --min-seconds asked for.
+    const passes = (runs: number, distinct: number) => (runs > distinct ? ` (${(runs / distinct).toFixed(1)} passes over ${distinct})` : '');
     const largePart = largeFits
-      ? `${batches} batch${batches === 1 ? '' : 'es'} of ${b}${warmUp ? ' (after one untimed batch)' : ' (no untimed batch first: the budget did not allow one)'}`
+      ? `${batches} batch${batches === 1 ? '' : 'es'} of ${b}${passes(batches, maxBatches)}${warmUp ? ' (after one untimed batch)' : ' (no untimed batch first: the budget did not allow one)'}`
       : `no batch of ${b} (one per engine would take about ${(estimate / 1000).toFixed(0)} s at the batch-1 speed, past the budget: its rows are left out)`;
-    const summary = `${m.runtime} ${m.model}: cold start + ${pairs} image${pairs === 1 ? '' : 's'} at batch 1 + ${largePart} per engine, ${(elapsed() / 1000).toFixed(1)} s` +
+    const summary = `${m.runtime} ${m.model}: cold start + ${pairs} image${pairs === 1 ? '' : 's'}${passes(pairs, maxPairs)} at batch 1 + ${largePart} per engine, ${(elapsed() / 1000).toFixed(1)} s` +
       `${cut.length > 0 ? ` (budget ${(m.budgetMs / 1000).toFixed(0)} s: ${cut.join(', ')})` : ''}`;
     return { rows, summary };
   } finally {

@@ -38,6 +38,8 @@ export interface ModelPlan {
   readonly largeBatch: number;
   readonly maxImages: number;
   readonly maxLargeImages: number;
+  /** Each phase goes over its images again until it has run this long (a fast GPU is done in a blink). */
+  readonly minSeconds: number;
   /** Evaluate on the odd positions of the data set (squeezenet-dc: its profile was calibrated on the even ones). */
   readonly odd: boolean;
 }
@@ -72,7 +74,7 @@ export async function measureHere(plan: ModelPlan, budgetMs: number, data: strin
   const dynamic = await loadProfile(join(opened.entry.folder, 'effort.json'), opened.net);
   return measureModel({
     runtime: hostRuntime(), model: plan.model, net: opened.net, input: images.input, labels: images.labels, dynamic,
-    largeBatch: plan.largeBatch, maxImages: plan.maxImages, maxLargeImages: plan.maxLargeImages, budgetMs, onProgress,
+    largeBatch: plan.largeBatch, maxImages: plan.maxImages, maxLargeImages: plan.maxLargeImages, minPhaseMs: 1000 * plan.minSeconds, budgetMs, onProgress,
     open: async () => {
       const o = await openBackend('webgpu');
       const gpu = o.backend as WebGpuBackend;

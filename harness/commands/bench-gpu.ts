@@ -23,9 +23,9 @@ SwiftShader: a CPU) it stops with exit code 1 unless --allow-software.
 Per model, runtime and engine: cold start (the first inference after the backend is created,
 pipeline compilation included; dense first, so DyVEDeep's shared kernels may come from the
 runtime's caches; a driver's on-disk shader cache, e.g. Mesa's, is left as a user would have it), ms/image at batch 1, images/s at a large batch (cifar10-quick 64,
-squeezenet-dc 8), top-1 over the timed images, dispatches and queue submissions per
+squeezenet-dc 8), top-1 over the timed images (their first pass), dispatches and queue submissions per
 inference (one run of the batch), and the GPU time inside the dispatches per image, in all and
-per layer in the JSON (one more run of the batch with every dispatch timed by timestamp queries,
+per layer in the JSON (up to 5 more runs of the batch with every dispatch timed by timestamp queries,
 a compute pass each; '-' where the device has no 'timestamp-query'). Dense and DyVEDeep alternate run by run. A wall-clock budget
 stops each phase early (after one run per engine; the large batch is left out where one batch
 alone would overrun it: squeezenet-dc in Chromium on a software adapter) and the output says
@@ -42,6 +42,11 @@ Options:
       --images N            most images timed at batch 1 and at the large batch per engine, N >= 1
                             (default 100 and 256 for cifar10-quick, 8 and 32 for squeezenet-dc)
       --large-batch B       the large batch for every model, B >= 1
+      --min-seconds S       each phase (batch 1, the large batch) goes over its images again,
+                            engines still alternating, until it has run S seconds, within the
+                            budget (default 2; 0: each image once). A GPU runs cifar10-quick's
+                            100 images in a tenth of a second: one pass alone is noise. The rows'
+                            images count every timed run's; top-1 is the first pass's
       --json FILE           the rows as JSON (default reports/bench-gpu.json; its folder must exist)
       --data DIR            data directory (default $DYVE_DATA, else ../shared/data)
       --quiet               no progress bars
@@ -53,7 +58,7 @@ Examples:
   dyve bench-gpu --models cifar10-quick --budget 60 --json reports/gpu-cifar.json`;
 
 /** Default counts per model: batch 1, large batch, and whether it evaluates odd positions. */
-const MODEL_PLANS: Readonly<Record<string, Omit<ModelPlan, 'model'>>> = {
+const MODEL_PLANS: Readonly<Record<string, Omit<ModelPlan, 'model' | 'minSeconds'>>> = {
   'cifar10-quick': { largeBatch: 64, maxImages: 100, maxLargeImages: 256, odd: false },
   'squeezenet-dc': { largeBatch: 8, maxImages: 8, maxLargeImages: 32, odd: true },
 };
@@ -151,7 +156,7 @@ export async function benchGpuCommand(args: string[]): Promise<void> {
   const start = performance.now();
   const { values } = parseFlags(args, {
     'allow-software': { type: 'boolean' }, runtimes: { type: 'string' }, models: { type: 'string' }, budget: { type: 'string' },
-    images: { type: 'string' }, 'large-batch': { type: 'string' }, json: { type: 'string' }, data: { type: 'string' },
+    images: { type: 'string' }, 'large-batch': { type: 'string' }, 'min-seconds': { type: 'string' }, json: { type: 'string' }, data: { type: 'string' },
     // A Deno child of this command: --probe asks only for its adapter (written to --json); --child
     // leaves the adapter lines to the parent.
     probe: { type: 'boolean' }, child: { type: 'boolean' },
@@ -169,18 +174,19 @@ export async function benchGpuCommand(args: string[]): Promise<void> {
   const images = intFlag(values, 'images', undefined, { min: 1 });
   const largeBatch = intFlag(values, 'large-batch', undefined, { min: 1 });
   const budgetSeconds = numberFlag(values, 'budget', 240, { min: 0, above: true });
+  const minSeconds = numberFlag(values, 'min-seconds', 2, { min: 0 });
   const json = typeof values.json === 'string' ? values.json : 'reports/bench-gpu.json';
   checkOutputFile('--json', json);
   const data = typeof values.data === 'string' ? values.data : undefined;
   const plans: ModelPlan[] = models.map((model) => {
     const p = MODEL_PLANS[model];
     const b = largeBatch ?? p.largeBatch;
-    return { model, ...p, largeBatch: b, maxImages: images ?? p.maxImages, maxLargeImages: images === undefined ? p.maxLargeImages : Math.max(b, images) };
+    return { model, ...p, largeBatch: b, maxImages: images ?? p.maxImages, maxLargeImages: images === undefined ? p.maxLargeImages : Math.max(b, images), minSeconds };
   });
   // The flags a Deno child gets: the same counts, its share of the budget set later.
   const childArgs = [
     '--models', models.join(','), ...(images !== undefined ? ['--images', String(images)] : []), ...(largeBatch !== undefined ? ['--large-batch', String(largeBatch)] : []),
-    ...(data !== undefined ? ['--data', data] : []), ...(values.quiet ? ['--quiet'] : []), ...(allowSoftware ? ['--allow-software'] : []), '--child',
+    '--min-seconds', String(minSeconds), ...(data !== undefined ? ['--data', data] : []), ...(values.quiet ? ['--quiet'] : []), ...(allowSoftware ? ['--allow-software'] : []), '--child',
   ];
 
   // Every runtime's adapter first: a software one stops the command before anything is measured.
