@@ -63,6 +63,29 @@ describe('inMemoryDataset', () => {
     expect(inMemory.top1).toBe(fromFile.top1);
   });
 
+  it('warmUp runs the first batch once per profile before the timed runs, and changes no result', async () => {
+    const cpu = new CpuBackend({ kernels: 'wasm' });
+    const effort = await loadProfile(packageFile('models/cifar10-quick/effort.json'), real.cifar);
+    const data = await firstImages(real.cifarTest, 30);
+    const calls: { effort: EffortProfile | undefined; batch: number }[] = [];
+    const counting: CpuBackend = Object.assign(Object.create(cpu) as CpuBackend, {
+      run: (net: Network, input: Float32Array, batch: number, o: Parameters<CpuBackend['run']>[3] = {}) => {
+        calls.push({ effort: o.effort, batch });
+        return cpu.run(net, input, batch, o);
+      },
+    });
+    const plain = await evaluate(real.cifar, data, counting, { batch: 10, effort, baseline: DENSE_PROFILE });
+    expect(calls).toHaveLength(6);
+    calls.length = 0;
+    const warm = await evaluate(real.cifar, data, counting, { batch: 10, effort, baseline: DENSE_PROFILE, warmUp: true });
+    expect(calls.slice(0, 2)).toEqual([{ effort, batch: 10 }, { effort: DENSE_PROFILE, batch: 10 }]);
+    expect(calls).toHaveLength(8);
+    expect(warm.predictions).toEqual(plain.predictions);
+    expect(warm.top1).toBe(plain.top1);
+    expect(warm.macs).toEqual(plain.macs);
+    expect(warm.baseline?.top1).toBe(plain.baseline?.top1);
+  });
+
   it('refuses inputs that are not whole images and labels that do not match', () => {
     const inputShape = { c: 3, h: 2, w: 2 };
     expect(() => inMemoryDataset({ name: 'odd', inputShape, inputs: new Float32Array(13) })).toThrow(/13 values are not whole images of 12/);

@@ -38,7 +38,9 @@ Effort:
       --mechanisms spet,sdss,sfma   keep only these mechanisms of the profile (ablations)
       --compare dense               also run dense on the same batches, interleaved: wall-time
                             speed-up measured side by side (top-1 agreement is always reported
-                            for a non-dense profile)
+                            for a non-dense profile). Times, with or without it, start after
+                            one untimed batch per profile (the backend's plans built, WebGPU's
+                            pipelines compiled)
 
 Run:
       --backend auto|cpu|cpu-reference|wasm|webgpu
@@ -247,7 +249,7 @@ export async function runBench(values: Record<string, string | boolean | undefin
   let result: Evaluation;
   try {
     result = await evaluate(opened.net, dataset, backend, {
-      batch, effort: profile, baseline: dense ? undefined : DENSE_PROFILE, onProgress: (d, t) => progress.update(d, t), timeDispatches,
+      batch, effort: profile, baseline: dense ? undefined : DENSE_PROFILE, onProgress: (d, t) => progress.update(d, t), timeDispatches, warmUp: true,
       onResult: (r, baseline) => {
         if (!r.dispatches) return;
         (baseline ? denseDispatches : dispatches).add(r.dispatches.length);
@@ -311,7 +313,7 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
     ...(r.gpuMsPerRun !== undefined
       ? [`gpu time  ${r.gpuMsPerRun.toFixed(3)} ms per run in the dispatches${r.denseGpuMsPerRun !== undefined ? ` (dense ${r.denseGpuMsPerRun.toFixed(3)} ms: ${(r.denseGpuMsPerRun / r.gpuMsPerRun).toFixed(2)}x)` : ''}, timestamp queries (one compute pass per dispatch)`]
       : []),
-    `time      ${r.seconds.toFixed(2)} s inference (${r.wallSeconds.toFixed(2)} s with data loading), ${r.imagesPerSecond.toFixed(r.imagesPerSecond < 10 ? 2 : 1)} images/s`,
+    `time      ${r.seconds.toFixed(2)} s inference (${r.wallSeconds.toFixed(2)} s with data loading and a warm-up batch), ${r.imagesPerSecond.toFixed(r.imagesPerSecond < 10 ? 2 : 1)} images/s`,
     `machine   ${r.machine}`,
   ];
   if (withLayers) {

@@ -28,6 +28,12 @@ export interface EvaluateOptions {
   readonly onResult?: (result: RunResult, baseline: boolean) => void;
   /** GPU backends: time every dispatch, both profiles' (RunOptions.timeDispatches). */
   readonly timeDispatches?: boolean;
+  /**
+   * Run the first batch once per profile before the timed runs, its result dropped: a backend
+   * builds its plan for a batch size and profile on first use (WebGPU: pipelines compiled, buffers
+   * made), which a short timing would otherwise carry. Off by default (accuracy alone needs none).
+   */
+  readonly warmUp?: boolean;
 }
 
 /** Accuracy, work and time of a network over a dataset. */
@@ -120,6 +126,11 @@ export async function evaluate(net: Network, dataset: Dataset, backend: Backend,
   const main = new Tally(new Int32Array(total));
   const base = options.baseline ? new Tally(new Int32Array(total)) : undefined;
   const wallStart = performance.now();
+  const runOptions = options.timeDispatches ? { timeDispatches: true } : {};
+  if (options.warmUp && total > 0) {
+    const { input, labels } = await dataset.batch(0, Math.min(batchSize, total));
+    for (const effort of base ? [options.effort, options.baseline] : [options.effort]) await backend.run(net, input, labels.length, { effort, ...runOptions });
+  }
   let batchIndex = 0;
   for (let start = 0; start < total; start += batchSize, batchIndex++) {
     const { input, labels } = await dataset.batch(start, Math.min(batchSize, total - start));
@@ -129,7 +140,7 @@ export async function evaluate(net: Network, dataset: Dataset, backend: Backend,
     if (base) runs[batchIndex % 2 === 0 ? 'push' : 'unshift']([base, options.baseline]);
     for (const [tally, effort] of runs) {
       const t0 = performance.now();
-      const result = await backend.run(net, input, count, { effort, ...(options.timeDispatches && { timeDispatches: true }) });
+      const result = await backend.run(net, input, count, { effort, ...runOptions });
       tally.seconds += (performance.now() - t0) / 1000;
       const bad = result.output.findIndex((v) => !Number.isFinite(v));
       if (bad >= 0) throw nonFinite(net, input, Math.floor(bad / classes), start, effort);
