@@ -48,6 +48,9 @@ export interface BenchJson {
 export interface LayerJson {
   name: string;
   type: string;
+  /** WebGPU with --trace and timestamp queries: ms per run in the layer's dispatches, and dense's with a baseline. */
+  gpuMsPerRun?: number;
+  denseGpuMsPerRun?: number;
   macsDense: number;
   macsExecuted: number;
   otherOps: number;
@@ -74,6 +77,9 @@ export interface BenchMeta {
   denseDispatchesPerRun?: number;
   gpuMsPerRun?: number;
   denseGpuMsPerRun?: number;
+  /** Per layer, the same (layers without a timed dispatch absent). */
+  gpuMsPerRunByLayer?: ReadonlyMap<string, number>;
+  denseGpuMsPerRunByLayer?: ReadonlyMap<string, number>;
 }
 
 const fraction = (part: number, whole: number) => (whole > 0 ? part / whole : 0);
@@ -97,7 +103,10 @@ export function benchJson(result: Evaluation, meta: BenchMeta, compareDense = re
     layers: result.layers.map((l) => {
       const m = l.mechanisms;
       return {
-        name: l.name, type: l.type, macsDense: l.macsDense, macsExecuted: l.macsExecuted, otherOps: l.otherOps,
+        name: l.name, type: l.type,
+        ...(meta.gpuMsPerRunByLayer?.has(l.name) && { gpuMsPerRun: meta.gpuMsPerRunByLayer.get(l.name) }),
+        ...(meta.denseGpuMsPerRunByLayer?.has(l.name) && { denseGpuMsPerRun: meta.denseGpuMsPerRunByLayer.get(l.name) }),
+        macsDense: l.macsDense, macsExecuted: l.macsExecuted, otherOps: l.otherOps,
         ...(m?.spet && { spet: { ...m.spet, fraction: fraction(m.spet.terminated, m.spet.neurons) } }),
         ...(m?.sdss && { sdss: { ...m.sdss, fraction: fraction(m.sdss.interpolated, m.sdss.outputs) } }),
         ...(m?.sfma && { sfma: { ...m.sfma, fraction: fraction(m.sfma.approximated, m.sfma.maps) } }),

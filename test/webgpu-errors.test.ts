@@ -189,5 +189,14 @@ describe('dyve bench --backend webgpu', () => {
     expect(gpu.denseGpuMsPerRun).toBeCloseTo(perRun(dense), 6);
     expect(gpu.gpuMsPerRun).toBeGreaterThan(0);
     expect(cpu).not.toHaveProperty('gpuMsPerRun');
+    // Per layer (a fused ReLU has no dispatch of its own, so no time): the layers add up to the run.
+    type Layer = { name: string; gpuMsPerRun?: number; denseGpuMsPerRun?: number };
+    const layers: Layer[] = gpu.layers;
+    const sum = (k: 'gpuMsPerRun' | 'denseGpuMsPerRun') => layers.reduce((s, l) => s + (l[k] ?? 0), 0);
+    expect(sum('gpuMsPerRun')).toBeCloseTo(gpu.gpuMsPerRun, 6);
+    expect(sum('denseGpuMsPerRun')).toBeCloseTo(gpu.denseGpuMsPerRun, 6);
+    expect(layers.find((l) => l.name === 'conv2')).toMatchObject({ gpuMsPerRun: expect.any(Number), denseGpuMsPerRun: expect.any(Number) });
+    expect(layers.find((l) => l.name === 'relu2')).not.toHaveProperty('gpuMsPerRun');
+    expect(cpu.layers.some((l: Layer) => 'gpuMsPerRun' in l)).toBe(false);
   });
 });

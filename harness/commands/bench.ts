@@ -66,7 +66,8 @@ Run:
                             (dense and DyVEDeep alike, so --compare stays side by side)
       --batch B             images per run, B >= 1 (default: auto the fastest measured for what
                             it chose, autoBatch in harness/commands/bench.ts; others 1)
-      --layers              print a per-layer table
+      --layers              print a per-layer table (WebGPU with --trace: GPU ms per run, dense's
+                            beside them with --compare)
       --json FILE           write the results as JSON (its folder must exist: checked first)
       --predictions FILE    write every image's top-1 class, one per line in data set order
       --quiet               no progress bar
@@ -131,6 +132,13 @@ export class TraceCollector {
 
   get list(): TraceEntry[] {
     return [...this.entries.values()];
+  }
+
+  /** GPU ms per run of each layer (its dispatches summed), over `runs` runs. */
+  gpuMsByLayer(runs: number): Map<string, number> {
+    const byLayer = new Map<string, number>();
+    for (const e of this.entries.values()) if (e.gpuMs !== undefined) byLayer.set(e.layer, (byLayer.get(e.layer) ?? 0) + e.gpuMs / runs);
+    return byLayer;
   }
 }
 
@@ -287,8 +295,8 @@ export async function runBench(values: Record<string, string | boolean | undefin
     machine: machineDescription(),
     ...(dispatches.runs > 0 && { dispatchesPerRun: dispatches.mean }),
     ...(denseDispatches.runs > 0 && { denseDispatchesPerRun: denseDispatches.mean }),
-    ...(gpuMs.runs > 0 && { gpuMsPerRun: gpuMs.mean }),
-    ...(denseGpuMs.runs > 0 && { denseGpuMsPerRun: denseGpuMs.mean }),
+    ...(gpuMs.runs > 0 && { gpuMsPerRun: gpuMs.mean, gpuMsPerRunByLayer: trace.gpuMsByLayer(gpuMs.runs) }),
+    ...(denseGpuMs.runs > 0 && { denseGpuMsPerRun: denseGpuMs.mean, denseGpuMsPerRunByLayer: denseTrace.gpuMsByLayer(denseGpuMs.runs) }),
   }, values.compare === 'dense');
 }
 
@@ -319,12 +327,18 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
   if (withLayers) {
     const total = r.layers.reduce((s, l) => s + l.macsExecuted + l.otherOps, 0);
     const pct = (x?: { fraction: number }) => (x ? percent(x.fraction, 1) : '');
+    // GPU time columns where --trace timed the dispatches (dense's with a baseline).
+    const timed = r.gpuMsPerRun !== undefined;
+    const timedDense = r.denseGpuMsPerRun !== undefined;
+    const ms = (v?: number) => (v === undefined ? '' : v.toFixed(3));
     lines.push('', renderTable(
       [{ header: 'layer' }, { header: 'type' }, { header: 'MACs dense', align: 'right' }, { header: 'MACs executed', align: 'right' },
         { header: 'other ops', align: 'right' }, { header: 'share', align: 'right' }, { header: 'SPET stop', align: 'right' },
-        { header: 'SDSS interp', align: 'right' }, { header: 'SFMA maps', align: 'right' }],
+        { header: 'SDSS interp', align: 'right' }, { header: 'SFMA maps', align: 'right' },
+        ...(timed ? [{ header: 'GPU ms/run', align: 'right' as const }] : []), ...(timedDense ? [{ header: 'dense GPU ms/run', align: 'right' as const }] : [])],
       r.layers.map((l) => [l.name, l.type, grouped(l.macsDense), grouped(l.macsExecuted), grouped(l.otherOps),
-        `${((100 * (l.macsExecuted + l.otherOps)) / Math.max(1, total)).toFixed(1)} %`, pct(l.spet), pct(l.sdss), pct(l.sfma)]),
+        `${((100 * (l.macsExecuted + l.otherOps)) / Math.max(1, total)).toFixed(1)} %`, pct(l.spet), pct(l.sdss), pct(l.sfma),
+        ...(timed ? [ms(l.gpuMsPerRun)] : []), ...(timedDense ? [ms(l.denseGpuMsPerRun)] : [])]),
     ));
   }
   return lines.join('\n');
