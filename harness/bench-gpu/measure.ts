@@ -15,6 +15,7 @@ import type { Backend } from '../../src/backends/backend.js';
 import { DENSE_PROFILE, type EffortProfile } from '../../src/effort/profile.js';
 import { argmax } from '../../src/evaluation/top-k.js';
 import { shapeSize, type Network } from '../../src/ir/network.js';
+import { gpuMsByLayer } from '../../src/records/dispatches.js';
 
 /** The engines, named as `dyve compare --webgpu` names them. */
 export const GPU_ENGINES = ['dyvedeep-webgpu-dense', 'dyvedeep-webgpu-dynamic'] as const;
@@ -160,9 +161,9 @@ async function gpuTimes(
   const start = performance.now();
   let runs = 0;
   do {
-    const dispatches = (await gpu.backend.run(m.net, input, n, { effort: profile, timeDispatches: true })).dispatches ?? [];
-    if (dispatches.length === 0 || dispatches.some((d) => d.gpuNs === undefined)) return { gpuMsPerImage: null, gpuMsPerImageByLayer: null };
-    for (const d of dispatches) byLayer[d.layer] = (byLayer[d.layer] ?? 0) + d.gpuNs! / 1e6 / n;
+    const times = gpuMsByLayer((await gpu.backend.run(m.net, input, n, { effort: profile, timeDispatches: true })).dispatches ?? []);
+    if (!times) return { gpuMsPerImage: null, gpuMsPerImageByLayer: null };
+    for (const [layer, ms] of times) byLayer[layer] = (byLayer[layer] ?? 0) + ms / n;
     runs++;
   } while (runs < 5 && performance.now() - start < m.minPhaseMs / 4);
   for (const layer of Object.keys(byLayer)) byLayer[layer] /= runs;

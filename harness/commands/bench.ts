@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DispatchRecord } from '../../src/records/dispatches.js';
+import { gpuMsByLayer, type DispatchRecord } from '../../src/records/dispatches.js';
 import { describeChoice, openBackend, type AutoChoice, type OpenedBackend } from '../../src/select-backend.js';
 import { parseTuning } from '../../src/backends/webgpu/pipelines.js';
 import { DyveError } from '../../src/errors.js';
@@ -133,12 +133,25 @@ export class TraceCollector {
   get list(): TraceEntry[] {
     return [...this.entries.values()];
   }
+}
 
-  /** GPU ms per run of each layer (its dispatches summed), over `runs` runs. */
-  gpuMsByLayer(runs: number): Map<string, number> {
-    const byLayer = new Map<string, number>();
-    for (const e of this.entries.values()) if (e.gpuMs !== undefined) byLayer.set(e.layer, (byLayer.get(e.layer) ?? 0) + e.gpuMs / runs);
-    return byLayer;
+/** GPU ms per run of each layer, averaged over the runs whose dispatches were all timed. */
+class GpuTimes {
+  runs = 0;
+  private readonly sums = new Map<string, number>();
+
+  add(records: readonly DispatchRecord[]): void {
+    const times = gpuMsByLayer(records);
+    if (!times) return;
+    this.runs++;
+    for (const [layer, ms] of times) this.sums.set(layer, (this.sums.get(layer) ?? 0) + ms);
+  }
+
+  /** The mean run, in all and per layer; undefined when no run was timed. */
+  get perRun(): { total: number; byLayer: Map<string, number> } | undefined {
+    if (this.runs === 0) return undefined;
+    const byLayer = new Map([...this.sums].map(([layer, ms]) => [layer, ms / this.runs]));
+    return { total: [...byLayer.values()].reduce((a, b) => a + b, 0), byLayer };
   }
 }
 
@@ -250,8 +263,8 @@ export async function runBench(values: Record<string, string | boolean | undefin
   const denseTrace = new TraceCollector();
   const dispatches = new PerRun();
   const denseDispatches = new PerRun();
-  const gpuMs = new PerRun();
-  const denseGpuMs = new PerRun();
+  const gpuTimes = new GpuTimes();
+  const denseGpuTimes = new GpuTimes();
   // --trace times every dispatch on the GPU (both profiles alike: the side-by-side ratio stays fair).
   const timeDispatches = typeof values.trace === 'string';
   let result: Evaluation;
@@ -262,9 +275,7 @@ export async function runBench(values: Record<string, string | boolean | undefin
         if (!r.dispatches) return;
         (baseline ? denseDispatches : dispatches).add(r.dispatches.length);
         (baseline ? denseTrace : trace).add(r.dispatches);
-        if (r.dispatches.length > 0 && r.dispatches.every((d) => d.gpuNs !== undefined)) {
-          (baseline ? denseGpuMs : gpuMs).add(r.dispatches.reduce((s, d) => s + d.gpuNs! / 1e6, 0));
-        }
+        (baseline ? denseGpuTimes : gpuTimes).add(r.dispatches);
       },
     });
   } finally {
@@ -275,12 +286,14 @@ export async function runBench(values: Record<string, string | boolean | undefin
     const file = {
       model: opened.label, adapter: backendHandle.adapter, effort: dense ? 'dense' : effortLabel, images: result.images, batch,
       dispatchesPerRun: dispatches.mean, ...(denseDispatches.runs > 0 && { denseDispatchesPerRun: denseDispatches.mean }),
-      gpuTime: gpuMs.runs > 0 ? 'timestamp queries, one compute pass per dispatch' : 'none: the device has no timestamp-query',
+      gpuTime: gpuTimes.runs > 0 ? 'timestamp queries, one compute pass per dispatch' : 'none: the device has no timestamp-query',
       dispatches: trace.list, ...(denseTrace.list.length > 0 && { denseDispatches: denseTrace.list }),
     };
     writeFileSync(values.trace, `${JSON.stringify(file, null, 2)}\n`);
   }
   if (typeof values.predictions === 'string') writeFileSync(values.predictions, result.predictions.join('\n') + (result.images > 0 ? '\n' : ''));
+  const gpuRun = gpuTimes.perRun;
+  const denseGpuRun = denseGpuTimes.perRun;
   return benchJson(result, {
     model: opened.label,
     backend: backend.name,
@@ -295,8 +308,8 @@ export async function runBench(values: Record<string, string | boolean | undefin
     machine: machineDescription(),
     ...(dispatches.runs > 0 && { dispatchesPerRun: dispatches.mean }),
     ...(denseDispatches.runs > 0 && { denseDispatchesPerRun: denseDispatches.mean }),
-    ...(gpuMs.runs > 0 && { gpuMsPerRun: gpuMs.mean, gpuMsPerRunByLayer: trace.gpuMsByLayer(gpuMs.runs) }),
-    ...(denseGpuMs.runs > 0 && { denseGpuMsPerRun: denseGpuMs.mean, denseGpuMsPerRunByLayer: denseTrace.gpuMsByLayer(denseGpuMs.runs) }),
+    ...(gpuRun && { gpuMsPerRun: gpuRun.total, gpuMsPerRunByLayer: gpuRun.byLayer }),
+    ...(denseGpuRun && { denseGpuMsPerRun: denseGpuRun.total, denseGpuMsPerRunByLayer: denseGpuRun.byLayer }),
   }, values.compare === 'dense');
 }
 

@@ -19,3 +19,14 @@ export interface DispatchRecord {
    */
   readonly gpuNs?: number;
 }
+
+/**
+ * GPU milliseconds of each layer's dispatches of one run (summed), in run order; null when a
+ * dispatch carries no time (or there is none).
+ */
+export function gpuMsByLayer(records: readonly DispatchRecord[]): Map<string, number> | null {
+  if (records.length === 0 || records.some((r) => r.gpuNs === undefined)) return null;
+  const byLayer = new Map<string, number>();
+  for (const r of records) byLayer.set(r.layer, (byLayer.get(r.layer) ?? 0) + r.gpuNs! / 1e6);
+  return byLayer;
+}
