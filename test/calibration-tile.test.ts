@@ -6,7 +6,7 @@ import { main } from '../harness/cli.js';
 import { searchSettings } from '../harness/commands/calibrate.js';
 import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
 import { initWasmKernels } from '../src/backends/cpu/wasm/wasm-loader.js';
-import { calibrate, checkTilePositions, describeEffort } from '../src/calibration/calibration.js';
+import { calibrate, checkTilePositions, describeEffort, scaledKnobs } from '../src/calibration/calibration.js';
 import { layerSensitivity, type LayerTiming, type Probe } from '../src/calibration/sensitivity.js';
 import { cifar10Dataset, limit } from '../src/data/dataset.js';
 import { validateProfile } from '../src/effort/profile.js';
@@ -106,6 +106,48 @@ describe('tile-mode layer sensitivity', () => {
       expect(t.ratio).toBeLessThan(0.98);
       expect(o.saved).toBeCloseTo(((1 - t.ratio) * (s.denseSeconds ?? 0)) / 1e-3, 9);
       expect(Number.isFinite(o.opsSaved)).toBe(true);
+    }
+  });
+});
+
+describe('knob refinement', () => {
+  it('scales the knobs where larger always skips more: SDSS delta and SFMA epsilon, never SPET', () => {
+    const tile = { positions: 8 };
+    const spet = { mode: 'threshold' as const, fraction: 0.5, threshold: -2 };
+    expect(scaledKnobs({ sdss: { stride: 2, delta: 10 }, spet, tile }, 1.25)).toEqual({ sdss: { stride: 2, delta: 12.5 }, spet, tile });
+    expect(scaledKnobs({ sfma: { epsilon: 0.01 } }, 1.5)).toEqual({ sfma: { epsilon: 0.015 } });
+    // Six significant digits, as the candidate grids round theirs.
+    expect(scaledKnobs({ sdss: { stride: 2, delta: 17.1835 } }, 1.3125)?.sdss?.delta).toBe(22.5533);
+    // Nothing to scale: SPET alone, or a delta of 0 (every multiple is 0).
+    expect(scaledKnobs({ spet, tile }, 1.25)).toBeNull();
+    expect(scaledKnobs({ sdss: { stride: 2, delta: 0 } }, 1.25)).toBeNull();
+  });
+
+  it("bisects each chosen layer's delta into the gap of the grid while the budget holds", async () => {
+    await initWasmKernels();
+    const data = limit(calibration, 32);
+    const backend = new CpuBackend({ kernels: 'wasm' });
+    const options = { batch: 32, probe: 4, steps: 0, refine: 0, mechanisms: ['sdss' as const], mode: 'tile' as const, objective: 'macs' as const };
+    // A budget nothing can exceed: lambda 1e-3 takes each layer's boldest option, every knob step
+    // is kept, the last one (x 1.4375) wins.
+    const lines: string[] = [];
+    const loose = await calibrate(net, data, backend, { ...options, budgetPP: 100, log: (l) => lines.push(l) });
+    const chosen = Object.entries(loose.profile.layers);
+    expect(chosen.length).toBeGreaterThan(0);
+    for (const [name, effort] of chosen) {
+      const s = loose.sensitivities.find((x) => x.layer === name);
+      const boldest = s?.front[s.front.length - 1].effort;
+      expect(effort).toEqual(scaledKnobs(boldest ?? {}, 1.4375));
+      expect(lines.filter((l) => l.startsWith(`knobs ${name} x`)).map((l) => l.split(':')[0])).toEqual(
+        [1.25, 1.375, 1.4375].map((f) => `knobs ${name} x${f.toFixed(3)}`),
+      );
+    }
+    expect(loose.evaluations).toBe(2 + 3 * chosen.length);
+    // --knob-steps 0 stops at the grid.
+    const none = await calibrate(net, data, backend, { ...options, budgetPP: 100, knobSteps: 0 });
+    for (const [name, effort] of Object.entries(none.profile.layers)) {
+      const s = none.sensitivities.find((x) => x.layer === name);
+      expect(effort).toEqual(s?.front[s.front.length - 1].effort);
     }
   });
 });

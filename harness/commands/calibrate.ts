@@ -23,7 +23,8 @@ How: (1) on --probe images drawn with --seed, every candidate setting of every l
 layer alone on its dense inputs: what it saves vs output error, logged as each layer's Pareto
 front; (2) one trade-off number picks a setting per layer, bisected over --steps evaluations of
 the whole calibration set to the most aggressive profile within the budget; (3) --refine single
-layers move one setting further while the budget holds. With --objective macs, same seed, same
+layers move one setting further while the budget holds; (4) --knob-steps bisect each chosen
+layer's SDSS delta and SFMA epsilon toward 1.5x, into the gaps of the grid. With --objective macs, same seed, same
 profile; with --objective time the savings are measured on this machine (logged, and recorded
 in the profile with the machine), so a rerun may pick differently where timings are close.
 
@@ -54,6 +55,8 @@ in the profile with the machine), so a rerun may pick differently where timings 
                             (default 8)
       --refine N            then single-layer refinement steps, one evaluation each, N >= 0
                             (default 4)
+      --knob-steps N        then per chosen layer, bisection steps of its SDSS delta and SFMA
+                            epsilon (up to 1.5x), one evaluation each, N >= 0 (default 3)
       --batch B             images per run, B >= 1 (default 16)
       --backend NAME        where the calibration set is evaluated: auto (default: what
                             'dyve bench' picks, with its notice), cpu, wasm, webgpu (cpu runs
@@ -107,7 +110,7 @@ export function searchSettings(values: { mode?: string; tile?: string; objective
 export async function calibrateCommand(args: string[]): Promise<void> {
   const { values } = parseFlags(args, {
     ...MODEL_OPTIONS, ...DATA_OPTIONS, out: { type: 'string' }, budget: { type: 'string' }, calib: { type: 'string' },
-    mechanisms: { type: 'string' }, mode: { type: 'string' }, tile: { type: 'string' }, objective: { type: 'string' }, repeats: { type: 'string' }, probe: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' }, refine: { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' }, log: { type: 'string' }, quiet: { type: 'boolean' },
+    mechanisms: { type: 'string' }, mode: { type: 'string' }, tile: { type: 'string' }, objective: { type: 'string' }, repeats: { type: 'string' }, probe: { type: 'string' }, seed: { type: 'string' }, steps: { type: 'string' }, refine: { type: 'string' }, 'knob-steps': { type: 'string' }, batch: { type: 'string' }, backend: { type: 'string' }, log: { type: 'string' }, quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -129,6 +132,7 @@ export async function calibrateCommand(args: string[]): Promise<void> {
   const batch = intFlag(values, 'batch', 16, { min: 1 });
   const steps = intFlag(values, 'steps', 8, { min: 0 });
   const refine = intFlag(values, 'refine', 4, { min: 0 });
+  const knobSteps = intFlag(values, 'knob-steps', 3, { min: 0 });
   dataFlags(values);
 
   const opened = await openModel(values);
@@ -159,7 +163,7 @@ export async function calibrateCommand(args: string[]): Promise<void> {
   const result = await calibrate(opened.net, dataset, backend, {
     budgetPP, batch, mechanisms, log, onProgress,
     probe, seed, steps,
-    refine, mode: search.mode, objective: search.objective, repeats: search.repeats,
+    refine, knobSteps, mode: search.mode, objective: search.objective, repeats: search.repeats,
     ...(search.mode === 'tile' && { tilePositions: search.tilePositions }),
   }).finally(close);
   const profile = {

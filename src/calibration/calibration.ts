@@ -29,6 +29,11 @@ export interface CalibrationOptions {
   readonly steps?: number;
   /** Refinement steps after the bisection (default 4): each is one evaluation of the calibration set. */
   readonly refine?: number;
+  /**
+   * Knob steps per chosen layer after the refinement (default 3): its SDSS delta and SFMA epsilon
+   * pushed by bisection toward the grid's next value (KNOB_REACH times), each step one evaluation.
+   */
+  readonly knobSteps?: number;
   /** Progress and the per-layer sensitivity log, one line at a time. */
   readonly log?: (line: string) => void;
   /** Progress inside each step: what runs (e.g. `dense`, `sensitivity`), items done of total. */
@@ -159,6 +164,25 @@ function nextStep(sensitivities: readonly LayerSensitivity[], choice: readonly n
   return best;
 }
 
+/**
+ * How far the knob refinement pushes a chosen layer's continuous knobs: up to this factor, the
+ * ratio between neighbouring values of the candidate grids (sensitivity.ts), so the bisection
+ * searches the gap the grid jumped over.
+ */
+const KNOB_REACH = 1.5;
+
+/**
+ * `effort` with its continuous knobs scaled by `factor` (> 1 bolder): SDSS's delta and SFMA's
+ * epsilon, the knobs where larger always skips more. Null when it has none to scale (SPET's
+ * thresholds are searched on a grid of their own: their sign and scale vary by layer).
+ */
+export function scaledKnobs(effort: LayerEffort, factor: number): LayerEffort | null {
+  const sdss = effort.sdss && effort.sdss.delta > 0 ? { ...effort.sdss, delta: Number((effort.sdss.delta * factor).toPrecision(6)) } : undefined;
+  const sfma = effort.sfma && effort.sfma.epsilon > 0 ? { ...effort.sfma, epsilon: Number((effort.sfma.epsilon * factor).toPrecision(6)) } : undefined;
+  if (!sdss && !sfma) return null;
+  return { ...effort, ...(sdss && { sdss }), ...(sfma && { sfma }) };
+}
+
 /** `count` distinct indices of 0 .. size - 1, drawn with `seed`, ascending. */
 function drawProbe(size: number, count: number, seed: number): number[] {
   const order = Array.from({ length: size }, (_, i) => i);
@@ -181,7 +205,11 @@ function drawProbe(size: number, count: number, seed: number): number[] {
  *    a bisection on lambda (log scale) evaluates the whole calibration set at each step and keeps
  *    the most aggressive profile whose top-1 drop vs dense stays within the budget;
  * 3. refinement: single layers move one option further along their fronts (most ops saved per
- *    error added first), each kept when the calibration set stays within the budget.
+ *    error added first), each kept when the calibration set stays within the budget;
+ * 4. knob refinement: each chosen layer's SDSS delta and SFMA epsilon bisected toward KNOB_REACH
+ *    times their value, kept while within the budget (the grids are coarse: measured on
+ *    cifar10-quick, the next grid delta after the chosen one crossed the budget, a value between
+ *    them did not).
  * `mode` picks the candidates (per-neuron knobs, or tile-mode knobs on a wider grid), `objective`
  * what they save (ops, or wall time measured per layer on the wasm kernels).
  *
@@ -264,8 +292,7 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
   let lo = -3;
   let hi = 3;
   const memo = new Map<string, Awaited<ReturnType<typeof run>>>();
-  const tryChoice = async (choice: readonly number[], what: string) => {
-    const layers = layersOf(sensitivities, choice);
+  const tryLayers = async (layers: Record<string, LayerEffort>, what: string) => {
     const key = JSON.stringify(layers);
     let r = memo.get(key);
     if (!r) {
@@ -279,8 +306,9 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
         `ops ${(dense.ops / r.ops).toFixed(2)}x fewer, ${objective === 'time' ? `${r.seconds.toFixed(2)} s vs dense ${dense.seconds.toFixed(2)} s, ` : ''}` +
         `top-1 drop ${drop.toFixed(2)} pp: ${ok ? 'within' : 'over'} budget`,
     );
-    return { choice, layers, r, ok };
+    return { layers, r, ok };
   };
+  const tryChoice = async (choice: readonly number[], what: string) => ({ choice, ...(await tryLayers(layersOf(sensitivities, choice), what)) });
   const tryLambda = (logLambda: number) => tryChoice(choiceFor(sensitivities, 10 ** logLambda), `lambda 1e${logLambda.toFixed(3)}`);
   let best: { choice: readonly number[]; layers: Record<string, LayerEffort>; r: typeof dense; logLambda: number } = { choice: sensitivities.map(() => -1), layers: {}, r: dense, logLambda: Infinity };
   const aggressive = await tryLambda(lo);
@@ -310,6 +338,25 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
     const t = await tryChoice(choice, `refine ${sensitivities[i].layer}`);
     if (t.ok) best = { ...t, logLambda: best.logLambda };
     else frozen.add(i);
+  }
+
+  // 4. Knob refinement: continuous knobs between the grid's values, one layer at a time.
+  for (const name of Object.keys(best.layers)) {
+    let lo = 1;
+    let hi = KNOB_REACH;
+    const start = best.layers[name];
+    for (let step = 0; step < (options.knobSteps ?? 3); step++) {
+      const mid = (lo + hi) / 2;
+      const effort = scaledKnobs(start, mid);
+      if (!effort) break;
+      const t = await tryLayers({ ...best.layers, [name]: effort }, `knobs ${name} x${mid.toFixed(3)}`);
+      if (t.ok) {
+        best = { ...best, layers: t.layers, r: t.r };
+        lo = mid;
+      } else {
+        hi = mid;
+      }
+    }
   }
   for (const [name, effort] of Object.entries(best.layers)) log(`chosen ${name}: ${describeEffort(effort)}`);
   return {
