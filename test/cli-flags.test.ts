@@ -152,6 +152,7 @@ describe('dyve flags end to end', () => {
       [['calibrate', '--model', 'cifar10-quick', '--out', join(tmp(), 'p.json'), '--steps', '-1'], "--steps takes a whole number >= 0, found '-1'"],
       [['calibrate', '--model', 'cifar10-quick', '--out', join(tmp(), 'p.json'), '--limit', '5'], '--limit does not apply to calibrate: --calib N'],
       [['compare', '--model', 'cifar10-quick', '--rounds', '0'], "--rounds takes a whole number >= 1, found '0'"],
+      [['compare', '--model', 'cifar10-quick', '--min-seconds', '-1'], "--min-seconds takes a finite number >= 0, found '-1'"],
       [['compare', '--model', 'cifar10-quick', '--images-b1', '-3'], "--images-b1 takes a whole number >= 1, found '-3'"],
       [['compare', '--model', 'cifar10-quick', '--threads', '1.5'], '--threads takes a whole number >= 1'],
       [['export', '--model', 'cifar10-quick', '--onnx', join(tmp(), 'm.onnx'), '--batch', '0'], "--batch takes a whole number >= 1, found '0'"],

@@ -16,7 +16,7 @@ describe('dyve compare', () => {
   it('runs dyvedeep dense, dynamic (tile mode) and neuron mode and the three peers on the same images, writing the JSON contract', async () => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
     const file = join(mkdtempSync(join(tmpdir(), 'dyve-compare-')), 'compare.json');
-    const args = ['compare', '--model', 'cifar10-quick', '--threads', '1', '--images-b1', '8', '--images-b64', '64', '--rounds', '1', '--quiet', '--json', file];
+    const args = ['compare', '--model', 'cifar10-quick', '--threads', '1', '--images-b1', '8', '--images-b64', '64', '--rounds', '1', '--min-seconds', '0', '--quiet', '--json', file];
     expect(await main(args)).toBe(0);
     const json = JSON.parse(readFileSync(file, 'utf8'));
     expect(json.model).toBe('cifar10-quick');
@@ -43,6 +43,32 @@ describe('dyve compare', () => {
       const den = rows.find((r: { engine: string }) => r.engine === 'dyvedeep-dense');
       expect(speedup('dyvedeep-dynamic').median).toBeCloseTo(dyn.imagesPerSecond / den.imagesPerSecond, 6);
       expect(speedup('tfjs-wasm')).toBeNull();
+    }
+  });
+
+  it('--min-seconds: each pass goes over its images again until it has run that long, top-1 and MACs from the first pass', async () => {
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    const dir = mkdtempSync(join(tmpdir(), 'dyve-compare-'));
+    const run = async (minSeconds: string) => {
+      const file = join(dir, `c${minSeconds}.json`);
+      const args = ['compare', '--model', 'cifar10-quick', '--threads', '1', '--engines', 'dyvedeep-dense,dyvedeep-dynamic', '--images-b1', '4', '--images-b64', '64',
+        '--rounds', '1', '--min-seconds', minSeconds, '--quiet', '--json', file];
+      expect(await main(args)).toBe(0);
+      return JSON.parse(readFileSync(file, 'utf8'));
+    };
+    const once = await run('0');
+    const long = await run('0.3');
+    expect(once.setup.minSeconds).toBe(0);
+    expect(long.setup.minSeconds).toBe(0.3);
+    for (const [i, row] of long.rows.entries()) {
+      const first = once.rows[i];
+      expect(first.repeats).toBe(1);
+      // 4 images at batch 1 take milliseconds: many passes; their mean time stays a per-pass time.
+      expect(row.repeats).toBeGreaterThan(1);
+      expect(row.repeats * (row.batch === 1 ? 4 : 64) * row.msPerImage).toBeGreaterThanOrEqual(300);
+      expect(row.top1).toBe(first.top1);
+      // GFLOP/s x ms/image = 2 x MACs per image: the first pass's MACs, not the repeats' sum.
+      expect(row.gflops * row.msPerImage).toBeCloseTo(first.gflops * first.msPerImage, 6);
     }
   });
 

@@ -269,7 +269,7 @@ says what really worked),
 onnxruntime-node 1.30 (native, CPU provider) and onnxruntime-web 1.30 (wasm) on \`dyve export\`'s
 ONNX graph of the same IR, and TensorFlow.js 4.22 wasm (XNNPACK) on a graph built from the same
 IR and weights. Engines run interleaved in ${setup.rounds} rounds after one untimed pass each,
-median times; batch 1 over the first 256 CIFAR-10 test images / 16 ImageNet samples, batch 64
+median times${setup.minSeconds ? `; in a round each engine goes over its images again until it has run ${setup.minSeconds} s (top-1 from the first pass)` : ''}; batch 1 over the first 256 CIFAR-10 test images / 16 ImageNet samples, batch 64
 over the first 1024 / 64 (top-1 from those). GFLOP/s = 2 x MACs / time (dense MACs for every
 engine but DyVEDeep, which counts what it executed). "vs dyvedeep-dense": dyvedeep-dense's time /
 the engine's, paired round by round (the same machine conditions), median and range over the rounds.

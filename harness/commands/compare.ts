@@ -8,7 +8,7 @@ import { ENGINE_NAMES, type Engine, type EngineName } from '../compare/engine.js
 import { median, timedPass, top1, type ImageSet, type Pass } from '../compare/measure.js';
 import { openOurEngine } from '../compare/our-engines.js';
 import { machineDescription } from '../machine.js';
-import { availableCores, intFlag, parseFlags, threadsFlag, type FlagValues } from '../flags.js';
+import { availableCores, intFlag, numberFlag, parseFlags, threadsFlag, type FlagValues } from '../flags.js';
 import { DATA_HELP, DATA_OPTIONS, dataFlags, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel, seedFlag } from '../model-options.js';
 import { checkOutputFiles } from '../output-paths.js';
 import { percent } from '../terminal/format.js';
@@ -23,7 +23,8 @@ same network (an ONNX export of our IR; a TF.js graph built from it). Prints and
 ms/image at batch 1, images/s at batch 64, threads, top-1, achieved GFLOP/s (2 x MACs / time:
 dense MACs for the peers, executed MACs for DyVEDeep), ratios to onnxruntime-node and, for
 DyVEDeep's engines, the speed-up over dyvedeep-dense paired round by round (median, range).
-Engines run interleaved in rounds; each figure is the median over the rounds.
+Engines run interleaved in rounds; each figure is the median over the rounds. In a round each
+engine goes over its images again until it has run --min-seconds (top-1 from the first pass).
 
 ${MODEL_HELP}
 
@@ -43,6 +44,10 @@ Compare:
       --images-b64 N        images of the batch-64 pass, also the top-1 set, N >= 1 (default
                             1024 / 64)
       --rounds R            interleaved rounds, R >= 1 (default 3)
+      --min-seconds S       in each round, each engine's pass (batch 1, batch 64) goes over its
+                            images again until it has run S seconds, S >= 0 (default 1; 0 =
+                            once): a fast engine's pass of a fraction of a second moved by 20 %
+                            from round to round on a shared machine
       --json FILE           write { model, machine, rows: [...] } (its folder must exist)
       --quiet               no progress lines
       --webgpu              WebGPU side by side instead (dyvedeep, TF.js and onnxruntime-web on
@@ -72,14 +77,16 @@ export interface CompareRow {
   speedupVsDense: { median: number; min: number; max: number } | null;
   /** Threads that really worked (dyvedeep: 1 when no layer of an image was large enough to split). */
   threadsUsed: number;
+  /** Times a pass went over its images to run --min-seconds (median over the rounds). */
+  repeats?: number;
 }
 
 export interface CompareJson {
   model: string;
   machine: string;
   rows: CompareRow[];
-  /** Images of each pass, rounds, and the dense MACs of one image. */
-  setup: { imagesBatch1: number; imagesBatch64: number; rounds: number; denseMacsPerImage: number; kernels: string };
+  /** Images of each pass, rounds, the minimum time of a pass, and the dense MACs of one image. */
+  setup: { imagesBatch1: number; imagesBatch64: number; rounds: number; minSeconds?: number; denseMacsPerImage: number; kernels: string };
 }
 
 type Values = FlagValues;
@@ -122,6 +129,7 @@ export async function runCompare(values: Values, log: (line: string) => void): P
   seedFlag(values);
   const threads = threadsFlag(values, availableCores());
   const rounds = intFlag(values, 'rounds', 3, { min: 1 });
+  const minSeconds = numberFlag(values, 'min-seconds', 1, { min: 0 });
   const imagesB1 = intFlag(values, 'images-b1', undefined, { min: 1 });
   const imagesB64 = intFlag(values, 'images-b64', undefined, { min: 1 });
   const kernels = typeof values.kernels === 'string' ? values.kernels : 'wasm';
@@ -184,8 +192,8 @@ export async function runCompare(values: Values, log: (line: string) => void): P
     for (let r = 0; r < rounds; r++) {
       for (const e of engines) {
         log(`# round ${r + 1}/${rounds}: ${e.name}`);
-        record(e, 1, await timedPass(e, set1, 1));
-        record(e, 64, await timedPass(e, set64, 64));
+        record(e, 1, await timedPass(e, set1, 1, minSeconds));
+        record(e, 64, await timedPass(e, set64, 64, minSeconds));
       }
     }
     const rows: CompareRow[] = [];
@@ -204,6 +212,7 @@ export async function runCompare(values: Values, log: (line: string) => void): P
           ratioToOnnxruntimeNode: null,
           speedupVsDense: null,
           threadsUsed: list[0].threadsUsed,
+          repeats: median(list.map((p) => p.repeats)),
         });
       }
     }
@@ -221,7 +230,7 @@ export async function runCompare(values: Values, log: (line: string) => void): P
       model: opened.label,
       machine: machineDescription(),
       rows,
-      setup: { imagesBatch1: set1.count, imagesBatch64: set64.count, rounds, denseMacsPerImage: denseMacs, kernels },
+      setup: { imagesBatch1: set1.count, imagesBatch64: set64.count, rounds, minSeconds, denseMacsPerImage: denseMacs, kernels },
     };
   } finally {
     await Promise.all(engines.map((e) => e.close()));
@@ -256,7 +265,7 @@ export function compareMarkdown(r: CompareJson): string {
 /** The table `dyve compare` prints. */
 export function formatCompare(r: CompareJson): string {
   const table = renderTable(COLUMNS, compareCells(r));
-  return `model   ${r.model}; ${r.setup.imagesBatch1} images at batch 1, ${r.setup.imagesBatch64} at batch 64 (top-1 set), median of ${r.setup.rounds} interleaved rounds; dyvedeep kernels: ${r.setup.kernels}
+  return `model   ${r.model}; ${r.setup.imagesBatch1} images at batch 1, ${r.setup.imagesBatch64} at batch 64 (top-1 set), median of ${r.setup.rounds} interleaved rounds${r.setup.minSeconds ? ` (each pass repeated to at least ${r.setup.minSeconds} s)` : ''}; dyvedeep kernels: ${r.setup.kernels}
 machine ${r.machine}
 
 ${table}`;
@@ -267,7 +276,7 @@ export async function compareCommand(args: string[]): Promise<void> {
   const { values } = parseFlags(args, {
     ...MODEL_OPTIONS, ...DATA_OPTIONS,
     threads: { type: 'string' }, engines: { type: 'string' }, effort: { type: 'string' }, kernels: { type: 'string' },
-    'images-b1': { type: 'string' }, 'images-b64': { type: 'string' }, rounds: { type: 'string' },
+    'images-b1': { type: 'string' }, 'images-b64': { type: 'string' }, rounds: { type: 'string' }, 'min-seconds': { type: 'string' },
     json: { type: 'string' }, quiet: { type: 'boolean', short: 'q' }, help: { type: 'boolean', short: 'h' },
     webgpu: { type: 'boolean' }, runtimes: { type: 'string' }, 'large-batch': { type: 'string' }, 'images-large': { type: 'string' },
     'engine-budget': { type: 'string' },
