@@ -43,7 +43,7 @@ Compare:
       --images-b1 N         images of the batch-1 pass, N >= 1 (default 256 CIFAR-10 / 16 ImageNet)
       --images-b64 N        images of the batch-64 pass, also the top-1 set, N >= 1 (default
                             1024 / 64)
-      --rounds R            interleaved rounds, R >= 1 (default 3)
+      --rounds R            interleaved rounds, R >= 1 (default 5)
       --min-seconds S       in each round, each engine's pass (batch 1, batch 64) goes over its
                             images again until it has run S seconds, S >= 0 (default 1; 0 =
                             once): a fast engine's pass of a fraction of a second moved by 20 %
@@ -128,7 +128,7 @@ export async function runCompare(values: Values, log: (line: string) => void): P
   dataFlags(values);
   seedFlag(values);
   const threads = threadsFlag(values, availableCores());
-  const rounds = intFlag(values, 'rounds', 3, { min: 1 });
+  const rounds = intFlag(values, 'rounds', 5, { min: 1 });
   const minSeconds = numberFlag(values, 'min-seconds', 1, { min: 0 });
   const imagesB1 = intFlag(values, 'images-b1', undefined, { min: 1 });
   const imagesB64 = intFlag(values, 'images-b64', undefined, { min: 1 });
