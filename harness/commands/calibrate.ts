@@ -24,9 +24,10 @@ layer alone on its dense inputs: what it saves vs output error, logged as each l
 front; (2) one trade-off number picks a setting per layer, bisected over --steps evaluations of
 the whole calibration set to the most aggressive profile within the budget; (3) --refine single
 layers move one setting further while the budget holds; (4) --knob-steps bisect each chosen
-layer's SDSS delta and SFMA epsilon toward 1.5x, into the gaps of the grid. With --objective macs, same seed, same
-profile; with --objective time the savings are measured on this machine (logged, and recorded
-in the profile with the machine), so a rerun may pick differently where timings are close.
+layer's SDSS delta and SFMA epsilon toward 1.5x, into the gaps of the grid. With --objective
+macs, same seed, same profile; with --objective time the savings are measured on this machine
+(logged, and recorded in the profile with the machine), so a rerun may pick differently where
+timings are close.
 
       --out FILE            the profile to write (required; its folder must exist)
       --budget PP           top-1 drop allowed, percentage points in [0, 100] (default 0.5)

@@ -342,19 +342,19 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
 
   // 4. Knob refinement: continuous knobs between the grid's values, one layer at a time.
   for (const name of Object.keys(best.layers)) {
-    let lo = 1;
-    let hi = KNOB_REACH;
+    let bold = 1;
+    let tooBold = KNOB_REACH;
     const start = best.layers[name];
     for (let step = 0; step < (options.knobSteps ?? 3); step++) {
-      const mid = (lo + hi) / 2;
+      const mid = (bold + tooBold) / 2;
       const effort = scaledKnobs(start, mid);
       if (!effort) break;
       const t = await tryLayers({ ...best.layers, [name]: effort }, `knobs ${name} x${mid.toFixed(3)}`);
       if (t.ok) {
         best = { ...best, layers: t.layers, r: t.r };
-        lo = mid;
+        bold = mid;
       } else {
-        hi = mid;
+        tooBold = mid;
       }
     }
   }
