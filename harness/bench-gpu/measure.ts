@@ -15,7 +15,7 @@ import type { Backend } from '../../src/backends/backend.js';
 import { DENSE_PROFILE, type EffortProfile } from '../../src/effort/profile.js';
 import { argmax } from '../../src/evaluation/top-k.js';
 import { shapeSize, type Network } from '../../src/ir/network.js';
-import { gpuMsByLayer } from '../../src/records/dispatches.js';
+import { GpuTimeTally } from '../../src/records/dispatches.js';
 
 /** The engines, named as `dyve compare --webgpu` names them. */
 export const GPU_ENGINES = ['dyvedeep-webgpu-dense', 'dyvedeep-webgpu-dynamic'] as const;
@@ -157,17 +157,14 @@ async function gpuTimes(
 ): Promise<Pick<GpuRow, 'gpuMsPerImage' | 'gpuMsPerImageByLayer'>> {
   const block = shapeSize(m.net.inputShape);
   const input = m.input.subarray(first * block, (first + n) * block);
-  const byLayer: Record<string, number> = {};
+  const tally = new GpuTimeTally();
   const start = performance.now();
-  let runs = 0;
   do {
-    const times = gpuMsByLayer((await gpu.backend.run(m.net, input, n, { effort: profile, timeDispatches: true })).dispatches ?? []);
-    if (!times) return { gpuMsPerImage: null, gpuMsPerImageByLayer: null };
-    for (const [layer, ms] of times) byLayer[layer] = (byLayer[layer] ?? 0) + ms / n;
-    runs++;
-  } while (runs < 5 && performance.now() - start < m.minPhaseMs / 4);
-  for (const layer of Object.keys(byLayer)) byLayer[layer] /= runs;
-  return { gpuMsPerImage: Object.values(byLayer).reduce((a, b) => a + b, 0), gpuMsPerImageByLayer: byLayer };
+    tally.add((await gpu.backend.run(m.net, input, n, { effort: profile, timeDispatches: true })).dispatches ?? []);
+  } while (tally.runs > 0 && tally.runs < 5 && performance.now() - start < m.minPhaseMs / 4);
+  const run = tally.perRun;
+  if (!run) return { gpuMsPerImage: null, gpuMsPerImageByLayer: null };
+  return { gpuMsPerImage: run.total / n, gpuMsPerImageByLayer: Object.fromEntries([...run.byLayer].map(([layer, ms]) => [layer, ms / n])) };
 }
 
 /**

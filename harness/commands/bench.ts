@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gpuMsByLayer, type DispatchRecord } from '../../src/records/dispatches.js';
+import { GpuTimeTally, type DispatchRecord } from '../../src/records/dispatches.js';
 import { describeChoice, openBackend, type AutoChoice, type OpenedBackend } from '../../src/select-backend.js';
 import { parseTuning } from '../../src/backends/webgpu/pipelines.js';
 import { DyveError } from '../../src/errors.js';
@@ -135,26 +135,6 @@ export class TraceCollector {
   }
 }
 
-/** GPU ms per run of each layer, averaged over the runs whose dispatches were all timed. */
-class GpuTimes {
-  runs = 0;
-  private readonly sums = new Map<string, number>();
-
-  add(records: readonly DispatchRecord[]): void {
-    const times = gpuMsByLayer(records);
-    if (!times) return;
-    this.runs++;
-    for (const [layer, ms] of times) this.sums.set(layer, (this.sums.get(layer) ?? 0) + ms);
-  }
-
-  /** The mean run, in all and per layer; undefined when no run was timed. */
-  get perRun(): { total: number; byLayer: Map<string, number> } | undefined {
-    if (this.runs === 0) return undefined;
-    const byLayer = new Map([...this.sums].map(([layer, ms]) => [layer, ms / this.runs]));
-    return { total: [...byLayer.values()].reduce((a, b) => a + b, 0), byLayer };
-  }
-}
-
 /** The profile named by --effort (dense by default), restricted by --mechanisms. */
 export async function effortFor(
   net: Network, values: Record<string, string | boolean | undefined>, entry?: ZooEntry,
@@ -278,8 +258,8 @@ export async function runBench(values: Record<string, string | boolean | undefin
   const denseTrace = new TraceCollector();
   const dispatches = new PerRun();
   const denseDispatches = new PerRun();
-  const gpuTimes = new GpuTimes();
-  const denseGpuTimes = new GpuTimes();
+  const gpuTimes = new GpuTimeTally();
+  const denseGpuTimes = new GpuTimeTally();
   // --trace times every dispatch on the GPU (both profiles alike: the side-by-side ratio stays fair).
   const timeDispatches = typeof values.trace === 'string';
   let result: Evaluation;

@@ -30,3 +30,24 @@ export function gpuMsByLayer(records: readonly DispatchRecord[]): Map<string, nu
   for (const r of records) byLayer.set(r.layer, (byLayer.get(r.layer) ?? 0) + r.gpuNs! / 1e6);
   return byLayer;
 }
+
+/** GPU ms per run of each layer, averaged over the runs whose dispatches were all timed. */
+export class GpuTimeTally {
+  runs = 0;
+  private readonly sums = new Map<string, number>();
+
+  /** Adds one run's records; a run without a time on every dispatch is left out. */
+  add(records: readonly DispatchRecord[]): void {
+    const times = gpuMsByLayer(records);
+    if (!times) return;
+    this.runs++;
+    for (const [layer, ms] of times) this.sums.set(layer, (this.sums.get(layer) ?? 0) + ms);
+  }
+
+  /** The mean run, in all and per layer (run order); undefined when no run was timed. */
+  get perRun(): { total: number; byLayer: Map<string, number> } | undefined {
+    if (this.runs === 0) return undefined;
+    const byLayer = new Map([...this.sums].map(([layer, ms]) => [layer, ms / this.runs]));
+    return { total: [...byLayer.values()].reduce((a, b) => a + b, 0), byLayer };
+  }
+}
