@@ -56,18 +56,6 @@ describe('dyve CLI', () => {
     expect(j.layers[0]).toMatchObject({ name: 'conv1', type: 'Convolution', macsDense: 50 * 2_457_600, macsExecuted: 50 * 2_457_600 });
   });
 
-  it('bench says when a tile-mode profile runs on the TypeScript kernels, whose tile layers run the float64 reference', async () => {
-    const cpu = await dyve('bench', '--model', 'cifar10-quick', '--backend', 'cpu', '--effort', 'calibrated', '--limit', '2', '--quiet');
-    expect(cpu.code).toBe(0);
-    expect(cpu.err).toContain('dyvedeep: the TypeScript kernels (--backend cpu) have no tile-mode fast path: conv2 runs on the float64 tile reference');
-    // The WebAssembly kernels run tile mode fast; a neuron-mode profile has its TypeScript fast path.
-    for (const args of [['--backend', 'wasm', '--effort', 'calibrated'], ['--backend', 'cpu', '--effort', 'neuron']]) {
-      const r = await dyve('bench', '--model', 'cifar10-quick', ...args, '--limit', '2', '--quiet');
-      expect(r.code).toBe(0);
-      expect(r.err).not.toContain('tile-mode fast path');
-    }
-  });
-
   it('calibrate --dataset cifar10 calibrates on the training split, never on the test images', async () => {
     const profile = join(tmp(), 'p.json');
     const c = await dyve('calibrate', '--model', 'cifar10-quick', '--dataset', 'cifar10', '--calib', '8', '--probe', '4', '--steps', '0', '--refine', '0',

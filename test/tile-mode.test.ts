@@ -12,6 +12,8 @@ import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA } from './helpers/files.js';
 import { capture, type Captured } from './helpers/captured-layers.js';
 import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE } from './tolerances.js';
 import { validateProfile } from '../src/effort/profile.js';
+import { loadProfile } from '../src/effort/load-profile.js';
+import { packageFile } from '../src/package-root.js';
 import { ParallelBackend } from '../src/threads/parallel-backend.js';
 import { planSplit } from '../src/threads/layer-split.js';
 import { sumCounters } from '../src/records/counters.js';
@@ -19,9 +21,9 @@ import { fitTileSpet } from '../src/calibration/tile-thresholds.js';
 import { convLayer, randomArray } from './helpers/synthetic-layers.js';
 
 /**
- * Tile mode (src/mechanisms/tile-plan.ts): the WebAssembly float32 kernels against the float64
- * tile reference, on the inputs real images give real layers of both zoo models; every mechanism
- * alone and composed, several tile sizes, both SIMD builds. Float32 and float64 sums may take a
+ * Tile mode (src/mechanisms/tile-plan.ts): the fast paths (the WebAssembly float32 kernels and
+ * the TypeScript loops) against the float64 tile reference, on the inputs real images give real layers of both zoo models; every mechanism
+ * alone and composed, several tile sizes, both SIMD builds. Sums in another order and precision may take a
  * different tile decision where a tested value lies within rounding of its threshold: those
  * neurons are counted and must stay under DYNAMIC_DECISION_TOLERANCE; every neuron both decided
  * alike is within the parity tolerance, and with identical decisions the MACs are identical.
@@ -33,39 +35,42 @@ interface TileRun {
   readonly decisions: Uint8Array;
 }
 
-function run(c: Captured, batch: number, effort: LayerEffort, kernels: 'reference' | 'wasm'): TileRun {
+function run(c: Captured, batch: number, effort: LayerEffort, kernels: 'reference' | 'wasm' | 'fast'): TileRun {
   const r = runLayer(c.layer, [c.input], batch, { kernels, effort, rectified: c.rectified, trace: true });
   return { y: r.outputs[0], counts: r.counters, decisions: r.decisions?.neurons ?? new Uint8Array(0) };
 }
 
-/** Compares the wasm tile kernels with the reference; returns the reference run. */
+/** Compares both tile-mode fast paths (WebAssembly, TypeScript) with the reference; returns the reference run. */
 function expectTileParity(c: Captured, batch: number, effort: LayerEffort): TileRun {
   const ref = run(c, batch, effort, 'reference');
-  const wasm = run(c, batch, effort, 'wasm');
-  const what = `${c.layer.name} ${JSON.stringify(effort)}`;
+  for (const kernels of ['wasm', 'fast'] as const) expectSameTiles(c, effort, ref, run(c, batch, effort, kernels), kernels);
+  return ref;
+}
+
+function expectSameTiles(c: Captured, effort: LayerEffort, ref: TileRun, fast: TileRun, kernels: string): void {
+  const what = `${kernels} ${c.layer.name} ${JSON.stringify(effort)}`;
   let differ = 0;
   let maxDiff = 0;
   let maxRef = 0;
   for (let i = 0; i < ref.y.length; i++) {
     maxRef = Math.max(maxRef, Math.abs(ref.y[i]));
-    if (ref.decisions[i] !== wasm.decisions[i]) {
+    if (ref.decisions[i] !== fast.decisions[i]) {
       differ++;
       continue;
     }
     // A neuron SDSS interpolated from a neighbour decided differently is off by that neighbour.
-    const d = Math.abs(ref.y[i] - wasm.y[i]);
+    const d = Math.abs(ref.y[i] - fast.y[i]);
     if (!(d <= maxDiff)) maxDiff = Number.isNaN(d) ? Infinity : d;
   }
   expect(differ / ref.y.length, `${what}: ${differ} neurons decided differently`).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
   if (differ === 0) {
     expect(maxDiff / Math.max(1e-6, maxRef), `${what}: relative error`).toBeLessThanOrEqual(PARITY_RELATIVE_TOLERANCE);
-    expect(wasm.counts.macsExecuted, what).toBe(ref.counts.macsExecuted);
-    expect(wasm.counts.otherOps, what).toBe(ref.counts.otherOps);
-    expect(wasm.counts.mechanisms, what).toEqual(ref.counts.mechanisms);
+    expect(fast.counts.macsExecuted, what).toBe(ref.counts.macsExecuted);
+    expect(fast.counts.otherOps, what).toBe(ref.counts.otherOps);
+    expect(fast.counts.mechanisms, what).toEqual(ref.counts.mechanisms);
   } else {
-    expect(Math.abs(wasm.counts.macsExecuted - ref.counts.macsExecuted) / ref.counts.macsDense, what).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE * 10);
+    expect(Math.abs(fast.counts.macsExecuted - ref.counts.macsExecuted) / ref.counts.macsDense, what).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE * 10);
   }
-  return ref;
 }
 
 const spetT = (fraction: number, threshold: number): LayerEffort['spet'] => ({ mode: 'threshold', fraction, threshold });
@@ -119,7 +124,7 @@ beforeAll(async () => {
   await initWasmKernels('simd');
 });
 
-describe('tile mode: WebAssembly kernels against the tile reference, cifar10-quick', () => {
+describe('tile mode: WebAssembly and TypeScript kernels against the tile reference, cifar10-quick', () => {
   const batch = 2;
   let layers: Map<string, Captured>;
   beforeAll(async () => {
@@ -144,7 +149,7 @@ describe('tile mode: WebAssembly kernels against the tile reference, cifar10-qui
   }
 });
 
-describe('tile mode: WebAssembly kernels against the tile reference, squeezenet-dc', () => {
+describe('tile mode: WebAssembly and TypeScript kernels against the tile reference, squeezenet-dc', () => {
   // 7x7 stride 2 on the image; 1x1 squeeze; 3x3 pad 1 expand; 1x1 with pad 1 (its border outputs
   // see only padding). The reference loops take seconds on the big layers: composed knobs there.
   const names = ['conv1', 'fire2/conv1x1_1', 'fire2/conv3x3_2', 'fire8/conv3x3_2', 'conv_final'];
@@ -180,7 +185,7 @@ describe('tile mode: WebAssembly kernels against the tile reference, squeezenet-
   }
 });
 
-describe('tile mode: WebAssembly kernels against the tile reference, shapes no zoo layer has', () => {
+describe('tile mode: WebAssembly and TypeScript kernels against the tile reference, shapes no zoo layer has', () => {
   // The wasm SDSS test runs four output channels at a time: counts that are not a multiple of
   // four (alone and per group) leave lanes over; odd map sizes put the grid's last row and
   // column next to the regular ones. Rectified inputs, as after a ReLU, so whole regions agree.
@@ -210,8 +215,43 @@ describe('tile mode: WebAssembly kernels against the tile reference, shapes no z
   }
 });
 
+describe('tile mode, whole network: the shipped cifar10-quick profile', () => {
+  it('the TypeScript and WebAssembly backends take the tile reference\'s decisions and predictions on 16 test images', async () => {
+    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+    const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
+    const data = await cifar10Dataset(`${DATA}/cifar10/test_batch.bin`, { channels: 'rgb', mean }, net.inputShape);
+    const batch = 16;
+    const { input } = await data.batch(0, batch);
+    const profile = await loadProfile(packageFile('models/cifar10-quick/effort.json'), net);
+    expect(Object.values(profile.layers).some((e) => e.tile)).toBe(true);
+    const runs = new Map<string, Awaited<ReturnType<CpuBackend['run']>>>();
+    for (const kernels of ['reference', 'fast', 'wasm'] as const) {
+      runs.set(kernels, await new CpuBackend({ kernels }).run(net, input, batch, { effort: profile, traceDecisions: true }));
+    }
+    const ref = runs.get('reference')!;
+    const classes = ref.output.length / batch;
+    const top1 = (out: Float32Array) => Array.from({ length: batch }, (_, i) => {
+      const row = out.subarray(i * classes, (i + 1) * classes);
+      return row.indexOf(Math.max(...row));
+    });
+    for (const kernels of ['fast', 'wasm']) {
+      const r = runs.get(kernels)!;
+      expect(top1(r.output), kernels).toEqual(top1(ref.output));
+      ref.decisions!.forEach((d, i) => {
+        const other = r.decisions![i].neurons;
+        const differ = d.neurons.reduce((n, v, j) => n + (v === other[j] ? 0 : 1), 0);
+        expect(differ / Math.max(1, d.neurons.length), `${kernels} ${d.layer}`).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE);
+      });
+      const macs = (run: typeof r) => run.counters.reduce((n, c) => n + c.macsExecuted, 0);
+      const dense = ref.counters.reduce((n, c) => n + c.macsDense, 0);
+      expect(Math.abs(macs(r) - macs(ref)) / dense, kernels).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE * 10);
+      expect(macs(r), kernels).toBeLessThan(dense);
+    }
+  });
+});
+
 describe('tile mode on worker threads', () => {
-  it('2 threads split the batch by images and give what one thread gives on the same slices, bit for bit', async () => {
+  it.each(['wasm', 'fast'] as const)('%s kernels: 2 threads split the batch by images and give what one thread gives on the same slices, bit for bit', async (kernels) => {
     const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
     const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
     const data = await cifar10Dataset(`${DATA}/cifar10/test_batch.bin`, { channels: 'rgb', mean }, net.inputShape);
@@ -223,10 +263,10 @@ describe('tile mode on worker threads', () => {
         conv3: { spet: spetT(0.375, -1), tile: { positions: 16 } },
       },
     }, net);
-    const parallel = await ParallelBackend.create({ threads: 2, kernels: 'wasm' });
+    const parallel = await ParallelBackend.create({ threads: 2, kernels });
     try {
       const r = await parallel.run(net, input, 12, { effort: profile, traceDecisions: true });
-      const one = new CpuBackend({ kernels: 'wasm' });
+      const one = new CpuBackend({ kernels });
       const a = await one.run(net, input.slice(0, 6 * 3072), 6, { effort: profile, traceDecisions: true });
       const b = await one.run(net, input.slice(6 * 3072), 6, { effort: profile, traceDecisions: true });
       expect(r.output).toEqual(new Float32Array([...a.output, ...b.output]));

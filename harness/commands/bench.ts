@@ -229,19 +229,6 @@ export function checkBenchFlags(values: FlagValues): void {
   threadsFlag(values, undefined, () => {});
 }
 
-/**
- * The notice for a tile-mode profile on the TypeScript kernels, which have no tile-mode fast path:
- * its tile layers run on the float64 tile reference, several times slower than dense (measured
- * 0.26x on cifar10-quick). Null when nothing runs that way.
- */
-export function tileReferenceNotice(backendName: string, profile: EffortProfile): string | null {
-  if (backendName !== 'cpu') return null;
-  const tiled = Object.entries(profile.layers).filter(([, e]) => e.tile).map(([name]) => name);
-  if (tiled.length === 0) return null;
-  return `dyvedeep: the TypeScript kernels (--backend cpu) have no tile-mode fast path: ${tiled.join(', ')} ` +
-    `run${tiled.length === 1 ? 's' : ''} on the float64 tile reference, slower than dense; --backend wasm runs ${tiled.length === 1 ? 'it' : 'them'} on the float32 SIMD kernels (where WebAssembly SIMD is available)`;
-}
-
 /** Runs a bench from parsed flags; shared by `dyve bench` and `dyve benchmarks`. */
 export async function runBench(values: Record<string, string | boolean | undefined>): Promise<BenchJson> {
   const opened = await openModel(values);
@@ -251,8 +238,6 @@ export async function runBench(values: Record<string, string | boolean | undefin
   const { backendHandle, batch, threads } = await openBenchBackend(values, opened.net);
   const { backend } = backendHandle;
   const dense = Object.keys(profile.layers).length === 0;
-  const notice = tileReferenceNotice(backend.name, profile);
-  if (notice) console.error(notice);
   const progress = new ProgressBar(`${opened.label} [${pathLabel(backend.name, threads, batch)}]`, !values.quiet);
   const trace = new TraceCollector();
   const denseTrace = new TraceCollector();

@@ -60,8 +60,7 @@ timings are close.
                             epsilon (up to 1.5x), one evaluation each, N >= 0 (default 3)
       --batch B             images per run, B >= 1 (default 16)
       --backend NAME        where the calibration set is evaluated: auto (default: what
-                            'dyve bench' picks, with its notice), cpu, wasm, webgpu (cpu runs
-                            tile-mode layers on the slow float64 tile reference); the layer
+                            'dyve bench' picks, with its notice), cpu, wasm, webgpu; the layer
                             sensitivities run the wasm kernels, except the fast TypeScript ones
                             for --mode neuron --objective macs
       --log FILE            also write the search log

@@ -343,7 +343,7 @@ export function layerSensitivity(
   const repeats = options.repeats ?? 5;
   const tiled = options.mode === 'tile' && layer.params.type === 'Convolution';
   // Timings measure the kernels profiles run on; tile-mode layers run the wasm tile kernels for
-  // ops too, as the TypeScript variants run the float64 tile reference (an order of magnitude slower).
+  // ops too (the fastest; every fast path counts alike).
   const kernels = objective === 'time' || tiled ? 'wasm' : 'fast';
   const networkSeconds = probe.networkSeconds ?? 0;
   if (objective === 'time' && !(networkSeconds > 0)) throw new DyveError('layerSensitivity: objective time needs probe.networkSeconds (the dense network time)');

@@ -14,6 +14,7 @@ import type { Backend, LayerEffortOptions, RunOptions, RunResult } from '../back
 import { emptyDecisions, type LayerDecisions } from '../../records/decisions.js';
 import { sumCounters, type LayerCounters } from '../../records/counters.js';
 import { TS_TILE_KERNELS } from './dynamic/tile-kernels.js';
+import { tileConvolutionFast } from './dynamic/tile-mode-fast.js';
 import { activeWasmKernels, initWasmKernels } from './wasm/wasm-loader.js';
 import { denseMacs } from '../../ir/layer-metrics.js';
 import type { KernelVariant } from './kernel-types.js';
@@ -121,11 +122,12 @@ export function runLayer(layer: Layer, inputs: readonly Float32Array[], batch: n
   const out = layer.outputShapes[0];
   const decisions = options.trace ? emptyDecisions(layer.name, batch, out.c, out.h, out.w, layer.inputShapes[0].c) : undefined;
   // The dynamic kernels exist as reference loops and the fast driver; `wasm` runs the fast driver
-  // on its WebAssembly tile loops (convolutions; the InnerProduct's are TypeScript).
+  // on its WebAssembly tile loops (convolutions; the InnerProduct's are TypeScript), and its own
+  // tile-mode kernel.
   const dynamic = {
     effort, variant: variant === 'reference' ? 'reference' : 'fast', rectified: options.rectified === true,
     tiles: variant === 'wasm' ? activeWasmKernels().tiles : TS_TILE_KERNELS, ...(decisions && { decisions }),
-    ...(variant === 'wasm' && { tileMode: tileConvolutionWasm }), ...(options.addend && { addend: options.addend }),
+    tileMode: variant === 'wasm' ? tileConvolutionWasm : tileConvolutionFast, ...(options.addend && { addend: options.addend }),
     ...(reluSlope !== undefined && { reluSlope }),
   } as const;
   // Each entry point checks the knobs against the layer (a Pooling layer with knobs fails there).

@@ -50,8 +50,8 @@ export interface DynamicLayerOptions {
   /** The loops the fast convolution runs: TypeScript (default) or the wasm backend's twins. */
   readonly tiles?: TileKernels;
   /**
-   * What the fast variant runs for a tile-mode layer (`effort.tile`): the WebAssembly tile
-   * kernels; without it the tile reference runs (the TypeScript variants).
+   * What the fast variant runs for a tile-mode layer (`effort.tile`): the WebAssembly or the
+   * TypeScript tile-mode kernel; without it the tile reference runs.
    */
   readonly tileMode?: TileModeKernel;
   /**
@@ -85,7 +85,7 @@ export function convolutionDynamic(
   const { tile, spet } = options.effort;
   const { reluSlope } = options;
   if (reluSlope !== undefined && !(tile && options.variant === 'fast' && options.tileMode)) {
-    throw new NetworkError(`layer '${layer.name}': only the WebAssembly tile-mode kernel runs a fused ReLU`);
+    throw new NetworkError(`layer '${layer.name}': only a tile-mode kernel runs a fused ReLU`);
   }
   if (tile) {
     const kernel = options.variant === 'fast' && options.tileMode ? options.tileMode : tileReference;

@@ -36,7 +36,7 @@ export function innerProductDynamic(
   layer: Layer, inputs: readonly Float32Array[], batch: number, counts: LayerCounters, options: DynamicLayerOptions,
 ): Float32Array[] {
   checkLayerEffort(layer, options.effort);
-  if (options.reluSlope !== undefined) throw new NetworkError(`layer '${layer.name}': only the WebAssembly tile-mode kernel runs a fused ReLU`);
+  if (options.reluSlope !== undefined) throw new NetworkError(`layer '${layer.name}': only a tile-mode kernel runs a fused ReLU`);
   return runDynamicLayer(layer, innerProductGeometry(layer), inputs, batch, counts, { ...options, rectified: false }, innerProductFast);
 }
 
