@@ -21,6 +21,7 @@ import { rectify, sdssGrid, sdssInterpolateOps } from '../../../mechanisms/sdss.
 import { spetTestOps } from '../../../mechanisms/spet.js';
 import { keptOrder, tileRestBound, tileRestBoundOps, tileSdssOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { CallState } from './run-state.js';
+import { blobPool } from '../blob-pool.js';
 import { tapLayout } from './tile-kernels.js';
 import { createTileModeLoops, type TileModeLoops } from './tile-mode-loops.js';
 
@@ -44,7 +45,8 @@ export function tileConvolutionFast(
   const T = tilePositions;
   const bias = state.w.bias;
   const spetOn = state.spet !== null;
-  const y = new Float32Array(batch * outSize);
+  // Every neuron is written (evaluated, terminated or interpolated): a reused array will do.
+  const y = blobPool.take(batch * outSize);
   const grid = state.sdssStride > 0 ? sdssGrid(geom.outH, outW, state.sdssStride) : null;
   const order = grid ? tileSdssOrder(grid, state.sdssStride) : null;
   const listed = order ? order.grid : Int32Array.from({ length: positions }, (_, p) => p);
