@@ -41,7 +41,7 @@ export function tileConvolutionFast(
   state: CallState, plan: TilePlan, tilePositions: number, x: Float32Array, counts: LayerCounters, reluSlope?: number,
 ): Float32Array {
   const { geom, batch, tally, trace, addend } = state;
-  const { outC, inC, cpg, m, group, taps, positions, outW, inSize, outSize, kernelW } = geom;
+  const { inC, cpg, m, group, taps, positions, outW, inSize, outSize, kernelW } = geom;
   const T = tilePositions;
   const bias = state.w.bias;
   const spetOn = state.spet !== null;
