@@ -188,13 +188,14 @@ describe('tile mode: WebAssembly and TypeScript kernels against the tile referen
 describe('tile mode: WebAssembly and TypeScript kernels against the tile reference, shapes no zoo layer has', () => {
   // The wasm SDSS test runs four output channels at a time: counts that are not a multiple of
   // four (alone and per group) leave lanes over; odd map sizes put the grid's last row and
-  // column next to the regular ones. Rectified inputs, as after a ReLU, so whole regions agree.
+  // column next to the regular ones; tiles of 40 are wider than any map row. Rectified inputs, as
+  // after a ReLU, so whole regions agree.
   const shapes = [
     { name: '7 channels, 13x11 maps', input: { c: 5, h: 15, w: 13 }, conv: { numOutput: 7, kernelH: 3, kernelW: 3 } },
     { name: '2 groups of 3 channels, pad 1', input: { c: 4, h: 12, w: 17 }, conv: { numOutput: 6, kernelH: 3, kernelW: 3, padH: 1, padW: 1, group: 2 } },
   ];
   for (const s of shapes) {
-    for (const t of [8, 16]) {
+    for (const t of [8, 16, 40]) {
       it(`${s.name}, tiles of ${t}: SDSS alone and with SPET and SFMA`, () => {
         const layer = convLayer(s.input, s.conv, 11);
         const batch = 2;
