@@ -21,12 +21,13 @@ import { fitTileSpet } from '../src/calibration/tile-thresholds.js';
 import { convLayer, randomArray } from './helpers/synthetic-layers.js';
 
 /**
- * Tile mode (src/mechanisms/tile-plan.ts): the fast paths (the WebAssembly float32 kernels and
- * the TypeScript loops) against the float64 tile reference, on the inputs real images give real layers of both zoo models; every mechanism
- * alone and composed, several tile sizes, both SIMD builds. Sums in another order and precision may take a
- * different tile decision where a tested value lies within rounding of its threshold: those
- * neurons are counted and must stay under DYNAMIC_DECISION_TOLERANCE; every neuron both decided
- * alike is within the parity tolerance, and with identical decisions the MACs are identical.
+ * Tile mode (src/mechanisms/tile-plan.ts): the fast paths (the WebAssembly float32 kernels and the
+ * TypeScript loops) against the float64 tile reference, on the inputs real images give real layers
+ * of both zoo models; every mechanism alone and composed, several tile sizes, both SIMD builds.
+ * Sums in another order and precision may take a different tile decision where a tested value
+ * lies within rounding of its threshold: those neurons are counted and must stay under
+ * DYNAMIC_DECISION_TOLERANCE; every neuron both decided alike is within the parity tolerance, and
+ * with identical decisions the MACs are identical.
  */
 
 interface TileRun {
