@@ -106,6 +106,18 @@ function buildPlan(w: Float32Array, geom: DynGeometry, fraction: number, inputSc
   return { nSig: significantCount(fraction, cpg), order, permuted, posSum, negSum };
 }
 
+const positionLists = new Map<number, Int32Array>();
+
+/** 0 .. n - 1: the list of pass 1 without SDSS, every position row-major (cached per size). */
+export function everyPosition(n: number): Int32Array {
+  let list = positionLists.get(n);
+  if (!list) {
+    list = Int32Array.from({ length: n }, (_, p) => p);
+    positionLists.set(n, list);
+  }
+  return list;
+}
+
 /** One image and group's channels in kept order, and how many of them are significant. */
 export interface KeptOrder {
   /** Group-relative channels, kept ones only, in significance order. */

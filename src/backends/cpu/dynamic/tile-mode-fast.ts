@@ -19,7 +19,7 @@ import { NEURON_SDSS_INTERPOLATED, NEURON_SPET_TERMINATED } from '../../../recor
 import { correctionLayout, correctionTables } from '../../../mechanisms/sfma.js';
 import { rectify, sdssGrid, sdssInterpolateOps } from '../../../mechanisms/sdss.js';
 import { spetTestOps } from '../../../mechanisms/spet.js';
-import { keptOrder, tileRestBound, tileRestBoundOps, tileSdssOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { everyPosition, keptOrder, tileRestBound, tileRestBoundOps, tileSdssOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { CallState } from './run-state.js';
 import { blobPool } from '../blob-pool.js';
 import { tapLayout } from './tile-kernels.js';
@@ -49,7 +49,7 @@ export function tileConvolutionFast(
   const y = blobPool.take(batch * outSize);
   const grid = state.sdssStride > 0 ? sdssGrid(geom.outH, outW, state.sdssStride) : null;
   const order = grid ? tileSdssOrder(grid, state.sdssStride) : null;
-  const listed = order ? order.grid : Int32Array.from({ length: positions }, (_, p) => p);
+  const listed = order ? order.grid : everyPosition(positions);
   const others = order ? order.others : new Int32Array(0);
 
   // Blocks of whole tiles, at least 8 positions wide (pass 1 runs four positions per weight load).
@@ -76,6 +76,8 @@ export function tileConvolutionFast(
   const survivors = new Int32Array(m);
   const bases = new Int32Array(bw);
   const weightRows = new Int32Array(m * cpg);
+  let weightsGroup = -1;
+  let weightsKept: Int32Array = new Int32Array(0);
   const neuronOps = (bias ? 1 : 0) + (spetOn ? spetTestOps(state.exact) : 0);
   let macs = 0;
   let ops = 0;
@@ -93,12 +95,17 @@ export function tileConvolutionFast(
       if (withCorr) {
         ops += correctionTables(state.w.weight, geom, layout, g * m, m, dropList, dropList.length, state.means, img * inC + g * cpg, corrTable, kScratch);
       }
-      // The kept channels' weights, row o at aAt + o * kK, and their maps, zero-padded.
-      let n = 0;
-      for (let o = 0; o < m; o++) {
-        for (let j = 0; j < nKept; j++) weightRows[n++] = ((g * m + o) * cpg + kept.positions[j]) * taps;
+      // The kept channels' weights, row o at aAt + o * kK (gathered again only when the group or
+      // its kept channels change: without SFMA, once per call), and their maps, zero-padded.
+      if (g !== weightsGroup || !sameChannels(kept.positions, weightsKept)) {
+        let n = 0;
+        for (let o = 0; o < m; o++) {
+          for (let j = 0; j < nKept; j++) weightRows[n++] = ((g * m + o) * cpg + kept.positions[j]) * taps;
+        }
+        L.copyRows(plan.permuted, weightRows, n, taps, aAt);
+        weightsGroup = g;
+        weightsKept = kept.positions;
       }
-      L.copyRows(plan.permuted, weightRows, n, taps, aAt);
       L.padPlanes(x, img * inSize + g * cpg * geom.planeSize, kept.channels, nKept, geom.inH, geom.inW, geom.padH, geom.padW, ph, tl.paddedW, planesAt);
       for (let o = 0; o < m; o++) {
         if (spetOn && state.exact) {
@@ -260,4 +267,11 @@ export function tileConvolutionFast(
   counts.macsExecuted += macs;
   counts.otherOps += ops;
   return y;
+}
+
+/** Whether two lists of kept order positions are the same. */
+function sameChannels(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

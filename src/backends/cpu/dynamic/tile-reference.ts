@@ -11,7 +11,7 @@ import { NEURON_SDSS_INTERPOLATED, NEURON_SPET_TERMINATED } from '../../../recor
 import { correctionLayout, correctionTables } from '../../../mechanisms/sfma.js';
 import { rectify, sdssGrid, sdssInterpolateOps, sdssTestOps } from '../../../mechanisms/sdss.js';
 import { spetTestOps } from '../../../mechanisms/spet.js';
-import { keptOrder, tileRestBound, tileRestBoundOps, tileSdssOrder, type KeptOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { everyPosition, keptOrder, tileRestBound, tileRestBoundOps, tileSdssOrder, type KeptOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { CallState } from './run-state.js';
 
 /**
@@ -27,7 +27,7 @@ export function tileReference(state: CallState, plan: TilePlan, tilePositions: n
   const spetOn = state.spet !== null;
   const grid = state.sdssStride > 0 ? sdssGrid(geom.outH, outW, state.sdssStride) : null;
   const order = grid ? tileSdssOrder(grid, state.sdssStride) : null;
-  const listed = order ? order.grid : Int32Array.from({ length: positions }, (_, p) => p);
+  const listed = order ? order.grid : everyPosition(positions);
   const layout = correctionLayout(geom);
   const nClasses = layout.nRowClasses * layout.nColClasses;
   const corrTable = new Float64Array(m * nClasses);

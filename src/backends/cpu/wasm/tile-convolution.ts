@@ -10,7 +10,7 @@ import type { LayerCounters } from '../../../records/counters.js';
 import { correctionLayout, correctionTables } from '../../../mechanisms/sfma.js';
 import { sdssGrid } from '../../../mechanisms/sdss.js';
 import { spetTestOps } from '../../../mechanisms/spet.js';
-import { keptOrder, tileRestBound, tileRestBoundOps, tileSdssOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { everyPosition, keptOrder, tileRestBound, tileRestBoundOps, tileSdssOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { CallState } from '../dynamic/run-state.js';
 import { activeWasmKernels } from './wasm-loader.js';
 
@@ -25,18 +25,6 @@ type DescField = (typeof DESC_FIELDS)[number];
 
 const NONE = new Int32Array(0);
 const NO_OPS = new Uint8Array(0);
-const positionLists = new Map<number, Int32Array>();
-
-/** 0 .. n - 1 (cached: a few map sizes per network). */
-function everyPosition(n: number): Int32Array {
-  let list = positionLists.get(n);
-  if (!list) {
-    list = Int32Array.from({ length: n }, (_, p) => p);
-    positionLists.set(n, list);
-  }
-  return list;
-}
-
 /**
  * Runs a tile-mode Convolution with the WebAssembly kernels (a TileModeKernel; initWasmKernels()
  * must have completed); `reluSlope`: the following ReLU on the output in linear memory, as

@@ -20,7 +20,7 @@
  */
 import { convolutionGeometry, type DynGeometry } from '../../../mechanisms/geometry.js';
 import { sdssGrid } from '../../../mechanisms/sdss.js';
-import { tilePlan, tileSdssOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { everyPosition, tilePlan, tileSdssOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { LayerEffort } from '../../../effort/effort.js';
 import { NetworkError } from '../../../errors.js';
 import type { Layer } from '../../../ir/network.js';
@@ -79,7 +79,7 @@ export async function encodeTileDynamic(
   const nSig = spet ? plan.nSig : g.cpg;
   const grid = effort.sdss ? sdssGrid(g.outH, g.outW, effort.sdss.stride) : null;
   const order = grid && effort.sdss ? tileSdssOrder(grid, effort.sdss.stride) : null;
-  const staticList = order ? order.grid : Int32Array.from({ length: g.positions }, (_, p) => p);
+  const staticList = order ? order.grid : everyPosition(g.positions);
   const others = order ? order.others : new Int32Array(0);
   const T = tile.positions;
   const staticTiles = Math.ceil(staticList.length / T);
