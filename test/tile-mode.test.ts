@@ -6,7 +6,7 @@ import { loadRealModels } from './helpers/models.js';
 import { initWasmKernels } from '../src/backends/cpu/wasm/wasm-loader.js';
 import type { LayerEffort } from '../src/effort/effort.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
-import type { Layer } from '../src/ir/network.js';
+import type { Layer, Network } from '../src/ir/network.js';
 import { NEURON_EVALUATED } from '../src/records/decisions.js';
 import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA } from './helpers/files.js';
 import { capture, type Captured } from './helpers/captured-layers.js';
@@ -74,6 +74,14 @@ function expectSameTiles(c: Captured, effort: LayerEffort, ref: TileRun, fast: T
   }
 }
 
+/** cifar10-quick and the first `count` images of a CIFAR-10 binary batch (`file`: test_batch, data_batch_1). */
+async function cifarImages(file: string, count: number): Promise<{ net: Network; input: Float32Array }> {
+  const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+  const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
+  const data = await cifar10Dataset(`${DATA}/cifar10/${file}.bin`, { channels: 'rgb', mean }, net.inputShape);
+  return { net, input: (await data.batch(0, count)).input };
+}
+
 const spetT = (fraction: number, threshold: number): LayerEffort['spet'] => ({ mode: 'threshold', fraction, threshold });
 const spetX = (fraction: number): LayerEffort['spet'] => ({ mode: 'exact', fraction });
 
@@ -129,10 +137,7 @@ describe('tile mode: WebAssembly and TypeScript kernels against the tile referen
   const batch = 2;
   let layers: Map<string, Captured>;
   beforeAll(async () => {
-    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
-    const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
-    const data = await cifar10Dataset(`${DATA}/cifar10/data_batch_1.bin`, { channels: 'rgb', mean }, net.inputShape);
-    const { input } = await data.batch(0, batch);
+    const { net, input } = await cifarImages('data_batch_1', batch);
     layers = await capture(net, input, batch, ['conv1', 'conv2', 'conv3']);
   });
 
@@ -219,11 +224,8 @@ describe('tile mode: WebAssembly and TypeScript kernels against the tile referen
 
 describe('tile mode, whole network: the shipped cifar10-quick profile', () => {
   it('the TypeScript and WebAssembly backends take the tile reference\'s decisions and predictions on 16 test images', async () => {
-    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
-    const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
-    const data = await cifar10Dataset(`${DATA}/cifar10/test_batch.bin`, { channels: 'rgb', mean }, net.inputShape);
     const batch = 16;
-    const { input } = await data.batch(0, batch);
+    const { net, input } = await cifarImages('test_batch', batch);
     const profile = await loadProfile(packageFile('models/cifar10-quick/effort.json'), net);
     expect(Object.values(profile.layers).some((e) => e.tile)).toBe(true);
     const runs = new Map<string, Awaited<ReturnType<CpuBackend['run']>>>();
@@ -254,10 +256,7 @@ describe('tile mode, whole network: the shipped cifar10-quick profile', () => {
 
 describe('tile mode on worker threads', () => {
   it.each(['wasm', 'fast'] as const)('%s kernels: 2 threads split the batch by images and give what one thread gives on the same slices, bit for bit', async (kernels) => {
-    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
-    const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
-    const data = await cifar10Dataset(`${DATA}/cifar10/test_batch.bin`, { channels: 'rgb', mean }, net.inputShape);
-    const { input } = await data.batch(0, 12);
+    const { net, input } = await cifarImages('test_batch', 12);
     const profile = validateProfile({
       layers: {
         conv1: { sdss: { stride: 2, delta: 10 }, tile: { positions: 8 } },
@@ -291,11 +290,8 @@ describe('tile mode on worker threads', () => {
 
 describe('tile-mode SPET thresholds fitted per output channel', () => {
   it('on the images they were fitted on, the skipped tiles hold at most the loss budget of each channel\'s ReLU output', async () => {
-    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
-    const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
-    const data = await cifar10Dataset(`${DATA}/cifar10/data_batch_1.bin`, { channels: 'rgb', mean }, net.inputShape);
     const batch = 16;
-    const { input } = await data.batch(0, batch);
+    const { net, input } = await cifarImages('data_batch_1', batch);
     const c = (await capture(net, input, batch, ['conv2'])).get('conv2') as Captured;
     const budget = 0.02;
     const spet = fitTileSpet(c.layer, c.input, batch, { fraction: 0.25, tilePositions: 8, lossBudget: budget });
