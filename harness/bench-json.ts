@@ -39,6 +39,8 @@ export interface BenchJson {
   dispatchesPerRun?: number;
   /** WebGPU with a dense baseline: the same for dense. */
   denseDispatchesPerRun?: number;
+  /** WebGPU: the dispatches of the profile's layers per run, divided by their number (absent for dense). */
+  dispatchesPerDynamicLayer?: number;
   /** WebGPU with --trace and timestamp queries: milliseconds per run inside the dispatches, on the GPU. */
   gpuMsPerRun?: number;
   /** The same for the dense baseline. */
@@ -75,6 +77,7 @@ export interface BenchMeta {
   machine: string;
   dispatchesPerRun?: number;
   denseDispatchesPerRun?: number;
+  dispatchesPerDynamicLayer?: number;
   gpuMsPerRun?: number;
   denseGpuMsPerRun?: number;
   /** Per layer, the same (layers without a timed dispatch absent). */
@@ -125,6 +128,7 @@ export function benchJson(result: Evaluation, meta: BenchMeta, compareDense = re
     machine: meta.machine,
     ...(meta.dispatchesPerRun !== undefined && { dispatchesPerRun: meta.dispatchesPerRun }),
     ...(meta.denseDispatchesPerRun !== undefined && { denseDispatchesPerRun: meta.denseDispatchesPerRun }),
+    ...(meta.dispatchesPerDynamicLayer !== undefined && { dispatchesPerDynamicLayer: meta.dispatchesPerDynamicLayer }),
     ...(meta.gpuMsPerRun !== undefined && { gpuMsPerRun: meta.gpuMsPerRun }),
     ...(meta.denseGpuMsPerRun !== undefined && { denseGpuMsPerRun: meta.denseGpuMsPerRun }),
   };

@@ -178,6 +178,11 @@ describe('dyve bench --backend webgpu', () => {
     expect(gpu.denseDispatchesPerRun).toBeGreaterThan(0);
     expect(gpu.dispatchesPerRun).toBeGreaterThan(gpu.denseDispatchesPerRun);
     expect(cpu).not.toHaveProperty('dispatchesPerRun');
+    // Per layer of the profile: its layers' dispatches in the trace, per run and per layer.
+    const profiled = new Set(Object.keys(JSON.parse(readFileSync(packageFile('models/cifar10-quick/effort-neuron.json'), 'utf8')).layers));
+    const ofProfile = trace.dispatches.filter((d: { layer: string }) => profiled.has(d.layer)).reduce((s: number, d: { dispatches: number }) => s + d.dispatches, 0);
+    expect(gpu.dispatchesPerDynamicLayer).toBeCloseTo(ofProfile / 2 / profiled.size, 9);
+    expect(cpu).not.toHaveProperty('dispatchesPerDynamicLayer');
     // GPU time (lavapipe has timestamp queries): per dispatch in the trace, dense's too, per run in the JSON.
     expect(trace.gpuTime).toBe('timestamp queries, one compute pass per dispatch');
     type Timed = { dispatches: number; gpuMs: number };

@@ -126,11 +126,11 @@ describe('packUniforms', () => {
     const words = packUniforms('dynamic/sfma-kernel-sums', values as Parameters<typeof packUniforms<'dynamic/sfma-kernel-sums'>>[1]);
     expect(words).toHaveLength(12);
     expect(words.slice(8)).toEqual([9, 0, 0, 0]);
-    // dynamic/tile-convolution: 48 fields (2 of them padding), 48 words; delta (field 24) is an f32.
+    // dynamic/tile-convolution: 48 fields, none of them padding, 48 words; delta (field 24) is an f32.
     const tileValues = Object.fromEntries(UNIFORM_LAYOUTS['dynamic/tile-convolution'].map((f, i) => [f.name, i + 1]));
     const tileWords = packUniforms('dynamic/tile-convolution', tileValues as Parameters<typeof packUniforms<'dynamic/tile-convolution'>>[1]);
     expect(tileWords).toHaveLength(48);
-    expect(tileWords.slice(46)).toEqual([0, 0]);
+    expect(tileWords.slice(46)).toEqual([47, 48]);
     expect(tileWords[23]).toBe(f32Bits(24));
   });
 

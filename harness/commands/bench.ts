@@ -243,6 +243,9 @@ export async function runBench(values: Record<string, string | boolean | undefin
   const denseTrace = new TraceCollector();
   const dispatches = new PerRun();
   const denseDispatches = new PerRun();
+  // The profile's own layers: their dispatches per run, per layer (DyVEDeep's cost in dispatches).
+  const dynamicLayers = new Set(Object.keys(profile.layers));
+  const perDynamicLayer = new PerRun();
   const gpuTimes = new GpuTimeTally();
   const denseGpuTimes = new GpuTimeTally();
   // --trace times every dispatch on the GPU (both profiles alike: the side-by-side ratio stays fair).
@@ -254,6 +257,7 @@ export async function runBench(values: Record<string, string | boolean | undefin
       onResult: (r, baseline) => {
         if (!r.dispatches) return;
         (baseline ? denseDispatches : dispatches).add(r.dispatches.length);
+        if (!baseline && dynamicLayers.size > 0) perDynamicLayer.add(r.dispatches.filter((d) => dynamicLayers.has(d.layer)).length / dynamicLayers.size);
         (baseline ? denseTrace : trace).add(r.dispatches);
         (baseline ? denseGpuTimes : gpuTimes).add(r.dispatches);
       },
@@ -288,6 +292,7 @@ export async function runBench(values: Record<string, string | boolean | undefin
     machine: machineDescription(),
     ...(dispatches.runs > 0 && { dispatchesPerRun: dispatches.mean }),
     ...(denseDispatches.runs > 0 && { denseDispatchesPerRun: denseDispatches.mean }),
+    ...(perDynamicLayer.runs > 0 && { dispatchesPerDynamicLayer: perDynamicLayer.mean }),
     ...(gpuRun && { gpuMsPerRun: gpuRun.total, gpuMsPerRunByLayer: gpuRun.byLayer }),
     ...(denseGpuRun && { denseGpuMsPerRun: denseGpuRun.total, denseGpuMsPerRunByLayer: denseGpuRun.byLayer }),
   }, values.compare === 'dense');
@@ -309,7 +314,8 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
     ...(r.agreement !== undefined ? [`agreement ${percent(r.agreement)} of top-1 predictions equal dense`] : []),
     ...(r.compare ? [`compare   dense ${r.compare.denseSeconds.toFixed(2)} s, dynamic ${r.compare.dynamicSeconds.toFixed(2)} s, side by side: ${r.compare.speedup.toFixed(2)}x speed-up`] : []),
     ...(r.dispatchesPerRun !== undefined
-      ? [`dispatch  ${meanCount(r.dispatchesPerRun)} per run${r.denseDispatchesPerRun !== undefined ? ` (dense ${meanCount(r.denseDispatchesPerRun)})` : ''}, one batch each`]
+      ? [`dispatch  ${meanCount(r.dispatchesPerRun)} per run${r.denseDispatchesPerRun !== undefined ? ` (dense ${meanCount(r.denseDispatchesPerRun)})` : ''}, one batch each${
+        r.dispatchesPerDynamicLayer !== undefined ? `; ${meanCount(r.dispatchesPerDynamicLayer)} per layer of the profile` : ''}`]
       : []),
     ...(r.gpuMsPerRun !== undefined
       ? [`gpu time  ${r.gpuMsPerRun.toFixed(3)} ms per run in the dispatches${r.denseGpuMsPerRun !== undefined ? ` (dense ${r.denseGpuMsPerRun.toFixed(3)} ms: ${(r.denseGpuMsPerRun / r.gpuMsPerRun).toFixed(2)}x)` : ''}, timestamp queries (one compute pass per dispatch)`]

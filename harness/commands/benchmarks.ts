@@ -164,7 +164,8 @@ function sideBySideTable(results: readonly BenchJson[], whereHeader: string, whe
   const dispatches = results.some((r) => r.dispatchesPerRun !== undefined);
   const rows = results.map((r) => {
     // A profile that turns nothing on runs as dense itself (bench makes no baseline run): one run, both columns.
-    const perRun = r.dispatchesPerRun === undefined ? '' : `${meanCount(r.denseDispatchesPerRun ?? r.dispatchesPerRun)} / ${meanCount(r.dispatchesPerRun)}`;
+    const perLayer = r.dispatchesPerDynamicLayer === undefined ? '' : ` (${meanCount(r.dispatchesPerDynamicLayer)})`;
+    const perRun = r.dispatchesPerRun === undefined ? '' : `${meanCount(r.denseDispatchesPerRun ?? r.dispatchesPerRun)} / ${meanCount(r.dispatchesPerRun)}${perLayer}`;
     const gpuColumn = dispatches ? [perRun] : [];
     if (!r.dense) {
       const ms = msPerImage(r.seconds, r.images);
@@ -183,7 +184,7 @@ function sideBySideTable(results: readonly BenchJson[], whereHeader: string, whe
       { header: 'top-1 dense', align: 'right' }, { header: 'top-1 DyVEDeep', align: 'right' }, { header: 'agreement', align: 'right' },
       { header: 'MAC reduction', align: 'right' },
       { header: 'dense ms/image', align: 'right' }, { header: 'DyVEDeep ms/image', align: 'right' }, { header: 'speed-up', align: 'right' },
-      ...(dispatches ? [{ header: 'dispatches per run dense / DyVEDeep', align: 'right' as const }] : [])],
+      ...(dispatches ? [{ header: 'dispatches per run dense / DyVEDeep (per dynamic layer)', align: 'right' as const }] : [])],
     rows,
   );
 }
@@ -314,10 +315,11 @@ squeezenet-dc: odd ImageNet samples (the calibration used the even ones). MAC re
 MACs / executed MACs, counted by the kernels (WebGPU: atomics in the dynamic kernels). On WebGPU
 (shaders/dynamic/tile-convolution.wgsl) a tile-mode SPET layer is one dispatch for pass 1, the
 tile test and the survivors' compaction, then one indirect dispatch over the survivors; an SDSS
-layer one for the grid, one for the decision and the failing tiles' compaction, then one
-indirect dispatch over the failing tiles; the last
-column counts the compute dispatches of one batch run, dense / DyVEDeep, from the scheduler's
-record (\`dyve bench --backend webgpu --trace FILE\` lists them per layer).
+layer one for the grid, then one over the tiles off the grid that decides each and evaluates
+the failing ones in the same workgroups (re-packed there into quads of failing channels); the
+last column counts the compute dispatches of one batch run, dense / DyVEDeep, from the
+scheduler's record, and in brackets those of the profile's layers per layer (\`dyve bench
+--backend webgpu --trace FILE\` lists them per layer).
 squeezenet-dc's shipped profile turns no mechanism on (no tile setting paid for itself on the
 CPU it was timed on): its rows are one dense run, shown in both columns ("all dense").
 

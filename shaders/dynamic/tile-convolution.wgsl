@@ -5,9 +5,10 @@
 // One invocation evaluates ONE TILE POSITION-RANGE FOR FOUR OUTPUT CHANNELS (a quad): each loaded
 // input serves 4 outputs, each loaded weight TP positions (the dense kernel's register blocking);
 // the decisions stay per channel (per tile). Over a whole list (direct dispatch) the quads are
-// 4 consecutive channels; the tiles that survive SPET's test (or fail SDSS's) are compacted into
-// NEW quads of 4 surviving channels of the same tile and image (any channels), so that the
-// indirect dispatch that finishes them runs full quads in full workgroups. A list entry is 4
+// 4 consecutive channels; the tiles that survive SPET's test are compacted into NEW quads of 4
+// surviving channels of the same tile and image (any channels), so that the indirect dispatch
+// that finishes them runs full quads in full workgroups; those that fail SDSS's test are
+// re-packed alike, within their workgroup (phase 3). A list entry is 4
 // words: (img * nTiles + tile, c0 | c1 << 16, c2 | c3 << 16, 0), 0xffff = no channel.
 // Accumulators and positions sit in arrays indexed only by loops of TP (an override constant),
 // which the compiler unrolls into registers; out-of-image taps read element 0 under select().
@@ -28,17 +29,21 @@
 //      same dispatch keeps up to date (no separate arguments pass).
 //   2  SPET pass 2 over a list (indirect, full workgroups): the stored partial sums + the rest
 //      kept channels (j >= nSig); stored.
-//   3  SDSS decision over the tiles of the positions off the grid: every neuron compares its 4
-//      grid neighbours (a pair stored twice); when all of a tile pass (max - min <= delta), it is
-//      interpolated, otherwise it is appended to the output list (the failing tiles, evaluated
-//      next by phase 0 or 1 from that list).
+//   3  SDSS over the tiles of the positions off the grid, decision and evaluation in one
+//      dispatch: every neuron compares its 4 grid neighbours (a pair stored twice); when all of a
+//      tile pass (max - min <= delta), it is interpolated. The workgroup's failing tiles are
+//      re-packed into quads of 4 failing channels of one tile (one quad per lane, compaction in
+//      workgroup memory) and evaluated at once by phase P.then: 0, or 1, whose survivors go to
+//      the output list for phase 2. (A decision dispatch of its own that compacts the failing
+//      tiles into a global list for an indirect one fills workgroups better, at the cost of a
+//      third dispatch; on lavapipe the two designs took the same time within the noise.)
 //
 // Work items: direct dispatch (P.fromList = 0) = workgroup (x, y, z) -> tiles x * (WG / cb) ..,
 // image z; lane l -> tile slot l / cb, channels 4 * (y * cb + l % cb) ..; list dispatch = one entry
 // per lane, the count at work[inCountAt].
 // Counters per dispatch slot (atomics, summed per workgroup first): [0, 1] MACs (64 bits),
-// [2] SPET neurons tested, [3] of those terminated, [4] workgroups that had a tile; a decision
-// pass (phase 3) counts interpolated neurons at [0] of its own slot.
+// [2] SPET neurons tested, [3] of those terminated, [4] workgroups that had a tile; phase 3 also
+// counts interpolated neurons at [0] of a slot of its own (P.decideSlot).
 // Decision trace (P.trace = 1): 1 per terminated neuron, 2 per interpolated one, in `decisions`.
 override WG: u32 = 64;
 override TP: u32 = 8;        // positions per tile (1, 8 or 16), at most MAX_TP
@@ -82,7 +87,8 @@ struct Params {
   four: u32,       // 4: the bound of the loops over a quad's channels, a uniform so that the
                    // compiler does not unroll them (their bodies are large; compile time on
                    // software adapters grew by minutes)
-  _p0: u32, _p1: u32,
+  then: u32,       // phase 3: the phase its failing tiles are evaluated with (0 or 1)
+  decideSlot: u32, // phase 3: the stats slot counting interpolated neurons
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -101,6 +107,7 @@ var<workgroup> wgMacs: atomic<u32>;
 var<workgroup> wgTested: atomic<u32>;
 var<workgroup> wgTerminated: atomic<u32>;
 var<workgroup> wgBusy: atomic<u32>;
+var<workgroup> wgInterpolated: atomic<u32>;
 var<workgroup> wgBase: u32;
 // Compaction, per tile slot of the workgroup: its appended channels, their count, its tile key and
 // the first of its new quads (relative to the workgroup's base).
@@ -108,6 +115,10 @@ var<workgroup> slotChannels: array<u32, WG * 4>;
 var<workgroup> slotCount: array<atomic<u32>, WG>;
 var<workgroup> slotKey: array<u32, WG>;
 var<workgroup> slotFirst: array<u32, WG>;
+// Phase 3: the workgroup's failing tiles as quads (tile key, channels), and how many.
+var<workgroup> quadKey: array<u32, WG>;
+var<workgroup> quadChannels: array<vec4u, WG>;
+var<workgroup> wgQuads: u32;
 
 // This invocation's tile: positions and their input origins, how many exist (a list's last tile is short).
 var<private> pos: array<u32, MAX_TP>;
@@ -218,19 +229,19 @@ fn sdssTest(img: u32, o: u32, ti: u32) -> bool {
     y[base + pos[i]] = mean[i];
     if (P.trace == 1u) { decisions[base + pos[i]] = 2u; }
   }
-  atomicAdd(&wgTested, nValid);
+  atomicAdd(&wgInterpolated, nValid);
   return true;
 }
 
-// Phases 0-2 on the tile for channels ch (NONE: absent); appends what phase 1 lets survive.
-fn evaluate(img: u32, ti: u32, ch: vec4u, slot: u32, spl: u32) {
+// Phase 0, 1 or 2 on the tile for channels ch (NONE: absent); appends what phase 1 lets survive.
+fn evaluate(phase: u32, img: u32, ti: u32, ch: vec4u, slot: u32, spl: u32) {
   let hw = P.outH * P.outW;
   let taps = P.kH * P.kW;
   let present = vec4<bool>(ch.x != NONE, ch.y != NONE, ch.z != NONE, ch.w != NONE);
   let o = select(vec4u(ch.x), ch, present);  // absent lanes compute channel ch.x again, never stored
   var acc: array<vec4f, MAX_TP>;
   for (var i = 0u; i < TP; i++) {
-    if (P.phase == 2u) {
+    if (phase == 2u) {
       let at = vec4u(img * P.outC) * hw + o * hw + vec4u(pos[i]);
       acc[i] = vec4f(y[at.x], y[at.y], y[at.z], y[at.w]);
     } else {
@@ -242,8 +253,8 @@ fn evaluate(img: u32, ti: u32, ch: vec4u, slot: u32, spl: u32) {
       acc[i] = b;
     }
   }
-  let first = select(0u, P.nSig, P.phase == 2u);
-  let last = select(P.nSig, P.cpg, P.phase != 1u);
+  let first = select(0u, P.nSig, phase == 2u);
+  let last = select(P.nSig, P.cpg, phase != 1u);
   let plane = P.inH * P.inW;
   let xImg = img * P.inC * plane;
   let keepBase = P.keepAt + img * P.inC;
@@ -265,7 +276,7 @@ fn evaluate(img: u32, ti: u32, ch: vec4u, slot: u32, spl: u32) {
   atomicAdd(&wgMacs, nValid * kept * taps * nCh);
   for (var k = 0u; k < P.four; k++) {
     if (!present[k]) { continue; }
-    if (P.phase == 1u) {
+    if (phase == 1u) {
       var s: array<f32, MAX_TP>;
       for (var i = 0u; i < TP; i++) { s[i] = acc[i][k]; }
       if (spetTest(img, o[k], s)) { append(slot, spl, img * P.nTiles + ti, o[k]); }
@@ -279,8 +290,8 @@ fn evaluate(img: u32, ti: u32, ch: vec4u, slot: u32, spl: u32) {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
   // Lanes per tile slot: a direct dispatch's cb quads share a tile; a list's entries each have their own.
-  let spl = select(P.cb, 1u, P.fromList == 1u);
-  let slot = lid / spl;
+  var spl = select(P.cb, 1u, P.fromList == 1u);
+  var slot = lid / spl;
   // This lane's tile (image, tile index) and channels, if it has one.
   var img = wid.z;
   var ti = 0u;
@@ -305,16 +316,55 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     ch = select(vec4u(NONE), quad, quad < vec4u(P.outC));
     live = o0 < P.outC && ti < P.nTiles;
   }
-  if (live) {
+  let decide = P.phase == 3u;
+  if (decide && live) {
     loadTile(ti);
-    if (P.phase == 3u) {
-      for (var k = 0u; k < P.four; k++) {
-        if (ch[k] != NONE && !sdssTest(img, ch[k], ti)) { append(slot, spl, img * P.nTiles + ti, ch[k]); }
-      }
-    } else {
-      atomicOr(&wgBusy, 1u);
-      evaluate(img, ti, ch, slot, spl);
+    for (var k = 0u; k < P.four; k++) {
+      if (ch[k] != NONE && !sdssTest(img, ch[k], ti)) { append(slot, spl, img * P.nTiles + ti, ch[k]); }
     }
+  }
+  // The phase this lane's tiles are evaluated with, uniform (a per-lane value made the compiler
+  // keep both sides of evaluate's phase tests: about 10 % slower on lavapipe).
+  let phase = select(P.phase, P.then, decide);
+  if (decide) {
+    // The failing tiles, slot by slot, become quads of the workgroup; lane l evaluates quad l.
+    workgroupBarrier();
+    if (lid == 0u) {
+      var total = 0u;
+      for (var s = 0u; s < WG / spl; s++) {
+        slotFirst[s] = total;
+        total += (atomicLoad(&slotCount[s]) + 3u) / 4u;
+      }
+      wgQuads = total;
+    }
+    workgroupBarrier();
+    let n = atomicLoad(&slotCount[slot]);
+    let q = lid % spl;
+    if (q * 4u < n) {
+      var c = vec4u(NONE);
+      for (var k = 0u; k < 4u; k++) {
+        if (q * 4u + k < n) { c[k] = slotChannels[slot * 4u * spl + q * 4u + k]; }
+      }
+      quadKey[slotFirst[slot] + q] = slotKey[slot];
+      quadChannels[slotFirst[slot] + q] = c;
+    }
+    let quads = workgroupUniformLoad(&wgQuads);
+    // The slots are this lane's again (one tile each) for what phase 1 lets survive.
+    atomicStore(&slotCount[lid], 0u);
+    spl = 1u;
+    slot = lid;
+    live = lid < quads;
+    if (live) {
+      img = quadKey[lid] / P.nTiles;
+      ti = quadKey[lid] % P.nTiles;
+      ch = quadChannels[lid];
+    }
+    workgroupBarrier();
+  }
+  if (live && phase < 3u) {
+    loadTile(ti);
+    atomicOr(&wgBusy, 1u);
+    evaluate(phase, img, ti, ch, slot, spl);
   }
 
   // Compaction: each slot's appended channels become ceil(n / 4) quads, the workgroup's quads
@@ -335,14 +385,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       atomicStore(&args[P.argsAt + 2u], 1u);
     }
     wgBase = base;
-    if (P.phase == 3u) {
-      atomicAdd(&stats[P.slot], atomicLoad(&wgTested));
-    } else {
-      add64(P.slot, atomicLoad(&wgMacs));
-      atomicAdd(&stats[P.slot + 2u], atomicLoad(&wgTested));
-      atomicAdd(&stats[P.slot + 3u], atomicLoad(&wgTerminated));
-      atomicAdd(&stats[P.slot + 4u], atomicLoad(&wgBusy));
-    }
+    if (decide) { atomicAdd(&stats[P.decideSlot], atomicLoad(&wgInterpolated)); }
+    add64(P.slot, atomicLoad(&wgMacs));
+    atomicAdd(&stats[P.slot + 2u], atomicLoad(&wgTested));
+    atomicAdd(&stats[P.slot + 3u], atomicLoad(&wgTerminated));
+    atomicAdd(&stats[P.slot + 4u], atomicLoad(&wgBusy));
   }
   let base = workgroupUniformLoad(&wgBase);
   // Lane u of a slot writes the slot's quad u (a slot has at most 4 x spl channels).

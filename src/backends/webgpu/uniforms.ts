@@ -85,7 +85,7 @@ export const UNIFORM_LAYOUTS = {
     u32('phase'), u32('nSig'), u32('exact'), u32('residual'), u32('relu'), u32('rectify'), u32('sfma'), f32('delta'),
     u32('biasAt'), u32('thrAt'), u32('orderAt'), u32('listAt'), u32('listLen'), u32('nTiles'), u32('neighbourAt'), u32('cb'),
     u32('fromList'), u32('inAt'), u32('inCountAt'), u32('outAt'), u32('outCountAt'), u32('argsAt'), u32('argsY'), u32('keepAt'),
-    u32('kAt'), u32('boundAt'), u32('slot'), u32('trace'), u32('outC4'), u32('four'), u32('_p0'), u32('_p1'),
+    u32('kAt'), u32('boundAt'), u32('slot'), u32('trace'), u32('outC4'), u32('four'), u32('then'), u32('decideSlot'),
   ],
 } as const satisfies Partial<Record<KernelName, UniformLayout>>;
 

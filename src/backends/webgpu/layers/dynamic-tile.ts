@@ -7,9 +7,10 @@
  * - SPET: pass 1 (the significant K-prefix of the permuted weights), the tile test and the
  *   compaction of the surviving tiles are ONE dispatch, which also writes the indirect arguments
  *   of pass 2 (the rest, over the survivors, in full workgroups): 2 dispatches.
- * - SDSS: the grid (phase 0, or SPET's two passes), the decision over the tiles off the grid
- *   (interpolated, or compacted into a list of failing tiles), then those tiles from the list
- *   (indirect: phase 0, or SPET's two passes).
+ * - SDSS: the grid (phase 0, or SPET's two passes), then ONE dispatch over the tiles off the
+ *   grid that decides each (interpolated or not) and evaluates the failing ones in the same
+ *   workgroup (phase 0, or SPET's pass 1, whose survivors then take pass 2 by indirect
+ *   dispatch): 2 dispatches for SDSS alone, 4 with SPET.
  * - SFMA, exact SPET: the neuron mode's map-statistics, sfma-kernel-sums and spet-bound passes.
  * Lists, counts and indirect arguments are cleared by the command encoder; nothing is read back
  * inside a batch. Tiles of at most 16 positions (the kernel's registers), ungrouped convolutions.
@@ -131,20 +132,19 @@ export async function encodeTileDynamic(
   const run = new Float32Array(r);
   run.fill(1, keepAt, keepAt + batch * g.inC);
 
-  // Work lists (u32, atomics): counts first, then grid survivors, failing tiles, their survivors;
+  // Work lists (u32, atomics): counts first, then SPET's survivors on the grid, then off it;
   // 4 words per entry (a quad of channels of one tile: at most one entry per tile).
-  const work = { gridCount: 0, failCount: 1, failSurvCount: 2, gridSurvAt: 4, failAt: 0, failSurvAt: 0, words: 0 };
-  work.failAt = work.gridSurvAt + (spet ? 4 * maps * staticTiles : 0);
-  work.failSurvAt = work.failAt + 4 * maps * otherTiles;
-  work.words = work.failSurvAt + (spet ? 4 * maps * otherTiles : 0);
+  const work = { gridCount: 0, otherCount: 1, gridSurvAt: 4, otherSurvAt: 0, words: 0 };
+  work.otherSurvAt = work.gridSurvAt + (spet ? 4 * maps * staticTiles : 0);
+  work.words = work.otherSurvAt + (spet ? 4 * maps * otherTiles : 0);
 
   const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const tablesBuf = ctx.buffer(tables, `${layer.name} tile tables`, usage);
   const runBuf = ctx.buffer(run, `${layer.name} tile run`, usage);
   const workBuf = ctx.buffer(work.words * WORD, `${layer.name} tile lists`, usage);
-  // One (x, y, z) per list an indirect dispatch covers: grid survivors, failing tiles, their
-  // survivors; each in its own buffer, since the pass that fills one may be sized by another.
-  const argsBufs = [0, 1, 2].map((i) => ctx.buffer(4 * WORD, `${layer.name} tile indirect arguments ${i}`, usage | GPUBufferUsage.INDIRECT));
+  // One (x, y, z) per list an indirect dispatch covers (SPET's survivors on and off the grid),
+  // each in its own buffer: an indirect buffer may not be bound writable by the pass it sizes.
+  const argsBufs = [0, 1].map((i) => ctx.buffer(4 * WORD, `${layer.name} tile indirect arguments ${i}`, usage | GPUBufferUsage.INDIRECT));
   const noArgs = ctx.buffer(16, `${layer.name} no arguments`, usage);
   const wT = ctx.constant(layer, `tile-weights ${spet?.fraction ?? 1} ${spet?.mode === 'threshold' ? spet.inputScale?.join(',') ?? '' : ''}`, () => transposedWeights(plan, g));
   const x = inputs[0];
@@ -194,26 +194,27 @@ export async function encodeTileDynamic(
   const otherPositions: Positions = { at: othersAt, length: others.length, tiles: otherTiles };
   /** Where a pass's tiles come from: all tiles of the list (direct), or entries of a work list (indirect). */
   type Source = { readonly direct: true } | { readonly direct: false; readonly at: number; readonly countAt: number; readonly argsSlot: number };
-  /** Where phases 1 and 3 append: a work list, its count and its arguments slot. */
+  /** Where phase 1 appends (also from phase 3): a work list, its count and its arguments slot. */
   interface Sink { readonly at: number; readonly countAt: number; readonly argsSlot: number }
   /** Bound as the fixed y of indirect dispatches so that x stays under the device's limit. */
   const argsY = (tiles: number) => Math.max(1, Math.ceil(Math.ceil((maps * tiles) / wg) / maxDim));
 
   const pass = (phase: 0 | 1 | 2 | 3, list: Positions, source: Source, sink: Sink | null, rectify: boolean): void => {
     const slot = ctx.slot();
-    if (phase === 3) rec.decideSlot = slot;
-    else rec.convSlots.push(slot);
+    rec.convSlots.push(slot);
+    const decideSlot = phase === 3 ? ctx.slot() : 0;
+    if (phase === 3) rec.decideSlot = decideSlot;
     const params = ctx.uniform(packUniforms('dynamic/tile-convolution', {
       ...convGeometryUniforms(g),
       phase, nSig, exact, residual: addend !== null, relu: relu !== null, rectify, sfma: Boolean(effort.sfma), delta: effort.sdss?.delta ?? 0,
       biasAt, thrAt, orderAt, listAt: list.at, listLen: list.length, nTiles: list.tiles, neighbourAt, cb: unitsPerWorkgroup(quads, wg),
       fromList: !source.direct, inAt: source.direct ? 0 : source.at, inCountAt: source.direct ? 0 : source.countAt,
       outAt: sink?.at ?? 0, outCountAt: sink?.countAt ?? 0, argsAt: 0, argsY: argsY(list.tiles),
-      keepAt, kAt, boundAt, slot, trace, outC4: 4 * quads, four: 4,
+      keepAt, kAt, boundAt, slot, trace, outC4: 4 * quads, four: 4, then: spet ? 1 : 0, decideSlot,
     }), layer.name);
     const argsOut = sink ? argsBufs[sink.argsSlot] : noArgs;
     const bindGroup = ctx.bind(conv, [params, x, wT, tablesBuf, runBuf, addend ?? placeholder, y, ctx.stats, workBuf, argsOut, decisions]);
-    const counted = phase === 3 ? {} : { slot };
+    const counted = { slot };
     if (source.direct) {
       const cb = unitsPerWorkgroup(quads, wg);
       const workgroups: [number, number, number] = [Math.ceil(list.tiles / (wg / cb)), Math.ceil(quads / cb), batch];
@@ -222,21 +223,20 @@ export async function encodeTileDynamic(
       ctx.push({ op: 'indirect', layer: layer.name, kernel: conv, bindGroup, args: argsBufs[source.argsSlot], argsOffset: 0, ...counted });
     }
   };
-  /** Evaluates a list's tiles: whole (SPET off), or SPET's pass 1 (+ test, compaction) and pass 2 over the survivors. */
-  const evaluate = (list: Positions, source: Source, survivors: Sink, rectify: boolean): void => {
-    if (!spet) {
-      pass(0, list, source, null, rectify);
-      return;
-    }
-    pass(1, list, source, survivors, false);
-    pass(2, list, { direct: false, ...survivors }, null, rectify);
-  };
-
-  evaluate(gridPositions, { direct: true }, { at: work.gridSurvAt, countAt: work.gridCount, argsSlot: 0 }, grid !== null && rectified);
+  // The grid (or every position): whole tiles, or SPET's pass 1 (+ test, compaction) and pass 2 over the survivors.
+  const rectifyGrid = grid !== null && rectified;
+  if (spet) {
+    const survivors: Sink = { at: work.gridSurvAt, countAt: work.gridCount, argsSlot: 0 };
+    pass(1, gridPositions, { direct: true }, survivors, false);
+    pass(2, gridPositions, { direct: false, ...survivors }, null, rectifyGrid);
+  } else {
+    pass(0, gridPositions, { direct: true }, null, rectifyGrid);
+  }
   if (!grid) return;
   rec.sdssOutputs = maps * g.positions;
   if (others.length === 0) return;
-  const failing: Sink = { at: work.failAt, countAt: work.failCount, argsSlot: 1 };
-  pass(3, otherPositions, { direct: true }, failing, false);
-  evaluate(otherPositions, { direct: false, ...failing }, { at: work.failSurvAt, countAt: work.failSurvCount, argsSlot: 2 }, false);
+  // Off the grid: the decision, and the failing tiles evaluated in the same workgroups.
+  const survivors: Sink = { at: work.otherSurvAt, countAt: work.otherCount, argsSlot: 1 };
+  pass(3, otherPositions, { direct: true }, spet ? survivors : null, false);
+  if (spet) pass(2, otherPositions, { direct: false, ...survivors }, null, false);
 }
