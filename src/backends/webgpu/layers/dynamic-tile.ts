@@ -214,13 +214,12 @@ export async function encodeTileDynamic(
     }), layer.name);
     const argsOut = sink ? argsBufs[sink.argsSlot] : noArgs;
     const bindGroup = ctx.bind(conv, [params, x, wT, tablesBuf, runBuf, addend ?? placeholder, y, ctx.stats, workBuf, argsOut, decisions]);
-    const counted = { slot };
     if (source.direct) {
       const cb = unitsPerWorkgroup(quads, wg);
       const workgroups: [number, number, number] = [Math.ceil(list.tiles / (wg / cb)), Math.ceil(quads / cb), batch];
-      ctx.push({ op: 'dispatch', layer: layer.name, kernel: conv, bindGroup, workgroups, ...counted });
+      ctx.push({ op: 'dispatch', layer: layer.name, kernel: conv, bindGroup, workgroups, slot });
     } else {
-      ctx.push({ op: 'indirect', layer: layer.name, kernel: conv, bindGroup, args: argsBufs[source.argsSlot], argsOffset: 0, ...counted });
+      ctx.push({ op: 'indirect', layer: layer.name, kernel: conv, bindGroup, args: argsBufs[source.argsSlot], argsOffset: 0, slot });
     }
   };
   // The grid (or every position): whole tiles, or SPET's pass 1 (+ test, compaction) and pass 2 over the survivors.
