@@ -181,6 +181,26 @@ fn append(slot: u32, spl: u32, key: u32, o: u32) {
   slotKey[slot] = key;
 }
 
+// Lane 0, after a barrier: each slot's appended channels become ceil(n / 4) quads, numbered slot
+// by slot (slotFirst[s]: slot s's first); returns how many.
+fn numberQuads(spl: u32) -> u32 {
+  var total = 0u;
+  for (var s = 0u; s < WG / spl; s++) {
+    slotFirst[s] = total;
+    total += (atomicLoad(&slotCount[s]) + 3u) / 4u;
+  }
+  return total;
+}
+
+// Quad q of a slot that holds n appended channels (NONE past them).
+fn slotQuad(slot: u32, spl: u32, q: u32, n: u32) -> vec4u {
+  var c = vec4u(NONE);
+  for (var k = 0u; k < 4u; k++) {
+    if (q * 4u + k < n) { c[k] = slotChannels[slot * 4u * spl + q * 4u + k]; }
+  }
+  return c;
+}
+
 // SPET's test of channel o's tile on sums s (pass 1): stores 0 (-addend) or the partial sums;
 // true when the tile survives.
 fn spetTest(img: u32, o: u32, s: array<f32, MAX_TP>) -> bool {
@@ -329,24 +349,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   if (decide) {
     // The failing tiles, slot by slot, become quads of the workgroup; lane l evaluates quad l.
     workgroupBarrier();
-    if (lid == 0u) {
-      var total = 0u;
-      for (var s = 0u; s < WG / spl; s++) {
-        slotFirst[s] = total;
-        total += (atomicLoad(&slotCount[s]) + 3u) / 4u;
-      }
-      wgQuads = total;
-    }
+    if (lid == 0u) { wgQuads = numberQuads(spl); }
     workgroupBarrier();
     let n = atomicLoad(&slotCount[slot]);
     let q = lid % spl;
     if (q * 4u < n) {
-      var c = vec4u(NONE);
-      for (var k = 0u; k < 4u; k++) {
-        if (q * 4u + k < n) { c[k] = slotChannels[slot * 4u * spl + q * 4u + k]; }
-      }
       quadKey[slotFirst[slot] + q] = slotKey[slot];
-      quadChannels[slotFirst[slot] + q] = c;
+      quadChannels[slotFirst[slot] + q] = slotQuad(slot, spl, q, n);
     }
     let quads = workgroupUniformLoad(&wgQuads);
     // The slots are this lane's again (one tile each) for what phase 1 lets survive.
@@ -371,11 +380,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   // consecutive entries of the output list.
   workgroupBarrier();
   if (lid == 0u) {
-    var total = 0u;
-    for (var s = 0u; s < WG / spl; s++) {
-      slotFirst[s] = total;
-      total += (atomicLoad(&slotCount[s]) + 3u) / 4u;
-    }
+    let total = numberQuads(spl);
     var base = 0u;
     if (total > 0u) {
       base = atomicAdd(&work[P.outCountAt], total);
@@ -396,10 +401,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let n = atomicLoad(&slotCount[slot]);
   let q = lid % spl;
   if (q * 4u < n) {
-    var c = vec4u(NONE);
-    for (var k = 0u; k < 4u; k++) {
-      if (q * 4u + k < n) { c[k] = slotChannels[slot * 4u * spl + q * 4u + k]; }
-    }
+    let c = slotQuad(slot, spl, q, n);
     let e = P.outAt + 4u * (base + slotFirst[slot] + q);
     atomicStore(&work[e], slotKey[slot]);
     atomicStore(&work[e + 1u], c.x | (c.y << 16u));
