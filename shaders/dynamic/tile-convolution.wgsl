@@ -10,8 +10,8 @@
 // that finishes them runs full quads in full workgroups; those that fail SDSS's test are
 // re-packed alike, within their workgroup (phase 3). A list entry is 4
 // words: (img * nTiles + tile, c0 | c1 << 16, c2 | c3 << 16, 0), 0xffff = no channel.
-// Accumulators and positions sit in arrays indexed only by loops of TP (an override constant),
-// which the compiler unrolls into registers; out-of-image taps read element 0 under select().
+// Accumulators and positions sit in arrays of MAX_TP; the hot loop over a tile's TP positions (an
+// override constant) is unrolled by hand; out-of-image taps read element 0 under select().
 //
 // One significance order of input channels per layer (tables[orderAt + j]); the weights come
 // permuted into that order and transposed, wT[(j * taps + t) * outC4 + o]. SFMA's dropped maps
@@ -47,7 +47,7 @@
 // Decision trace (P.trace = 1): 1 per terminated neuron, 2 per interpolated one, in `decisions`.
 override WG: u32 = 64;
 override TP: u32 = 8;        // positions per tile (1, 8 or 16), at most MAX_TP
-const MAX_TP: u32 = 16u;
+const MAX_TP: u32 = 16u;  // the hot loop in evaluate() is unrolled for 16 positions
 const NONE: u32 = 0xffffu;
 
 struct Params {
@@ -288,7 +288,25 @@ fn evaluate(phase: u32, img: u32, ti: u32, ch: vec4u, slot: u32, spl: u32) {
       for (var kx = 0u; kx < P.kW; kx++) {
         let row = (j * taps + ky * P.kW + kx) * P.outC4;
         let wv = vec4f(wT[row + o.x], wT[row + o.y], wT[row + o.z], wT[row + o.w]);
-        for (var i = 0u; i < TP; i++) { acc[i] += tap(xc, i, ky, kx) * wv; }
+        // Unrolled by hand, constant indices: SwiftShader (Chromium's software adapter) does not
+        // unroll, and reads and writes a dynamically indexed array with a gather / scatter per
+        // lane; this made cifar10-quick's dynamic run 1.3x faster there (0.65x -> 0.86x dense).
+        if (TP > 0u) { acc[0] += tap(xc, 0u, ky, kx) * wv; }
+        if (TP > 1u) { acc[1] += tap(xc, 1u, ky, kx) * wv; }
+        if (TP > 2u) { acc[2] += tap(xc, 2u, ky, kx) * wv; }
+        if (TP > 3u) { acc[3] += tap(xc, 3u, ky, kx) * wv; }
+        if (TP > 4u) { acc[4] += tap(xc, 4u, ky, kx) * wv; }
+        if (TP > 5u) { acc[5] += tap(xc, 5u, ky, kx) * wv; }
+        if (TP > 6u) { acc[6] += tap(xc, 6u, ky, kx) * wv; }
+        if (TP > 7u) { acc[7] += tap(xc, 7u, ky, kx) * wv; }
+        if (TP > 8u) { acc[8] += tap(xc, 8u, ky, kx) * wv; }
+        if (TP > 9u) { acc[9] += tap(xc, 9u, ky, kx) * wv; }
+        if (TP > 10u) { acc[10] += tap(xc, 10u, ky, kx) * wv; }
+        if (TP > 11u) { acc[11] += tap(xc, 11u, ky, kx) * wv; }
+        if (TP > 12u) { acc[12] += tap(xc, 12u, ky, kx) * wv; }
+        if (TP > 13u) { acc[13] += tap(xc, 13u, ky, kx) * wv; }
+        if (TP > 14u) { acc[14] += tap(xc, 14u, ky, kx) * wv; }
+        if (TP > 15u) { acc[15] += tap(xc, 15u, ky, kx) * wv; }
       }
     }
   }
