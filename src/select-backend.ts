@@ -50,7 +50,7 @@ export interface OpenedBackend {
 export class FallbackBackend implements Backend {
   private active: Backend;
 
-  constructor(private readonly gpu: WebGpuBackend, private readonly cpu: Backend, private readonly notify: (line: string) => void) {
+  constructor(readonly gpu: WebGpuBackend, private readonly cpu: Backend, private readonly notify: (line: string) => void) {
     this.active = gpu;
   }
 

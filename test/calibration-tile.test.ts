@@ -69,7 +69,7 @@ describe('tile-mode layer sensitivity', () => {
   it('every Convolution candidate carries the tile knobs and validates; an InnerProduct stays per neuron', async () => {
     await initWasmKernels();
     const probe = await probeOf(2);
-    const conv = layerSensitivity(net, layer('conv3'), probe, ['spet', 'sdss'], { mode: 'tile', tilePositions: [8, 16] });
+    const conv = await layerSensitivity(net, layer('conv3'), probe, ['spet', 'sdss'], { mode: 'tile', tilePositions: [8, 16] });
     // Per tile size: 42 SPET settings (2 exact, 4 fractions x 8 thresholds, 2 fractions x 4 loss
     // budgets of per-channel fitted thresholds), 12 SDSS, then combinations.
     expect(conv.measured).toBeGreaterThan(2 * (42 + 12));
@@ -81,12 +81,12 @@ describe('tile-mode layer sensitivity', () => {
       expect(() => validateProfile({ layers: { conv3: o.effort } }, net)).not.toThrow();
     }
     // The grid reaches beyond the per-neuron one: small SPET fractions and positive thresholds.
-    const spet = layerSensitivity(net, layer('conv3'), probe, ['spet'], { mode: 'tile', tilePositions: [8] });
+    const spet = await layerSensitivity(net, layer('conv3'), probe, ['spet'], { mode: 'tile', tilePositions: [8] });
     expect(spet.measured).toBe(42);
     const fractions = new Set(spet.front.map((o) => o.effort.spet?.fraction));
     expect([...fractions].some((f) => f !== undefined && f < 0.25)).toBe(true);
 
-    const ip = layerSensitivity(net, layer('ip1'), probe, ['spet'], { mode: 'tile', tilePositions: [8] });
+    const ip = await layerSensitivity(net, layer('ip1'), probe, ['spet'], { mode: 'tile', tilePositions: [8] });
     for (const o of ip.front) {
       expect(o.effort.tile).toBeUndefined();
       expect(() => validateProfile({ layers: { ip1: o.effort } }, net)).not.toThrow();
@@ -96,7 +96,7 @@ describe('tile-mode layer sensitivity', () => {
   it('objective time credits only a measured speed-up, and keeps the ops', async () => {
     await initWasmKernels();
     const probe = await probeOf(2, 1e-3);
-    const s = layerSensitivity(net, layer('conv3'), probe, ['spet'], { mode: 'tile', tilePositions: [8], objective: 'time', repeats: 3 });
+    const s = await layerSensitivity(net, layer('conv3'), probe, ['spet'], { mode: 'tile', tilePositions: [8], objective: 'time', repeats: 3 });
     expect(s.measured).toBe(42);
     expect(s.denseSeconds).toBeGreaterThan(0);
     // Credit comes from the median candidate / dense ratio of interleaved pairs, scaled by the
@@ -193,7 +193,8 @@ describe('tile-mode calibration end to end', () => {
     expect(p.calibration.probeSeconds).toBeGreaterThan(0);
     expect(() => validateProfile(p, net)).not.toThrow();
     const text = readFileSync(log, 'utf8');
-    expect(text).toContain('objective time (layers timed alone on the wasm kernels');
+    expect(p.calibration.timedOn).toBe('wall time on the wasm kernels');
+    expect(text).toContain('objective time (layers timed alone, wall time on the wasm kernels');
     expect(text).toMatch(/conv1: \d+ settings, \d+ on the Pareto front \(dense \d+\.\d+ ms\)/);
 
     const err: string[] = [];

@@ -361,7 +361,7 @@ describe('SPET through a residual sum, whole network on every CPU backend', () =
 });
 
 describe('calibration of SPET on a residual convolution', () => {
-  it('measures SPET candidates on b1b with its addend (neuron and tile modes), each a valid profile entry', () => {
+  it('measures SPET candidates on b1b with its addend (neuron and tile modes), each a valid profile entry', async () => {
     const b1b = layerNamed(net, 'b1b');
     expect(applicable(net, b1b, 'spet')).toBe(true);
     expect(applicable(net, layerNamed(net, 'b1_add'), 'spet')).toBe(false);
@@ -369,7 +369,7 @@ describe('calibration of SPET on a residual convolution', () => {
       batch: BATCH, blobs: dense.blobs!, networkOps: dense.counters.reduce((n, c) => n + c.macsExecuted + c.otherOps, 0),
     };
     for (const options of [{}, { mode: 'tile', tilePositions: [8] }] as const) {
-      const s = layerSensitivity(net, b1b, probe, ['spet'], options);
+      const s = await layerSensitivity(net, b1b, probe, ['spet'], options);
       expect(s.front.length, JSON.stringify(options)).toBeGreaterThan(0);
       for (const o of s.front) {
         expect(o.effort.spet).toBeDefined();

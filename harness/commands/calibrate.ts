@@ -10,7 +10,11 @@ import { intFlag, numberFlag, parseFlags } from '../flags.js';
 import { DATA_HELP, DATA_OPTIONS, dataFlags, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel, seedFlag } from '../model-options.js';
 import { checkOutputFile, checkOutputFiles } from '../output-paths.js';
 import { ProgressBar } from '../terminal/progress.js';
-import { openBackend } from '../../src/select-backend.js';
+import { FallbackBackend, openBackend } from '../../src/select-backend.js';
+import type { Backend } from '../../src/backends/backend.js';
+import { WebGpuBackend } from '../../src/backends/webgpu/webgpu-backend.js';
+import { wasmTimer, type LayerTimer } from '../../src/calibration/layer-timer.js';
+import { webgpuTimer } from '../../src/calibration/webgpu-layer-timer.js';
 
 export const CALIBRATE_HELP = `dyve calibrate --model NAME|FILE.prototxt|FILE.onnx --out PROFILE.json [--budget PP] [--calib N] [options]
 
@@ -42,9 +46,11 @@ timings are close.
       --tile LIST           tile mode: positions per tile, 1 (per-neuron decisions) or a
                             multiple of 8 in [8, ${MAX_TILE_POSITIONS}]; a comma list (e.g. 1,8)
                             searches the tile size too (default 8)
-      --objective OBJ       time (default): a candidate is credited with the wall time its layer
-                            saves, timed alone on the wasm kernels against the dense layer on
-                            the probe images (median of --repeats interleaved runs), so a
+      --objective OBJ       time (default): a candidate is credited with the time its layer
+                            saves, timed alone against the dense layer on the probe images
+                            (median of --repeats interleaved runs): wall time on the wasm
+                            kernels, or where the calibration set runs on WebGPU the GPU time
+                            of the layer's dispatches on that device (its profile for it). A
                             mechanism that does not pay for its extra pass leaves its layer
                             dense; the log keeps the ops too. macs: credited with executed ops
       --repeats N           --objective time: timed runs per candidate and dense, N >= 1
@@ -61,8 +67,9 @@ timings are close.
       --batch B             images per run, B >= 1 (default 16)
       --backend NAME        where the calibration set is evaluated: auto (default: what
                             'dyve bench' picks, with its notice), cpu, wasm, webgpu; the layer
-                            sensitivities run the wasm kernels, except the fast TypeScript ones
-                            for --mode neuron --objective macs
+                            sensitivities' ops and errors come from the wasm kernels (the fast
+                            TypeScript ones for --mode neuron --objective macs), their times
+                            from the device when this is WebGPU (see --objective)
       --log FILE            also write the search log
       --quiet               no progress bars (the log still goes to stderr)
 
@@ -104,6 +111,12 @@ export function searchSettings(values: { mode?: string; tile?: string; objective
   }
   const repeats = intFlag(values, 'repeats', 5, { min: 1 });
   return { mode, tilePositions, objective, repeats };
+}
+
+/** Objective time's clock: the device where the calibration set runs on WebGPU, else the wasm kernels. */
+function timerFor(backend: Backend): LayerTimer {
+  const gpu = backend instanceof WebGpuBackend ? backend : backend instanceof FallbackBackend && backend.name === 'webgpu' ? backend.gpu : null;
+  return gpu ? webgpuTimer(gpu) : wasmTimer();
 }
 
 /** `dyve calibrate`. */
@@ -163,7 +176,7 @@ export async function calibrateCommand(args: string[]): Promise<void> {
   const result = await calibrate(opened.net, dataset, backend, {
     budgetPP, batch, mechanisms, log, onProgress,
     probe, seed, steps,
-    refine, knobSteps, mode: search.mode, objective: search.objective, repeats: search.repeats,
+    refine, knobSteps, mode: search.mode, objective: search.objective, repeats: search.repeats, timer: timerFor(backend),
     ...(search.mode === 'tile' && { tilePositions: search.tilePositions }),
   }).finally(close);
   const profile = {
@@ -183,7 +196,7 @@ export async function calibrateCommand(args: string[]): Promise<void> {
       mode: result.mode,
       ...(result.mode === 'tile' && { tilePositions: result.tilePositions }),
       objective: result.objective,
-      ...(result.objective === 'time' && { repeats: search.repeats, probeSeconds: result.probeSeconds }),
+      ...(result.objective === 'time' && { repeats: search.repeats, probeSeconds: result.probeSeconds, timedOn: result.timedOn }),
       seed,
       probe,
       machine,

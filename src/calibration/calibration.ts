@@ -10,9 +10,10 @@ import { MAX_TILE_POSITIONS, validTilePositions } from '../effort/knob-rules.js'
 import { MECHANISMS, PROFILE_FORMAT, type EffortProfile, type Mechanism } from '../effort/profile.js';
 import { DyveError } from '../errors.js';
 import {
-  applicable, CALIBRATION_MODES, layerSensitivity, medianSeconds, OBJECTIVES,
+  applicable, CALIBRATION_MODES, layerSensitivity, OBJECTIVES,
   type CalibrationMode, type LayerOption, type LayerSensitivity, type Objective, type Probe,
 } from './sensitivity.js';
+import { wasmTimer, type LayerTimer } from './layer-timer.js';
 
 export { CALIBRATION_MODES, OBJECTIVES, type CalibrationMode, type Objective };
 
@@ -56,6 +57,11 @@ export interface CalibrationOptions {
   readonly objective?: Objective;
   /** Objective `time`: timed runs per candidate, interleaved with as many dense runs (default 5). */
   readonly repeats?: number;
+  /**
+   * Objective `time`: the clock (default wasmTimer(): wall time on the wasm kernels). A profile for
+   * a WebGPU device is timed on it (webgpuTimer), since what pays there differs from the CPU.
+   */
+  readonly timer?: LayerTimer;
 }
 
 export interface CalibrationResult {
@@ -74,8 +80,10 @@ export interface CalibrationResult {
   /** The tile sizes searched (empty in neuron mode). */
   readonly tilePositions: readonly number[];
   readonly objective: Objective;
-  /** Objective `time`: the dense network's wall time on the probe (wasm kernels), seconds. */
+  /** Objective `time`: the dense network's time on the probe (the timer's clock), seconds. */
   readonly probeSeconds?: number;
+  /** Objective `time`: what the timer measured (LayerTimer.description). */
+  readonly timedOn?: string;
 }
 
 /**
@@ -211,7 +219,8 @@ function drawProbe(size: number, count: number, seed: number): number[] {
  *    cifar10-quick, the next grid delta after the chosen one crossed the budget, a value between
  *    them did not).
  * `mode` picks the candidates (per-neuron knobs, or tile-mode knobs on a wider grid), `objective`
- * what they save (ops, or wall time measured per layer on the wasm kernels).
+ * what they save (ops, or time measured per layer on `options.timer`'s clock: the wasm kernels by
+ * default, a WebGPU device's with webgpuTimer).
  *
  * @throws DyveError on an unknown mode or objective, or bad tile positions.
  */
@@ -223,6 +232,7 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
   const mode = options.mode ?? 'neuron';
   const objective = options.objective ?? 'macs';
   const repeats = Math.max(1, options.repeats ?? 5);
+  const timer = options.timer ?? wasmTimer();
   if (!CALIBRATION_MODES.includes(mode)) throw new DyveError(`calibration mode must be one of ${CALIBRATION_MODES.join(', ')}, found '${String(mode)}'`);
   if (!OBJECTIVES.includes(objective)) throw new DyveError(`calibration objective must be one of ${OBJECTIVES.join(', ')}, found '${String(objective)}'`);
   if (mode === 'neuron' && options.tilePositions !== undefined) throw new DyveError("tile positions apply to mode 'tile' only");
@@ -242,7 +252,7 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
 
   log(
     `search: mode ${mode}${mode === 'tile' ? ` (tile positions ${tilePositions.join(',')}; InnerProduct layers per neuron)` : ''}, ` +
-      `objective ${objective}${objective === 'time' ? ` (layers timed alone on the wasm kernels, median of ${repeats} runs interleaved with dense)` : ' (executed ops)'}`,
+      `objective ${objective}${objective === 'time' ? ` (layers timed alone, ${timer.description}, median of ${repeats} runs interleaved with dense)` : ' (executed ops)'}`,
   );
   const dense = await run();
   log(`dense top-1 on the calibration set (${data.size} images): ${(100 * dense.top1).toFixed(2)} %`);
@@ -259,11 +269,8 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
   const dense0 = new CpuBackend().runSync(net, input, indices.length, { keepBlobs: true });
   let networkSeconds: number | undefined;
   if (objective === 'time') {
-    // The denominator of every layer's time saved: the whole dense network on the same kernels (warm).
-    const wasm = new CpuBackend({ kernels: 'wasm' });
-    const whole = () => wasm.runSync(net, input, indices.length);
-    whole();
-    networkSeconds = medianSeconds(whole, repeats);
+    // The denominator of every layer's time saved: the whole dense network on the same clock.
+    networkSeconds = await timer.network(net, input, indices.length, repeats);
   }
   const probe: Probe = {
     batch: indices.length,
@@ -273,14 +280,14 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
   };
   log(
     objective === 'time'
-      ? `layer sensitivities on ${indices.length} probe images (seed ${seed}): wall time saved (% of the dense network's ${ms(networkSeconds ?? 0)} on the wasm kernels) at relative logits error`
+      ? `layer sensitivities on ${indices.length} probe images (seed ${seed}): time saved (% of the dense network's ${ms(networkSeconds ?? 0)}, ${timer.description}) at relative logits error`
       : `layer sensitivities on ${indices.length} probe images (seed ${seed}): ops saved (% of the network) at relative logits error`,
   );
   const sensitivities: LayerSensitivity[] = [];
   const measured = net.layers.filter((layer) => mechanisms.some((m) => applicable(net, layer, m)));
   for (const layer of measured) {
     progress('sensitivity', sensitivities.length, measured.length);
-    const s = layerSensitivity(net, layer, probe, mechanisms, { mode, tilePositions, objective, repeats });
+    const s = await layerSensitivity(net, layer, probe, mechanisms, { mode, tilePositions, objective, repeats, timer });
     sensitivities.push(s);
     const denseTime = s.denseSeconds !== undefined ? ` (dense ${ms(s.denseSeconds)})` : '';
     log(`  ${layer.name}: ${s.measured} settings, ${s.front.length} on the Pareto front${denseTime}`);
@@ -376,6 +383,6 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
     mode,
     tilePositions,
     objective,
-    ...(networkSeconds !== undefined && { probeSeconds: networkSeconds }),
+    ...(networkSeconds !== undefined && { probeSeconds: networkSeconds, timedOn: timer.description }),
   };
 }

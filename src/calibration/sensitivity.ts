@@ -5,24 +5,27 @@
  * the layer's own output; the best of those then run the rest of the network, densely, to measure
  * the error of the logits (what decides top-1, and comparable across layers).
  *
- * What a candidate saves is either executed ops (objective `macs`) or measured wall time
- * (objective `time`: the layer alone on the `wasm` kernels, timed against its dense run), and its
- * knobs decide per neuron (mode `neuron`) or per tile (mode `tile`, convolutions only).
+ * What a candidate saves is either executed ops (objective `macs`) or measured time (objective
+ * `time`: the layer alone timed against its dense run on a LayerTimer's clock, the wasm kernels'
+ * wall time or a WebGPU device's), and its knobs decide per neuron (mode `neuron`) or per tile
+ * (mode `tile`, convolutions only).
  */
-import { runLayer, type LayerRun } from '../backends/cpu/cpu-backend.js';
-import { blobPool } from '../backends/cpu/blob-pool.js';
+import { runLayer } from '../backends/cpu/cpu-backend.js';
 import { isConvOrInnerProduct, shapeSize, type Layer, type Network } from '../ir/network.js';
 import { hasEffort, type LayerEffort, type SdssKnobs, type SfmaKnobs, type SpetKnobs } from '../effort/effort.js';
 import { MECHANISMS, type Mechanism } from '../effort/profile.js';
 import { feedsRelu, residualSum } from '../ir/relu-reach.js';
 import { fitTileSpet } from './tile-thresholds.js';
 import { DyveError } from '../errors.js';
+import { wasmTimer, type LayerTimer, type LayerTiming } from './layer-timer.js';
+
+export type { LayerTiming };
 
 /** How candidate knobs decide: per neuron (the paper's semantics) or per tile (DYVEDEEP.md "Tile mode"). */
 export const CALIBRATION_MODES = ['neuron', 'tile'] as const;
 export type CalibrationMode = (typeof CALIBRATION_MODES)[number];
 
-/** What a candidate is credited with: executed ops (`macs`) or measured wall time on the wasm kernels (`time`). */
+/** What a candidate is credited with: executed ops (`macs`) or measured time (`time`: the wasm kernels' wall time, or a device's; layer-timer.ts). */
 export const OBJECTIVES = ['time', 'macs'] as const;
 export type Objective = (typeof OBJECTIVES)[number];
 
@@ -37,18 +40,8 @@ export interface SensitivityOptions {
   readonly objective?: Objective;
   /** Objective `time`: timed runs of each candidate and of the dense layer, interleaved (default 5). */
   readonly repeats?: number;
-}
-
-/** Wall time of one layer on the probe batch: medians of the interleaved runs, seconds. */
-export interface LayerTiming {
-  readonly dense: number;
-  readonly candidate: number;
-  /**
-   * The median over the interleaved pairs of candidate / dense: what the credit is computed from,
-   * as a pair shares the machine's state (another process's load, clock) far more than two
-   * medians taken apart do.
-   */
-  readonly ratio: number;
+  /** Objective `time`: the clock (default: wall time on the wasm kernels, wasmTimer()). */
+  readonly timer?: LayerTimer;
 }
 
 /** One knob setting of one layer, measured on the probe images. */
@@ -74,7 +67,7 @@ export interface LayerSensitivity {
   readonly front: readonly LayerOption[];
   /** Options measured on the layer alone (mechanisms alone and combined). */
   readonly measured: number;
-  /** Objective `time`: the dense layer's wall time on the probe batch (wasm kernels), seconds. */
+  /** Objective `time`: the dense layer's time on the probe batch (the timer's clock), seconds. */
   readonly denseSeconds?: number;
 }
 
@@ -85,7 +78,7 @@ export interface Probe {
   readonly blobs: ReadonlyMap<string, Float32Array>;
   /** The whole network's dense ops on the probe. */
   readonly networkOps: number;
-  /** Objective `time`: the whole network's dense wall time on the probe batch (wasm kernels), seconds. */
+  /** Objective `time`: the whole network's dense time on the probe batch (the timer's clock), seconds. */
   readonly networkSeconds?: number;
 }
 
@@ -215,67 +208,6 @@ const TILE_COMBO_OPTIONS = 6;
  */
 const MIN_TIME_GAIN = 0.02;
 
-/** Objective `time`: a candidate slower than this many times dense after one timed run is not timed again (it cannot win). */
-const HOPELESS = 1.5;
-
-/** The median of a non-empty list. */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/**
- * Shortest timed sample, seconds. A layer on a small probe runs in well under a millisecond, where
- * one garbage collection or timer tick would decide a comparison: a sample repeats the call until
- * it lasts this long (seen on a shared 2-core machine: single calls of one 0.25 ms layer took up to 10x that).
- */
-const MIN_SAMPLE_SECONDS = 0.01;
-
-/** Seconds one call of `f` takes, averaged over as many calls as fill MIN_SAMPLE_SECONDS. */
-function seconds(f: () => unknown): number {
-  const t0 = performance.now();
-  let calls = 0;
-  let elapsed = 0;
-  do {
-    f();
-    calls++;
-    elapsed = (performance.now() - t0) / 1000;
-  } while (elapsed < MIN_SAMPLE_SECONDS);
-  return elapsed / calls;
-}
-
-/** The median wall time of `repeats` calls of `f` (at least one), seconds; `f` must have run once already. */
-export function medianSeconds(f: () => unknown, repeats: number): number {
-  return median(Array.from({ length: Math.max(1, repeats) }, () => seconds(f)));
-}
-
-/**
- * `run` as the timings call it: its outputs go back to the blob pool, as a network run's dropped
- * blobs do (blob-pool.ts), so a layer is not timed allocating fresh memory on every call.
- */
-function recycling(run: () => LayerRun): () => void {
-  return () => {
-    for (const output of run().outputs) blobPool.give(output);
-  };
-}
-
-/**
- * Times `candidate` against `dense`, interleaved (dense, candidate, dense, ...) so both see the
- * same machine conditions, `repeats` pairs at most: the medians. Both must have run once already
- * (warm: JIT, the wasm memory, the tile plans).
- */
-function timeAgainstDense(dense: () => unknown, candidate: () => unknown, repeats: number): LayerTiming {
-  const d: number[] = [];
-  const c: number[] = [];
-  for (let r = 0; r < Math.max(1, repeats); r++) {
-    d.push(seconds(dense));
-    c.push(seconds(candidate));
-    if (r === 0 && c[0] > HOPELESS * d[0]) break;
-  }
-  return { dense: median(d), candidate: median(c), ratio: median(c.map((v, i) => v / d[i])) };
-}
-
 /** Six significant digits: profiles stay readable and identical across runs. */
 function round(v: number): number {
   return Number(v.toPrecision(6));
@@ -332,12 +264,13 @@ function mechanismCount(effort: LayerEffort): number {
  * combination of the mechanisms' own Pareto options (by the layer's own output error); the best
  * of those are measured on the logits. In tile mode (Convolution layers; an InnerProduct keeps
  * neuron-mode SPET) this runs once per tile size, combinations within one tile size, and the
- * fronts are merged. Objective `time` and tile mode run the `wasm` kernels: initWasmKernels() must
- * have completed; with objective `time`, `probe.networkSeconds` must be set too.
+ * fronts are merged. Objective `time` and tile mode run the `wasm` kernels for ops and errors:
+ * initWasmKernels() must have completed; with objective `time`, `probe.networkSeconds` must be set
+ * too, on the clock of `options.timer`.
  */
-export function layerSensitivity(
+export async function layerSensitivity(
   net: Network, layer: Layer, probe: Probe, mechanisms: readonly Mechanism[], options: SensitivityOptions = {},
-): LayerSensitivity {
+): Promise<LayerSensitivity> {
   const { blobs, batch, networkOps } = probe;
   const objective = options.objective ?? 'macs';
   const repeats = options.repeats ?? 5;
@@ -358,10 +291,10 @@ export function layerSensitivity(
   const seen = (v: Float32Array): Float32Array => (addend ? v.map((x, i) => Math.max(x + addend[i], 0)) : v);
   const rawDense = blobs.get(layer.tops[0]) as Float32Array;
   const dense = seen(rawDense);
-  const runDense = () => runLayer(layer, inputs, batch, { kernels });
-  const base = runDense().counters;
-  // Objective time: the layer's dense time, once (warm), that every candidate's ratio scales.
-  const denseSeconds = objective === 'time' ? medianSeconds(recycling(runDense), repeats) : 0;
+  const base = runLayer(layer, inputs, batch, { kernels }).counters;
+  const timer = options.timer ?? wasmTimer();
+  // Objective time: the layer's dense time, once, that every candidate's ratio scales.
+  const denseSeconds = objective === 'time' ? await timer.dense(layer, inputs, batch, repeats) : 0;
   const denseOps = base.macsExecuted + base.otherOps;
   let outSq = 0;
   for (const v of rawDense) {
@@ -388,24 +321,28 @@ export function layerSensitivity(
     kept.push(o);
     outputs.set(o.effort, output);
   };
-  const runWith = (effort: LayerEffort) => runLayer(layer, inputs, batch, {
-    kernels, effort, rectified: rectified && effort.sdss !== undefined, ...(addend && effort.spet && { addend }),
-  });
-  const measure = (effort: LayerEffort): LayerOption => {
+  const effortOptions = (effort: LayerEffort) => ({ effort, rectified: rectified && effort.sdss !== undefined, ...(addend && effort.spet && { addend }) });
+  const runWith = (effort: LayerEffort) => runLayer(layer, inputs, batch, { kernels, ...effortOptions(effort) });
+  const measure = async (effort: LayerEffort): Promise<LayerOption> => {
     measured++;
-    const run = () => runWith(effort);
-    const r = run();
+    const r = runWith(effort);
     const ops = r.counters.macsExecuted + r.counters.otherOps;
     const opsSaved = (denseOps - ops) / networkOps;
     const error = relativeError(dense, seen(r.outputs[0]), rectified);
     let option: LayerOption = { effort, saved: opsSaved, opsSaved, error };
     if (objective === 'time') {
-      const timing = timeAgainstDense(recycling(runDense), recycling(run), repeats);
+      const timing = await timer.againstDense(layer, inputs, batch, effortOptions(effort), repeats);
       const gain = timing.ratio < 1 - MIN_TIME_GAIN ? (1 - timing.ratio) * denseSeconds : 0;
       option = { effort, saved: gain / networkSeconds, opsSaved, timing, error };
     }
     keep(option, r.outputs[0]);
     return option;
+  };
+  // One after another: a timing must not share the machine with the next candidate's.
+  const measureAll = async (efforts: readonly LayerEffort[]) => {
+    const options: LayerOption[] = [];
+    for (const effort of efforts) options.push(await measure(effort));
+    return options;
   };
   const applicableMechanisms = mechanisms.filter((m) => applicable(net, layer, m));
   const local: LayerOption[] = [];
@@ -414,14 +351,15 @@ export function layerSensitivity(
       fitTileSpet(layer, inputs[0], batch, { fraction, tilePositions: positions, lossBudget, ...(addend && { addend }) }, kernels === 'wasm' ? 'wasm' : 'fast');
     const scale = (m: Mechanism) => (m === 'spet' ? spetSigma : sigma);
     const grid = (m: Mechanism) => (tiled ? tileCandidates(m, scale(m), outScale, positions, fit) : candidates(m, scale(m)));
-    const alone = applicableMechanisms.map((m) => paretoFront(grid(m).map(measure)));
+    const alone: LayerOption[][] = [];
+    for (const m of applicableMechanisms) alone.push(paretoFront(await measureAll(grid(m))));
     // Every combination of the mechanisms' front options (one or none of each), beyond the singles.
     let combos: LayerEffort[] = [{}];
     for (const front of alone) {
       const some = tiled ? spread(front, TILE_COMBO_OPTIONS) : front;
       combos = combos.flatMap((c) => [c, ...some.map((o) => ({ ...c, ...o.effort }))]);
     }
-    const multi = combos.filter((c) => mechanismCount(c) > 1).map(measure);
+    const multi = await measureAll(combos.filter((c) => mechanismCount(c) > 1));
     local.push(...alone.flat(), ...multi);
   }
   const front = paretoFront(local.filter((o) => hasEffort(o.effort)));

@@ -35,6 +35,21 @@ export interface GpuLayerRun {
   readonly decisions?: LayerDecisions;
 }
 
+/** Options of {@link WebGpuBackend.runLayer} and {@link WebGpuBackend.openLayer}: the CPU runLayer's, and the run's records. */
+export interface GpuLayerOptions extends LayerEffortOptions {
+  /** Record the layer's decisions (GpuLayerRun.decisions). */
+  readonly trace?: boolean;
+  /** Time each dispatch on the GPU (DispatchRecord.gpuNs; needs 'timestamp-query'). */
+  readonly timeDispatches?: boolean;
+}
+
+/** One layer planned on the device, run as often as asked (see {@link WebGpuBackend.openLayer}). */
+export interface GpuLayerSession {
+  run(): Promise<GpuLayerRun>;
+  /** Frees the plan's buffers. */
+  destroy(): void;
+}
+
 /**
  * Runs networks on a WebGPU device. Plans (buffers, bind groups, dispatches) are built once per
  * network, batch size, effort profile and decision tracing, and reused; weights are uploaded once
@@ -115,9 +130,21 @@ export class WebGpuBackend implements Backend {
    * Runs one layer alone on given bottoms (per-layer parity tests), with the options of the CPU's
    * runLayer. No ReLU is fused.
    */
-  async runLayer(
-    layer: Layer, inputs: readonly Float32Array[], batch: number, options: LayerEffortOptions & { readonly trace?: boolean } = {},
-  ): Promise<GpuLayerRun> {
+  async runLayer(layer: Layer, inputs: readonly Float32Array[], batch: number, options: GpuLayerOptions = {}): Promise<GpuLayerRun> {
+    const session = await this.openLayer(layer, inputs, batch, options);
+    try {
+      return await session.run();
+    } finally {
+      session.destroy();
+    }
+  }
+
+  /**
+   * One layer alone on given bottoms, planned once and run as often as asked (the calibration's
+   * timings on the device: `timeDispatches` gives each run's dispatches their GPU time). The
+   * options are runLayer's; release the session's buffers with `destroy()`.
+   */
+  async openLayer(layer: Layer, inputs: readonly Float32Array[], batch: number, options: GpuLayerOptions = {}): Promise<GpuLayerSession> {
     const { effort, rectified = false, addend } = options;
     if (inputs.length !== layer.bottoms.length) throw new DataError(`layer '${layer.name}' takes ${layer.bottoms.length} input(s), got ${inputs.length}`);
     // Distinct names: an in-place layer's top is a new blob here, so its input can be fed.
@@ -137,14 +164,17 @@ export class WebGpuBackend implements Backend {
     }
     const graph = { layers: [lone], inputs: new Map(feeds.map(([n, shape]) => [n, shape])), outputs: outNames };
     const residual = addend ? () => ({ addend: 'addend', sum: `${layer.name} residual sum` }) : undefined;
-    const plan = await this.buildPlan(compilePlan(graph, effort ? { [layer.name]: effort } : {}, () => rectified, residual), batch, false, options.trace === true);
-    try {
-      const r = await this.execute(plan, new Map(feeds.map(([n, , data]) => [n, data])));
-      const run = { outputs: outNames.map((n) => r.outputs.get(n)!), counters: r.counters[0], dispatches: r.dispatches };
-      return r.decisions?.[0] ? { ...run, decisions: r.decisions[0] } : run;
-    } finally {
-      plan.destroy();
-    }
+    const execution = compilePlan(graph, effort ? { [layer.name]: effort } : {}, () => rectified, residual);
+    const plan = await this.buildPlan(execution, batch, false, options.trace === true, options.timeDispatches === true);
+    const fed = new Map(feeds.map(([n, , data]) => [n, data]));
+    return {
+      run: async () => {
+        const r = await this.execute(plan, fed);
+        const run = { outputs: outNames.map((n) => r.outputs.get(n)!), counters: r.counters[0], dispatches: r.dispatches };
+        return r.decisions?.[0] ? { ...run, decisions: r.decisions[0] } : run;
+      },
+      destroy: () => plan.destroy(),
+    };
   }
 
   /**

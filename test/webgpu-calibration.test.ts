@@ -1,0 +1,102 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../harness/cli.js';
+import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
+import { initWasmKernels } from '../src/backends/cpu/wasm/wasm-loader.js';
+import type { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.js';
+import { layerSensitivity, type Probe } from '../src/calibration/sensitivity.js';
+import { gpuSeconds, webgpuTimer } from '../src/calibration/webgpu-layer-timer.js';
+import { cifar10Dataset } from '../src/data/dataset.js';
+import { validateProfile } from '../src/effort/profile.js';
+import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
+import type { Layer } from '../src/ir/network.js';
+import type { DispatchRecord } from '../src/records/dispatches.js';
+import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA } from './helpers/files.js';
+import { openTestGpu } from './helpers/gpu.js';
+
+/**
+ * Objective `time` on a WebGPU device (webgpu-layer-timer.ts): layers timed by the GPU time of
+ * their dispatches on the device the profile is for, here the software adapter.
+ */
+const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
+const calibration = await cifar10Dataset(`${DATA}/cifar10/data_batch_1.bin`, { channels: 'rgb', mean }, net.inputShape);
+const layer = (name: string): Layer => net.layers.find((l) => l.name === name) as Layer;
+const BATCH = 4;
+
+let gpu: WebGpuBackend;
+let input: Float32Array;
+let blobs: Map<string, Float32Array>;
+beforeAll(async () => {
+  gpu = await openTestGpu();
+  await initWasmKernels();
+  ({ input } = await calibration.batch(0, BATCH));
+  blobs = new CpuBackend().runSync(net, input, BATCH, { keepBlobs: true }).blobs as Map<string, Float32Array>;
+});
+afterAll(() => gpu?.destroy());
+afterEach(() => vi.restoreAllMocks());
+
+const record = (gpuNs?: number): DispatchRecord => ({
+  layer: 'conv2', kernel: 'convolution', mode: 'direct', workgroupsRequested: 1, workgroupsExecuted: 1, macs: 0, ...(gpuNs !== undefined && { gpuNs }),
+});
+
+describe('the WebGPU layer timer', () => {
+  it("sums a run's dispatch times, and says what to do on a device without timestamp queries", () => {
+    expect(gpuSeconds([record(1_500_000), record(500_000)])).toBeCloseTo(0.002, 12);
+    for (const records of [[record(1000), record()], []]) {
+      expect(() => gpuSeconds(records)).toThrow("objective time on WebGPU needs the device's 'timestamp-query' feature");
+    }
+  });
+
+  it('times the dense network, a dense layer and a candidate against it on the device', async () => {
+    const timer = webgpuTimer(gpu);
+    expect(timer.description).toBe(`GPU time of the dispatches on WebGPU (${gpu.adapterName})`);
+    const conv2 = layer('conv2');
+    const inputs = conv2.bottoms.map((b) => blobs.get(b)!);
+    const network = await timer.network(net, input, BATCH, 3);
+    const dense = await timer.dense(conv2, inputs, BATCH, 3);
+    expect(dense).toBeGreaterThan(0);
+    // The network runs conv2 and more (conv1, conv3, the pools, the inner products).
+    expect(network).toBeGreaterThan(dense);
+    const t = await timer.againstDense(conv2, inputs, BATCH, { effort: { sdss: { stride: 2, delta: 1e9 }, tile: { positions: 8 } }, rectified: true }, 3);
+    expect(t.dense).toBeGreaterThan(0);
+    expect(t.candidate).toBeGreaterThan(0);
+    expect(Number.isFinite(t.ratio) && t.ratio > 0).toBe(true);
+  });
+
+  it('layer sensitivities with objective time credit the measured GPU time only, and keep the ops', async () => {
+    const timer = webgpuTimer(gpu);
+    const networkSeconds = await timer.network(net, input, BATCH, 3);
+    const probe: Probe = { batch: BATCH, blobs, networkOps: 1, networkSeconds };
+    const s = await layerSensitivity(net, layer('conv3'), probe, ['sdss'], { mode: 'tile', tilePositions: [8], objective: 'time', repeats: 2, timer });
+    expect(s.measured).toBe(12);
+    expect(s.denseSeconds).toBeGreaterThan(0);
+    for (const o of s.front) {
+      expect(o.timing!.ratio).toBeLessThan(0.98);
+      expect(o.saved).toBeCloseTo(((1 - o.timing!.ratio) * s.denseSeconds!) / networkSeconds, 9);
+      expect(o.effort.sdss).toBeDefined();
+    }
+  });
+
+  it('dyve calibrate --backend webgpu times the layers on the device and records it in the profile', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dyve-calibrate-gpu-'));
+    const out = join(dir, 'p.json');
+    const log = join(dir, 'p.log');
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    const code = await main(['calibrate', '--model', 'cifar10-quick', '--calib', '8', '--probe', '2', '--steps', '1', '--refine', '0', '--knob-steps', '0',
+      '--mechanisms', 'sdss', '--tile', '8', '--repeats', '1', '--batch', '8', '--backend', 'webgpu', '--quiet', '--out', out, '--log', log]);
+    vi.restoreAllMocks();
+    expect(code).toBe(0);
+    const p = JSON.parse(readFileSync(out, 'utf8'));
+    expect(p.calibration).toMatchObject({ mode: 'tile', objective: 'time', repeats: 1, probe: 2 });
+    expect(p.calibration.timedOn).toMatch(/^GPU time of the dispatches on WebGPU \(.+\)$/);
+    expect(p.calibration.probeSeconds).toBeGreaterThan(0);
+    expect(() => validateProfile(p, net)).not.toThrow();
+    const text = readFileSync(log, 'utf8');
+    expect(text).toContain('objective time (layers timed alone, GPU time of the dispatches on WebGPU (');
+    expect(text).toMatch(/conv2: 12 settings, \d+ on the Pareto front \(dense \d+\.\d+ ms\)/);
+  });
+});
