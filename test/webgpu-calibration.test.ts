@@ -1,8 +1,12 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../harness/cli.js';
+import { cpuTimedNotice } from '../harness/commands/bench.js';
+import { loadProfile } from '../src/effort/load-profile.js';
+import { packageFile } from '../src/package-root.js';
+import { dyve } from './helpers/cli.js';
 import { CpuBackend } from '../src/backends/cpu/cpu-backend.js';
 import { initWasmKernels } from '../src/backends/cpu/wasm/wasm-loader.js';
 import type { WebGpuBackend } from '../src/backends/webgpu/webgpu-backend.js';
@@ -38,21 +42,24 @@ beforeAll(async () => {
 afterAll(() => gpu?.destroy());
 afterEach(() => vi.restoreAllMocks());
 
-const record = (gpuNs?: number): DispatchRecord => ({
-  layer: 'conv2', kernel: 'convolution', mode: 'direct', workgroupsRequested: 1, workgroupsExecuted: 1, macs: 0, ...(gpuNs !== undefined && { gpuNs }),
+const record = (gpuStartNs?: number, gpuNs?: number): DispatchRecord => ({
+  layer: 'conv2', kernel: 'convolution', mode: 'direct', workgroupsRequested: 1, workgroupsExecuted: 1, macs: 0,
+  ...(gpuNs !== undefined && { gpuNs }), ...(gpuStartNs !== undefined && { gpuStartNs }),
 });
 
 describe('the WebGPU layer timer', () => {
-  it("sums a run's dispatch times, and says what to do on a device without timestamp queries", () => {
-    expect(gpuSeconds([record(1_500_000), record(500_000)])).toBeCloseTo(0.002, 12);
-    for (const records of [[record(1000), record()], []]) {
+  it("takes the span of a run's dispatches, gaps included, and says what to do on a device without timestamp queries", () => {
+    // 1.5 ms, a 0.25 ms gap, 0.5 ms: 2.25 ms from the first start to the last end.
+    expect(gpuSeconds([record(1_000_000, 1_500_000), record(2_750_000, 500_000)])).toBeCloseTo(0.00225, 12);
+    expect(gpuSeconds([record(0, 4000)])).toBeCloseTo(4e-6, 15);
+    for (const records of [[record(0, 1000), record()], [record(undefined, 1000)], []]) {
       expect(() => gpuSeconds(records)).toThrow("objective time on WebGPU needs the device's 'timestamp-query' feature");
     }
   });
 
   it('times the dense network, a dense layer and a candidate against it on the device', async () => {
     const timer = webgpuTimer(gpu);
-    expect(timer.description).toBe(`GPU time of the dispatches on WebGPU (${gpu.adapterName})`);
+    expect(timer.description).toBe(`GPU time spanned by the dispatches on WebGPU (${gpu.adapterName})`);
     const conv2 = layer('conv2');
     const inputs = conv2.bottoms.map((b) => blobs.get(b)!);
     const network = await timer.network(net, input, BATCH, 3);
@@ -92,11 +99,30 @@ describe('the WebGPU layer timer', () => {
     expect(code).toBe(0);
     const p = JSON.parse(readFileSync(out, 'utf8'));
     expect(p.calibration).toMatchObject({ mode: 'tile', objective: 'time', repeats: 1, probe: 2 });
-    expect(p.calibration.timedOn).toMatch(/^GPU time of the dispatches on WebGPU \(.+\)$/);
+    expect(p.calibration.clock).toBe('webgpu');
+    expect(p.calibration.timedOn).toMatch(/^GPU time spanned by the dispatches on WebGPU \(.+\)$/);
     expect(p.calibration.probeSeconds).toBeGreaterThan(0);
     expect(() => validateProfile(p, net)).not.toThrow();
     const text = readFileSync(log, 'utf8');
-    expect(text).toContain('objective time (layers timed alone, GPU time of the dispatches on WebGPU (');
+    expect(text).toContain('objective time (layers timed alone, GPU time spanned by the dispatches on WebGPU (');
     expect(text).toMatch(/conv2: 12 settings, \d+ on the Pareto front \(dense \d+\.\d+ ms\)/);
+  });
+
+  it('dyve bench on WebGPU says when a profile was chosen by CPU time, and not otherwise', async () => {
+    const shipped = await loadProfile(packageFile('models/cifar10-quick/effort.json'), net);
+    expect(cpuTimedNotice(shipped)).toMatch(/^dyve bench: this profile's layers were chosen by their time on a CPU's wasm kernels \(.*cores.*\); what pays on WebGPU can differ: 'dyve calibrate --backend webgpu'/);
+    const calibration = shipped.calibration as Record<string, unknown>;
+    expect(cpuTimedNotice({ ...shipped, calibration: { ...calibration, clock: 'webgpu' } })).toBeNull();
+    expect(cpuTimedNotice({ ...shipped, calibration: { ...calibration, objective: 'macs' } })).toBeNull();
+    expect(cpuTimedNotice({ ...shipped, layers: {} })).toBeNull();
+
+    const bench = (...args: string[]) => dyve('bench', '--model', 'cifar10-quick', '--limit', '4', '--batch', '4', '--quiet', ...args);
+    const onGpu = await bench('--backend', 'webgpu', '--effort', 'calibrated');
+    expect(onGpu.code).toBe(0);
+    expect(onGpu.err).toContain(cpuTimedNotice(shipped));
+    expect((await bench('--backend', 'wasm', '--effort', 'calibrated')).err).not.toContain('chosen by their time');
+    const gpuTimed = join(mkdtempSync(join(tmpdir(), 'dyve-gpu-profile-')), 'p.json');
+    writeFileSync(gpuTimed, JSON.stringify({ ...JSON.parse(readFileSync(packageFile('models/cifar10-quick/effort.json'), 'utf8')), calibration: { ...calibration, clock: 'webgpu' } }));
+    expect((await bench('--backend', 'webgpu', '--effort', gpuTimed)).err).not.toContain('chosen by their time');
   });
 });

@@ -31,10 +31,15 @@ describe('WebGPU dispatch timing', () => {
     const timed = await gpu.run(models.cifar, input, 8, { effort, timeDispatches: true });
     expect(timed.output.every((v, i) => Object.is(v, plain.output[i]))).toBe(true);
     expect(timed.counters).toEqual(plain.counters);
-    expect(timed.dispatches!.map(({ gpuNs, ...rest }) => rest)).toEqual(plain.dispatches);
+    expect(timed.dispatches!.map(({ gpuNs, gpuStartNs, ...rest }) => rest)).toEqual(plain.dispatches);
     expect(plain.dispatches!.some((d) => d.gpuNs !== undefined)).toBe(false);
     expect(gpu.device.features.has('timestamp-query'), 'this suite expects an adapter with timestamp queries (lavapipe has them)').toBe(true);
     for (const d of timed.dispatches!) expect(Number.isInteger(d.gpuNs) && d.gpuNs! >= 0, `${d.layer} ${d.kernel}`).toBe(true);
+    // Starts on the same clock, from the run's first dispatch: the span of a run covers its dispatches.
+    expect(timed.dispatches![0].gpuStartNs).toBe(0);
+    for (const d of timed.dispatches!) expect(Number.isInteger(d.gpuStartNs) && d.gpuStartNs! >= 0, `${d.layer} ${d.kernel}`).toBe(true);
+    const last = timed.dispatches!.at(-1)!;
+    expect(last.gpuStartNs! + last.gpuNs!).toBeGreaterThanOrEqual(timed.dispatches!.reduce((s, d) => Math.max(s, d.gpuNs!), 0));
     // Quantization off: a layer's time is not a multiple of Dawn's 65,536 ns step everywhere.
     expect(timed.dispatches!.some((d) => d.gpuNs! % 65_536 !== 0)).toBe(true);
     expect(timed.dispatches!.reduce((s, d) => s + d.gpuNs!, 0)).toBeGreaterThan(0);

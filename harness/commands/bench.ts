@@ -32,9 +32,10 @@ Effort:
       --effort dense|calibrated|neuron|exact|FILE.json
                             the DyVEDeep knobs per layer: dense (default: every mechanism off),
                             the zoo model's calibrated profile (models/NAME/effort.json: tile
-                            mode, calibrated on time for the CPU; every backend runs it),
-                            its per-neuron profile (effort-neuron.json), its exact-SPET profile
-                            (effort-exact.json), or a profile file
+                            mode, calibrated on time for the CPU; every backend runs it, and
+                            on WebGPU a notice says 'dyve calibrate --backend webgpu' makes one
+                            timed on the device), its per-neuron profile (effort-neuron.json),
+                            its exact-SPET profile (effort-exact.json), or a profile file
       --mechanisms spet,sdss,sfma   keep only these mechanisms of the profile (ablations)
       --compare dense               also run dense on the same batches, interleaved: wall-time
                             speed-up measured side by side (top-1 agreement is always reported
@@ -154,6 +155,19 @@ export async function effortFor(
 }
 
 /**
+ * WebGPU: the notice for a profile whose layers were chosen by their time on a CPU (`dyve
+ * calibrate` timing on the wasm kernels, as the shipped profiles are): what pays there says little
+ * about a GPU (BENCHMARKS.md); null for any other profile.
+ */
+export function cpuTimedNotice(profile: EffortProfile): string | null {
+  const c = profile.calibration as { objective?: unknown; clock?: unknown; machine?: unknown } | undefined;
+  // Profiles written before `clock` existed were all timed on the wasm kernels.
+  if (Object.keys(profile.layers).length === 0 || c?.objective !== 'time' || (c.clock ?? 'wasm') !== 'wasm') return null;
+  const machine = typeof c.machine === 'string' ? ` (${c.machine})` : '';
+  return `dyve bench: this profile's layers were chosen by their time on a CPU's wasm kernels${machine}; what pays on WebGPU can differ: 'dyve calibrate --backend webgpu' chooses by this device's own time`;
+}
+
+/**
  * The zoo's shipped profiles by name: `calibrated` = effort.json (tile mode, calibrated on time
  * for the CPU), `neuron` = effort-neuron.json (the paper's per-neuron decisions), `exact` =
  * effort-exact.json.
@@ -238,6 +252,8 @@ export async function runBench(values: Record<string, string | boolean | undefin
   const { backendHandle, batch, threads } = await openBenchBackend(values, opened.net);
   const { backend } = backendHandle;
   const dense = Object.keys(profile.layers).length === 0;
+  const notice = backend.name === 'webgpu' ? cpuTimedNotice(profile) : null;
+  if (notice) console.error(notice);
   const progress = new ProgressBar(`${opened.label} [${pathLabel(backend.name, threads, batch)}]`, !values.quiet);
   const trace = new TraceCollector();
   const denseTrace = new TraceCollector();

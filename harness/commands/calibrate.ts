@@ -50,7 +50,7 @@ timings are close.
                             saves, timed alone against the dense layer on the probe images
                             (median of --repeats interleaved runs): wall time on the wasm
                             kernels, or where the calibration set runs on WebGPU the GPU time
-                            of the layer's dispatches on that device (its profile for it). A
+                            the layer's dispatches span on that device (its profile for it). A
                             mechanism that does not pay for its extra pass leaves its layer
                             dense; the log keeps the ops too. macs: credited with executed ops
       --repeats N           --objective time: timed runs per candidate and dense, N >= 1
@@ -196,7 +196,7 @@ export async function calibrateCommand(args: string[]): Promise<void> {
       mode: result.mode,
       ...(result.mode === 'tile' && { tilePositions: result.tilePositions }),
       objective: result.objective,
-      ...(result.objective === 'time' && { repeats: search.repeats, probeSeconds: result.probeSeconds, timedOn: result.timedOn }),
+      ...(result.objective === 'time' && { repeats: search.repeats, probeSeconds: result.probeSeconds, clock: result.clock, timedOn: result.timedOn }),
       seed,
       probe,
       machine,

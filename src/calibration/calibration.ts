@@ -84,6 +84,8 @@ export interface CalibrationResult {
   readonly probeSeconds?: number;
   /** Objective `time`: what the timer measured (LayerTimer.description). */
   readonly timedOn?: string;
+  /** Objective `time`: where (LayerTimer.clock). */
+  readonly clock?: LayerTimer['clock'];
 }
 
 /**
@@ -383,6 +385,6 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
     mode,
     tilePositions,
     objective,
-    ...(networkSeconds !== undefined && { probeSeconds: networkSeconds, timedOn: timer.description }),
+    ...(networkSeconds !== undefined && { probeSeconds: networkSeconds, clock: timer.clock, timedOn: timer.description }),
   };
 }

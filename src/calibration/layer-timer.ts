@@ -23,6 +23,8 @@ export interface LayerTiming {
 
 /** A clock for objective `time`. Every method runs its subject once untimed first (warm). */
 export interface LayerTimer {
+  /** Where it times: the CPU's wasm kernels or a WebGPU device (recorded in the profile). */
+  readonly clock: 'wasm' | 'webgpu';
   /** What is timed, for the log and the profile (e.g. "wall time on the wasm kernels"). */
   readonly description: string;
   /** The dense network on `input` (`batch` images): median of `repeats` timed runs, seconds. */
@@ -105,6 +107,7 @@ export function wasmTimer(): LayerTimer {
     return run;
   };
   return {
+    clock: 'wasm',
     description: 'wall time on the wasm kernels',
     async network(net, input, batch, repeats) {
       const wasm = new CpuBackend({ kernels: 'wasm' });

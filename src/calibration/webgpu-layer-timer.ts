@@ -1,9 +1,9 @@
 /**
- * Objective `time` on a WebGPU device: a layer's time is the GPU time of its dispatches (timestamp
- * queries around each dispatch's compute pass), the clock a profile for that device should be
- * chosen by — the CPU's wasm timings say nothing about which mechanisms pay on a GPU (BENCHMARKS.md,
- * the H200 run). Not counted: the gaps between dispatches (launch latency), the same for a dense
- * layer's one dispatch and a dynamic layer's two to four only to first order.
+ * Objective `time` on a WebGPU device: a layer's time is the GPU time its dispatches span (timestamp
+ * queries: from the start of its first dispatch to the end of its last, so the gaps between a
+ * dynamic layer's dependent dispatches count too), the clock a profile for that device should be
+ * chosen by: the CPU's wasm timings say nothing about which mechanisms pay on a GPU
+ * (BENCHMARKS.md, the H200 run). Not counted: the submission and the read-back around the layer.
  */
 import type { LayerEffortOptions } from '../backends/backend.js';
 import type { WebGpuBackend } from '../backends/webgpu/webgpu-backend.js';
@@ -12,15 +12,17 @@ import type { Layer } from '../ir/network.js';
 import { DyveError } from '../errors.js';
 import { interleaved, median, type LayerTimer } from './layer-timer.js';
 
-/** Seconds of GPU time of a run's dispatches; a clear error when the device cannot time them. */
+/** Seconds the dispatches of a run span on the GPU; a clear error when the device cannot time them. */
 export function gpuSeconds(records: readonly DispatchRecord[] | undefined): number {
-  if (!records?.length || records.some((r) => r.gpuNs === undefined)) {
+  if (!records?.length || records.some((r) => r.gpuNs === undefined || r.gpuStartNs === undefined)) {
     throw new DyveError("objective time on WebGPU needs the device's 'timestamp-query' feature, which this device does not offer: use --objective macs, or time on the CPU (--backend wasm)");
   }
-  return records.reduce((s, r) => s + r.gpuNs!, 0) / 1e9;
+  const start = Math.min(...records.map((r) => r.gpuStartNs!));
+  const end = Math.max(...records.map((r) => r.gpuStartNs! + r.gpuNs!));
+  return (end - start) / 1e9;
 }
 
-/** The GPU time of `gpu`'s dispatches, per run (each sample is one run). */
+/** The GPU time `gpu`'s dispatches span, per run (each sample is one run). */
 export function webgpuTimer(gpu: WebGpuBackend): LayerTimer {
   /** A layer planned once, its first run untimed; `sample` runs it again and returns its GPU time. */
   const openLayer = async (layer: Layer, inputs: readonly Float32Array[], batch: number, options: LayerEffortOptions = {}) => {
@@ -34,7 +36,8 @@ export function webgpuTimer(gpu: WebGpuBackend): LayerTimer {
     return median(values);
   };
   return {
-    description: `GPU time of the dispatches on WebGPU (${gpu.adapterName})`,
+    clock: 'webgpu',
+    description: `GPU time spanned by the dispatches on WebGPU (${gpu.adapterName})`,
     async network(net, input, batch, repeats) {
       const sample = async () => gpuSeconds((await gpu.run(net, input, batch, { timeDispatches: true })).dispatches);
       await sample();

@@ -18,6 +18,11 @@ export interface DispatchRecord {
    * end), when the run asked for `timeDispatches` and the device has 'timestamp-query'.
    */
   readonly gpuNs?: number;
+  /**
+   * With `gpuNs`: when the dispatch started, nanoseconds after the run's first timed dispatch
+   * started (the same device clock), so a span of dispatches includes the gaps between them.
+   */
+  readonly gpuStartNs?: number;
 }
 
 /**

@@ -391,7 +391,10 @@ export class Plan {
         workgroupsExecuted: counted ? stats[step.slot! + 4] : requested,
         macs: counted ? u64(stats, step.slot!) : step.op === 'dispatch' ? step.macs ?? 0 : 0,
         // An end stamped before its start (implementations may reorder a pass's stamps) counts 0.
-        ...(times && { gpuNs: Math.max(0, Number(times[2 * out.length + 1] - times[2 * out.length])) }),
+        ...(times && {
+          gpuNs: Math.max(0, Number(times[2 * out.length + 1] - times[2 * out.length])),
+          gpuStartNs: Number(times[2 * out.length] - times[0]),
+        }),
       });
     });
     return out;
