@@ -1,7 +1,7 @@
 /**
  * What the calibration's objective `time` measures: a layer alone against its dense run, and the
  * dense network, on the kernels the profile will run on. Two clocks implement it: the wasm kernels'
- * wall time on this CPU (here) and the WebGPU device's time of its dispatches
+ * wall time on this CPU (here) and the GPU time a layer's dispatches span on a WebGPU device
  * (webgpu-layer-timer.ts).
  */
 import { CpuBackend, runLayer, type LayerRun } from '../backends/cpu/cpu-backend.js';
