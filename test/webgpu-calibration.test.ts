@@ -42,16 +42,20 @@ beforeAll(async () => {
 afterAll(() => gpu?.destroy());
 afterEach(() => vi.restoreAllMocks());
 
-const record = (gpuStartNs?: number, gpuNs?: number): DispatchRecord => ({
-  layer: 'conv2', kernel: 'convolution', mode: 'direct', workgroupsRequested: 1, workgroupsExecuted: 1, macs: 0,
+const record = (gpuStartNs?: number, gpuNs?: number, layer = 'conv2'): DispatchRecord => ({
+  layer, kernel: 'convolution', mode: 'direct', workgroupsRequested: 1, workgroupsExecuted: 1, macs: 0,
   ...(gpuNs !== undefined && { gpuNs }), ...(gpuStartNs !== undefined && { gpuStartNs }),
 });
 
 describe('the WebGPU layer timer', () => {
-  it("takes the span of a run's dispatches, gaps included, and says what to do on a device without timestamp queries", () => {
+  it("takes the span of each layer's dispatches, gaps included, and says what to do on a device without timestamp queries", () => {
     // 1.5 ms, a 0.25 ms gap, 0.5 ms: 2.25 ms from the first start to the last end.
     expect(gpuSeconds([record(1_000_000, 1_500_000), record(2_750_000, 500_000)])).toBeCloseTo(0.00225, 12);
     expect(gpuSeconds([record(0, 4000)])).toBeCloseTo(4e-6, 15);
+    // A network in two chunks (each restarting the clock): per layer spans, summed; the gaps
+    // between layers are not a layer's.
+    const chunk = [record(0, 1000, 'conv1'), record(1500, 1000, 'conv2'), record(3000, 500, 'conv2')];
+    expect(gpuSeconds([...chunk, ...chunk])).toBeCloseTo((2 * (1000 + 2000)) / 1e9, 15);
     for (const records of [[record(0, 1000), record()], [record(undefined, 1000)], []]) {
       expect(() => gpuSeconds(records)).toThrow("objective time on WebGPU needs the device's 'timestamp-query' feature");
     }

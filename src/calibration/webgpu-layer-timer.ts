@@ -12,14 +12,25 @@ import type { Layer } from '../ir/network.js';
 import { DyveError } from '../errors.js';
 import { interleaved, median, type LayerTimer } from './layer-timer.js';
 
-/** Seconds the dispatches of a run span on the GPU; a clear error when the device cannot time them. */
+/**
+ * Seconds of GPU time of a run: each layer's dispatches (consecutive records of one layer) counted
+ * as the time they span, first start to last end, summed over the layers (a network run in
+ * several chunks restarts its clock per chunk; a layer's dispatches never straddle two). A clear
+ * error when the device cannot time them.
+ */
 export function gpuSeconds(records: readonly DispatchRecord[] | undefined): number {
   if (!records?.length || records.some((r) => r.gpuNs === undefined || r.gpuStartNs === undefined)) {
     throw new DyveError("objective time on WebGPU needs the device's 'timestamp-query' feature, which this device does not offer: use --objective macs, or time on the CPU (--backend wasm)");
   }
-  const start = Math.min(...records.map((r) => r.gpuStartNs!));
-  const end = Math.max(...records.map((r) => r.gpuStartNs! + r.gpuNs!));
-  return (end - start) / 1e9;
+  let ns = 0;
+  for (let first = 0; first < records.length;) {
+    let last = first;
+    while (last + 1 < records.length && records[last + 1].layer === records[first].layer) last++;
+    const group = records.slice(first, last + 1);
+    ns += Math.max(...group.map((r) => r.gpuStartNs! + r.gpuNs!)) - Math.min(...group.map((r) => r.gpuStartNs!));
+    first = last + 1;
+  }
+  return ns / 1e9;
 }
 
 /** The GPU time `gpu`'s dispatches span, per run (each sample is one run). */
