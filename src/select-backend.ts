@@ -4,7 +4,8 @@
  * and `auto`, the default: what a user would pick on this machine (see {@link openBackend}).
  */
 import { DyveError } from './errors.js';
-import type { Network } from './ir/network.js';
+import type { Layer, Network } from './ir/network.js';
+import type { LayerEffort } from './effort/effort.js';
 import type { Backend, RunOptions, RunResult } from './backends/backend.js';
 import { CpuBackend } from './backends/cpu/cpu-backend.js';
 import type { KernelVariant } from './backends/cpu/kernel-types.js';
@@ -56,6 +57,10 @@ export class FallbackBackend implements Backend {
 
   get name(): string {
     return this.active.name;
+  }
+
+  async unsupported(layer: Layer, effort: LayerEffort, batch: number): Promise<string | null> {
+    return this.active === this.gpu ? this.gpu.unsupported(layer, effort, batch) : null;
   }
 
   async run(net: Network, input: Float32Array, batch: number, options?: RunOptions): Promise<RunResult> {

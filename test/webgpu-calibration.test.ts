@@ -16,9 +16,11 @@ import { cifar10Dataset } from '../src/data/dataset.js';
 import { validateProfile } from '../src/effort/profile.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
 import type { Layer } from '../src/ir/network.js';
+import type { LayerEffort } from '../src/effort/effort.js';
 import type { DispatchRecord } from '../src/records/dispatches.js';
 import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA } from './helpers/files.js';
 import { openTestGpu } from './helpers/gpu.js';
+import { convLayer } from './helpers/synthetic-layers.js';
 
 /**
  * Objective `time` on a WebGPU device (webgpu-layer-timer.ts): layers timed by the GPU time of
@@ -128,5 +130,39 @@ describe('the WebGPU layer timer', () => {
     const gpuTimed = join(mkdtempSync(join(tmpdir(), 'dyve-gpu-profile-')), 'p.json');
     writeFileSync(gpuTimed, JSON.stringify({ ...JSON.parse(readFileSync(packageFile('models/cifar10-quick/effort.json'), 'utf8')), calibration: { ...calibration, clock: 'webgpu' } }));
     expect((await bench('--backend', 'webgpu', '--effort', gpuTimed)).err).not.toContain('chosen by their time');
+  });
+
+  it('leaves out the settings the device cannot run, and says why', async () => {
+    const grouped = convLayer({ c: 4, h: 12, w: 17 }, { numOutput: 6, kernelH: 3, kernelW: 3, padH: 1, padW: 1, group: 2 });
+    const sdss = { sdss: { stride: 2, delta: 0.3 } };
+    const why = (l: Layer, effort: LayerEffort) => gpu.unsupported(l, effort, BATCH);
+    expect(await why(grouped, { ...sdss, tile: { positions: 8 } })).toMatch(/runs tile mode on ungrouped convolutions only \(this one has 2 groups\)/);
+    expect(await why(grouped, sdss)).toBeNull(); // neuron mode runs grouped layers
+    expect(await why(layer('conv2'), { ...sdss, tile: { positions: 8 } })).toBeNull();
+    expect(await why(layer('conv2'), { ...sdss, tile: { positions: 32 } })).toMatch(/tiles of at most 16 positions/);
+    expect(await why(layer('conv2'), {})).toBeNull(); // dense
+    // Weights past the adapter's binding limit (AlexNet's fc6 on lavapipe: 144 of 128 MiB); only
+    // their size is read before any trial, so a stand-in of that size.
+    const limit = gpu.device.limits.maxStorageBufferBindingSize;
+    const ip1 = layer('ip1');
+    const huge = { ...ip1, weights: { ...ip1.weights!, weight: { byteLength: limit + 4 } as Float32Array } };
+    expect(await why(huge, { spet: { mode: 'threshold', fraction: 0.5, threshold: 0 } })).toMatch(/its dynamic kernel binds its \d+ MiB of weights in one buffer, more than this adapter binds/);
+    expect(await why(huge, {})).toBeNull();
+    // Past the limits known up front, a trial plan answers: a batch whose blobs no buffer can bind.
+    const perImage = 4 * 32 * 16 * 16;
+    const tooMany = Math.ceil((limit + 1) / perImage);
+    expect(await gpu.unsupported(layer('conv2'), { ...sdss, tile: { positions: 8 } }, tooMany)).toMatch(/^WebGPU rejected the plan: Binding size \(\d+\) of \[Buffer "in0"\] is larger than the maximum/);
+
+    // conv3 searched with tiles of 8 and 32 for this device: the tiles of 32 are left out, counted.
+    const timer = webgpuTimer(gpu);
+    const probe: Probe = { batch: BATCH, blobs, networkOps: 1, networkSeconds: await timer.network(net, input, BATCH, 1) };
+    const unsupported = (l: Layer, effort: LayerEffort) => gpu.unsupported(l, effort, BATCH);
+    const s = await layerSensitivity(net, layer('conv3'), probe, ['sdss'], { mode: 'tile', tilePositions: [8, 32], objective: 'time', repeats: 1, timer, unsupported });
+    expect(s.measured).toBe(12);
+    expect(s.skipped?.count).toBe(12);
+    expect(s.skipped?.reason).toMatch(/tiles of at most 16 positions, the profile asks for 32/);
+    for (const o of s.front) expect(o.effort.tile?.positions).toBe(8);
+    // Without the device's limits every setting is measured (the CPU runs them all).
+    expect((await layerSensitivity(net, layer('conv3'), probe, ['sdss'], { mode: 'tile', tilePositions: [8, 32] })).measured).toBe(24);
   });
 });

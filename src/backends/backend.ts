@@ -1,6 +1,6 @@
 import type { LayerEffort } from '../effort/effort.js';
 import type { EffortProfile } from '../effort/profile.js';
-import type { Network } from '../ir/network.js';
+import type { Layer, Network } from '../ir/network.js';
 import type { LayerCounters } from '../records/counters.js';
 import type { LayerDecisions } from '../records/decisions.js';
 import type { DispatchRecord } from '../records/dispatches.js';
@@ -73,4 +73,10 @@ export interface Backend {
    * Throws a DataError when the input size does not match the network's input shape.
    */
   run(net: Network, input: Float32Array, batch: number, options?: RunOptions): Promise<RunResult>;
+  /**
+   * Why this backend cannot run `layer` with `effort` on `batch` images, or null when it can;
+   * absent where every valid effort runs (the CPU backends). A calibration for the backend leaves
+   * such settings out.
+   */
+  unsupported?(layer: Layer, effort: LayerEffort, batch: number): Promise<string | null>;
 }

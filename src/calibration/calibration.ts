@@ -4,7 +4,7 @@ import type { Backend } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset-types.js';
 import { evaluate } from '../evaluation/evaluate.js';
 import { mulberry32 } from '../formats/synthetic-weights.js';
-import type { Network } from '../ir/network.js';
+import type { Layer, Network } from '../ir/network.js';
 import type { LayerEffort } from '../effort/effort.js';
 import { MAX_TILE_POSITIONS, validTilePositions } from '../effort/knob-rules.js';
 import { MECHANISMS, PROFILE_FORMAT, type EffortProfile, type Mechanism } from '../effort/profile.js';
@@ -289,10 +289,13 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
   const measured = net.layers.filter((layer) => mechanisms.some((m) => applicable(net, layer, m)));
   for (const layer of measured) {
     progress('sensitivity', sensitivities.length, measured.length);
-    const s = await layerSensitivity(net, layer, probe, mechanisms, { mode, tilePositions, objective, repeats, timer });
+    // The device must run each setting on the probe (timings) and on evaluation batches.
+    const unsupported = backend.unsupported && ((l: Layer, e: LayerEffort) => backend.unsupported!(l, e, Math.max(batch, indices.length)));
+    const s = await layerSensitivity(net, layer, probe, mechanisms, { mode, tilePositions, objective, repeats, timer, ...(unsupported && { unsupported }) });
     sensitivities.push(s);
     const denseTime = s.denseSeconds !== undefined ? ` (dense ${ms(s.denseSeconds)})` : '';
-    log(`  ${layer.name}: ${s.measured} settings, ${s.front.length} on the Pareto front${denseTime}`);
+    const skipped = s.skipped ? `; ${s.skipped.count} left out, ${backend.name} cannot run them (${s.skipped.reason.split('\n')[0]})` : '';
+    log(`  ${layer.name}: ${s.measured} settings, ${s.front.length} on the Pareto front${denseTime}${skipped}`);
     progress('sensitivity', sensitivities.length, measured.length);
     for (const o of s.front) log(`    ${describeOption(o, objective)}`);
   }

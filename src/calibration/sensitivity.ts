@@ -42,6 +42,11 @@ export interface SensitivityOptions {
   readonly repeats?: number;
   /** Objective `time`: the clock (default: wall time on the wasm kernels, wasmTimer()). */
   readonly timer?: LayerTimer;
+  /**
+   * Why the backend the profile is for cannot run a setting (Backend.unsupported), or null: such
+   * settings are left out, as the profile could not run there.
+   */
+  readonly unsupported?: (layer: Layer, effort: LayerEffort) => Promise<string | null>;
 }
 
 /** One knob setting of one layer, measured on the probe images. */
@@ -67,6 +72,8 @@ export interface LayerSensitivity {
   readonly front: readonly LayerOption[];
   /** Options measured on the layer alone (mechanisms alone and combined). */
   readonly measured: number;
+  /** Settings left out because the backend cannot run them (SensitivityOptions.unsupported), and the first reason. */
+  readonly skipped?: { readonly count: number; readonly reason: string };
   /** Objective `time`: the dense layer's time on the probe batch (the timer's clock), seconds. */
   readonly denseSeconds?: number;
 }
@@ -338,11 +345,16 @@ export async function layerSensitivity(
     keep(option, r.outputs[0]);
     return option;
   };
+  let skipped: LayerSensitivity['skipped'];
   // One after another: a timing must not share the machine with the next candidate's.
   const measureAll = async (efforts: readonly LayerEffort[]) => {
-    const options: LayerOption[] = [];
-    for (const effort of efforts) options.push(await measure(effort));
-    return options;
+    const found: LayerOption[] = [];
+    for (const effort of efforts) {
+      const reason = await options.unsupported?.(layer, effort);
+      if (reason) skipped = { count: (skipped?.count ?? 0) + 1, reason: skipped?.reason ?? reason };
+      else found.push(await measure(effort));
+    }
+    return found;
   };
   const applicableMechanisms = mechanisms.filter((m) => applicable(net, layer, m));
   const local: LayerOption[] = [];
@@ -368,6 +380,6 @@ export async function layerSensitivity(
     // Every front option's output is kept (keep() holds the same front); the rerun is a safety net.
     error: relativeError(denseLogits, logitsWith(net, index, outputs.get(o.effort) ?? runWith(o.effort).outputs[0], probe), false),
   }));
-  const sensitivity: LayerSensitivity = { layer: layer.name, front: paretoFront(checked), measured };
+  const sensitivity: LayerSensitivity = { layer: layer.name, front: paretoFront(checked), measured, ...(skipped && { skipped }) };
   return objective === 'time' ? { ...sensitivity, denseSeconds } : sensitivity;
 }

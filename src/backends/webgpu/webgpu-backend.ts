@@ -15,6 +15,8 @@ import { sumCounters, type LayerCounters } from '../../records/counters.js';
 import { DeviceLostError, openGpu, type GpuContext, type OpenGpuOptions } from './gpu-context.js';
 import { PipelineCache, type KernelName, type KernelTuning } from './pipelines.js';
 import { ConstantCache, Plan } from './scheduler.js';
+import { tileModeUnsupported } from './layers/dynamic-tile.js';
+import { hasEffort, type LayerEffort } from '../../effort/effort.js';
 
 /** Options of {@link WebGpuBackend.create}. */
 export interface WebGpuBackendOptions extends OpenGpuOptions {
@@ -68,6 +70,8 @@ export class WebGpuBackend implements Backend {
    * lives as long as the process means its exit. Weak: a plan stays collectable with its network.
    */
   private readonly builtPlans = new Set<WeakRef<Plan>>();
+  /** Answers of unsupported()'s trial plans, per layer, batch and effort. */
+  private readonly trials = new WeakMap<Layer, Map<string, string | null>>();
   private lostInfo: GPUDeviceLostInfo | null = null;
   private destroyed = false;
 
@@ -124,6 +128,44 @@ export class WebGpuBackend implements Backend {
       decisions = first === 0 ? d : decisions.map((a, i) => concatDecisions(a, d[i]));
     }
     return trace ? { output, counters, dispatches, decisions } : { output, counters, dispatches };
+  }
+
+  /**
+   * Backend.unsupported: the limits known up front, then (cached) a trial plan of the layer alone
+   * with `effort` for `batch` images, whose rejection by this device (a table past a binding
+   * limit, ...) is the answer. A lost device still throws.
+   */
+  async unsupported(layer: Layer, effort: LayerEffort, batch: number): Promise<string | null> {
+    const known = this.unsupportedUpFront(layer, effort);
+    if (known !== null || !hasEffort(effort)) return known;
+    let byEffort = this.trials.get(layer);
+    if (!byEffort) this.trials.set(layer, (byEffort = new Map()));
+    const key = `${batch}|${JSON.stringify(effort)}`;
+    let answer = byEffort.get(key);
+    if (answer === undefined) {
+      try {
+        const zeros = layer.inputShapes.map((s) => new Float32Array(batch * shapeSize(s)));
+        (await this.openLayer(layer, zeros, batch, { effort })).destroy();
+        answer = null;
+      } catch (err) {
+        if (err instanceof DeviceLostError || !(err instanceof DyveError)) throw err;
+        answer = err.message;
+      }
+      byEffort.set(key, answer);
+    }
+    return answer;
+  }
+
+  /** Why the dynamic kernels cannot run `effort` on `layer` on this device, by its limits alone. */
+  private unsupportedUpFront(layer: Layer, effort: LayerEffort): string | null {
+    if (!hasEffort(effort)) return null;
+    // The dynamic kernels bind the layer's weights as one buffer (the dense ones split large ones).
+    const bytes = layer.weights?.weight.byteLength ?? 0;
+    const limit = this.gpu.device.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) {
+      return `layer '${layer.name}': its dynamic kernel binds its ${(bytes / 2 ** 20).toFixed(0)} MiB of weights in one buffer, more than this adapter binds (maxStorageBufferBindingSize ${(limit / 2 ** 20).toFixed(0)} MiB)`;
+    }
+    return effort.tile ? tileModeUnsupported(layer, effort) : null;
   }
 
   /**

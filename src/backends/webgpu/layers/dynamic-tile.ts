@@ -52,6 +52,18 @@ function unitsPerWorkgroup(units: number, wg: number): number {
   return cb;
 }
 
+/** Why this backend cannot run `layer` in tile mode with `effort` (which has `tile`), or null when it can. */
+export function tileModeUnsupported(layer: Layer, effort: LayerEffort): string | null {
+  if (layer.params.type !== 'Convolution' || !layer.weights) return `layer '${layer.name}': tile mode applies to convolutions with weights`;
+  if (effort.tile!.positions > WEBGPU_MAX_TILE_POSITIONS) {
+    return `layer '${layer.name}': the WebGPU backend runs tiles of at most ${WEBGPU_MAX_TILE_POSITIONS} positions, the profile asks for ${effort.tile!.positions}; use a CPU backend or a smaller tile`;
+  }
+  // The kernel runs quads of any four output channels over one channel order.
+  const { group } = convolutionGeometry(layer);
+  if (group > 1) return `layer '${layer.name}': the WebGPU backend runs tile mode on ungrouped convolutions only (this one has ${group} groups); use a CPU backend or neuron mode`;
+  return null;
+}
+
 /**
  * Encodes a tile-mode Convolution. `addend`: the residual sum's other operand (laid out like the
  * output), when the planned layer has one.
@@ -61,22 +73,15 @@ export async function encodeTileDynamic(
   addend: GPUBuffer | null,
 ): Promise<void> {
   const tile = effort.tile!;
-  if (layer.params.type !== 'Convolution' || !layer.weights) throw new NetworkError(`layer '${layer.name}': tile mode applies to convolutions with weights`);
-  if (tile.positions > WEBGPU_MAX_TILE_POSITIONS) {
-    throw new NetworkError(
-      `layer '${layer.name}': the WebGPU backend runs tiles of at most ${WEBGPU_MAX_TILE_POSITIONS} positions, the profile asks for ${tile.positions}; use a CPU backend or a smaller tile`,
-    );
-  }
+  const unsupported = tileModeUnsupported(layer, effort);
+  if (unsupported) throw new NetworkError(unsupported);
+  const weights = layer.weights!; // a convolution with weights: checked above
   if (relu && relu.slope !== 0) throw new NetworkError(`layer '${layer.name}': a leaky ReLU cannot be fused into a dynamic layer`);
   const g = convolutionGeometry(layer);
-  // The kernel runs quads of any four output channels over one channel order.
-  if (g.group > 1) {
-    throw new NetworkError(`layer '${layer.name}': the WebGPU backend runs tile mode on ungrouped convolutions only (this one has ${g.group} groups); use a CPU backend or neuron mode`);
-  }
   const batch = ctx.batch;
   const spet = effort.spet;
   const exact = spet?.mode === 'exact';
-  const plan = tilePlan(layer.weights, g, spet?.fraction ?? 1, spet?.mode === 'threshold' ? spet.inputScale : undefined);
+  const plan = tilePlan(weights, g, spet?.fraction ?? 1, spet?.mode === 'threshold' ? spet.inputScale : undefined);
   const nSig = spet ? plan.nSig : g.cpg;
   const grid = effort.sdss ? sdssGrid(g.outH, g.outW, effort.sdss.stride) : null;
   const order = grid && effort.sdss ? tileSdssOrder(grid, effort.sdss.stride) : null;
@@ -100,7 +105,7 @@ export async function encodeTileDynamic(
   const posSumAt = take(exact ? g.outC * g.cpg : 0);
   const negSumAt = take(exact ? g.outC * g.cpg : 0);
   const tables = new Uint32Array(Math.max(4, t));
-  const bias = layer.weights.bias;
+  const bias = weights.bias;
   for (let o = 0; o < g.outC; o++) {
     tables[biasAt + o] = f32Bits(bias ? bias[o] : 0);
     const thr = spet?.mode === 'threshold' ? (spet.thresholds ? spet.thresholds[o] : spet.threshold) : 0;
@@ -167,7 +172,7 @@ export async function encodeTileDynamic(
   if (effort.sfma) {
     const k = await ctx.kernel('dynamic/sfma-kernel-sums');
     const total = maps * g.taps;
-    const w = ctx.constant(layer, 'dynamic-weights', () => layer.weights!.weight);
+    const w = ctx.constant(layer, 'dynamic-weights', () => weights.weight);
     const params = ctx.uniform(packUniforms('dynamic/sfma-kernel-sums', {
       inC: g.inC, outC: g.outC, cpg: g.cpg, m: g.m, taps: g.taps, total, keepAt, meanAt, kAt,
     }), layer.name);
