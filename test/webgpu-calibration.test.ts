@@ -1,8 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../harness/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpuTimedNotice } from '../harness/commands/bench.js';
 import { loadProfile } from '../src/effort/load-profile.js';
 import { packageFile } from '../src/package-root.js';
@@ -42,7 +41,6 @@ beforeAll(async () => {
   blobs = new CpuBackend().runSync(net, input, BATCH, { keepBlobs: true }).blobs as Map<string, Float32Array>;
 });
 afterAll(() => gpu?.destroy());
-afterEach(() => vi.restoreAllMocks());
 
 const record = (gpuStartNs?: number, gpuNs?: number, layer = 'conv2'): DispatchRecord => ({
   layer, kernel: 'convolution', mode: 'direct', workgroupsRequested: 1, workgroupsExecuted: 1, macs: 0,
@@ -69,11 +67,13 @@ describe('the WebGPU layer timer', () => {
     const conv2 = layer('conv2');
     const inputs = conv2.bottoms.map((b) => blobs.get(b)!);
     const network = await timer.network(net, input, BATCH, 3);
-    const dense = await timer.dense(conv2, inputs, BATCH, 3);
+    const clock = await timer.layer(conv2, inputs, BATCH);
+    const dense = await clock.dense(3);
     expect(dense).toBeGreaterThan(0);
     // The network runs conv2 and more (conv1, conv3, the pools, the inner products).
     expect(network).toBeGreaterThan(dense);
-    const t = await timer.againstDense(conv2, inputs, BATCH, { effort: { sdss: { stride: 2, delta: 1e9 }, tile: { positions: 8 } }, rectified: true }, 3);
+    const t = await clock.againstDense({ effort: { sdss: { stride: 2, delta: 1e9 }, tile: { positions: 8 } }, rectified: true }, 3);
+    clock.close();
     expect(t.dense).toBeGreaterThan(0);
     expect(t.candidate).toBeGreaterThan(0);
     expect(Number.isFinite(t.ratio) && t.ratio > 0).toBe(true);
@@ -97,11 +97,8 @@ describe('the WebGPU layer timer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dyve-calibrate-gpu-'));
     const out = join(dir, 'p.json');
     const log = join(dir, 'p.log');
-    vi.spyOn(console, 'log').mockImplementation(() => {});
-    vi.spyOn(console, 'error').mockImplementation(() => {});
-    const code = await main(['calibrate', '--model', 'cifar10-quick', '--calib', '8', '--probe', '2', '--steps', '1', '--refine', '0', '--knob-steps', '0',
-      '--mechanisms', 'sdss', '--tile', '8', '--repeats', '1', '--batch', '8', '--backend', 'webgpu', '--quiet', '--out', out, '--log', log]);
-    vi.restoreAllMocks();
+    const { code } = await dyve('calibrate', '--model', 'cifar10-quick', '--calib', '8', '--probe', '2', '--steps', '1', '--refine', '0', '--knob-steps', '0',
+      '--mechanisms', 'sdss', '--tile', '8', '--repeats', '1', '--batch', '8', '--backend', 'webgpu', '--quiet', '--out', out, '--log', log);
     expect(code).toBe(0);
     const p = JSON.parse(readFileSync(out, 'utf8'));
     expect(p.calibration).toMatchObject({ mode: 'tile', objective: 'time', repeats: 1, probe: 2 });

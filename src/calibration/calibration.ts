@@ -287,10 +287,10 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
   );
   const sensitivities: LayerSensitivity[] = [];
   const measured = net.layers.filter((layer) => mechanisms.some((m) => applicable(net, layer, m)));
+  // The device must run each setting on the probe (timings) and on evaluation batches.
+  const unsupported = backend.unsupported && ((l: Layer, e: LayerEffort) => backend.unsupported!(l, e, Math.max(batch, indices.length)));
   for (const layer of measured) {
     progress('sensitivity', sensitivities.length, measured.length);
-    // The device must run each setting on the probe (timings) and on evaluation batches.
-    const unsupported = backend.unsupported && ((l: Layer, e: LayerEffort) => backend.unsupported!(l, e, Math.max(batch, indices.length)));
     const s = await layerSensitivity(net, layer, probe, mechanisms, { mode, tilePositions, objective, repeats, timer, ...(unsupported && { unsupported }) });
     sensitivities.push(s);
     const denseTime = s.denseSeconds !== undefined ? ` (dense ${ms(s.denseSeconds)})` : '';

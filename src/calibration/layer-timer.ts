@@ -29,14 +29,22 @@ export interface LayerTimer {
   readonly description: string;
   /** The dense network on `input` (`batch` images): median of `repeats` timed runs, seconds. */
   network(net: Network, input: Float32Array, batch: number, repeats: number): Promise<number>;
-  /** The dense layer on its inputs: median of `repeats` timed runs, seconds. */
-  dense(layer: Layer, inputs: readonly Float32Array[], batch: number, repeats: number): Promise<number>;
+  /** `layer` on its inputs, its dense run prepared once for every candidate; close() when done. */
+  layer(layer: Layer, inputs: readonly Float32Array[], batch: number): Promise<LayerClock>;
+}
+
+/** One layer's timings (LayerTimer.layer). */
+export interface LayerClock {
+  /** The dense layer: median of `repeats` timed runs, seconds. */
+  dense(repeats: number): Promise<number>;
   /**
    * The layer with `options` against its dense run, interleaved (dense, candidate, dense, ...),
    * `repeats` pairs at most: a candidate slower than HOPELESS x dense after the first pair is not
    * timed again (it cannot win).
    */
-  againstDense(layer: Layer, inputs: readonly Float32Array[], batch: number, options: LayerEffortOptions, repeats: number): Promise<LayerTiming>;
+  againstDense(options: LayerEffortOptions, repeats: number): Promise<LayerTiming>;
+  /** Releases what the dense run holds. */
+  close(): void;
 }
 
 /** A candidate slower than this many times dense after one timed pair is not timed again. */
@@ -115,13 +123,16 @@ export function wasmTimer(): LayerTimer {
       whole();
       return medianSeconds(whole, repeats);
     },
-    async dense(layer, inputs, batch, repeats) {
-      return medianSeconds(layerRun(layer, inputs, batch), repeats);
-    },
-    async againstDense(layer, inputs, batch, options, repeats) {
+    async layer(layer, inputs, batch) {
       const dense = layerRun(layer, inputs, batch);
-      const candidate = layerRun(layer, inputs, batch, options);
-      return interleaved(async () => seconds(dense), async () => seconds(candidate), repeats);
+      return {
+        dense: async (repeats) => medianSeconds(dense, repeats),
+        againstDense: async (options, repeats) => {
+          const candidate = layerRun(layer, inputs, batch, options);
+          return interleaved(async () => seconds(dense), async () => seconds(candidate), repeats);
+        },
+        close: () => {},
+      };
     },
   };
 }

@@ -17,7 +17,7 @@ import { MECHANISMS, type Mechanism } from '../effort/profile.js';
 import { feedsRelu, residualSum } from '../ir/relu-reach.js';
 import { fitTileSpet } from './tile-thresholds.js';
 import { DyveError } from '../errors.js';
-import { wasmTimer, type LayerTimer, type LayerTiming } from './layer-timer.js';
+import { wasmTimer, type LayerClock, type LayerTimer, type LayerTiming } from './layer-timer.js';
 
 export type { LayerTiming };
 
@@ -278,6 +278,20 @@ function mechanismCount(effort: LayerEffort): number {
 export async function layerSensitivity(
   net: Network, layer: Layer, probe: Probe, mechanisms: readonly Mechanism[], options: SensitivityOptions = {},
 ): Promise<LayerSensitivity> {
+  // Objective time: the layer on the timer's clock, its dense run prepared once for every candidate.
+  const inputs = layer.bottoms.map((b) => probe.blobs.get(b) as Float32Array);
+  const clock = options.objective === 'time' ? await (options.timer ?? wasmTimer()).layer(layer, inputs, probe.batch) : null;
+  try {
+    return await measureSensitivity(net, layer, probe, mechanisms, options, inputs, clock);
+  } finally {
+    clock?.close();
+  }
+}
+
+async function measureSensitivity(
+  net: Network, layer: Layer, probe: Probe, mechanisms: readonly Mechanism[], options: SensitivityOptions,
+  inputs: readonly Float32Array[], clock: LayerClock | null,
+): Promise<LayerSensitivity> {
   const { blobs, batch, networkOps } = probe;
   const objective = options.objective ?? 'macs';
   const repeats = options.repeats ?? 5;
@@ -289,7 +303,6 @@ export async function layerSensitivity(
   if (objective === 'time' && !(networkSeconds > 0)) throw new DyveError('layerSensitivity: objective time needs probe.networkSeconds (the dense network time)');
   const index = net.layers.indexOf(layer);
   const denseLogits = blobs.get(logitsBlob(net)) as Float32Array;
-  const inputs = layer.bottoms.map((b) => blobs.get(b) as Float32Array);
   const rectified = feedsRelu(net, layer);
   // SPET through a residual sum (relu-reach.ts): its test and the error see what the ReLU after
   // the sum sees, the layer's output plus the sum's other operand.
@@ -299,9 +312,8 @@ export async function layerSensitivity(
   const rawDense = blobs.get(layer.tops[0]) as Float32Array;
   const dense = seen(rawDense);
   const base = runLayer(layer, inputs, batch, { kernels }).counters;
-  const timer = options.timer ?? wasmTimer();
   // Objective time: the layer's dense time, once, that every candidate's ratio scales.
-  const denseSeconds = objective === 'time' ? await timer.dense(layer, inputs, batch, repeats) : 0;
+  const denseSeconds = clock ? await clock.dense(repeats) : 0;
   const denseOps = base.macsExecuted + base.otherOps;
   let outSq = 0;
   for (const v of rawDense) {
@@ -338,7 +350,7 @@ export async function layerSensitivity(
     const error = relativeError(dense, seen(r.outputs[0]), rectified);
     let option: LayerOption = { effort, saved: opsSaved, opsSaved, error };
     if (objective === 'time') {
-      const timing = await timer.againstDense(layer, inputs, batch, effortOptions(effort), repeats);
+      const timing = await clock!.againstDense(effortOptions(effort), repeats);
       const gain = timing.ratio < 1 - MIN_TIME_GAIN ? (1 - timing.ratio) * denseSeconds : 0;
       option = { effort, saved: gain / networkSeconds, opsSaved, timing, error };
     }

@@ -54,26 +54,20 @@ export function webgpuTimer(gpu: WebGpuBackend): LayerTimer {
       await sample();
       return medianOf(sample, repeats);
     },
-    async dense(layer, inputs, batch, repeats) {
+    async layer(layer, inputs, batch) {
       const dense = await openLayer(layer, inputs, batch);
-      try {
-        return await medianOf(dense.sample, repeats);
-      } finally {
-        dense.destroy();
-      }
-    },
-    async againstDense(layer, inputs, batch, options, repeats) {
-      const dense = await openLayer(layer, inputs, batch);
-      try {
-        const candidate = await openLayer(layer, inputs, batch, options);
-        try {
-          return await interleaved(dense.sample, candidate.sample, repeats);
-        } finally {
-          candidate.destroy();
-        }
-      } finally {
-        dense.destroy();
-      }
+      return {
+        dense: (repeats) => medianOf(dense.sample, repeats),
+        againstDense: async (options, repeats) => {
+          const candidate = await openLayer(layer, inputs, batch, options);
+          try {
+            return await interleaved(dense.sample, candidate.sample, repeats);
+          } finally {
+            candidate.destroy();
+          }
+        },
+        close: () => dense.destroy(),
+      };
     },
   };
 }
