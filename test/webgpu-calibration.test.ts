@@ -47,6 +47,26 @@ const record = (gpuStartNs?: number, gpuNs?: number, layer = 'conv2'): DispatchR
   ...(gpuNs !== undefined && { gpuNs }), ...(gpuStartNs !== undefined && { gpuStartNs }),
 });
 
+/** How many GPU buffers `work` made, and the labels of those it left undestroyed. */
+async function buffersLeftBy(work: () => Promise<void>): Promise<{ made: number; alive: string[] }> {
+  const made = new Map<GPUBuffer, boolean>();
+  const { device } = gpu;
+  const createBuffer = device.createBuffer;
+  device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+    const buffer = createBuffer.call(device, descriptor);
+    const destroy = buffer.destroy;
+    made.set(buffer, false);
+    buffer.destroy = () => { made.set(buffer, true); destroy.call(buffer); };
+    return buffer;
+  };
+  try {
+    await work();
+  } finally {
+    device.createBuffer = createBuffer;
+  }
+  return { made: made.size, alive: [...made].filter(([, destroyed]) => !destroyed).map(([b]) => b.label) };
+}
+
 describe('the WebGPU layer timer', () => {
   it("takes the span of each layer's dispatches, gaps included, and says what to do on a device without timestamp queries", () => {
     // 1.5 ms, a 0.25 ms gap, 0.5 ms: 2.25 ms from the first start to the last end.
@@ -148,7 +168,16 @@ describe('the WebGPU layer timer', () => {
     // Past the limits known up front, a trial plan answers: a batch whose blobs no buffer can bind.
     const perImage = 4 * 32 * 16 * 16;
     const tooMany = Math.ceil((limit + 1) / perImage);
-    expect(await gpu.unsupported(layer('conv2'), { ...sdss, tile: { positions: 8 } }, tooMany)).toMatch(/^WebGPU rejected the plan: Binding size \(\d+\) of \[Buffer "in0"\] is larger than the maximum/);
+    // A refused plan frees every buffer it made, whether WebGPU refuses it (this trial) or our
+    // encoders stop half-way (a grouped layer opened in tile mode directly); the weights stay
+    // uploaded once per layer (the trials above uploaded these).
+    const left = await buffersLeftBy(async () => {
+      expect(await gpu.unsupported(layer('conv2'), { ...sdss, tile: { positions: 8 } }, tooMany)).toMatch(/^WebGPU rejected the plan: Binding size \(\d+\) of \[Buffer "in0"\] is larger than the maximum/);
+      const x = new Float32Array(BATCH * 4 * 12 * 17);
+      await expect(gpu.openLayer(grouped, [x], BATCH, { effort: { ...sdss, tile: { positions: 8 } } })).rejects.toThrow(/ungrouped convolutions only/);
+    });
+    expect(left.made).toBeGreaterThan(3);
+    expect(left.alive).toEqual([]);
 
     // conv3 searched with tiles of 8 and 32 for this device: the tiles of 32 are left out, counted.
     const timer = webgpuTimer(gpu);

@@ -125,8 +125,21 @@ export class Plan {
   static async build(
     device: GPUDevice, pipelines: PipelineCache, constants: ConstantCache, plan: ExecutionPlan, batch: number, options: PlanOptions = {},
   ): Promise<Plan> {
-    const { graph, steps: planned, lastReader } = plan;
     const owned: GPUBuffer[] = [];
+    try {
+      return await Plan.buildInto(owned, device, pipelines, constants, plan, batch, options);
+    } catch (err) {
+      // A plan the encoders refuse half-way (a layer the device cannot run) frees what it made.
+      for (const b of owned) b.destroy();
+      throw err;
+    }
+  }
+
+  /** Plan.build's work; every buffer it makes goes into `owned` first. */
+  private static async buildInto(
+    owned: GPUBuffer[], device: GPUDevice, pipelines: PipelineCache, constants: ConstantCache, plan: ExecutionPlan, batch: number, options: PlanOptions,
+  ): Promise<Plan> {
+    const { graph, steps: planned, lastReader } = plan;
     const steps: Step[] = [];
     const records = new Map<string, LayerRecord>();
     // A dynamic layer takes at most 6 slots: statistics, SDSS's decision, 4 convolution passes.

@@ -70,6 +70,11 @@ export class WebGpuBackend implements Backend {
    * lives as long as the process means its exit. Weak: a plan stays collectable with its network.
    */
   private readonly builtPlans = new Set<WeakRef<Plan>>();
+  /**
+   * openLayer's copy of each layer (graph inputs and outputs renamed), kept so that its weights,
+   * uploaded once per layer object (ConstantCache), are uploaded once, not at every opening.
+   */
+  private readonly loneLayers = new WeakMap<Layer, Layer>();
   /** Answers of unsupported()'s trial plans, per layer, batch and effort. */
   private readonly trials = new WeakMap<Layer, Map<string, string | null>>();
   private lostInfo: GPUDeviceLostInfo | null = null;
@@ -192,7 +197,8 @@ export class WebGpuBackend implements Backend {
     // Distinct names: an in-place layer's top is a new blob here, so its input can be fed.
     const inNames = layer.bottoms.map((_, i) => `in${i}`);
     const outNames = layer.tops.map((_, i) => `out${i}`);
-    const lone: Layer = { ...layer, bottoms: inNames, tops: outNames };
+    let lone = this.loneLayers.get(layer);
+    if (!lone) this.loneLayers.set(layer, (lone = { ...layer, bottoms: inNames, tops: outNames }));
     layer.inputShapes.forEach((s, i) => {
       if (inputs[i].length !== batch * shapeSize(s)) throw new DataError(`layer '${layer.name}' input ${i}: expected ${batch * shapeSize(s)} values, got ${inputs[i].length}`);
     });
@@ -280,7 +286,7 @@ export class WebGpuBackend implements Backend {
     this.checkAlive();
     return this.validated('the plan', () => Plan.build(this.gpu.device, this.pipelines, this.constants, execution, batch, {
       fuseRelu: fuseRelu && this.options.fuseRelu !== false, traceDecisions, timeDispatches,
-    }));
+    }), (refused) => refused.destroy());
   }
 
   private async execute(plan: Plan, inputs: ReadonlyMap<string, Float32Array>) {
@@ -293,8 +299,11 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  /** Runs `work` in a validation error scope: WebGPU's own complaint becomes a DyveError. */
-  private async validated<T>(what: string, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a validation error scope: WebGPU's own complaint becomes a DyveError, and what
+   * the work made is handed to `discard` first (a refused plan's buffers are freed at once).
+   */
+  private async validated<T>(what: string, work: () => Promise<T>, discard?: (refused: T) => void): Promise<T> {
     const { device } = this.gpu;
     device.pushErrorScope('validation');
     let result: T;
@@ -305,7 +314,10 @@ export class WebGpuBackend implements Backend {
       throw err; // the first error is the informative one (e.g. a shader's compilation message)
     }
     const error = await device.popErrorScope();
-    if (error) throw new DyveError(`WebGPU rejected ${what}: ${error.message}`);
+    if (error) {
+      discard?.(result);
+      throw new DyveError(`WebGPU rejected ${what}: ${error.message}`);
+    }
     return result;
   }
 
