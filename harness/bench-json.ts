@@ -3,6 +3,7 @@
  * evaluation by the same code in Node, Deno and the browser. Later issues add fields, never rename.
  */
 import type { Evaluation } from '../src/evaluation/evaluate.js';
+import type { PairedDrop } from '../src/evaluation/paired-drop.js';
 
 /** The JSON written by `dyve bench --json` and the browser benchmark. */
 export interface BenchJson {
@@ -20,8 +21,11 @@ export interface BenchJson {
   layers: LayerJson[];
   /** Top-1 agreement with dense (non-dense profiles). */
   agreement?: number;
-  /** Dense on the same images (non-dense profiles): its top-1 and every scalar op it executed. */
-  dense?: { top1: number | null; opsTotal: number };
+  /**
+   * Dense on the same images (non-dense profiles): its top-1, every scalar op it executed, and
+   * (labelled images) the top-1 drop image by image with its standard error.
+   */
+  dense?: { top1: number | null; opsTotal: number; drop?: PairedDrop };
   /** With --compare: dense and dynamic inference seconds measured side by side. */
   compare?: { denseSeconds: number; dynamicSeconds: number; speedup: number };
   weights: string;
@@ -115,7 +119,9 @@ export function benchJson(result: Evaluation, meta: BenchMeta, compareDense = re
         ...(m?.sfma && { sfma: { ...m.sfma, fraction: fraction(m.sfma.approximated, m.sfma.maps) } }),
       };
     }),
-    ...(result.baseline && { agreement: result.baseline.agreement, dense: { top1: result.baseline.top1, opsTotal: result.baseline.opsTotal } }),
+    ...(result.baseline && { agreement: result.baseline.agreement, dense: {
+      top1: result.baseline.top1, opsTotal: result.baseline.opsTotal, ...(result.baseline.drop && { drop: result.baseline.drop }),
+    } }),
     ...(compare && { compare }),
     weights: meta.weights,
     synthetic: meta.synthetic,

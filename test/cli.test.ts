@@ -74,6 +74,9 @@ describe('dyve CLI', () => {
     expect(c.out).toMatch(/wrote .*fewer MACs/);
     const p = JSON.parse(readFileSync(profile, 'utf8'));
     expect(p).toMatchObject({ format: 'dyvedeep-effort/1', model: 'cifar10-quick', calibration: { dataset: 'data_batch_1.bin[:100]', images: 100, budgetPP: 2 } });
+    // The drop recorded is the accuracies' difference, with its standard error over the 100 images.
+    expect(p.calibration.top1DropPP).toBeCloseTo(100 * (p.calibration.denseTop1 - p.calibration.top1), 9);
+    expect(p.calibration.top1DropStandardErrorPP).toBeGreaterThanOrEqual(0);
     expect(readFileSync(log, 'utf8')).toMatch(/conv2: \d+ settings, \d+ on the Pareto front/);
 
     const json = join(dir, 'r.json');
@@ -87,6 +90,13 @@ describe('dyve CLI', () => {
     expect(j.compare.dynamicSeconds).toBeGreaterThan(0);
     expect(j.compare.speedup).toBeCloseTo(j.compare.denseSeconds / j.compare.dynamicSeconds, 6);
     expect(j.agreement).toBeGreaterThan(0);
+    // The drop image by image: what the two top-1s say, from the images only one run gets right.
+    const { drop } = j.dense;
+    expect(drop.images).toBe(32);
+    expect(drop.dropPP).toBeCloseTo(100 * (j.dense.top1 - j.top1), 9);
+    expect(drop.dropPP).toBeCloseTo((100 * (drop.lost - drop.gained)) / 32, 9);
+    expect(drop.lost + drop.gained).toBeLessThanOrEqual(Math.round(32 * (1 - j.agreement)));
+    expect(r.out).toMatch(new RegExp(`drop +top-1 ${drop.dropPP.toFixed(2)} pp lower than dense \\(± ${drop.standardErrorPP.toFixed(2)} pp`));
     expect(j.macs.executed).toBeLessThan(j.macs.dense);
     const conv2 = j.layers.find((l: { name: string }) => l.name === 'conv2');
     expect(conv2.spet.neurons).toBeGreaterThan(0);

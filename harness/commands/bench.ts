@@ -5,6 +5,7 @@ import { describeChoice, openBackend, type AutoChoice, type OpenedBackend } from
 import { parseTuning } from '../../src/backends/webgpu/pipelines.js';
 import { DyveError } from '../../src/errors.js';
 import { evaluate, type Evaluation } from '../../src/evaluation/evaluate.js';
+import type { PairedDrop } from '../../src/evaluation/paired-drop.js';
 import { benchJson, type BenchJson } from '../bench-json.js';
 
 export type { BenchJson } from '../bench-json.js';
@@ -314,6 +315,12 @@ export async function runBench(values: Record<string, string | boolean | undefin
   }, values.compare === 'dense');
 }
 
+/** The top-1 drop from dense with its standard error, and the images behind it. */
+function dropText(d: PairedDrop): string {
+  return `top-1 ${d.dropPP.toFixed(2)} pp lower than dense (± ${d.standardErrorPP.toFixed(2)} pp, one standard error over these ` +
+    `${grouped(d.images)} images: ${grouped(d.lost)} right only on dense, ${grouped(d.gained)} only with this profile)`;
+}
+
 /** Human-readable summary of a bench. */
 export function formatBench(r: BenchJson, withLayers: boolean): string {
   const ratio = r.macs.executed > 0 ? r.macs.dense / r.macs.executed : 1;
@@ -327,6 +334,7 @@ export function formatBench(r: BenchJson, withLayers: boolean): string {
     `MACs      ${si(r.macs.executed)} executed of ${si(r.macs.dense)} dense (${ratio.toFixed(2)}x reduction), ${grouped(r.macs.dense / Math.max(1, r.images))} per image`,
     `total ops ${si(r.ops.total)} (MACs + every other scalar op)`,
     ...(r.dense ? [`dense     top-1 ${percent(r.dense.top1)} on the same images; ${(r.dense.opsTotal / r.ops.total).toFixed(2)}x more total ops than this run`] : []),
+    ...(r.dense?.drop ? [`drop      ${dropText(r.dense.drop)}`] : []),
     ...(r.agreement !== undefined ? [`agreement ${percent(r.agreement)} of top-1 predictions equal dense`] : []),
     ...(r.compare ? [`compare   dense ${r.compare.denseSeconds.toFixed(2)} s, dynamic ${r.compare.dynamicSeconds.toFixed(2)} s, side by side: ${r.compare.speedup.toFixed(2)}x speed-up`] : []),
     ...(r.dispatchesPerRun !== undefined

@@ -189,6 +189,7 @@ export async function calibrateCommand(args: string[]): Promise<void> {
       budgetPP,
       denseTop1: result.denseTop1,
       top1: result.top1,
+      ...(result.drop && { top1DropPP: result.drop.dropPP, top1DropStandardErrorPP: result.drop.standardErrorPP }),
       macReduction: result.macReduction,
       opsReduction: result.opsReduction,
       lambda: result.lambda,
@@ -204,5 +205,6 @@ export async function calibrateCommand(args: string[]): Promise<void> {
   };
   writeFileSync(values.out, `${JSON.stringify(profile, null, 2)}\n`);
   if (values.log) writeFileSync(values.log, `${lines.join('\n')}\n`);
-  console.log(`wrote ${values.out}: ${result.macReduction.toFixed(2)}x fewer MACs, ${result.opsReduction.toFixed(2)}x fewer ops, top-1 ${(100 * result.top1).toFixed(2)} % vs dense ${(100 * result.denseTop1).toFixed(2)} % on the calibration set`);
+  console.log(`wrote ${values.out}: ${result.macReduction.toFixed(2)}x fewer MACs, ${result.opsReduction.toFixed(2)}x fewer ops, top-1 ${(100 * result.top1).toFixed(2)} % vs dense ${(100 * result.denseTop1).toFixed(2)} % on the calibration set${
+    result.drop ? ` (drop ${result.drop.dropPP.toFixed(2)} ± ${result.drop.standardErrorPP.toFixed(2)} pp)` : ''}`);
 }

@@ -3,6 +3,7 @@ import { initWasmKernels } from '../backends/cpu/wasm/wasm-loader.js';
 import type { Backend } from '../backends/backend.js';
 import type { Dataset } from '../data/dataset-types.js';
 import { evaluate } from '../evaluation/evaluate.js';
+import { pairedDrop, type PairedDrop } from '../evaluation/paired-drop.js';
 import { mulberry32 } from '../formats/synthetic-weights.js';
 import type { Layer, Network } from '../ir/network.js';
 import type { LayerEffort } from '../effort/effort.js';
@@ -68,6 +69,11 @@ export interface CalibrationResult {
   readonly profile: EffortProfile;
   readonly denseTop1: number;
   readonly top1: number;
+  /**
+   * The chosen profile's top-1 drop from dense on the calibration set, image by image, with its
+   * standard error (null: no image scored; an all-dense choice drops 0 +- 0).
+   */
+  readonly drop: PairedDrop | null;
   readonly macReduction: number;
   /** Executed ops (MACs + overheads) of dense over those of the profile, on the calibration set. */
   readonly opsReduction: number;
@@ -249,7 +255,7 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
     const step = layers ? `evaluation ${evaluations}` : 'dense';
     progress(step, 0, data.size);
     const r = await evaluate(net, data, backend, { batch, effort, onProgress: (done, total) => progress(step, done, total) });
-    return { top1: r.top1 ?? 0, executed: r.macs.executed, dense: r.macs.dense, ops: r.ops.total, seconds: r.seconds };
+    return { top1: r.top1 ?? 0, correct: r.correct, executed: r.macs.executed, dense: r.macs.dense, ops: r.ops.total, seconds: r.seconds };
   };
 
   log(
@@ -313,10 +319,11 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
     }
     const drop = 100 * (dense.top1 - r.top1);
     const ok = drop <= options.budgetPP + 1e-9;
+    const paired = pairedDrop(dense.correct, r.correct);
     log(
       `${what}: ${Object.keys(layers).length} layers, MACs ${(dense.dense / r.executed).toFixed(2)}x fewer, ` +
         `ops ${(dense.ops / r.ops).toFixed(2)}x fewer, ${objective === 'time' ? `${r.seconds.toFixed(2)} s vs dense ${dense.seconds.toFixed(2)} s, ` : ''}` +
-        `top-1 drop ${drop.toFixed(2)} pp: ${ok ? 'within' : 'over'} budget`,
+        `top-1 drop ${drop.toFixed(2)} pp${paired ? ` (± ${paired.standardErrorPP.toFixed(2)})` : ''}: ${ok ? 'within' : 'over'} budget`,
     );
     return { layers, r, ok };
   };
@@ -380,6 +387,7 @@ export async function calibrate(net: Network, data: Dataset, backend: Backend, o
     },
     denseTop1: dense.top1,
     top1: best.r.top1,
+    drop: pairedDrop(dense.correct, best.r.correct),
     macReduction: dense.dense / best.r.executed,
     opsReduction: dense.ops / best.r.ops,
     sensitivities,

@@ -7,6 +7,7 @@ import { addMechanismStats } from '../records/counters.js';
 import type { EffortProfile } from '../effort/profile.js';
 import { checkMemoryNeed } from '../ir/memory-need.js';
 import { shapeSize, type Network } from '../ir/network.js';
+import { pairedDrop, type PairedDrop, type TopOneCorrect } from './paired-drop.js';
 import { argmax, rankOfLabel } from './top-k.js';
 
 export interface EvaluateOptions {
@@ -44,6 +45,8 @@ export interface Evaluation {
   readonly top5: number | null;
   /** Predicted class (top-1) per image. */
   readonly predictions: Int32Array;
+  /** Per image: 1 top-1 right, 0 wrong, -1 unlabelled (all -1 with synthetic weights). */
+  readonly correct: TopOneCorrect;
   /** Per layer, summed over all images. */
   readonly layers: readonly LayerCounters[];
   readonly macs: { readonly dense: number; readonly executed: number };
@@ -62,6 +65,8 @@ export interface Evaluation {
     readonly opsTotal: number;
     /** Fraction of images whose top-1 class equals the baseline's. */
     readonly agreement: number;
+    /** The top-1 drop from the baseline, image by image, with its standard error (null: nothing scored). */
+    readonly drop: PairedDrop | null;
   };
 }
 
@@ -72,7 +77,10 @@ class Tally {
   labelled = 0;
   seconds = 0;
   readonly layers = new Map<string, LayerCounters>();
-  constructor(readonly predictions: Int32Array) {}
+  readonly correct: TopOneCorrect;
+  constructor(readonly predictions: Int32Array) {
+    this.correct = new Int8Array(predictions.length).fill(-1);
+  }
 
   addCounters(counters: readonly LayerCounters[]): void {
     for (const c of counters) {
@@ -88,6 +96,7 @@ class Tally {
       if (labels[i] < 0) continue;
       this.labelled++;
       const rank = rankOfLabel(output, offset, classes, labels[i]);
+      this.correct[start + i] = rank === 0 ? 1 : 0;
       if (rank === 0) this.top1++;
       if (rank < 5) this.top5++;
     }
@@ -162,6 +171,7 @@ export async function evaluate(net: Network, dataset: Dataset, backend: Backend,
     top1: scored ? main.top1 / main.labelled : null,
     top5: scored ? main.top5 / main.labelled : null,
     predictions: main.predictions,
+    correct: scored ? main.correct : main.correct.fill(-1),
     layers,
     macs: { dense, executed },
     ops: { total: executed + other },
@@ -173,6 +183,7 @@ export async function evaluate(net: Network, dataset: Dataset, backend: Backend,
       predictions: base.predictions,
       opsTotal: [...base.layers.values()].reduce((sum, l) => sum + l.macsExecuted + l.otherOps, 0),
       agreement: total > 0 ? agreement / total : 1,
+      drop: scored ? pairedDrop(base.correct, main.correct) : null,
     },
   };
 }
