@@ -39,8 +39,9 @@ Effort:
                             its exact-SPET profile (effort-exact.json), or a profile file
       --mechanisms spet,sdss,sfma   keep only these mechanisms of the profile (ablations)
       --compare dense               also run dense on the same batches, interleaved: wall-time
-                            speed-up measured side by side (top-1 agreement is always reported
-                            for a non-dense profile). Times, with or without it, start after
+                            speed-up measured side by side (a non-dense profile always gets
+                            top-1 agreement with dense and, on labelled images, its top-1 drop
+                            with one standard error). Times, with or without it, start after
                             one untimed batch per profile (the backend's plans built, WebGPU's
                             pipelines compiled)
 
