@@ -183,6 +183,10 @@ describe('dyve CLI', () => {
     }
     // The shipped profiles leave some mechanism off (tile mode: SDSS only), so the check above bites.
     expect(json.notes.length).toBeGreaterThan(0);
+    // Every row's top-1 drop with its standard error.
+    const rowsMd = readFileSync(join(dir, 'ablation.md'), 'utf8').split('\n').filter((l) => l.startsWith('| cifar10-quick'));
+    expect(rowsMd).toHaveLength(json.rows.length);
+    for (const row of rowsMd) expect(row).toMatch(/\| -?\d+\.\d\d ± \d+\.\d\d pp \|/);
     // Merged into a rerun of the same model, the earlier run's rows and command are replaced; a
     // redraw (--models '') keeps them.
     const rerun = tmp();

@@ -18,7 +18,7 @@ set (CIFAR-10 test_batch.bin; the odd ImageNet samples) each mechanism alone and
 in tile mode (effort.json) and in neuron mode (effort-neuron.json), and the exact-SPET profile
 (models/<name>/effort-exact.json) when the model has one, on the WebAssembly kernels with dense
 run side by side: MAC reduction, total-op reduction, wall-time speed-up, top-1, agreement with
-dense and the number of predictions that changed. Writes DIR/ablation.md, DIR/ablation.json and three SVG charts, and the
+dense, the top-1 drop with its standard error and the number of predictions that changed. Writes DIR/ablation.md, DIR/ablation.json and three SVG charts, and the
 table and charts into the ablation section of BENCHMARKS.md, beside the paper's published ranges.
 
       --models LIST         default: every zoo model that ships effort.json
@@ -157,10 +157,12 @@ export async function ablationCommand(args: string[]): Promise<void> {
   const table = renderMarkdownTable(
     [{ header: 'model' }, { header: 'mechanisms' }, { header: 'images', align: 'right' }, { header: 'MAC reduction', align: 'right' },
       { header: 'op reduction', align: 'right' }, { header: 'speed-up', align: 'right' }, { header: 'top-1 dense', align: 'right' },
-      { header: 'top-1 dynamic', align: 'right' }, { header: 'agreement', align: 'right' }, { header: 'changed', align: 'right' }],
+      { header: 'top-1 dynamic', align: 'right' }, { header: 'top-1 drop (± 1 SE)', align: 'right' }, { header: 'agreement', align: 'right' },
+      { header: 'changed', align: 'right' }],
     rows.map(({ model, setting, result: r }) => [
       model, setting, String(r.images), `${(r.macs.dense / r.macs.executed).toFixed(2)}x`, `${((r.dense?.opsTotal ?? 0) / r.ops.total).toFixed(2)}x`,
-      `${(r.compare?.speedup ?? 0).toFixed(2)}x`, percent(r.dense?.top1 ?? null), percent(r.top1), percent(r.agreement ?? null),
+      `${(r.compare?.speedup ?? 0).toFixed(2)}x`, percent(r.dense?.top1 ?? null), percent(r.top1),
+      r.dense?.drop ? `${r.dense.drop.dropPP.toFixed(2)} ± ${r.dense.drop.standardErrorPP.toFixed(2)} pp` : '–', percent(r.agreement ?? null),
       String(Math.round(r.images * (1 - (r.agreement ?? 1)))),
     ]),
   );
@@ -183,7 +185,7 @@ export async function ablationCommand(args: string[]): Promise<void> {
 Rows measured by ${commands.map((c) => `\`${c}\``).join(', then ')}; written on ${new Date().toISOString().slice(0, 10)}; machine: ${machineDescription()}.
 Calibrated profiles: models/<model>/effort.json (tile mode) and effort-neuron.json (per-neuron decisions),
 both by \`dyve calibrate\` on the calibration set only, evaluated on held-out images on the WebAssembly kernels. Speed-up = dense seconds / dynamic seconds, both measured in the same run on the same
-batches, interleaved; "changed" = test images whose top-1 class differs from dense. Paper (all six networks): ${PAPER.opsReduction.join('-')}x fewer scalar ops, ${PAPER.cpuSpeedup.join('-')}x CPU speed-up.
+batches, interleaved; "top-1 drop" = dense's top-1 minus the profile's on the same images, with one standard error of that paired difference; "changed" = test images whose top-1 class differs from dense. Paper (all six networks): ${PAPER.opsReduction.join('-')}x fewer scalar ops, ${PAPER.cpuSpeedup.join('-')}x CPU speed-up.
 
 ${table}
 ${[...notes].map((n) => `\n${n}`).join('')}
