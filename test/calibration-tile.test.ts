@@ -44,8 +44,8 @@ describe('dyve calibrate search options', () => {
   it('rejects bad values with a line naming the option', () => {
     expect(() => searchSettings({ mode: 'tiles' })).toThrow("--mode takes neuron or tile, found 'tiles'");
     expect(() => searchSettings({ objective: 'ops' })).toThrow("--objective takes time or macs, found 'ops'");
-    for (const tile of ['12', '0', '264', '8,x', '', '8.0', '-8']) {
-      expect(() => searchSettings({ tile })).toThrow(`--tile takes positions per tile, 1 or multiples of 8 in [8, 256], comma-separated (e.g. 1,8), found '${tile}'`);
+    for (const tile of ['12', '0', '3', '6', '264', '8,x', '', '8.0', '-8']) {
+      expect(() => searchSettings({ tile })).toThrow(`--tile takes positions per tile, each 1, 2, 4 or a multiple of 8 in [8, 256], comma-separated (e.g. 2,8), found '${tile}'`);
     }
     expect(() => searchSettings({ mode: 'neuron', tile: '8' })).toThrow('--tile applies to --mode tile');
     expect(() => searchSettings({ repeats: '0' })).toThrow("--repeats takes a whole number >= 1, found '0'");
@@ -54,8 +54,9 @@ describe('dyve calibrate search options', () => {
   it('the library checks the same rules', async () => {
     expect(checkTilePositions([32, 8, 32])).toEqual([8, 32]);
     expect(() => checkTilePositions([])).toThrow('at least one tile size');
-    expect(() => checkTilePositions([257])).toThrow('1 or multiples of 8 in [8, 256], found 257');
+    expect(() => checkTilePositions([257])).toThrow('1, 2, 4 or a multiple of 8 in [8, 256], found 257');
     expect(checkTilePositions([8, 1])).toEqual([1, 8]);
+    expect(checkTilePositions([8, 4, 2])).toEqual([2, 4, 8]);
     const data = limit(calibration, 1);
     const backend = new CpuBackend();
     await expect(calibrate(net, data, backend, { budgetPP: 1, mode: 'tiles' as 'tile' })).rejects.toThrow("calibration mode must be one of neuron, tile, found 'tiles'");

@@ -49,7 +49,7 @@ describe('effort profiles', () => {
     [{ layers: { conv1: { sdss: { stride: 2, delta: -1 } } } }, "p.json: layer 'conv1'.sdss.delta must be a number >= 0, found -1"],
     [{ layers: { conv1: { sfma: { epsilon: 0.1, extra: 1 } } } }, "p.json: layer 'conv1'.sfma: unknown field 'extra' (allowed: epsilon)"],
     [{ layers: { conv1: { spot: {} } } }, "p.json: layer 'conv1': unknown field 'spot' (allowed: spet, sdss, sfma, tile)"],
-    [{ layers: { conv1: { sdss: { stride: 2, delta: 0 }, tile: { positions: 12 } } } }, "p.json: layer 'conv1'.tile.positions must be 1 or a multiple of 8 in [8, 256], found 12"],
+    [{ layers: { conv1: { sdss: { stride: 2, delta: 0 }, tile: { positions: 12 } } } }, "p.json: layer 'conv1'.tile.positions must be 1, 2, 4 or a multiple of 8 in [8, 256], found 12"],
     [{ layers: { conv1: { tile: { positions: 8, channels: 4 } } } }, "p.json: layer 'conv1'.tile: unknown field 'channels' (allowed: positions)"],
     [{ layers: { ip2: { tile: { positions: 8 } } } }, "p.json: layer 'ip2': tile mode applies to Convolution layers, not InnerProduct"],
     [{ layers: { conv2: { spet: { fraction: 0.5, threshold: 0, thresholds: [1, 2] }, tile: { positions: 8 } } } },

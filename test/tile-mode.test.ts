@@ -147,7 +147,7 @@ describe('tile mode: WebAssembly and TypeScript kernels against the tile referen
     conv3: { spet: -1, delta: 3, epsilon: 1 },
   };
   for (const name of ['conv1', 'conv2', 'conv3']) {
-    for (const t of [1, 8, 16]) {
+    for (const t of [1, 2, 4, 8, 16]) {
       it(`${name}, tiles of ${t}: every mechanism alone and composed`, () => {
         expectAllFire(layers.get(name) as Captured, batch, efforts(knobs[name], t));
       });
@@ -167,7 +167,7 @@ describe('tile mode: WebAssembly and TypeScript kernels against the tile referen
   });
 
   for (const name of names) {
-    for (const t of [1, 8]) {
+    for (const t of [1, 2, 8]) {
       it(`${name}, tiles of ${t}: the mechanisms alone and composed`, () => {
         const c = layers.get(name) as Captured;
         const tile = { positions: t };
@@ -194,14 +194,19 @@ describe('tile mode: WebAssembly and TypeScript kernels against the tile referen
 describe('tile mode: WebAssembly and TypeScript kernels against the tile reference, shapes no zoo layer has', () => {
   // The wasm SDSS test runs four output channels at a time: counts that are not a multiple of
   // four (alone and per group) leave lanes over; odd map sizes put the grid's last row and
-  // column next to the regular ones; tiles of 40 are wider than any map row. Rectified inputs, as
-  // after a ReLU, so whole regions agree.
+  // column next to the regular ones; tiles of 40 are wider than any map row; tiles of 2 and 4 run
+  // SDSS alone on channels-last planes, whose windows the strides and the row dilation move.
+  // Rectified inputs, as after a ReLU, so whole regions agree.
   const shapes = [
     { name: '7 channels, 13x11 maps', input: { c: 5, h: 15, w: 13 }, conv: { numOutput: 7, kernelH: 3, kernelW: 3 } },
     { name: '2 groups of 3 channels, pad 1', input: { c: 4, h: 12, w: 17 }, conv: { numOutput: 6, kernelH: 3, kernelW: 3, padH: 1, padW: 1, group: 2 } },
+    {
+      name: '6 channels, stride 2, rows dilated by 2', input: { c: 3, h: 23, w: 21 },
+      conv: { numOutput: 6, kernelH: 3, kernelW: 2, strideH: 2, strideW: 2, padH: 1, padW: 1, dilationH: 2 },
+    },
   ];
   for (const s of shapes) {
-    for (const t of [8, 16, 40]) {
+    for (const t of [2, 4, 8, 16, 40]) {
       it(`${s.name}, tiles of ${t}: SDSS alone and with SPET and SFMA`, () => {
         const layer = convLayer(s.input, s.conv, 11);
         const batch = 2;

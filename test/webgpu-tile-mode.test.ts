@@ -14,7 +14,7 @@ import { DYNAMIC_DECISION_TOLERANCE, PARITY_RELATIVE_TOLERANCE } from './toleran
 /**
  * Tile mode on WebGPU (shaders/dynamic/tile-convolution.wgsl) against the float64 tile reference
  * (src/backends/cpu/dynamic/tile-reference.ts), on the inputs real images give real layers of both
- * zoo models: every mechanism alone and composed, tiles of 8 and 16 (and 1 on one layer). Float32
+ * zoo models: every mechanism alone and composed, tiles of 8 and 16 (and 1, 2, 4 on one layer). Float32
  * and float64 sums may take a different tile decision where a tested value lies within rounding of
  * its threshold: those neurons are counted and stay under DYNAMIC_DECISION_TOLERANCE; every neuron
  * decided alike is within the parity tolerance, and with identical decisions the MACs and the
@@ -120,7 +120,7 @@ describe('tile mode on WebGPU against the tile reference, cifar10-quick', () => 
     conv3: { spet: -1, delta: 3, epsilon: 1 },
   };
   for (const name of names) {
-    for (const t of name === 'conv2' ? [1, 8, 16] : [8, 16]) {
+    for (const t of name === 'conv2' ? [1, 2, 4, 8, 16] : [8, 16]) {
       it(`${name}, tiles of ${t}: every mechanism alone and composed`, async () => {
         await expectAllFire(layers.get(name) as Captured, batch, efforts(knobs[name], t));
       });

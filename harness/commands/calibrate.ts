@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { limit } from '../../src/data/dataset.js';
 import { calibrate, CALIBRATION_MODES, checkTilePositions, OBJECTIVES, type CalibrationMode, type Objective } from '../../src/calibration/calibration.js';
-import { MAX_TILE_POSITIONS } from '../../src/effort/knob-rules.js';
+import { TILE_POSITIONS_RULE } from '../../src/effort/knob-rules.js';
 import { MECHANISMS, type Mechanism } from '../../src/effort/profile.js';
 import { DyveError } from '../../src/errors.js';
 import { machineDescription } from '../machine.js';
@@ -43,9 +43,9 @@ timings are close.
                             pre-activation's std, SDSS deltas up to the output's RMS);
                             InnerProduct layers keep per-neuron SPET. neuron: the paper's
                             per-neuron decisions, the per-neuron grid
-      --tile LIST           tile mode: positions per tile, 1 (per-neuron decisions) or a
-                            multiple of 8 in [8, ${MAX_TILE_POSITIONS}]; a comma list (e.g. 1,8)
-                            searches the tile size too (default 8)
+      --tile LIST           tile mode: positions per tile, ${TILE_POSITIONS_RULE}
+                            (1: per-neuron decisions); a comma list (e.g. 2,8) searches the
+                            tile size too (default 8)
       --objective OBJ       time (default): a candidate is credited with the time its layer
                             saves, timed alone against the dense layer on the probe images
                             (median of --repeats interleaved runs): wall time on the wasm
@@ -100,7 +100,7 @@ export function searchSettings(values: { mode?: string; tile?: string; objective
   if (mode === 'neuron' && values.tile !== undefined) throw new DyveError('--tile applies to --mode tile (per-neuron decisions have no tiles)');
   let tilePositions: number[] = [];
   if (mode === 'tile') {
-    const rule = `--tile takes positions per tile, 1 or multiples of 8 in [8, ${MAX_TILE_POSITIONS}], comma-separated (e.g. 1,8)`;
+    const rule = `--tile takes positions per tile, each ${TILE_POSITIONS_RULE}, comma-separated (e.g. 2,8)`;
     const items = (values.tile ?? '8').split(',').map((t) => t.trim());
     if (items.some((t) => !/^\d+$/.test(t))) throw new DyveError(`${rule}, found '${values.tile}'`);
     try {

@@ -7,7 +7,7 @@ import { pairedDrop, type PairedDrop } from '../evaluation/paired-drop.js';
 import { mulberry32 } from '../formats/synthetic-weights.js';
 import type { Layer, Network } from '../ir/network.js';
 import type { LayerEffort } from '../effort/effort.js';
-import { MAX_TILE_POSITIONS, validTilePositions } from '../effort/knob-rules.js';
+import { TILE_POSITIONS_RULE, validTilePositions } from '../effort/knob-rules.js';
 import { MECHANISMS, PROFILE_FORMAT, type EffortProfile, type Mechanism } from '../effort/profile.js';
 import { DyveError } from '../errors.js';
 import {
@@ -97,13 +97,13 @@ export interface CalibrationResult {
 /**
  * The tile sizes of a tile-mode search, ascending and without repeats.
  *
- * @throws DyveError on an empty list or a size that is not a multiple of 8 in [8, MAX_TILE_POSITIONS].
+ * @throws DyveError on an empty list or a size validTilePositions refuses.
  */
 export function checkTilePositions(positions: readonly number[]): number[] {
   if (positions.length === 0) throw new DyveError('tile positions: give at least one tile size');
   for (const n of positions) {
     if (!validTilePositions(n)) {
-      throw new DyveError(`tile positions must be 1 or multiples of 8 in [8, ${MAX_TILE_POSITIONS}], found ${n}`);
+      throw new DyveError(`tile positions must each be ${TILE_POSITIONS_RULE}, found ${n}`);
     }
   }
   return [...new Set(positions)].sort((a, b) => a - b);

@@ -39,7 +39,9 @@ export interface SfmaKnobs {
  * survives runs float32 SIMD kernels: `positions` a multiple of 8 runs the dense micro-kernels
  * over the surviving tiles (8-position panels, four surviving channels per pass); `positions` 1
  * decides per neuron and finishes each position's surviving channels together (its patch
- * gathered once, dot products four channels at a time). Output channels are never grouped into
+ * gathered once, dot products four channels at a time); `positions` 2 or 4 finish SDSS's failing
+ * tiles by dot products over channels-last planes (four channels x two positions per pass) and
+ * otherwise run as the 8-position panels, partly filled. Output channels are never grouped into
  * one tile: their saturation patterns differ (measured: 4 x 4 tiles keep 0.2-5 % of the
  * per-neuron skips).
  */

@@ -53,17 +53,22 @@ export const MAX_TILE_POSITIONS = 256;
 
 /**
  * Tile positions the kernels run: 1 (every neuron decides alone; survivors finished per position,
- * vectorised over the patch) or a multiple of 8 (the dense micro-kernels' column panel).
+ * vectorised over the patch), 2 or 4 (SDSS's failing tiles finished by dot products over
+ * channels-last planes, two positions at a time) or a multiple of 8 (the dense micro-kernels'
+ * column panel).
  */
 export function validTilePositions(n: number): boolean {
-  return n === 1 || (Number.isInteger(n) && n >= 8 && n <= MAX_TILE_POSITIONS && n % 8 === 0);
+  return n === 1 || n === 2 || n === 4 || (Number.isInteger(n) && n >= 8 && n <= MAX_TILE_POSITIONS && n % 8 === 0);
 }
+
+/** The tile sizes validTilePositions accepts, in words (for error messages and help). */
+export const TILE_POSITIONS_RULE = `1, 2, 4 or a multiple of 8 in [8, ${MAX_TILE_POSITIONS}]`;
 
 /** Checks tile-mode knobs; throws a NetworkError naming the layer. */
 function checkTile(knobs: TileKnobs, layer: Layer): void {
   const n = knobs.positions;
   if (!validTilePositions(n)) {
-    throw new NetworkError(`layer '${layer.name}': tile positions must be 1 or a multiple of 8 in [8, ${MAX_TILE_POSITIONS}], got ${n}`);
+    throw new NetworkError(`layer '${layer.name}': tile positions must be ${TILE_POSITIONS_RULE}, got ${n}`);
   }
   if (layer.params.type !== 'Convolution') {
     throw new NetworkError(`layer '${layer.name}' (${layer.params.type}): tile mode applies to convolutions; an InnerProduct runs SPET per neuron`);

@@ -2,7 +2,7 @@ import { DyveError } from '../errors.js';
 import type { Network } from '../ir/network.js';
 import { feedsRelu, residualSum } from '../ir/relu-reach.js';
 import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs, TileKnobs } from './effort.js';
-import { checkLayerEffort, MAX_TILE_POSITIONS, validTilePositions } from './knob-rules.js';
+import { checkLayerEffort, TILE_POSITIONS_RULE, validTilePositions } from './knob-rules.js';
 
 /**
  * An effort profile: per layer, the knobs of the DyVEDeep mechanisms. Stored as JSON:
@@ -115,7 +115,7 @@ function parseTile(v: unknown, where: string): TileKnobs {
   if (!isObject(v)) throw new ProfileError(`${where} must be an object { positions }`);
   checkKeys(v, ['positions'], where);
   return {
-    positions: numberField(v, 'positions', where, validTilePositions, `1 or a multiple of 8 in [8, ${MAX_TILE_POSITIONS}]`),
+    positions: numberField(v, 'positions', where, validTilePositions, TILE_POSITIONS_RULE),
   };
 }
 

@@ -15,11 +15,15 @@
  * - SDSS: after the grid, per tile of T positions off the grid, the neighbour test of every
  *   neuron; a failing tile's channels are evaluated whole (prefix, test, rest) over gathered panels;
  * - T = 1 (every neuron decides alone): the neurons still to compute are collected per position
- *   and finished by dot products over the position's patch (see the end of the file).
+ *   and finished by dot products over the position's patch (evaluateOthersNeurons);
+ * - T = 2 or 4 with SDSS alone: a failing tile's channels are finished by dot products over the
+ *   kept planes stored channels last, four channels x two positions per pass (evaluateSmallTile):
+ *   a window row is contiguous there, so nothing is gathered per tile.
  * The host computes the per-image quantities (kept order, SPET limits, SFMA corrections) in float64
  * and counts what they cost; this file counts MACs and the per-neuron ops it executes.
  */
 import { copyBytes } from './copy';
+import { madd } from './madd';
 import { B_IM2COL, gemm, gemmScratchBytes, KC } from './gemm';
 import { im2colPanel, setIm2colAllColumns, setIm2colColumns, setIm2colGeometry, setIm2colSource } from './im2col';
 import { INIT_FROM_C, INIT_ROW_BIAS, tile } from './microkernels';
@@ -96,7 +100,7 @@ export class TileDesc {
   delta: f32;
   /** 1: the grid is stored rectified. */
   rectified: i32;
-  /** Tile positions T (a multiple of 8). */
+  /** Tile positions T (1, 2, 4 or a multiple of 8; below 8 the panels are partly filled). */
   tile: i32;
   /** Ops per evaluated neuron besides MACs: bias add, SPET test (the SFMA correction add comes on top). */
   neuronOps: i32;
@@ -144,7 +148,45 @@ let gridIndexAt: usize = 0;
 let neighbourIndexAt: usize = 0;
 let meansAt: usize = 0;
 let masksAt: usize = 0;
+let hwcAt: usize = 0;
+let hwcRowsAt: usize = 0;
+let dotsOutAt: usize = 0;
 let endAt: usize = 0;
+/** The kept planes channels-last (hwcAt) and the rows in the same order (hwcRowsAt) are ready. */
+let hwcReady: bool = false;
+let hwcKept: i32 = 0;
+let hwcPw: i32 = 0;
+
+/**
+ * SDSS's failing tiles of 2 or 4 positions run the channels-last dots (evaluateSmallTile) when
+ * nothing splits K (no SPET) and a window row is contiguous there (unit dilation across a row).
+ */
+function smallTiles(d: TileDesc): bool {
+  return d.sdss != 0 && d.tile > 1 && d.tile < 8 && d.spet == 0 && d.dilationW == 1;
+}
+
+/**
+ * The kept planes (planesAt, nKept planes of `area` values) channels last into hwcAt: value
+ * (y, x, j) at (y * pw + x) * nKept + j, so a window row is kernelW x nKept contiguous values;
+ * with `rows`, the kept weight rows in the same order into hwcRowsAt ([o][ky][kx][j]).
+ */
+function channelsLast(nKept: i32, area: i32, planeBytes: usize, m: i32, taps: i32, pw: i32, rows: bool): void {
+  for (let j = 0; j < nKept; j++) {
+    const plane = planesAt + <usize>j * planeBytes;
+    for (let yx = 0; yx < area; yx++) f32.store(hwcAt + (<usize>yx * nKept + j) * 4, f32.load(plane + <usize>yx * 4));
+  }
+  if (rows) {
+    for (let o = 0; o < m; o++) {
+      const src = rowBase + <usize>o * ldRow;
+      const dst = hwcRowsAt + <usize>o * nKept * taps * 4;
+      for (let j = 0; j < nKept; j++) {
+        for (let t = 0; t < taps; t++) f32.store(dst + (<usize>t * nKept + j) * 4, f32.load(src + (<usize>j * taps + t) * 4));
+      }
+    }
+  }
+  hwcKept = nKept;
+  hwcPw = pw;
+}
 
 function layout(d: TileDesc, base: usize): void {
   const cpg = d.inC / d.group;
@@ -166,7 +208,7 @@ function layout(d: TileDesc, base: usize): void {
   keptPackedAt = keptRowsAt + align16(<usize>m * k * 4);
   gridAt = keptPackedAt + align16(<usize>m * k * 4);
   panelsAt = gridAt + align16(<usize>m * d.listCount * 4);
-  sAt = panelsAt + <usize>(d.tile >> 3) * k * 32;
+  sAt = panelsAt + <usize>(max(d.tile, 8) >> 3) * k * 32;
   rowListAt = sAt + align16(<usize>m * max(d.tile, 8) * 4) + 64;
   patchAt = rowListAt + align16(<usize>m * 4);
   const listed = <usize>max(d.listCount, d.othersCount);
@@ -184,7 +226,11 @@ function layout(d: TileDesc, base: usize): void {
   neighbourIndexAt = gridIndexAt + (sdss ? align16(<usize>n * 4) : 0);
   meansAt = neighbourIndexAt + (sdss ? <usize>d.othersCount * 16 : 0);
   masksAt = meansAt + (sdss ? <usize>max(d.tile, 1) * m4 * 4 : 0);
-  endAt = masksAt + m4 * 4;
+  hwcAt = masksAt + m4 * 4;
+  const small = smallTiles(d);
+  hwcRowsAt = hwcAt + (small ? align16(<usize>cpg * ph * pw * 4) + 64 : 0);
+  dotsOutAt = hwcRowsAt + (small ? align16(<usize>m * k * 4) : 0);
+  endAt = dotsOutAt + 64;
 }
 
 /** Output channels rounded up to whole float32x4 vectors (SDSS tests four channels at a time). */
@@ -322,13 +368,14 @@ function finishListTile(
   }
   if (nSurv == 0 || k2 == 0) return;
   macs += <f64>nSurv * n * k2;
-  if (nSurv == m && n == d.tile) {
-    // Every channel survives: the rest as the dense micro-kernels run it, in place, packed A.
+  if (nSurv == m && n == d.tile && (n & 7) == 0) {
+    // Every channel survives: the rest as the dense micro-kernels run it, in place, packed A
+    // (whole panels only: a panel writes 8 columns of C).
     gatherPanels(j0, n, k1, k2);
     packedTiles(m, k2, packedRest, panelsAt, <usize>k2 * 32, n >> 3, c + <usize>j0 * 4, ldc);
     return;
   }
-  const ldS = <usize>d.tile * 4;
+  const ldS = <usize>max(d.tile, 8) * 4;
   for (let f = 0; f < nSurv; f++) copyBytes(sAt + <usize>f * ldS, c + <usize>row(rowListAt, f) * ldc + <usize>j0 * 4, <usize>n * 4);
   gatherPanels(j0, n, k1, k2);
   addRows(rowListAt, nSurv, k1, k2, panelsAt, <usize>k2 * 32, (n + 7) >> 3, sAt, ldS);
@@ -417,6 +464,9 @@ export function tileConvolution(desc: usize): void {
         packedA = <usize>d.packed + <usize>g * m * kFull * 4;
       }
       packedRest = packedA + <usize>m * k1 * 4;
+      hwcReady = smallTiles(d);
+      // The rows change with the kept maps and the group; otherwise they are the first image's.
+      if (hwcReady) channelsLast(nKept, ph * pw, srcPlane, m, taps, pw, dropped || d.group > 1 || img == 0);
       const bias = <usize>d.bias + <usize>g * m * 4;
       const outBlock = <usize>d.y + (<usize>img * d.outC + <usize>g * m) * n * 4;
       const corrBlock = <usize>d.corr + (<usize>img * d.outC + <usize>g * m) * n * 4;
@@ -526,7 +576,7 @@ function agree4(a: v128, b: v128, c: v128, e: v128, delta: v128): v128 {
 function evaluateOthers(
   d: TileDesc, img: i32, g: i32, m: i32, n: i32, outBlock: usize, corrBlock: usize, bias: usize, extraOps: i32, traceMap: usize,
 ): void {
-  const ldS = <usize>d.tile * 4;
+  const ldS = <usize>max(d.tile, 8) * 4;
   const outBase = img * d.outC + g * m;
   const others = <usize>d.others;
   const m4 = <usize>channelLanes(m);
@@ -571,6 +621,10 @@ function evaluateOthers(
       i32.store(rowListAt + <usize>(nFail++) * 4, o);
     }
     if (nFail == 0) continue;
+    if (hwcReady) {
+      evaluateSmallTile(d, n, j0, cnt, nFail, outBlock, corrBlock, bias, extraOps, traceMap, outBase);
+      continue;
+    }
     // The failing channels of this tile, evaluated whole: prefix, SPET's test, rest.
     const kAll = k1 + k2;
     gatherPanels(j0, cnt, 0, kAll);
@@ -847,4 +901,83 @@ function evaluateOthersNeurons(
       if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 0);
     }
   }
+}
+
+/**
+ * The failing channels of a tile of fewer than 8 positions (SDSS without SPET), evaluated whole by
+ * dot products over the channels-last planes: a position's window is kernelH runs of kernelW x
+ * nKept contiguous values, so nothing is gathered; four channels and two positions at a time.
+ */
+function evaluateSmallTile(
+  d: TileDesc, n: i32, j0: i32, cnt: i32, nFail: i32, outBlock: usize, corrBlock: usize, bias: usize, extraOps: i32, traceMap: usize, outBase: i32,
+): void {
+  ops += <f64>(nFail * cnt * (d.neuronOps + extraOps));
+  macs += <f64>nFail * cnt * k1;
+  const others = <usize>d.others;
+  const kC = hwcKept;
+  const L = d.kernelW * kC;
+  const rowStride = <usize>(d.dilationH * hwcPw * kC) * 4;
+  const kk = <usize>d.kernelH * L * 4;
+  for (let j = 0; j < cnt; j += 2) {
+    const p0 = i32.load(others + <usize>(j0 + j) * 4);
+    const p1 = i32.load(others + <usize>(j0 + min(j + 1, cnt - 1)) * 4);
+    const y0 = p0 / d.outW, y1 = p1 / d.outW;
+    const x0 = hwcAt + (<usize>(y0 * d.strideH) * hwcPw + <usize>((p0 - y0 * d.outW) * d.strideW)) * kC * 4;
+    const x1 = hwcAt + (<usize>(y1 * d.strideH) * hwcPw + <usize>((p1 - y1 * d.outW) * d.strideW)) * kC * 4;
+    for (let f = 0; f < nFail; f += 4) {
+      const o0 = row(rowListAt, f);
+      const o1 = row(rowListAt, min(f + 1, nFail - 1));
+      const o2 = row(rowListAt, min(f + 2, nFail - 1));
+      const o3 = row(rowListAt, min(f + 3, nFail - 1));
+      dots4x2(d.kernelH, L, rowStride, hwcRowsAt + <usize>o0 * kk, hwcRowsAt + <usize>o1 * kk, hwcRowsAt + <usize>o2 * kk, hwcRowsAt + <usize>o3 * kk, x0, x1, dotsOutAt);
+      for (let q = 0; q < 4 && f + q < nFail; q++) {
+        const o = row(rowListAt, f + q);
+        for (let e = 0; e < 2 && j + e < cnt; e++) {
+          const p = <usize>(e == 0 ? p0 : p1);
+          const corr = extraOps ? f32.load(corrBlock + (<usize>o * n + p) * 4) : <f32>0;
+          f32.store(outBlock + (<usize>o * n + p) * 4, f32.load(bias + <usize>o * 4) + corr + f32.load(dotsOutAt + <usize>(q * 2 + e) * 4));
+          if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 0);
+        }
+      }
+    }
+  }
+}
+
+/** out[2q + e] = the dot of row a_q with position e's window (kH runs of L values, rowStride bytes apart). */
+function dots4x2(kH: i32, L: i32, rowStride: usize, a0: usize, a1: usize, a2: usize, a3: usize, x0: usize, x1: usize, out: usize): void {
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+  let t00: f32 = 0, t01: f32 = 0, t10: f32 = 0, t11: f32 = 0, t20: f32 = 0, t21: f32 = 0, t30: f32 = 0, t31: f32 = 0;
+  const L4 = <usize>(L & ~3) * 4;
+  const Lb = <usize>L * 4;
+  for (let ky = 0; ky < kH; ky++) {
+    const r0 = x0 + <usize>ky * rowStride;
+    const r1 = x1 + <usize>ky * rowStride;
+    let i: usize = 0;
+    for (; i < L4; i += 16) {
+      const u = v128.load(r0 + i), v = v128.load(r1 + i);
+      let w = v128.load(a0 + i); s00 = madd(w, u, s00); s01 = madd(w, v, s01);
+      w = v128.load(a1 + i); s10 = madd(w, u, s10); s11 = madd(w, v, s11);
+      w = v128.load(a2 + i); s20 = madd(w, u, s20); s21 = madd(w, v, s21);
+      w = v128.load(a3 + i); s30 = madd(w, u, s30); s31 = madd(w, v, s31);
+    }
+    for (; i < Lb; i += 4) {
+      const u = f32.load(r0 + i), v = f32.load(r1 + i);
+      let w = f32.load(a0 + i); t00 += w * u; t01 += w * v;
+      w = f32.load(a1 + i); t10 += w * u; t11 += w * v;
+      w = f32.load(a2 + i); t20 += w * u; t21 += w * v;
+      w = f32.load(a3 + i); t30 += w * u; t31 += w * v;
+    }
+    a0 += Lb; a1 += Lb; a2 += Lb; a3 += Lb;
+  }
+  f32.store(out, hsum4(s00) + t00); f32.store(out, hsum4(s01) + t01, 4);
+  f32.store(out, hsum4(s10) + t10, 8); f32.store(out, hsum4(s11) + t11, 12);
+  f32.store(out, hsum4(s20) + t20, 16); f32.store(out, hsum4(s21) + t21, 20);
+  f32.store(out, hsum4(s30) + t30, 24); f32.store(out, hsum4(s31) + t31, 28);
+}
+
+// @ts-ignore: decorator
+@inline
+function hsum4(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
