@@ -171,9 +171,31 @@ function smallTiles(d: TileDesc): bool {
  * with `rows`, the kept weight rows in the same order into hwcRowsAt ([o][ky][kx][j]).
  */
 function channelsLast(nKept: i32, area: i32, planeBytes: usize, m: i32, taps: i32, pw: i32, rows: bool): void {
-  for (let j = 0; j < nKept; j++) {
+  // Blocks of 4 planes x 4 positions, transposed in registers; the rest one value at a time.
+  const j4 = nKept & ~3;
+  const a4 = area & ~3;
+  const ld = <usize>nKept * 4;
+  for (let j = 0; j < j4; j += 4) {
+    const p0 = planesAt + <usize>j * planeBytes;
+    const p1 = p0 + planeBytes, p2 = p1 + planeBytes, p3 = p2 + planeBytes;
+    for (let yx = 0; yx < a4; yx += 4) {
+      const at = <usize>yx * 4;
+      const r0 = v128.load(p0 + at), r1 = v128.load(p1 + at), r2 = v128.load(p2 + at), r3 = v128.load(p3 + at);
+      const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+      const lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+      const dst = hwcAt + <usize>yx * ld + <usize>j * 4;
+      v128.store(dst, i64x2.shuffle(lo01, lo23, 0, 2));
+      v128.store(dst + ld, i64x2.shuffle(lo01, lo23, 1, 3));
+      v128.store(dst + 2 * ld, i64x2.shuffle(hi01, hi23, 0, 2));
+      v128.store(dst + 3 * ld, i64x2.shuffle(hi01, hi23, 1, 3));
+    }
+    for (let yx = a4; yx < area; yx++) {
+      for (let q = 0; q < 4; q++) f32.store(hwcAt + <usize>yx * ld + <usize>(j + q) * 4, f32.load(p0 + <usize>q * planeBytes + <usize>yx * 4));
+    }
+  }
+  for (let j = j4; j < nKept; j++) {
     const plane = planesAt + <usize>j * planeBytes;
-    for (let yx = 0; yx < area; yx++) f32.store(hwcAt + (<usize>yx * nKept + j) * 4, f32.load(plane + <usize>yx * 4));
+    for (let yx = 0; yx < area; yx++) f32.store(hwcAt + <usize>yx * ld + <usize>j * 4, f32.load(plane + <usize>yx * 4));
   }
   if (rows) {
     for (let o = 0; o < m; o++) {
