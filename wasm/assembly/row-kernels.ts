@@ -110,6 +110,44 @@ export function dot1(k: i32, a0: usize, x: usize, c0: usize): void {
   f32.store(c0, f32.load(c0) + r0);
 }
 
+/**
+ * out[2q + e] = the dot product of row a_q (kH x L values, contiguous) with position e's window:
+ * kH runs of L values, rowStride bytes apart, from x0 / x1 (tiles of 2 and 4 positions over
+ * channels-last maps). Each loaded vector feeds two (input) or four (weights) multiply-adds:
+ * 8 accumulators, 2 input vectors and a weight vector fit V8's 15 registers.
+ */
+export function dots4x2(kH: i32, L: i32, rowStride: usize, a0: usize, a1: usize, a2: usize, a3: usize, x0: usize, x1: usize, out: usize): void {
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+  let t00: f32 = 0, t01: f32 = 0, t10: f32 = 0, t11: f32 = 0, t20: f32 = 0, t21: f32 = 0, t30: f32 = 0, t31: f32 = 0;
+  const L4 = <usize>(L & ~3) * 4;
+  const Lb = <usize>L * 4;
+  for (let ky = 0; ky < kH; ky++) {
+    const r0 = x0 + <usize>ky * rowStride;
+    const r1 = x1 + <usize>ky * rowStride;
+    let i: usize = 0;
+    for (; i < L4; i += 16) {
+      const u = v128.load(r0 + i), v = v128.load(r1 + i);
+      let w = v128.load(a0 + i); s00 = madd(w, u, s00); s01 = madd(w, v, s01);
+      w = v128.load(a1 + i); s10 = madd(w, u, s10); s11 = madd(w, v, s11);
+      w = v128.load(a2 + i); s20 = madd(w, u, s20); s21 = madd(w, v, s21);
+      w = v128.load(a3 + i); s30 = madd(w, u, s30); s31 = madd(w, v, s31);
+    }
+    for (; i < Lb; i += 4) {
+      const u = f32.load(r0 + i), v = f32.load(r1 + i);
+      let w = f32.load(a0 + i); t00 += w * u; t01 += w * v;
+      w = f32.load(a1 + i); t10 += w * u; t11 += w * v;
+      w = f32.load(a2 + i); t20 += w * u; t21 += w * v;
+      w = f32.load(a3 + i); t30 += w * u; t31 += w * v;
+    }
+    a0 += Lb; a1 += Lb; a2 += Lb; a3 += Lb;
+  }
+  f32.store(out, hsum(s00) + t00); f32.store(out, hsum(s01) + t01, 4);
+  f32.store(out, hsum(s10) + t10, 8); f32.store(out, hsum(s11) + t11, 12);
+  f32.store(out, hsum(s20) + t20, 16); f32.store(out, hsum(s21) + t21, 20);
+  f32.store(out, hsum(s30) + t30, 24); f32.store(out, hsum(s31) + t31, 28);
+}
+
 // @ts-ignore: decorator
 @inline
 function hsum(v: v128): f32 {
