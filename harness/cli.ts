@@ -19,7 +19,7 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<void> | void; 
   calibrate: { run: calibrateCommand, help: CALIBRATE_HELP, summary: 'search DyVEDeep knobs within an accuracy budget' },
   compare: { run: compareCommand, help: COMPARE_HELP, summary: 'dyvedeep vs onnxruntime and TensorFlow.js, same images, side by side' },
   export: { run: exportCommand, help: EXPORT_HELP, summary: 'write a model with its weights as an ONNX file' },
-  headroom: { run: headroomCommand, help: HEADROOM_HELP, summary: 'how much skipping saturated tiles could ever save (an exact bound)' },
+  headroom: { run: headroomCommand, help: HEADROOM_HELP, summary: 'the most SPET (saturated tiles) or SDSS (a perfect test) could save' },
   info: { run: infoCommand, help: INFO_HELP, summary: 'layers, shapes, parameters and MACs of a model' },
   models: { run: modelsCommand, help: MODELS_HELP, summary: 'the model zoo' },
   benchmarks: { run: benchmarksCommand, help: BENCHMARKS_HELP, summary: 'measure the zoo and write BENCHMARKS.md' },

@@ -7,6 +7,13 @@ import { cifar10Dataset, limit } from '../src/data/dataset.js';
 import { HeadroomCounter, type TileShape } from '../src/evaluation/saturation-headroom.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
 import { parseNetwork } from '../src/formats/parse-network.js';
+import { interpolateTiles, SdssHeadroom } from '../src/evaluation/sdss-headroom.js';
+import { runLayer } from '../src/backends/cpu/cpu-backend.js';
+import { capture } from './helpers/captured-layers.js';
+import { evaluate } from '../src/evaluation/evaluate.js';
+import { inMemoryDataset } from '../src/data/in-memory-dataset.js';
+import { validateProfile } from '../src/effort/profile.js';
+import { initWasmKernels } from '../src/backends/cpu/wasm/wasm-loader.js';
 import { dyve } from './helpers/cli.js';
 import { CIFAR_CAFFEMODEL, CIFAR_PROTOTXT, DATA } from './helpers/files.js';
 
@@ -137,5 +144,112 @@ describe('dyve headroom', () => {
     }
     const prefix = await dyve('headroom', '--model', 'cifar10-quick', '--prefix', '1.5');
     expect(prefix.err).toMatch(/--prefix takes a finite number in \[0, 1\], found '1.5'/);
+  });
+});
+
+describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)', () => {
+  const images = 16;
+  const setup = async () => {
+    await initWasmKernels();
+    const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
+    const mean = await loadMeanBinaryproto(`${DATA}/cifar10/mean.binaryproto`);
+    const data = await cifar10Dataset(`${DATA}/cifar10/test_batch.bin`, { channels: 'rgb', mean }, net.inputShape);
+    return { net, ...(await data.batch(0, images)) };
+  };
+
+  it('interpolates exactly what the engine does when every tile passes, and nothing that changes an output at tolerance 0', async () => {
+    const { net, input, labels } = await setup();
+    const perfect = (layers: string[], positions: number, tolerance: number) => ({ layers, test: 'perfect' as const, positions, tolerance });
+    const settings = [
+      perfect(['conv2'], 4, Infinity), perfect(['conv2'], 4, 0), perfect(['conv2'], 1, 0.5), perfect(['conv2'], 4, 0.5), perfect(['conv2'], 4, 1),
+      perfect(['conv1', 'conv2', 'conv3'], 4, 0.5),
+      { layers: ['conv2'], test: 'neighbours' as const, positions: 4, tolerance: 2 },
+    ];
+    const headroom = new SdssHeadroom(net, settings, 2);
+    headroom.add(input, labels, images);
+    const [all, exact, perNeuron, half, one, together, neighbours] = headroom.result();
+
+    // Every tile passing is the engine's SDSS with an infinite delta: the same MACs, the same top-1.
+    const effort = validateProfile({ format: 'dyvedeep-effort/1', layers: { conv2: { sdss: { stride: 2, delta: 1e30 }, tile: { positions: 4 } } } }, net);
+    const engine = await evaluate(net, inMemoryDataset({ name: 'test_batch', inputShape: net.inputShape, inputs: input, labels }), new CpuBackend({ kernels: 'wasm' }), { batch: images, effort, baseline: validateProfile({ format: 'dyvedeep-effort/1', layers: {} }, net) });
+    expect(all.macReduction).toBeCloseTo(engine.macs.dense / engine.macs.executed, 10);
+    expect(all.interpolated).toBeCloseTo(175 / 256, 10);
+    expect(all.drop).toEqual(engine.baseline?.drop);
+
+    // Tolerance 0 takes only means equal to the value: no output changes.
+    expect(exact.drop).toMatchObject({ images, lost: 0, gained: 0 });
+    expect(exact.interpolated).toBeGreaterThan(0);
+    // A looser tolerance, or smaller tiles, interpolate more; all layers at once save the most.
+    expect(half.interpolated).toBeGreaterThan(exact.interpolated);
+    expect(one.interpolated).toBeGreaterThan(half.interpolated);
+    expect(perNeuron.interpolated).toBeGreaterThan(half.interpolated);
+    expect(together.macReduction).toBeGreaterThan(half.macReduction);
+    expect(headroom.sigma.get('conv2')).toBeGreaterThan(0);
+
+    // The neighbour test is SDSS's own: the engine with delta = 2 sigma takes the same tiles.
+    const delta = 2 * (headroom.sigma.get('conv2') as number);
+    const own = validateProfile({ format: 'dyvedeep-effort/1', layers: { conv2: { sdss: { stride: 2, delta }, tile: { positions: 4 } } } }, net);
+    const withOwn = await evaluate(net, inMemoryDataset({ name: 'test_batch', inputShape: net.inputShape, inputs: input, labels }), new CpuBackend({ kernels: 'reference' }), { batch: images, effort: own });
+    expect(neighbours.macReduction).toBeCloseTo(withOwn.macs.dense / withOwn.macs.executed, 10);
+    expect(neighbours.interpolated).toBeGreaterThan(0);
+  });
+
+  it("interpolates every tile as the engine's SDSS does when every tile passes (conv1: not rectified, conv2, conv3)", async () => {
+    const { net, input } = await setup();
+    const layers = await capture(net, input, images, ['conv1', 'conv2', 'conv3']);
+    for (const [name, c] of layers) {
+      const raw = runLayer(c.layer, [c.input], images, { kernels: 'reference' }).outputs[0];
+      const n = interpolateTiles(c.layer, raw, images, 2, 'perfect', 4, Infinity, c.rectified);
+      const { h, w } = c.layer.outputShapes[0];
+      expect(n, name).toBe((raw.length / (h * w)) * (h * w - Math.ceil((h - 1) / 2 + 1) * Math.ceil((w - 1) / 2 + 1)));
+      const sdss = runLayer(c.layer, [c.input], images, { kernels: 'reference', effort: { sdss: { stride: 2, delta: 1e30 }, tile: { positions: 4 } }, rectified: c.rectified }).outputs[0];
+      const seen = (v: number) => (c.rectified ? Math.max(v, 0) : v);
+      let worst = 0;
+      for (let i = 0; i < raw.length; i++) worst = Math.max(worst, Math.abs(seen(raw[i]) - seen(sdss[i])));
+      expect(worst, name).toBeLessThan(1e-4);
+    }
+  });
+
+  it('refuses layers SDSS cannot act on and bad knobs', async () => {
+    const { net } = await setup();
+    expect(() => new SdssHeadroom(net, [{ layers: ['ip1'], test: 'perfect', positions: 4, tolerance: 1 }], 2)).toThrow(/'ip1' is not a Convolution/);
+    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 0, tolerance: 1 }], 2)).toThrow(/whole numbers >= 1/);
+    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 4, tolerance: -1 }], 2)).toThrow(/>= 0/);
+  });
+
+  it('dyve headroom --mechanism sdss: the table, JSON and BENCHMARKS section; flags of the other mechanism refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dyve-headroom-'));
+    const json = join(dir, 'h.json');
+    const bench = join(dir, 'B.md');
+    const r = await dyve('headroom', '--model', 'cifar10-quick', '--mechanism', 'sdss', '--limit', '8', '--tiles', '4', '--tolerance', '0,1', '--layers', 'conv2,conv3', '--json', json, '--benchmarks', bench, '--quiet');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/layers\s+tiles\s+test\s+limit 0 sigma\s+limit 1 sigma\n/);
+    expect(r.out).toMatch(/all at once\s+4\s+perfect\s+\d\.\d\dx, -?\d+\.\d\d ± \d+\.\d\d pp, \d+ %/);
+    expect(r.out).toMatch(/all at once\s+4\s+neighbours\s+\d\.\d\dx, -?\d+\.\d\d ± \d+\.\d\d pp, \d+ %/);
+    const report = JSON.parse(readFileSync(json, 'utf8')) as {
+      images: number; stride: number; results: { layers: string[]; test: string; positions: number; tolerance: number; drop: { lost: number; gained: number } }[];
+    };
+    expect(report.images).toBe(8);
+    expect(report.stride).toBe(2);
+    expect(report.results.map((x) => `${x.layers.join('+')}/${x.positions}/${x.test}/${x.tolerance}`)).toEqual(
+      ['conv2', 'conv3', 'conv2+conv3'].flatMap((l) => ['perfect/0', 'perfect/1', 'neighbours/0', 'neighbours/1'].map((t) => `${l}/4/${t}`)),
+    );
+    expect(report.results[0].drop).toMatchObject({ lost: 0, gained: 0 });
+    const section = readFileSync(bench, 'utf8');
+    expect(section).toContain('<!-- sdss-headroom-cifar10-quick:start -->');
+    expect(section).toContain('`dyve headroom --model cifar10-quick --mechanism sdss --limit 8');
+
+    for (const [flags, message] of [
+      [['--mechanism', 'sdss', '--prefix', '0.25'], '--prefix belongs to --mechanism spet'],
+      [['--tolerance', '1'], '--tolerance belongs to --mechanism sdss'],
+      [['--mechanism', 'sfma'], "--mechanism takes spet or sdss, found 'sfma'"],
+      [['--mechanism', 'sdss', '--tolerance', '1,-1'], "--tolerance takes numbers >= 0, comma-separated (e.g. 0.25,0.5,1); found '1,-1'"],
+      [['--mechanism', 'sdss', '--tiles', '2x4'], "not blocks; found '2x4'"],
+      [['--mechanism', 'sdss', '--layers', 'ip1'], "--layers takes Convolution layers of cifar10-quick with positions off a stride-2 grid (conv1, conv2, conv3); found 'ip1'"],
+    ] as const) {
+      const bad = await dyve('headroom', '--model', 'cifar10-quick', ...flags);
+      expect(bad.code, flags.join(' ')).not.toBe(0);
+      expect(bad.err).toContain(message);
+    }
   });
 });

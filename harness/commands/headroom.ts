@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { DyveError } from '../../src/errors.js';
 import { HeadroomCounter, tileLabel, type TileShape } from '../../src/evaluation/saturation-headroom.js';
 import { openBackend } from '../../src/select-backend.js';
-import { intFlag, numberFlag, parseFlags } from '../flags.js';
+import { SdssHeadroom, sdssLayers, type SdssOracleResult, type SdssOracleSetting, type SdssTest } from '../../src/evaluation/sdss-headroom.js';
+import { initWasmKernels } from '../../src/backends/cpu/wasm/wasm-loader.js';
+import { intFlag, numberFlag, parseFlags, type FlagValues } from '../flags.js';
 import { machineDescription } from '../machine.js';
 import { DATA_HELP, DATA_OPTIONS, dataFlags, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
 import { checkOutputFiles } from '../output-paths.js';
@@ -11,26 +13,47 @@ import { ProgressBar } from '../terminal/progress.js';
 import { writeSection } from '../report/sections.js';
 import { renderMarkdownTable, renderTable } from '../terminal/table.js';
 
-export const HEADROOM_HELP = `dyve headroom --model NAME|FILE.prototxt|FILE.onnx [options]
+export const HEADROOM_HELP = `dyve headroom --model NAME|FILE.prototxt|FILE.onnx [--mechanism spet|sdss] [options]
 
-How much SPET could ever save on this model and these images: runs the network dense and, for
-every Convolution and InnerProduct layer whose output a ReLU decides (the layers SPET acts on),
-counts the neurons whose ReLU output is 0 and the neurons in tiles of one output channel whose
-EVERY neuron is 0. Skipping exactly those tiles, with a free and perfect prediction, changes no
-output: the network's MAC reduction then is the most any exact tile test can reach; an
-approximate test removes more only by zeroing neurons that were not 0 (accuracy).
+What a mechanism could at best save on this model and these images, with a perfect test.
+
+SPET (default): runs the network dense and, for every Convolution and InnerProduct layer whose
+output a ReLU decides (the layers SPET acts on), counts the neurons whose ReLU output is 0 and the
+neurons in tiles of one output channel whose EVERY neuron is 0. Skipping exactly those tiles, with
+a free and perfect prediction, changes no output: the network's MAC reduction then is the most any
+exact tile test can reach; an approximate test removes more only by zeroing neurons that were not
+0 (accuracy).
+
+SDSS (--mechanism sdss): SDSS's grid, tiles and interpolation with a perfect test: a tile of
+off-grid neurons (one output channel, tile mode's order) is interpolated when every neuron's true
+error |mean of its grid neighbours - its value| is within the limit; beside it, on the same images,
+SDSS's own neighbour test (max - min of the grid neighbours within the limit, i.e. delta). Limits
+are tolerances x the layer's output standard deviation (rectified where a ReLU follows). The
+network runs on and its top-1 is compared with dense on the same images. Per layer alone and all
+of them at once: the network MAC reduction, the top-1 drop (± one standard error) and the share
+interpolated. The perfect test interpolates exactly the neurons the interpolation gets right, which
+no test deciding before it computes them knows: the gap between the two tests is what a better test
+could win, what stays between the perfect test and dense the cost of the grid itself.
 
 ${MODEL_HELP}
 
 ${DATA_HELP}
 
 Headroom:
-      --tiles LIST          tile shapes, comma-separated (default 1,4,8,16,2x4,4x4):
+      --mechanism spet|sdss what to bound (default spet)
+      --tiles LIST          tile shapes, comma-separated (SPET default 1,4,8,16,2x4,4x4; SDSS
+                            default 4, runs only):
                             T = T consecutive positions of the map in row-major order, as tile
-                            mode decides (1 = per neuron; the CPU kernels run 1 and multiples
+                            mode decides (1 = per neuron; the CPU kernels run 1, 2, 4 and multiples
                             of 8); RxC = aligned blocks of R rows x C columns. Sides in [1, 4096]
-      --prefix F            also the bound when pass 1 still computes the first F of every
+      --prefix F            SPET: also the bound when pass 1 still computes the first F of every
                             decided neuron's sum (a prediction that reads F of K), F in [0, 1]
+      --stride S            SDSS: the grid's stride, S in [2, 64] (default 2)
+      --tolerance LIST      SDSS: the limits, x the layer's output standard deviation, comma-
+                            separated numbers >= 0 (default 0.5,1,2)
+      --layers LIST         SDSS: the Convolution layers measured (default: every one with
+                            positions off the grid), each alone and then all at once: every
+                            setting runs the whole network, so on a large model name a few
       --batch B             images per dense run, B >= 1 (default 8)
       --json FILE           also write the counts and bounds as JSON
       --benchmarks FILE     also write the table into FILE (e.g. BENCHMARKS.md), in the section
@@ -39,6 +62,10 @@ Headroom:
   -h, --help                this help`;
 
 const DEFAULT_TILES = '1,4,8,16,2x4,4x4';
+const DEFAULT_SDSS_TILES = '4';
+const DEFAULT_TOLERANCES = '0.5,1,2';
+const SPET_ONLY = ['prefix'] as const;
+const SDSS_ONLY = ['stride', 'tolerance', 'layers'] as const;
 
 /** --tiles: runs (`8`) and blocks (`2x4`), sides whole numbers in [1, 4096], each shape once. */
 function tileShapes(value: string): TileShape[] {
@@ -56,17 +83,34 @@ function tileShapes(value: string): TileShape[] {
   return shapes;
 }
 
-/** `dyve headroom`: the saturated share per layer and tile size, and the network bound it gives. */
+/** `dyve headroom`: what SPET (saturated tiles) or SDSS (a perfect interpolation test) could at best save. */
 export async function headroomCommand(args: string[]): Promise<void> {
   const { values } = parseFlags(args, {
     ...MODEL_OPTIONS, ...DATA_OPTIONS,
-    tiles: { type: 'string' }, prefix: { type: 'string' }, batch: { type: 'string' }, json: { type: 'string' }, benchmarks: { type: 'string' }, quiet: { type: 'boolean' },
+    mechanism: { type: 'string' }, tiles: { type: 'string' }, prefix: { type: 'string' }, stride: { type: 'string' }, tolerance: { type: 'string' },
+    layers: { type: 'string' }, batch: { type: 'string' }, json: { type: 'string' }, benchmarks: { type: 'string' }, quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     console.log(HEADROOM_HELP);
     return;
   }
+  const mechanism = values.mechanism ?? 'spet';
+  if (mechanism !== 'spet' && mechanism !== 'sdss') throw new DyveError(`--mechanism takes spet or sdss, found '${mechanism}'`);
+  const other = (mechanism === 'spet' ? SDSS_ONLY : SPET_ONLY).find((flag) => values[flag] !== undefined);
+  if (other) throw new DyveError(`--${other} belongs to --mechanism ${mechanism === 'spet' ? 'sdss' : 'spet'}`);
+  const command = ['dyve', 'headroom', ...args.filter((a, i) => a !== '--benchmarks' && args[i - 1] !== '--benchmarks' && !a.startsWith('--benchmarks='))].join(' ');
+  if (mechanism === 'sdss') await sdssHeadroom(values, command);
+  else await spetHeadroom(values, command);
+}
+
+type HeadroomValues = FlagValues & {
+  readonly tiles?: string; readonly prefix?: string; readonly stride?: string; readonly tolerance?: string; readonly layers?: string;
+  readonly batch?: string; readonly json?: string; readonly benchmarks?: string; readonly quiet?: boolean;
+};
+
+/** The saturated share per layer and tile size, and the network bound it gives. */
+async function spetHeadroom(values: HeadroomValues, command: string): Promise<void> {
   const tiles = tileShapes(values.tiles ?? DEFAULT_TILES);
   const prefix = numberFlag(values, 'prefix', undefined, { min: 0, max: 1 });
   const batch = intFlag(values, 'batch', 8, { min: 1 });
@@ -106,27 +150,104 @@ export async function headroomCommand(args: string[]): Promise<void> {
   console.log(`${what}:`);
   console.log(renderTable(columns, rows));
   console.log(bound);
-  if (values.benchmarks) {
-    const command = ['dyve', 'headroom', ...args.filter((a, i) => a !== '--benchmarks' && args[i - 1] !== '--benchmarks' && !a.startsWith('--benchmarks='))].join(' ');
-    writeSection(values.benchmarks, `headroom-${opened.label}`, [
-      `## SPET headroom: ${opened.label}`,
-      '',
-      `Measured by \`${command}\` on ${new Date().toISOString().slice(0, 10)} (${dataset.size} images of ${description}, dense). Cells: the ${what}. Last row${prefixBounds ? 's' : ''}: ${bound}${prefixBounds ? `; and the same when the prediction still computes ${prefix} of every skipped neuron's sum (pass 1)` : ''}.`,
-      '',
-      renderMarkdownTable(columns, rows),
-    ].join('\n'));
+  writeReports(values, {
+    section: `headroom-${opened.label}`,
+    title: `SPET headroom: ${opened.label}`,
+    text: `Measured by \`${command}\` on ${today()} (${dataset.size} images of ${description}, dense). Cells: the ${what}. Last row${prefixBounds ? 's' : ''}: ${bound}${prefixBounds ? `; and the same when the prediction still computes ${prefix} of every skipped neuron's sum (pass 1)` : ''}.`,
+    table: renderMarkdownTable(columns, rows),
+  }, {
+    model: opened.label, dataset: description, images: dataset.size, machine: machineDescription(),
+    tiles: tiles.map(tileLabel),
+    layers: layers.map((l) => ({ ...l, shares: l.skippable.map((s) => (l.neurons ? s / l.neurons : 0)) })),
+    macReductionBound: bounds,
+    ...(prefixBounds && { prefix, macReductionBoundWithPrefix: prefixBounds }),
+  });
+}
+
+/** YYYY-MM-DD, as the sections date their measurements. */
+function today(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+/** --benchmarks: `report` as the section of its name in that file; --json: `json`. */
+function writeReports(values: HeadroomValues, report: { section: string; title: string; text: string; table: string }, json: object): void {
+  if (values.benchmarks) writeSection(values.benchmarks, report.section, [`## ${report.title}`, '', report.text, '', report.table].join('\n'));
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
+}
+
+/** --tolerance: numbers >= 0, comma-separated, each once. */
+function tolerances(value: string): number[] {
+  const items = value.split(',').map((t) => t.trim());
+  const numbers = items.map(Number);
+  if (items.some((t) => t === '') || numbers.some((n) => !(Number.isFinite(n) && n >= 0))) {
+    throw new DyveError(`--tolerance takes numbers >= 0, comma-separated (e.g. 0.25,0.5,1); found '${value}'`);
   }
-  if (values.json) {
-    const json = {
-      model: opened.label,
-      dataset: description,
-      images: dataset.size,
-      machine: machineDescription(),
-      tiles: tiles.map(tileLabel),
-      layers: layers.map((l) => ({ ...l, shares: l.skippable.map((s) => (l.neurons ? s / l.neurons : 0)) })),
-      macReductionBound: bounds,
-      ...(prefixBounds && { prefix, macReductionBoundWithPrefix: prefixBounds }),
-    };
-    writeFileSync(values.json, `${JSON.stringify(json, null, 2)}\n`);
+  return [...new Set(numbers)];
+}
+
+/** One cell of the SDSS table: MAC reduction, top-1 drop (± SE), interpolated share. */
+function sdssCell(r: SdssOracleResult): string {
+  const drop = r.drop ? `${r.drop.dropPP.toFixed(2)} ± ${r.drop.standardErrorPP.toFixed(2)} pp` : 'no labels';
+  return `${r.macReduction.toFixed(2)}x, ${drop}, ${percent(r.interpolated, 0)}`;
+}
+
+/** SDSS with a perfect test: per layer alone and all at once, per tile size and tolerance. */
+async function sdssHeadroom(values: HeadroomValues, command: string): Promise<void> {
+  const stride = intFlag(values, 'stride', 2, { min: 2, max: 64 });
+  const tiles = tileShapes(values.tiles ?? DEFAULT_SDSS_TILES).map((t) => {
+    if (t.kind !== 'run') throw new DyveError(`--mechanism sdss takes tiles of T consecutive positions (tile mode's), not blocks; found '${tileLabel(t)}'`);
+    return t.positions;
+  });
+  const tols = tolerances(values.tolerance ?? DEFAULT_TOLERANCES);
+  const batch = intFlag(values, 'batch', 8, { min: 1 });
+  dataFlags(values);
+  checkOutputFiles(values, ['json', 'benchmarks']);
+
+  const opened = await openModel(values);
+  const { net } = opened;
+  const eligible = sdssLayers(net, stride).map((l) => l.name);
+  const layers = values.layers === undefined ? eligible : values.layers.split(',').map((l) => l.trim());
+  const wrong = layers.find((l) => !eligible.includes(l));
+  if (wrong !== undefined || layers.length === 0) {
+    throw new DyveError(`--layers takes Convolution layers of ${opened.label} with positions off a stride-${stride} grid (${eligible.join(', ') || 'none'}); found '${wrong ?? ''}'`);
   }
+  const scopes = layers.length > 1 ? [...layers.map((l) => [l]), layers] : [layers];
+  const tests: readonly SdssTest[] = ['perfect', 'neighbours'];
+  const settings: SdssOracleSetting[] = scopes.flatMap((layers) => tiles.flatMap((positions) => tests.flatMap((test) => tols.map((tolerance) => ({ layers, test, positions, tolerance })))));
+  const { dataset, description } = await openDataset(opened, values);
+  await initWasmKernels();
+  const headroom = new SdssHeadroom(net, settings, stride, 'wasm');
+  const progress = new ProgressBar(`sdss headroom ${opened.label}`, !values.quiet);
+  for (let start = 0; start < dataset.size; start += batch) {
+    const n = Math.min(batch, dataset.size - start);
+    const { input, labels } = await dataset.batch(start, n);
+    headroom.add(input, labels, n);
+    progress.update(start + n, dataset.size);
+  }
+  const results = headroom.result();
+
+  // The one scope of several layers is every layer listed.
+  const scopeLabel = (scope: readonly string[]) => (scope.length === 1 ? scope[0] : 'all at once');
+  const columns = [
+    { header: 'layers' }, { header: 'tiles', align: 'right' as const }, { header: 'test' },
+    ...tols.map((t) => ({ header: `limit ${t} sigma`, align: 'right' as const })),
+  ];
+  const rows = scopes.flatMap((scope) => tiles.flatMap((positions) => tests.map((test) => [
+    scopeLabel(scope), String(positions), test,
+    ...tols.map((tolerance) => sdssCell(results.find((r) => r.layers === scope && r.test === test && r.positions === positions && r.tolerance === tolerance) as SdssOracleResult)),
+  ])));
+  const sigmas = layers.map((l) => `${l} ${(headroom.sigma.get(l) ?? 0).toPrecision(3)}`).join(', ');
+  const what = `SDSS (stride ${stride}, tile mode) with two tests: a tile of off-grid neurons is interpolated when every neuron passes; perfect = its true interpolation error |mean of its grid neighbours - value| is within the limit (what no test deciding before it computes the neuron knows), neighbours = SDSS's own test, max - min of its grid neighbours within the limit (delta); limits in units of sigma, the layer's output standard deviation (${sigmas}); cells: network MAC reduction, top-1 drop against dense on the same images (± one standard error), share of the layers' neurons interpolated`;
+  console.log(`model     ${opened.label}, ${dataset.size} images of ${description}, on the WebAssembly kernels`);
+  console.log(`${what}:`);
+  console.log(renderTable(columns, rows));
+  writeReports(values, {
+    section: `sdss-headroom-${opened.label}`,
+    title: `SDSS headroom: ${opened.label}`,
+    text: `Measured by \`${command}\` on ${today()} (${dataset.size} images of ${description}). ${what[0].toUpperCase()}${what.slice(1)}.`,
+    table: renderMarkdownTable(columns, rows),
+  }, {
+    model: opened.label, dataset: description, images: dataset.size, machine: machineDescription(),
+    mechanism: 'sdss', stride, sigma: Object.fromEntries(layers.map((l) => [l, headroom.sigma.get(l) ?? 0])), results,
+  });
 }

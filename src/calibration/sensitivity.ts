@@ -11,7 +11,7 @@
  * (mode `tile`, convolutions only).
  */
 import { runLayer } from '../backends/cpu/cpu-backend.js';
-import { isConvOrInnerProduct, shapeSize, type Layer, type Network } from '../ir/network.js';
+import { isConvOrInnerProduct, logitsBlob, shapeSize, type Layer, type Network } from '../ir/network.js';
 import { hasEffort, type LayerEffort, type SdssKnobs, type SfmaKnobs, type SpetKnobs } from '../effort/effort.js';
 import { MECHANISMS, type Mechanism } from '../effort/profile.js';
 import { feedsRelu, residualSum } from '../ir/relu-reach.js';
@@ -91,12 +91,6 @@ export interface Probe {
 
 /** Options of one layer whose logits error is measured (the best by the layer's own error). */
 const OUTPUT_CHECKS = 16;
-
-/** The blob top-1 is read from before any final Softmax (monotone, so the same decision). */
-export function logitsBlob(net: Network): string {
-  const last = net.layers.at(-1);
-  return last && last.params.type === 'Softmax' ? last.bottoms[0] : net.outputName;
-}
 
 /** The logits when `layer` (index `index`) outputs `output` instead of its dense blob. */
 function logitsWith(net: Network, index: number, output: Float32Array, probe: Probe): Float32Array {

@@ -155,6 +155,12 @@ export interface Network {
   readonly synthetic: boolean;
 }
 
+/** The blob top-1 is read from before any final Softmax (monotone, so the same decision, without its ties). */
+export function logitsBlob(net: Network): string {
+  const last = net.layers.at(-1);
+  return last && last.params.type === 'Softmax' ? last.bottoms[0] : net.outputName;
+}
+
 /** Layers that carry weights. */
 export function isWeighted(layer: Layer): boolean {
   const t = layer.params.type;

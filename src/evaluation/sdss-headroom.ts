@@ -1,0 +1,195 @@
+import { runLayer } from '../backends/cpu/cpu-backend.js';
+import type { KernelVariant } from '../backends/cpu/kernel-types.js';
+import { layerMacs } from '../ir/layer-metrics.js';
+import { isConvOrInnerProduct, logitsBlob, shapeSize, type Layer, type Network } from '../ir/network.js';
+import { feedsRelu } from '../ir/relu-reach.js';
+import { sdssGrid } from '../mechanisms/sdss.js';
+import { tileSdssOrder } from '../mechanisms/tile-plan.js';
+import { pairedDrop, type PairedDrop } from './paired-drop.js';
+import { argmax } from './top-k.js';
+
+/**
+ * How much SDSS could save with a better test: its grid and interpolation (sdss.ts, in tile mode's
+ * order and tiles, tile-plan.ts) decided by a PERFECT test, beside SDSS's own neighbour test on
+ * the same images. The perfect test interpolates a tile of one output channel's off-grid neurons
+ * when every neuron's true interpolation error |mean(grid neighbours) - value| is at most the limit
+ * (`tolerance` x the layer's output standard deviation, rectified where a ReLU follows, as SDSS
+ * compares them): exactly the neurons the interpolation gets right, which no test that must decide
+ * before computing them knows. The network then runs on and its top-1 is compared with dense. The
+ * gap between the two tests' curves (MACs against top-1 drop) is what a better test could win;
+ * what stays between the perfect test and dense is the cost of the grid and the interpolation.
+ */
+
+/**
+ * Which test decides a neuron: `perfect` (|mean - value| <= limit: the reference) or `neighbours`
+ * (max - min of the grid neighbours <= limit: SDSS's own test with delta = limit, for comparison).
+ */
+export type SdssTest = 'perfect' | 'neighbours';
+
+/** One run: which layers interpolate, by which test, with tiles of `positions` and limit `tolerance` x sigma. */
+export interface SdssOracleSetting {
+  /** The layers the test acts on (each alone, or several at once). */
+  readonly layers: readonly string[];
+  readonly test: SdssTest;
+  readonly positions: number;
+  readonly tolerance: number;
+}
+
+/** What one setting measured over every image added. */
+export interface SdssOracleResult extends SdssOracleSetting {
+  /** Off-grid neurons interpolated, as a share of the neurons of the layers it acts on. */
+  readonly interpolated: number;
+  /** Dense MACs of the network / MACs left (interpolated neurons cost none). */
+  readonly macReduction: number;
+  /** Top-1 against dense on the same images, or null without labels. */
+  readonly drop: PairedDrop | null;
+}
+
+/** A layer SDSS may act on: a Convolution whose maps have positions off the grid. */
+export function sdssLayers(net: Network, stride: number): Layer[] {
+  return net.layers.filter((l) => {
+    if (l.params.type !== 'Convolution') return false;
+    const { h, w } = l.outputShapes[0];
+    return sdssGrid(h, w, stride).others.length > 0;
+  });
+}
+
+interface Tally {
+  /** Off-grid neurons interpolated, and the MACs they would have cost. */
+  neurons: number;
+  macs: number;
+  /** Per image: 1 top-1 right, 0 wrong, -1 not scored. */
+  readonly correct: number[];
+}
+
+/** Runs the oracle settings beside a dense run, batch by batch (add), then reports (result). */
+export class SdssHeadroom {
+  /** The layers' output standard deviations (rectified where SDSS compares them so), from the first batch's dense run. */
+  readonly sigma = new Map<string, number>();
+  private readonly eligible: ReadonlySet<string>;
+  private readonly tallies: Tally[];
+  /** Per image of the dense runs, as Tally.correct. */
+  private readonly denseCorrect: number[] = [];
+  private images = 0;
+
+  /**
+   * @param net The network (trained weights: the drop needs them).
+   * @param settings The oracle runs; their layers must be among sdssLayers(net, stride).
+   * @param stride SDSS's grid stride.
+   * @param kernels The CPU kernels that run the layers ('wasm' needs initWasmKernels()).
+   */
+  constructor(
+    private readonly net: Network,
+    readonly settings: readonly SdssOracleSetting[],
+    readonly stride: number,
+    private readonly kernels: KernelVariant = 'wasm',
+  ) {
+    this.eligible = new Set(sdssLayers(net, stride).map((l) => l.name));
+    for (const s of settings) {
+      const wrong = s.layers.find((name) => !this.eligible.has(name));
+      if (wrong !== undefined) throw new RangeError(`'${wrong}' is not a Convolution with positions off a stride-${stride} grid`);
+      if (!(Number.isInteger(s.positions) && s.positions >= 1)) throw new RangeError(`tile positions must be whole numbers >= 1, got ${s.positions}`);
+      if (!(s.tolerance >= 0)) throw new RangeError(`tolerances must be >= 0, got ${s.tolerance}`);
+    }
+    this.tallies = settings.map(() => ({ neurons: 0, macs: 0, correct: [] }));
+  }
+
+  /** Adds `batch` images (label -1: none): one dense run, then one run per setting. */
+  add(input: Float32Array, labels: ArrayLike<number>, batch: number): void {
+    const score = (logits: Float32Array, into: number[]) => {
+      const classes = logits.length / batch;
+      for (let b = 0; b < batch; b++) into.push(labels[b] < 0 ? -1 : argmax(logits, b * classes, classes) === labels[b] ? 1 : 0);
+    };
+    score(this.forward(input, batch, null), this.denseCorrect);
+    this.settings.forEach((setting, i) => score(this.forward(input, batch, { setting, tally: this.tallies[i] }), this.tallies[i].correct));
+    this.images += batch;
+  }
+
+  /** Per setting: interpolated share, network MAC reduction, top-1 drop against dense. */
+  result(): SdssOracleResult[] {
+    const denseMacs = this.net.layers.filter(isConvOrInnerProduct).reduce((s, l) => s + layerMacs(l), 0);
+    const byName = new Map(this.net.layers.map((l) => [l.name, l]));
+    const dense = Int8Array.from(this.denseCorrect);
+    return this.settings.map((setting, i) => {
+      const tally = this.tallies[i];
+      const neurons = setting.layers.reduce((s, name) => s + shapeSize((byName.get(name) as Layer).outputShapes[0]), 0) * this.images;
+      return {
+        ...setting,
+        interpolated: neurons ? tally.neurons / neurons : 0,
+        macReduction: this.images ? denseMacs / (denseMacs - tally.macs / this.images) : 1,
+        drop: pairedDrop(dense, Int8Array.from(tally.correct)),
+      };
+    });
+  }
+
+  /** The logits of `input`: dense, or with `run`'s layers' off-grid tiles interpolated by its test (counted in its tally). */
+  private forward(input: Float32Array, batch: number, run: { setting: SdssOracleSetting; tally: Tally } | null): Float32Array {
+    const blobs = new Map<string, Float32Array>([[this.net.inputName, input]]);
+    for (const layer of this.net.layers) {
+      const inputs = layer.bottoms.map((b) => blobs.get(b) as Float32Array);
+      const outputs = runLayer(layer, inputs, batch, { kernels: this.kernels }).outputs;
+      if (this.eligible.has(layer.name)) {
+        const rectified = feedsRelu(this.net, layer);
+        if (!this.sigma.has(layer.name)) this.sigma.set(layer.name, standardDeviation(outputs[0], rectified));
+        if (run?.setting.layers.includes(layer.name)) {
+          const { setting, tally } = run;
+          const limit = setting.tolerance * (this.sigma.get(layer.name) as number);
+          const n = interpolateTiles(layer, outputs[0], batch, this.stride, setting.test, setting.positions, limit, rectified);
+          tally.neurons += n;
+          tally.macs += (n * layerMacs(layer)) / shapeSize(layer.outputShapes[0]);
+        }
+      }
+      outputs.forEach((o, j) => blobs.set(layer.tops[j], o));
+    }
+    return blobs.get(logitsBlob(this.net)) as Float32Array;
+  }
+}
+
+/** The standard deviation of `y`'s values (rectified first when `rectified`). */
+function standardDeviation(y: Float32Array, rectified: boolean): number {
+  let sum = 0;
+  let squares = 0;
+  for (const raw of y) {
+    const v = rectified && raw < 0 ? 0 : raw;
+    sum += v;
+    squares += v * v;
+  }
+  const mean = sum / y.length;
+  return Math.sqrt(Math.max(0, squares / y.length - mean * mean));
+}
+
+/**
+ * In place: per image and output channel, every tile of `positions` off-grid neurons (tile mode's
+ * order) whose every neuron passes `test` with `limit` takes the means of its grid neighbours (the
+ * grid rectified where a ReLU follows, as SDSS stores it; failing tiles keep their values).
+ * Returns the neurons interpolated.
+ */
+export function interpolateTiles(
+  layer: Layer, y: Float32Array, batch: number, stride: number, test: SdssTest, positions: number, limit: number, rectified: boolean,
+): number {
+  const { c: channels, h, w } = layer.outputShapes[0];
+  const { others, neighbours } = tileSdssOrder(sdssGrid(h, w, stride), stride);
+  const nb = neighbours.neighbours;
+  const n = h * w;
+  const means = new Float64Array(positions);
+  let interpolated = 0;
+  // What SDSS compares and averages: the stored values, rectified where a ReLU follows.
+  const r = rectified ? y.map((v) => (v < 0 ? 0 : v)) : y;
+  for (let map = 0; map < batch * channels; map++) {
+    const at = map * n;
+    for (let j0 = 0; j0 < others.length; j0 += positions) {
+      const j1 = Math.min(others.length, j0 + positions);
+      let pass = true;
+      for (let j = j0; j < j1 && pass; j++) {
+        const a = r[at + nb[4 * j]], b = r[at + nb[4 * j + 1]], c = r[at + nb[4 * j + 2]], d = r[at + nb[4 * j + 3]];
+        const mean = (a + b + c + d) / 4;
+        means[j - j0] = mean;
+        pass = test === 'perfect' ? Math.abs(mean - r[at + others[j]]) <= limit : Math.max(a, b, c, d) - Math.min(a, b, c, d) <= limit;
+      }
+      if (!pass) continue;
+      for (let j = j0; j < j1; j++) y[at + others[j]] = means[j - j0];
+      interpolated += j1 - j0;
+    }
+  }
+  return interpolated;
+}
