@@ -194,7 +194,7 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
     expect(neighbours.interpolated).toBeGreaterThan(0);
   });
 
-  it("interpolates every tile as the engine's SDSS does when every tile passes (conv1: not rectified, conv2, conv3)", async () => {
+  it("interpolates every tile as the engine's SDSS does when every tile passes (conv1 before a MAX pool, conv2, conv3)", async () => {
     const { net, input } = await setup();
     const layers = await capture(net, input, images, ['conv1', 'conv2', 'conv3']);
     for (const [name, c] of layers) {
@@ -238,6 +238,11 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
     const section = readFileSync(bench, 'utf8');
     expect(section).toContain('<!-- sdss-headroom-cifar10-quick:start -->');
     expect(section).toContain('`dyve headroom --model cifar10-quick --mechanism sdss --limit 8');
+
+    // Seeded random weights: MACs and shares, no accuracy.
+    const synthetic = await dyve('headroom', '--model', 'cifar10-quick', '--weights', 'synthetic', '--mechanism', 'sdss', '--limit', '4', '--layers', 'conv2', '--tolerance', '1', '--quiet');
+    expect(synthetic.code).toBe(0);
+    expect(synthetic.out).toMatch(/conv2\s+4\s+perfect\s+\d\.\d\dx, no accuracy \(synthetic weights\), \d+ %/);
 
     for (const [flags, message] of [
       [['--mechanism', 'sdss', '--prefix', '0.25'], '--prefix belongs to --mechanism spet'],

@@ -185,9 +185,9 @@ function tolerances(value: string): number[] {
   return [...new Set(numbers)];
 }
 
-/** One cell of the SDSS table: MAC reduction, top-1 drop (± SE), interpolated share. */
-function sdssCell(r: SdssOracleResult): string {
-  const drop = r.drop ? `${r.drop.dropPP.toFixed(2)} ± ${r.drop.standardErrorPP.toFixed(2)} pp` : 'no labels';
+/** One cell of the SDSS table: MAC reduction, top-1 drop (± SE), interpolated share; `unscored` says why a drop is missing. */
+function sdssCell(r: SdssOracleResult, unscored: string): string {
+  const drop = r.drop ? `${r.drop.dropPP.toFixed(2)} ± ${r.drop.standardErrorPP.toFixed(2)} pp` : unscored;
   return `${r.macReduction.toFixed(2)}x, ${drop}, ${percent(r.interpolated, 0)}`;
 }
 
@@ -221,10 +221,12 @@ async function sdssHeadroom(values: HeadroomValues, command: string): Promise<vo
   for (let start = 0; start < dataset.size; start += batch) {
     const n = Math.min(batch, dataset.size - start);
     const { input, labels } = await dataset.batch(start, n);
-    headroom.add(input, labels, n);
+    // Seeded random weights carry no accuracy: their images are not scored.
+    headroom.add(input, net.synthetic ? labels.map(() => -1) : labels, n);
     progress.update(start + n, dataset.size);
   }
   const results = headroom.result();
+  const unscored = net.synthetic ? 'no accuracy (synthetic weights)' : 'no labels';
 
   // The one scope of several layers is every layer listed.
   const scopeLabel = (scope: readonly string[]) => (scope.length === 1 ? scope[0] : 'all at once');
@@ -234,7 +236,7 @@ async function sdssHeadroom(values: HeadroomValues, command: string): Promise<vo
   ];
   const rows = scopes.flatMap((scope) => tiles.flatMap((positions) => tests.map((test) => [
     scopeLabel(scope), String(positions), test,
-    ...tols.map((tolerance) => sdssCell(results.find((r) => r.layers === scope && r.test === test && r.positions === positions && r.tolerance === tolerance) as SdssOracleResult)),
+    ...tols.map((tolerance) => sdssCell(results.find((r) => r.layers === scope && r.test === test && r.positions === positions && r.tolerance === tolerance) as SdssOracleResult, unscored)),
   ])));
   const sigmas = layers.map((l) => `${l} ${(headroom.sigma.get(l) ?? 0).toPrecision(3)}`).join(', ');
   const what = `SDSS (stride ${stride}, tile mode) with two tests: a tile of off-grid neurons is interpolated when every neuron passes; perfect = its true interpolation error |mean of its grid neighbours - value| is within the limit (what no test deciding before it computes the neuron knows), neighbours = SDSS's own test, max - min of its grid neighbours within the limit (delta); limits in units of sigma, the layer's output standard deviation (${sigmas}); cells: network MAC reduction, top-1 drop against dense on the same images (± one standard error), share of the layers' neurons interpolated`;
