@@ -1,4 +1,5 @@
 import { runLayer } from '../backends/cpu/cpu-backend.js';
+import { blobPool } from '../backends/cpu/blob-pool.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { layerMacs } from '../ir/layer-metrics.js';
 import { isConvOrInnerProduct, logitsBlob, shapeSize, type Layer, type Network } from '../ir/network.js';
@@ -86,6 +87,7 @@ export class SdssHeadroom {
   ) {
     this.eligible = new Set(sdssLayers(net, stride).map((l) => l.name));
     for (const s of settings) {
+      if (s.layers.length === 0) throw new RangeError('a setting acts on at least one layer');
       const wrong = s.layers.find((name) => !this.eligible.has(name));
       if (wrong !== undefined) throw new RangeError(`'${wrong}' is not a Convolution with positions off a stride-${stride} grid`);
       if (!(Number.isInteger(s.positions) && s.positions >= 1)) throw new RangeError(`tile positions must be whole numbers >= 1, got ${s.positions}`);
@@ -94,14 +96,29 @@ export class SdssHeadroom {
     this.tallies = settings.map(() => ({ neurons: 0, macs: 0, correct: [] }));
   }
 
-  /** Adds `batch` images (label -1: none): one dense run, then one run per setting. */
+  /**
+   * Adds `batch` images (label -1: none): one dense run, then one run per setting from its first
+   * acting layer on (the layers before it see what the dense run computed).
+   */
   add(input: Float32Array, labels: ArrayLike<number>, batch: number): void {
-    const score = (logits: Float32Array, into: number[]) => {
-      const classes = logits.length / batch;
-      for (let b = 0; b < batch; b++) into.push(labels[b] < 0 ? -1 : argmax(logits, b * classes, classes) === labels[b] ? 1 : 0);
+    const logits = logitsBlob(this.net);
+    const score = (blobs: ReadonlyMap<string, Float32Array>, into: number[]) => {
+      const scores = blobs.get(logits) as Float32Array;
+      const classes = scores.length / batch;
+      for (let b = 0; b < batch; b++) into.push(labels[b] < 0 ? -1 : argmax(scores, b * classes, classes) === labels[b] ? 1 : 0);
     };
-    score(this.forward(input, batch, null), this.denseCorrect);
-    this.settings.forEach((setting, i) => score(this.forward(input, batch, { setting, tally: this.tallies[i] }), this.tallies[i].correct));
+    const dense = new Map([[this.net.inputName, input]]);
+    this.forward(dense, 0, batch, null);
+    score(dense, this.denseCorrect);
+    const denseArrays = new Set(dense.values());
+    this.settings.forEach((setting, i) => {
+      const blobs = new Map(dense);
+      this.forward(blobs, this.net.layers.findIndex((l) => setting.layers.includes(l.name)), batch, { setting, tally: this.tallies[i] });
+      score(blobs, this.tallies[i].correct);
+      // The run's own blobs back to the pool, never one it shares with the dense run.
+      for (const b of blobs.values()) if (!denseArrays.has(b)) blobPool.give(b);
+    });
+    for (const b of denseArrays) blobPool.give(b);
     this.images += batch;
   }
 
@@ -122,10 +139,12 @@ export class SdssHeadroom {
     });
   }
 
-  /** The logits of `input`: dense, or with `run`'s layers' off-grid tiles interpolated by its test (counted in its tally). */
-  private forward(input: Float32Array, batch: number, run: { setting: SdssOracleSetting; tally: Tally } | null): Float32Array {
-    const blobs = new Map<string, Float32Array>([[this.net.inputName, input]]);
-    for (const layer of this.net.layers) {
+  /**
+   * Runs the layers from index `from` on, reading and writing `blobs`: dense, or with `run`'s
+   * layers' off-grid tiles interpolated by its test (counted in its tally).
+   */
+  private forward(blobs: Map<string, Float32Array>, from: number, batch: number, run: { setting: SdssOracleSetting; tally: Tally } | null): void {
+    for (const layer of this.net.layers.slice(from)) {
       const inputs = layer.bottoms.map((b) => blobs.get(b) as Float32Array);
       const outputs = runLayer(layer, inputs, batch, { kernels: this.kernels }).outputs;
       if (this.eligible.has(layer.name)) {
@@ -141,7 +160,6 @@ export class SdssHeadroom {
       }
       outputs.forEach((o, j) => blobs.set(layer.tops[j], o));
     }
-    return blobs.get(logitsBlob(this.net)) as Float32Array;
   }
 }
 
