@@ -7,7 +7,7 @@ import { intFlag, parseFlags } from '../flags.js';
 import { checkOutputDir, checkOutputFile } from '../output-paths.js';
 import { renderBarChart } from '../report/bar-chart.js';
 import { writeSection } from '../report/sections.js';
-import { percent } from '../terminal/format.js';
+import { dropPP, percent } from '../terminal/format.js';
 import { renderMarkdownTable } from '../terminal/table.js';
 import { runBench, type BenchJson } from './bench.js';
 
@@ -162,7 +162,7 @@ export async function ablationCommand(args: string[]): Promise<void> {
     rows.map(({ model, setting, result: r }) => [
       model, setting, String(r.images), `${(r.macs.dense / r.macs.executed).toFixed(2)}x`, `${((r.dense?.opsTotal ?? 0) / r.ops.total).toFixed(2)}x`,
       `${(r.compare?.speedup ?? 0).toFixed(2)}x`, percent(r.dense?.top1 ?? null), percent(r.top1),
-      r.dense?.drop ? `${r.dense.drop.dropPP.toFixed(2)} ± ${r.dense.drop.standardErrorPP.toFixed(2)} pp` : '–', percent(r.agreement ?? null),
+      r.dense?.drop ? dropPP(r.dense.drop) : '–', percent(r.agreement ?? null),
       String(Math.round(r.images * (1 - (r.agreement ?? 1)))),
     ]),
   );

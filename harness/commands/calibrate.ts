@@ -10,6 +10,7 @@ import { intFlag, numberFlag, parseFlags } from '../flags.js';
 import { DATA_HELP, DATA_OPTIONS, dataFlags, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel, seedFlag } from '../model-options.js';
 import { checkOutputFile, checkOutputFiles } from '../output-paths.js';
 import { ProgressBar } from '../terminal/progress.js';
+import { dropPP } from '../terminal/format.js';
 import { FallbackBackend, openBackend } from '../../src/select-backend.js';
 import type { Backend } from '../../src/backends/backend.js';
 import { WebGpuBackend } from '../../src/backends/webgpu/webgpu-backend.js';
@@ -206,5 +207,5 @@ export async function calibrateCommand(args: string[]): Promise<void> {
   writeFileSync(values.out, `${JSON.stringify(profile, null, 2)}\n`);
   if (values.log) writeFileSync(values.log, `${lines.join('\n')}\n`);
   console.log(`wrote ${values.out}: ${result.macReduction.toFixed(2)}x fewer MACs, ${result.opsReduction.toFixed(2)}x fewer ops, top-1 ${(100 * result.top1).toFixed(2)} % vs dense ${(100 * result.denseTop1).toFixed(2)} % on the calibration set${
-    result.drop ? ` (drop ${result.drop.dropPP.toFixed(2)} ± ${result.drop.standardErrorPP.toFixed(2)} pp)` : ''}`);
+    result.drop ? ` (drop ${dropPP(result.drop)})` : ''}`);
 }

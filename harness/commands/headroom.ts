@@ -8,7 +8,7 @@ import { intFlag, numberFlag, parseFlags, type FlagValues } from '../flags.js';
 import { machineDescription } from '../machine.js';
 import { DATA_HELP, DATA_OPTIONS, dataFlags, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
 import { checkOutputFiles } from '../output-paths.js';
-import { grouped, percent } from '../terminal/format.js';
+import { dropPP, grouped, percent } from '../terminal/format.js';
 import { ProgressBar } from '../terminal/progress.js';
 import { writeSection } from '../report/sections.js';
 import { renderMarkdownTable, renderTable } from '../terminal/table.js';
@@ -187,8 +187,7 @@ function tolerances(value: string): number[] {
 
 /** One cell of the SDSS table: MAC reduction, top-1 drop (± SE), interpolated share; `unscored` says why a drop is missing. */
 function sdssCell(r: SdssOracleResult, unscored: string): string {
-  const drop = r.drop ? `${r.drop.dropPP.toFixed(2)} ± ${r.drop.standardErrorPP.toFixed(2)} pp` : unscored;
-  return `${r.macReduction.toFixed(2)}x, ${drop}, ${percent(r.interpolated, 0)}`;
+  return `${r.macReduction.toFixed(2)}x, ${r.drop ? dropPP(r.drop) : unscored}, ${percent(r.interpolated, 0)}`;
 }
 
 /** SDSS with a perfect test: per layer alone and all at once, per tile size and tolerance. */

@@ -1,4 +1,5 @@
 /** Number formats shared by the CLI's tables and reports. */
+import type { PairedDrop } from '../../src/evaluation/paired-drop.js';
 
 /** 12354176 -> "12,354,176". */
 export function grouped(n: number): string {
@@ -15,6 +16,11 @@ export function si(n: number): string {
     i++;
   }
   return `${v.toFixed(i === 0 ? 0 : v < 10 ? 2 : 1)}${units[i]}`;
+}
+
+/** A paired top-1 drop with one standard error: "0.48 ± 0.17 pp". */
+export function dropPP(d: PairedDrop): string {
+  return `${d.dropPP.toFixed(2)} ± ${d.standardErrorPP.toFixed(2)} pp`;
 }
 
 /** 0.7374 -> "73.74 %"; null -> "n/a". */
