@@ -7,7 +7,10 @@ import { cifar10Dataset, limit } from '../src/data/dataset.js';
 import { HeadroomCounter, type TileShape } from '../src/evaluation/saturation-headroom.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
 import { parseNetwork } from '../src/formats/parse-network.js';
+import { isConvOrInnerProduct, type Layer } from '../src/ir/network.js';
 import { interpolateTiles, SdssHeadroom } from '../src/evaluation/sdss-headroom.js';
+import { fitErrorBasis, lowRankTestMacs, principalMapsLayer, principalResiduals } from '../src/evaluation/sdss-low-rank.js';
+import { layerMacs } from '../src/ir/layer-metrics.js';
 import { runLayer } from '../src/backends/cpu/cpu-backend.js';
 import { capture } from './helpers/captured-layers.js';
 import { evaluate } from '../src/evaluation/evaluate.js';
@@ -210,11 +213,80 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
     }
   });
 
+  it('low-rank test: principal maps are U^T (y - bias), full rank decides as the perfect test, its MACs count', async () => {
+    const { net, input, labels } = await setup();
+    const layers = await capture(net, input, images, ['conv1', 'conv2', 'conv3']);
+    for (const [name, c] of layers) {
+      const y = runLayer(c.layer, [c.input], images, { kernels: 'reference' }).outputs[0];
+      const { c: outC, h, w } = c.layer.outputShapes[0];
+      const n = h * w;
+      // Rank 3: orthonormal directions, a larger captured share than rank 1, below 1.
+      const basis = fitErrorBasis(c.layer, y, images, 2, 3);
+      const u = basis.u[0];
+      for (let a = 0; a < 3; a++) {
+        for (let b = 0; b < 3; b++) {
+          let dot = 0;
+          for (let o = 0; o < outC; o++) dot += u[o * 3 + a] * u[o * 3 + b];
+          expect(dot, `${name} u${a}.u${b}`).toBeCloseTo(a === b ? 1 : 0, 8);
+        }
+      }
+      expect(basis.captured[0], name).toBeGreaterThan(fitErrorBasis(c.layer, y, images, 2, 1).captured[0]);
+      expect(basis.captured[0], name).toBeLessThan(1);
+      // The principal maps are the directions applied to the layer's output without its bias.
+      const z = runLayer(principalMapsLayer(c.layer, basis), [c.input], images, { kernels: 'reference' }).outputs[0];
+      const bias = c.layer.weights?.bias as Float32Array;
+      let worst = 0;
+      let scale = 0;
+      for (let b = 0; b < images; b++) {
+        for (let j = 0; j < 3; j++) {
+          for (let p = 0; p < n; p++) {
+            let want = 0;
+            for (let o = 0; o < outC; o++) want += u[o * 3 + j] * (y[(b * outC + o) * n + p] - bias[o]);
+            worst = Math.max(worst, Math.abs(z[(b * 3 + j) * n + p] - want));
+            scale = Math.max(scale, Math.abs(want));
+          }
+        }
+      }
+      expect(worst / scale, name).toBeLessThan(1e-5);
+
+      // Full rank estimates every value exactly: the perfect test's decisions but where rounding
+      // meets the limit (none here).
+      const full = fitErrorBasis(c.layer, y, images, 2, outC);
+      expect(full.captured[0], name).toBeCloseTo(1, 8);
+      const zFull = runLayer(principalMapsLayer(c.layer, full), [c.input], images, { kernels: 'reference' }).outputs[0];
+      const limit = 0.5 * Math.sqrt(y.reduce((s, v) => s + v * v, 0) / y.length);
+      const perfect = y.slice();
+      const lowRank = y.slice();
+      const nPerfect = interpolateTiles(c.layer, perfect, images, 2, 'perfect', 4, limit, c.rectified);
+      const nLowRank = interpolateTiles(c.layer, lowRank, images, 2, 'low-rank', 4, limit, c.rectified,
+        { basis: full, residuals: principalResiduals(zFull, c.layer, images, 2, outC) });
+      expect(nLowRank, name).toBe(nPerfect);
+      expect(lowRank, name).toEqual(perfect);
+    }
+
+    // The network MAC reduction pays for the test: interpolated MACs minus the test's.
+    const settings = [{ layers: ['conv2'], test: 'low-rank' as const, positions: 4, tolerance: 1, rank: 2 }];
+    const headroom = new SdssHeadroom(net, settings, 2);
+    headroom.add(input, labels, images);
+    const [r] = headroom.result();
+    const conv2 = net.layers.find((l) => l.name === 'conv2') as Layer;
+    expect(lowRankTestMacs(conv2, 2, 2)).toBe(2 * (800 * 175 + 32 * 256));
+    const dense = net.layers.filter(isConvOrInnerProduct).reduce((s, l) => s + layerMacs(l), 0);
+    const saved = r.interpolated * layerMacs(conv2) - lowRankTestMacs(conv2, 2, 2);
+    expect(r.macReduction).toBeCloseTo(dense / (dense - saved), 10);
+    expect(r.interpolated).toBeGreaterThan(0);
+    expect(headroom.bases.get('conv2/2')?.captured[0]).toBeGreaterThan(0);
+  });
+
   it('refuses layers SDSS cannot act on and bad knobs', async () => {
     const { net } = await setup();
     expect(() => new SdssHeadroom(net, [{ layers: ['ip1'], test: 'perfect', positions: 4, tolerance: 1 }], 2)).toThrow(/'ip1' is not a Convolution/);
     expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 0, tolerance: 1 }], 2)).toThrow(/whole numbers >= 1/);
     expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 4, tolerance: -1 }], 2)).toThrow(/>= 0/);
+    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'low-rank', positions: 4, tolerance: 1 }], 2)).toThrow(/a rank goes with the low-rank test/);
+    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 4, tolerance: 1, rank: 2 }], 2)).toThrow(/a rank goes with the low-rank test/);
+    const conv2 = net.layers.find((l) => l.name === 'conv2') as Layer;
+    expect(() => fitErrorBasis(conv2, new Float32Array(32 * 256), 1, 2, 33)).toThrow(/rank is a whole number in \[1, 32\] for 'conv2', got 33/);
   });
 
   it('dyve headroom --mechanism sdss: the table, JSON and BENCHMARKS section; flags of the other mechanism refused', async () => {
@@ -226,13 +298,19 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
     expect(r.out).toMatch(/layers\s+tiles\s+test\s+limit 0 sigma\s+limit 1 sigma\n/);
     expect(r.out).toMatch(/all at once\s+4\s+perfect\s+\d\.\d\dx, -?\d+\.\d\d ± \d+\.\d\d pp, \d+ %/);
     expect(r.out).toMatch(/all at once\s+4\s+neighbours\s+\d\.\d\dx, -?\d+\.\d\d ± \d+\.\d\d pp, \d+ %/);
+    expect(r.out).toMatch(/all at once\s+4\s+low-rank 2\s+\d\.\d\dx, -?\d+\.\d\d ± \d+\.\d\d pp, \d+ %/);
+    expect(r.out).toMatch(/captured share of that error variance: conv2 \d+ %, conv3 \d+ %/);
     const report = JSON.parse(readFileSync(json, 'utf8')) as {
-      images: number; stride: number; results: { layers: string[]; test: string; positions: number; tolerance: number; drop: { lost: number; gained: number } }[];
+      images: number; stride: number; tests: string[]; rank: number; lowRankCaptured: Record<string, number[]>;
+      results: { layers: string[]; test: string; positions: number; tolerance: number; drop: { lost: number; gained: number } }[];
     };
+    expect(report.tests).toEqual(['perfect', 'neighbours', 'low-rank']);
+    expect(report.rank).toBe(2);
+    expect(Object.keys(report.lowRankCaptured)).toEqual(['conv2', 'conv3']);
     expect(report.images).toBe(8);
     expect(report.stride).toBe(2);
     expect(report.results.map((x) => `${x.layers.join('+')}/${x.positions}/${x.test}/${x.tolerance}`)).toEqual(
-      ['conv2', 'conv3', 'conv2+conv3'].flatMap((l) => ['perfect/0', 'perfect/1', 'neighbours/0', 'neighbours/1'].map((t) => `${l}/4/${t}`)),
+      ['conv2', 'conv3', 'conv2+conv3'].flatMap((l) => ['perfect/0', 'perfect/1', 'neighbours/0', 'neighbours/1', 'low-rank/0', 'low-rank/1'].map((t) => `${l}/4/${t}`)),
     );
     expect(report.results[0].drop).toMatchObject({ lost: 0, gained: 0 });
     const section = readFileSync(bench, 'utf8');
@@ -240,9 +318,12 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
     expect(section).toContain('`dyve headroom --model cifar10-quick --mechanism sdss --limit 8');
 
     // Seeded random weights: MACs and shares, no accuracy.
-    const synthetic = await dyve('headroom', '--model', 'cifar10-quick', '--weights', 'synthetic', '--mechanism', 'sdss', '--limit', '4', '--layers', 'conv2', '--tolerance', '1', '--quiet');
+    const synthetic = await dyve('headroom', '--model', 'cifar10-quick', '--weights', 'synthetic', '--mechanism', 'sdss', '--limit', '4', '--layers', 'conv2', '--tolerance', '1', '--tests', 'low-rank,perfect', '--rank', '4', '--quiet');
     expect(synthetic.code).toBe(0);
     expect(synthetic.out).toMatch(/conv2\s+4\s+perfect\s+\d\.\d\dx, no accuracy \(synthetic weights\), \d+ %/);
+    expect(synthetic.out).toMatch(/conv2\s+4\s+low-rank 4\s+\d\.\d\dx, no accuracy \(synthetic weights\), \d+ %/);
+    expect(synthetic.out).toContain('with 2 tests');
+    expect(synthetic.out).not.toContain('neighbours = ');
 
     for (const [flags, message] of [
       [['--mechanism', 'sdss', '--prefix', '0.25'], '--prefix belongs to --mechanism spet'],
@@ -251,6 +332,10 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
       [['--mechanism', 'sdss', '--tolerance', '1,-1'], "--tolerance takes numbers >= 0, comma-separated (e.g. 0.25,0.5,1); found '1,-1'"],
       [['--mechanism', 'sdss', '--tiles', '2x4'], "not blocks; found '2x4'"],
       [['--mechanism', 'sdss', '--layers', 'ip1'], "--layers takes Convolution layers of cifar10-quick with positions off a stride-2 grid (conv1, conv2, conv3); found 'ip1'"],
+      [['--mechanism', 'sdss', '--tests', 'perfect,oracle'], "--tests takes perfect, neighbours, low-rank, comma-separated; found 'oracle'"],
+      [['--mechanism', 'sdss', '--tests', 'perfect', '--rank', '2'], '--rank belongs to the low-rank test'],
+      [['--mechanism', 'sdss', '--layers', 'conv2', '--rank', '33'], '--rank takes a whole number in [1, 32] here'],
+      [['--rank', '2'], '--rank belongs to --mechanism sdss'],
     ] as const) {
       const bad = await dyve('headroom', '--model', 'cifar10-quick', ...flags);
       expect(bad.code, flags.join(' ')).not.toBe(0);

@@ -2,7 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { DyveError } from '../../src/errors.js';
 import { HeadroomCounter, tileLabel, type TileShape } from '../../src/evaluation/saturation-headroom.js';
 import { openBackend } from '../../src/select-backend.js';
-import { SdssHeadroom, sdssLayers, type SdssOracleResult, type SdssOracleSetting, type SdssTest } from '../../src/evaluation/sdss-headroom.js';
+import { SDSS_TESTS, SdssHeadroom, sdssLayers, type SdssOracleResult, type SdssOracleSetting, type SdssTest } from '../../src/evaluation/sdss-headroom.js';
+import { convParams } from '../../src/ir/layer-params.js';
+import type { Layer } from '../../src/ir/network.js';
 import { initWasmKernels } from '../../src/backends/cpu/wasm/wasm-loader.js';
 import { intFlag, numberFlag, parseFlags, type FlagValues } from '../flags.js';
 import { machineDescription } from '../machine.js';
@@ -33,7 +35,12 @@ network runs on and its top-1 is compared with dense on the same images. Per lay
 of them at once: the network MAC reduction, the top-1 drop (± one standard error) and the share
 interpolated. The perfect test interpolates exactly the neurons the interpolation gets right, which
 no test deciding before it computes them knows: the gap between the two tests is what a better test
-could win, what stays between the perfect test and dense the cost of the grid itself.
+could win, what stays between the perfect test and dense the cost of the grid itself. A third test,
+low-rank, is a candidate that decides before computing: each neuron's value is estimated as the
+mean of its grid neighbours (before the ReLU) plus its interpolation error projected on the R
+principal directions of the layer's errors across output channels (fitted on the first batch's
+dense run); a tile passes when every estimate is within the limit of the mean SDSS would store.
+It costs R x K MACs per off-grid position and R per neuron, counted in its MAC reduction.
 
 ${MODEL_HELP}
 
@@ -51,6 +58,10 @@ Headroom:
       --stride S            SDSS: the grid's stride, S in [2, 64] (default 2)
       --tolerance LIST      SDSS: the limits, x the layer's output standard deviation, comma-
                             separated numbers >= 0 (default 0.5,1,2)
+      --tests LIST          SDSS: the tests run, comma-separated, of perfect, neighbours and
+                            low-rank (default all three)
+      --rank R              SDSS: the low-rank test's principal directions per group, R >= 1 and
+                            at most every listed layer's output channels per group (default 2)
       --layers LIST         SDSS: the Convolution layers measured (default: every one with
                             positions off the grid), each alone and then all at once: every
                             setting runs the whole network, so on a large model name a few
@@ -65,7 +76,8 @@ const DEFAULT_TILES = '1,4,8,16,2x4,4x4';
 const DEFAULT_SDSS_TILES = '4';
 const DEFAULT_TOLERANCES = '0.5,1,2';
 const SPET_ONLY = ['prefix'] as const;
-const SDSS_ONLY = ['stride', 'tolerance', 'layers'] as const;
+const DEFAULT_RANK = 2;
+const SDSS_ONLY = ['stride', 'tolerance', 'layers', 'tests', 'rank'] as const;
 
 /** --tiles: runs (`8`) and blocks (`2x4`), sides whole numbers in [1, 4096], each shape once. */
 function tileShapes(value: string): TileShape[] {
@@ -88,7 +100,7 @@ export async function headroomCommand(args: string[]): Promise<void> {
   const { values } = parseFlags(args, {
     ...MODEL_OPTIONS, ...DATA_OPTIONS,
     mechanism: { type: 'string' }, tiles: { type: 'string' }, prefix: { type: 'string' }, stride: { type: 'string' }, tolerance: { type: 'string' },
-    layers: { type: 'string' }, batch: { type: 'string' }, json: { type: 'string' }, benchmarks: { type: 'string' }, quiet: { type: 'boolean' },
+    layers: { type: 'string' }, tests: { type: 'string' }, rank: { type: 'string' }, batch: { type: 'string' }, json: { type: 'string' }, benchmarks: { type: 'string' }, quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -106,6 +118,7 @@ export async function headroomCommand(args: string[]): Promise<void> {
 
 type HeadroomValues = FlagValues & {
   readonly tiles?: string; readonly prefix?: string; readonly stride?: string; readonly tolerance?: string; readonly layers?: string;
+  readonly tests?: string; readonly rank?: string;
   readonly batch?: string; readonly json?: string; readonly benchmarks?: string; readonly quiet?: boolean;
 };
 
@@ -185,6 +198,23 @@ function tolerances(value: string): number[] {
   return [...new Set(numbers)];
 }
 
+/** --tests: some of perfect, neighbours and low-rank, each once, in the reports' order. */
+function sdssTests(value: string | undefined): SdssTest[] {
+  if (value === undefined) return [...SDSS_TESTS];
+  const items = value.split(',').map((t) => t.trim());
+  const wrong = items.find((t) => !(SDSS_TESTS as readonly string[]).includes(t));
+  if (wrong !== undefined) throw new DyveError(`--tests takes ${SDSS_TESTS.join(', ')}, comma-separated; found '${wrong}'`);
+  return SDSS_TESTS.filter((t) => items.includes(t));
+}
+
+/** The low-rank test's captured error variance per layer (groups averaged), for the reports. */
+function lowRankShares(headroom: SdssHeadroom, layers: readonly string[], rank: number): string {
+  return layers.map((l) => {
+    const c = headroom.bases.get(`${l}/${rank}`)?.captured ?? [];
+    return `${l} ${percent(c.length ? c.reduce((a, b) => a + b, 0) / c.length : 0, 0)}`;
+  }).join(', ');
+}
+
 /** One cell of the SDSS table: MAC reduction, top-1 drop (± SE), interpolated share; `unscored` says why a drop is missing. */
 function sdssCell(r: SdssOracleResult, unscored: string): string {
   return `${r.macReduction.toFixed(2)}x, ${r.drop ? dropPP(r.drop) : unscored}, ${percent(r.interpolated, 0)}`;
@@ -198,6 +228,9 @@ async function sdssHeadroom(values: HeadroomValues, command: string): Promise<vo
     return t.positions;
   });
   const tols = tolerances(values.tolerance ?? DEFAULT_TOLERANCES);
+  const tests = sdssTests(values.tests);
+  const rank = intFlag(values, 'rank', DEFAULT_RANK, { min: 1 });
+  if (values.rank !== undefined && !tests.includes('low-rank')) throw new DyveError('--rank belongs to the low-rank test (--tests ...,low-rank)');
   const batch = intFlag(values, 'batch', 8, { min: 1 });
   dataFlags(values);
   checkOutputFiles(values, ['json', 'benchmarks']);
@@ -210,9 +243,17 @@ async function sdssHeadroom(values: HeadroomValues, command: string): Promise<vo
   if (wrong !== undefined || layers.length === 0) {
     throw new DyveError(`--layers takes Convolution layers of ${opened.label} with positions off a stride-${stride} grid (${eligible.join(', ') || 'none'}); found '${wrong ?? ''}'`);
   }
+  if (tests.includes('low-rank')) {
+    const perGroup = Math.min(...layers.map((name) => {
+      const l = net.layers.find((x) => x.name === name) as Layer;
+      return l.outputShapes[0].c / convParams(l).group;
+    }));
+    if (rank > perGroup) throw new DyveError(`--rank takes a whole number in [1, ${perGroup}] here: the listed layers' fewest output channels per group; found ${rank}`);
+  }
   const scopes = layers.length > 1 ? [...layers.map((l) => [l]), layers] : [layers];
-  const tests: readonly SdssTest[] = ['perfect', 'neighbours'];
-  const settings: SdssOracleSetting[] = scopes.flatMap((layers) => tiles.flatMap((positions) => tests.flatMap((test) => tols.map((tolerance) => ({ layers, test, positions, tolerance })))));
+  const settings: SdssOracleSetting[] = scopes.flatMap((layers) => tiles.flatMap((positions) => tests.flatMap((test) => tols.map((tolerance) => ({
+    layers, test, positions, tolerance, ...(test === 'low-rank' && { rank }),
+  })))));
   const { dataset, description } = await openDataset(opened, values);
   await initWasmKernels();
   const headroom = new SdssHeadroom(net, settings, stride, 'wasm');
@@ -234,11 +275,16 @@ async function sdssHeadroom(values: HeadroomValues, command: string): Promise<vo
     ...tols.map((t) => ({ header: `limit ${t} sigma`, align: 'right' as const })),
   ];
   const rows = scopes.flatMap((scope) => tiles.flatMap((positions) => tests.map((test) => [
-    scopeLabel(scope), String(positions), test,
+    scopeLabel(scope), String(positions), test === 'low-rank' ? `low-rank ${rank}` : test,
     ...tols.map((tolerance) => sdssCell(results.find((r) => r.layers === scope && r.test === test && r.positions === positions && r.tolerance === tolerance) as SdssOracleResult, unscored)),
   ])));
   const sigmas = layers.map((l) => `${l} ${(headroom.sigma.get(l) ?? 0).toPrecision(3)}`).join(', ');
-  const what = `SDSS (stride ${stride}, tile mode) with two tests: a tile of off-grid neurons is interpolated when every neuron passes; perfect = its true interpolation error |mean of its grid neighbours - value| is within the limit (what no test deciding before it computes the neuron knows), neighbours = SDSS's own test, max - min of its grid neighbours within the limit (delta); limits in units of sigma, the layer's output standard deviation (${sigmas}); cells: network MAC reduction, top-1 drop against dense on the same images (± one standard error), share of the layers' neurons interpolated`;
+  const testText: Record<SdssTest, string> = {
+    perfect: 'perfect = its true interpolation error |mean of its grid neighbours - value| is within the limit (what no test deciding before it computes the neuron knows)',
+    neighbours: "neighbours = SDSS's own test, max - min of its grid neighbours within the limit (delta)",
+    'low-rank': `low-rank ${rank} = its value estimated before computing it, as the mean of its grid neighbours before the ReLU plus its interpolation error projected on the ${rank} principal directions of the layer's errors across output channels (fitted on the first batch's dense run; captured share of that error variance: ${lowRankShares(headroom, layers, rank)}), is within the limit of the mean SDSS stores (its MACs, ${rank} x K per off-grid position and ${rank} per neuron, are counted)`,
+  };
+  const what = `SDSS (stride ${stride}, tile mode) with ${tests.length === 1 ? 'one test' : `${tests.length} tests`}: a tile of off-grid neurons is interpolated when every neuron passes; ${tests.map((t) => testText[t]).join('; ')}; limits in units of sigma, the layer's output standard deviation (${sigmas}); cells: network MAC reduction, top-1 drop against dense on the same images (± one standard error), share of the layers' neurons interpolated`;
   console.log(`model     ${opened.label}, ${dataset.size} images of ${description}, on the WebAssembly kernels`);
   console.log(`${what}:`);
   console.log(renderTable(columns, rows));
@@ -249,6 +295,6 @@ async function sdssHeadroom(values: HeadroomValues, command: string): Promise<vo
     table: renderMarkdownTable(columns, rows),
   }, {
     model: opened.label, dataset: description, images: dataset.size, machine: machineDescription(),
-    mechanism: 'sdss', stride, sigma: Object.fromEntries(layers.map((l) => [l, headroom.sigma.get(l) ?? 0])), results,
+    mechanism: 'sdss', stride, tests, ...(tests.includes('low-rank') && { rank, lowRankCaptured: Object.fromEntries(layers.map((l) => [l, headroom.bases.get(`${l}/${rank}`)?.captured ?? []])) }), sigma: Object.fromEntries(layers.map((l) => [l, headroom.sigma.get(l) ?? 0])), results,
   });
 }

@@ -2,11 +2,13 @@ import { runLayer } from '../backends/cpu/cpu-backend.js';
 import { blobPool } from '../backends/cpu/blob-pool.js';
 import type { KernelVariant } from '../backends/cpu/kernel-types.js';
 import { layerMacs } from '../ir/layer-metrics.js';
+import { convParams } from '../ir/layer-params.js';
 import { isConvOrInnerProduct, logitsBlob, shapeSize, type Layer, type Network } from '../ir/network.js';
 import { feedsRelu } from '../ir/relu-reach.js';
 import { sdssGrid } from '../mechanisms/sdss.js';
 import { tileSdssOrder } from '../mechanisms/tile-plan.js';
 import { pairedDrop, type PairedDrop } from './paired-drop.js';
+import { fitErrorBasis, lowRankTestMacs, neighbourMean, principalMapsLayer, principalResiduals, type ErrorBasis } from './sdss-low-rank.js';
 import { argmax } from './top-k.js';
 
 /**
@@ -19,13 +21,20 @@ import { argmax } from './top-k.js';
  * before computing them knows. The network then runs on and its top-1 is compared with dense. The
  * gap between the two tests' curves (MACs against top-1 drop) is what a better test could win;
  * what stays between the perfect test and dense is the cost of the grid and the interpolation.
+ * A third test, `low-rank` (sdss-low-rank.ts), is a candidate that decides before computing: it
+ * estimates each neuron's error from a few principal maps, and pays for them in MACs.
  */
 
 /**
- * Which test decides a neuron: `perfect` (|mean - value| <= limit: the reference) or `neighbours`
- * (max - min of the grid neighbours <= limit: SDSS's own test with delta = limit, for comparison).
+ * Which test decides a neuron: `perfect` (|mean - value| <= limit: the reference), `neighbours`
+ * (max - min of the grid neighbours <= limit: SDSS's own test with delta = limit, for comparison)
+ * or `low-rank` (|mean - estimated value| <= limit, the value estimated as the neighbours' mean
+ * before the ReLU plus the rank-R estimate of its interpolation error: sdss-low-rank.ts).
  */
-export type SdssTest = 'perfect' | 'neighbours';
+export type SdssTest = 'perfect' | 'neighbours' | 'low-rank';
+
+/** The tests, in the order reports list them. */
+export const SDSS_TESTS: readonly SdssTest[] = ['perfect', 'neighbours', 'low-rank'];
 
 /** One run: which layers interpolate, by which test, with tiles of `positions` and limit `tolerance` x sigma. */
 export interface SdssOracleSetting {
@@ -34,13 +43,15 @@ export interface SdssOracleSetting {
   readonly test: SdssTest;
   readonly positions: number;
   readonly tolerance: number;
+  /** The low-rank test's principal directions per group (that test only). */
+  readonly rank?: number;
 }
 
 /** What one setting measured over every image added. */
 export interface SdssOracleResult extends SdssOracleSetting {
   /** Off-grid neurons interpolated, as a share of the neurons of the layers it acts on. */
   readonly interpolated: number;
-  /** Dense MACs of the network / MACs left (interpolated neurons cost none). */
+  /** Dense MACs of the network / MACs left (interpolated neurons cost none; the low-rank test's own MACs count). */
   readonly macReduction: number;
   /** Top-1 against dense on the same images, or null without labels. */
   readonly drop: PairedDrop | null;
@@ -59,6 +70,8 @@ interface Tally {
   /** Off-grid neurons interpolated, and the MACs they would have cost. */
   neurons: number;
   macs: number;
+  /** MACs the test itself costs (the low-rank test's principal maps and estimates). */
+  testMacs: number;
   /** Per image: 1 top-1 right, 0 wrong, -1 not scored. */
   readonly correct: number[];
 }
@@ -67,6 +80,13 @@ interface Tally {
 export class SdssHeadroom {
   /** The layers' output standard deviations (rectified where SDSS compares them so), from the first batch's dense run. */
   readonly sigma = new Map<string, number>();
+  /**
+   * The low-rank test's principal error directions per layer and rank, fitted on the first
+   * batch's dense run. Those images are scored too; the fit is an R-dimensional subspace of the
+   * output channels, too few values to learn them (say so where the batch is most of the images).
+   */
+  readonly bases = new Map<string, ErrorBasis>();
+  private readonly mapLayers = new Map<string, Layer>();
   private readonly eligible: ReadonlySet<string>;
   private readonly tallies: Tally[];
   /** Per image of the dense runs, as Tally.correct. */
@@ -92,8 +112,9 @@ export class SdssHeadroom {
       if (wrong !== undefined) throw new RangeError(`'${wrong}' is not a Convolution with positions off a stride-${stride} grid`);
       if (!(Number.isInteger(s.positions) && s.positions >= 1)) throw new RangeError(`tile positions must be whole numbers >= 1, got ${s.positions}`);
       if (!(s.tolerance >= 0)) throw new RangeError(`tolerances must be >= 0, got ${s.tolerance}`);
+      if ((s.test === 'low-rank') !== (s.rank !== undefined)) throw new RangeError('a rank goes with the low-rank test, and only with it');
     }
-    this.tallies = settings.map(() => ({ neurons: 0, macs: 0, correct: [] }));
+    this.tallies = settings.map(() => ({ neurons: 0, macs: 0, testMacs: 0, correct: [] }));
   }
 
   /**
@@ -133,7 +154,7 @@ export class SdssHeadroom {
       return {
         ...setting,
         interpolated: neurons ? tally.neurons / neurons : 0,
-        macReduction: this.images ? denseMacs / (denseMacs - tally.macs / this.images) : 1,
+        macReduction: this.images ? denseMacs / (denseMacs - (tally.macs - tally.testMacs) / this.images) : 1,
         drop: pairedDrop(dense, Int8Array.from(tally.correct)),
       };
     });
@@ -149,11 +170,27 @@ export class SdssHeadroom {
       const outputs = runLayer(layer, inputs, batch, { kernels: this.kernels }).outputs;
       if (this.eligible.has(layer.name)) {
         const rectified = feedsRelu(this.net, layer);
-        if (!this.sigma.has(layer.name)) this.sigma.set(layer.name, standardDeviation(outputs[0], rectified));
+        if (!this.sigma.has(layer.name)) {
+          this.sigma.set(layer.name, standardDeviation(outputs[0], rectified));
+          // Fitted where the dense run first passes (every setting's layers follow it).
+          for (const rank of new Set(this.settings.filter((s) => s.rank !== undefined && s.layers.includes(layer.name)).map((s) => s.rank as number))) {
+            const basis = fitErrorBasis(layer, outputs[0], batch, this.stride, rank);
+            this.bases.set(`${layer.name}/${rank}`, basis);
+            this.mapLayers.set(`${layer.name}/${rank}`, principalMapsLayer(layer, basis));
+          }
+        }
         if (run?.setting.layers.includes(layer.name)) {
           const { setting, tally } = run;
           const limit = setting.tolerance * (this.sigma.get(layer.name) as number);
-          const n = interpolateTiles(layer, outputs[0], batch, this.stride, setting.test, setting.positions, limit, rectified);
+          let estimate: LowRankEstimate | undefined;
+          if (setting.rank !== undefined) {
+            const key = `${layer.name}/${setting.rank}`;
+            const z = runLayer(this.mapLayers.get(key) as Layer, inputs, batch, { kernels: this.kernels }).outputs[0];
+            estimate = { basis: this.bases.get(key) as ErrorBasis, residuals: principalResiduals(z, layer, batch, this.stride, setting.rank) };
+            blobPool.give(z);
+            tally.testMacs += batch * lowRankTestMacs(layer, this.stride, setting.rank);
+          }
+          const n = interpolateTiles(layer, outputs[0], batch, this.stride, setting.test, setting.positions, limit, rectified, estimate);
           tally.neurons += n;
           tally.macs += (n * layerMacs(layer)) / shapeSize(layer.outputShapes[0]);
         }
@@ -176,15 +213,23 @@ function standardDeviation(y: Float32Array, rectified: boolean): number {
   return Math.sqrt(Math.max(0, squares / y.length - mean * mean));
 }
 
+/** What the low-rank test reads: the layer's basis and its principal maps' residuals (principalResiduals). */
+export interface LowRankEstimate {
+  readonly basis: ErrorBasis;
+  readonly residuals: Float64Array;
+}
+
 /**
  * In place: per image and output channel, every tile of `positions` off-grid neurons (tile mode's
  * order) whose every neuron passes `test` with `limit` takes the means of its grid neighbours (the
  * grid rectified where a ReLU follows, as SDSS stores it; failing tiles keep their values).
- * Returns the neurons interpolated.
+ * `estimate` is the low-rank test's input (that test only). Returns the neurons interpolated.
  */
 export function interpolateTiles(
   layer: Layer, y: Float32Array, batch: number, stride: number, test: SdssTest, positions: number, limit: number, rectified: boolean,
+  estimate?: LowRankEstimate,
 ): number {
+  if ((test === 'low-rank') !== (estimate !== undefined)) throw new RangeError('the low-rank test, and only it, reads an estimate');
   const { c: channels, h, w } = layer.outputShapes[0];
   const { others, neighbours } = tileSdssOrder(sdssGrid(h, w, stride), stride);
   const nb = neighbours.neighbours;
@@ -193,8 +238,16 @@ export function interpolateTiles(
   let interpolated = 0;
   // What SDSS compares and averages: the stored values, rectified where a ReLU follows.
   const r = rectified ? y.map((v) => (v < 0 ? 0 : v)) : y;
+  const group = convParams(layer).group;
+  const m = channels / group;
+  const rank = estimate?.basis.rank ?? 0;
   for (let map = 0; map < batch * channels; map++) {
     const at = map * n;
+    // The low-rank test: this channel's loadings and its group's residuals.
+    const g = Math.floor((map % channels) / m);
+    const u = estimate?.basis.u[g];
+    const o = (map % channels) - g * m;
+    const dz = (Math.floor(map / channels) * group + g) * rank * others.length;
     for (let j0 = 0; j0 < others.length; j0 += positions) {
       const j1 = Math.min(others.length, j0 + positions);
       let pass = true;
@@ -202,7 +255,14 @@ export function interpolateTiles(
         const a = r[at + nb[4 * j]], b = r[at + nb[4 * j + 1]], c = r[at + nb[4 * j + 2]], d = r[at + nb[4 * j + 3]];
         const mean = (a + b + c + d) / 4;
         means[j - j0] = mean;
-        pass = test === 'perfect' ? Math.abs(mean - r[at + others[j]]) <= limit : Math.max(a, b, c, d) - Math.min(a, b, c, d) <= limit;
+        if (test === 'perfect') pass = Math.abs(mean - r[at + others[j]]) <= limit;
+        else if (test === 'neighbours') pass = Math.max(a, b, c, d) - Math.min(a, b, c, d) <= limit;
+        else {
+          // The value before the ReLU: the neighbours' mean there plus the estimated error.
+          let v = neighbourMean(y, at, nb, j);
+          for (let k = 0; k < rank; k++) v += (u as Float64Array)[o * rank + k] * (estimate as LowRankEstimate).residuals[dz + k * others.length + j];
+          pass = Math.abs(mean - (rectified && v < 0 ? 0 : v)) <= limit;
+        }
       }
       if (!pass) continue;
       for (let j = j0; j < j1; j++) y[at + others[j]] = means[j - j0];
