@@ -227,6 +227,41 @@ describe('tile mode: WebAssembly and TypeScript kernels against the tile referen
   }
 });
 
+describe('tile mode: SDSS on NaN and infinite values', () => {
+  // A 1x1 convolution passes special inputs to its outputs, grid neurons included: a NaN neighbour
+  // fails the test, two infinite ones agree only under an infinite delta (their difference is
+  // infinite, or NaN for +inf and -inf, whose mean is NaN and fails too).
+  it('the fast paths take the tile reference\'s decisions and write the same values', () => {
+    const shape = { c: 2, h: 9, w: 12 };
+    const layer = convLayer(shape, { numOutput: 6, kernelH: 1, kernelW: 1 }, 3);
+    const input = randomArray(shape.c * shape.h * shape.w, 7).map((v) => Math.round(Math.max(v, 0) * 4) / 4);
+    const special = [NaN, Infinity, -Infinity, Infinity];
+    for (let i = 0; i < input.length; i += 5) input[i] = special[(i / 5) % special.length];
+    const same = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(a)) : Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)));
+    let interpolated = 0;
+    for (const rectified of [false, true]) {
+      for (const delta of [0.5, Infinity]) {
+        // Tiles of 1 keep the pairwise test (wasm/assembly/tile-convolution.ts, agree): two equal
+        // infinite neighbours fail it under an infinite delta.
+        for (const t of delta === Infinity ? [2, 4, 8] : [1, 2, 4, 8]) {
+          const effort: LayerEffort = { sdss: { stride: 2, delta }, tile: { positions: t } };
+          const c: Captured = { layer, input, rectified };
+          const ref = run(c, 1, effort, 'reference');
+          interpolated += ref.counts.mechanisms?.sdss?.interpolated ?? 0;
+          for (const kernels of ['wasm', 'fast'] as const) {
+            const fast = run(c, 1, effort, kernels);
+            const what = `${kernels}, rectified ${rectified}, delta ${delta}, tiles of ${t}`;
+            expect(Array.from(fast.decisions), what).toEqual(Array.from(ref.decisions));
+            const wrong = ref.y.findIndex((v, i) => !same(v, fast.y[i]));
+            expect(wrong, `${what}: output ${wrong}: ${ref.y[wrong]} vs ${fast.y[wrong]}`).toBe(-1);
+          }
+        }
+      }
+    }
+    expect(interpolated).toBeGreaterThan(0);
+  });
+});
+
 describe('tile mode, whole network: the shipped cifar10-quick profile', () => {
   it('the TypeScript and WebAssembly backends take the tile reference\'s decisions and predictions on 16 test images', async () => {
     const batch = 16;
