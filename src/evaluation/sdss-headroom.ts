@@ -82,8 +82,8 @@ export class SdssHeadroom {
   readonly sigma = new Map<string, number>();
   /**
    * The low-rank test's principal error directions per layer and rank, fitted on the first
-   * batch's dense run. Those images are scored too; the fit is an R-dimensional subspace of the
-   * output channels, too few values to learn them (say so where the batch is most of the images).
+   * batch's dense run. Those images are scored too: the fit is R directions among the output
+   * channels, not the images' outputs, but with few batches it is a larger share of what is scored.
    */
   readonly bases = new Map<string, ErrorBasis>();
   private readonly mapLayers = new Map<string, Layer>();

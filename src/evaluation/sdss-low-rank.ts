@@ -102,7 +102,7 @@ function principalSubspace(a: Float64Array, m: number, rank: number): { vectors:
   return { vectors: q, share: trace > 0 ? kept / trace : 0 };
 }
 
-/** Gram-Schmidt on the columns of the m x rank matrix q; false when a column vanishes (q unchanged then matters not). */
+/** Gram-Schmidt on the columns of the m x rank matrix q; false when a column vanishes (the iteration then keeps its last basis). */
 function orthonormalise(q: Float64Array, m: number, rank: number): boolean {
   for (let j = 0; j < rank; j++) {
     for (let k = 0; k < j; k++) {
