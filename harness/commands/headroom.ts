@@ -6,7 +6,7 @@ import { SDSS_TESTS, SdssHeadroom, sdssLayers, type SdssOracleResult, type SdssO
 import { convParams } from '../../src/ir/layer-params.js';
 import type { Layer } from '../../src/ir/network.js';
 import { initWasmKernels } from '../../src/backends/cpu/wasm/wasm-loader.js';
-import { intFlag, numberFlag, parseFlags, type FlagValues } from '../flags.js';
+import { intFlag, listFlag, numberFlag, parseFlags, type FlagValues } from '../flags.js';
 import { machineDescription } from '../machine.js';
 import { DATA_HELP, DATA_OPTIONS, dataFlags, MODEL_HELP, MODEL_OPTIONS, openDataset, openModel } from '../model-options.js';
 import { checkOutputFiles } from '../output-paths.js';
@@ -198,15 +198,6 @@ function tolerances(value: string): number[] {
   return [...new Set(numbers)];
 }
 
-/** --tests: some of perfect, neighbours and low-rank, each once, in the reports' order. */
-function sdssTests(value: string | undefined): SdssTest[] {
-  if (value === undefined) return [...SDSS_TESTS];
-  const items = value.split(',').map((t) => t.trim());
-  const wrong = items.find((t) => !(SDSS_TESTS as readonly string[]).includes(t));
-  if (wrong !== undefined) throw new DyveError(`--tests takes ${SDSS_TESTS.join(', ')}, comma-separated; found '${wrong}'`);
-  return SDSS_TESTS.filter((t) => items.includes(t));
-}
-
 /** The low-rank test's captured error variance per layer (groups averaged), for the reports. */
 function lowRankShares(headroom: SdssHeadroom, layers: readonly string[], rank: number): string {
   return layers.map((l) => {
@@ -228,7 +219,7 @@ async function sdssHeadroom(values: HeadroomValues, command: string): Promise<vo
     return t.positions;
   });
   const tols = tolerances(values.tolerance ?? DEFAULT_TOLERANCES);
-  const tests = sdssTests(values.tests);
+  const tests = listFlag(values.tests, 'tests', SDSS_TESTS) ?? [...SDSS_TESTS];
   const rank = intFlag(values, 'rank', DEFAULT_RANK, { min: 1 });
   if (values.rank !== undefined && !tests.includes('low-rank')) throw new DyveError('--rank belongs to the low-rank test (--tests ...,low-rank)');
   const batch = intFlag(values, 'batch', 8, { min: 1 });
