@@ -153,3 +153,61 @@ export function dots4x2(kH: i32, L: i32, rowStride: usize, a0: usize, a1: usize,
 function hsum(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
+
+/**
+ * out[4q + e] = the dot product of row a_q (kH x L values) with position e's window (e < 4, from
+ * x0..x3, as dots4x2): two channels x four positions, each weight vector feeding four
+ * multiply-adds (half the weight traffic of dots4x2 per MAC: the rows come from L2).
+ */
+export function dots2x4(kH: i32, L: i32, rowStride: usize, a0: usize, a1: usize, x0: usize, x1: usize, x2: usize, x3: usize, out: usize): void {
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
+  let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
+  let t00: f32 = 0, t01: f32 = 0, t02: f32 = 0, t03: f32 = 0, t10: f32 = 0, t11: f32 = 0, t12: f32 = 0, t13: f32 = 0;
+  const L4 = <usize>(L & ~3) * 4;
+  const Lb = <usize>L * 4;
+  for (let ky = 0; ky < kH; ky++) {
+    const r0 = x0 + <usize>ky * rowStride, r1 = x1 + <usize>ky * rowStride;
+    const r2 = x2 + <usize>ky * rowStride, r3 = x3 + <usize>ky * rowStride;
+    let i: usize = 0;
+    for (; i < L4; i += 16) {
+      const u0 = v128.load(r0 + i), u1 = v128.load(r1 + i), u2 = v128.load(r2 + i), u3 = v128.load(r3 + i);
+      let w = v128.load(a0 + i); s00 = madd(w, u0, s00); s01 = madd(w, u1, s01); s02 = madd(w, u2, s02); s03 = madd(w, u3, s03);
+      w = v128.load(a1 + i); s10 = madd(w, u0, s10); s11 = madd(w, u1, s11); s12 = madd(w, u2, s12); s13 = madd(w, u3, s13);
+    }
+    for (; i < Lb; i += 4) {
+      const u0 = f32.load(r0 + i), u1 = f32.load(r1 + i), u2 = f32.load(r2 + i), u3 = f32.load(r3 + i);
+      let w = f32.load(a0 + i); t00 += w * u0; t01 += w * u1; t02 += w * u2; t03 += w * u3;
+      w = f32.load(a1 + i); t10 += w * u0; t11 += w * u1; t12 += w * u2; t13 += w * u3;
+    }
+    a0 += Lb; a1 += Lb;
+  }
+  f32.store(out, hsum(s00) + t00); f32.store(out, hsum(s01) + t01, 4);
+  f32.store(out, hsum(s02) + t02, 8); f32.store(out, hsum(s03) + t03, 12);
+  f32.store(out, hsum(s10) + t10, 16); f32.store(out, hsum(s11) + t11, 20);
+  f32.store(out, hsum(s12) + t12, 24); f32.store(out, hsum(s13) + t13, 28);
+}
+
+/** out[e] = the dot product of row a0 with position e's window (e < 4): dots2x4 for one channel. */
+export function dot1x4(kH: i32, L: i32, rowStride: usize, a0: usize, x0: usize, x1: usize, x2: usize, x3: usize, out: usize): void {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
+  const L4 = <usize>(L & ~3) * 4;
+  const Lb = <usize>L * 4;
+  for (let ky = 0; ky < kH; ky++) {
+    const r0 = x0 + <usize>ky * rowStride, r1 = x1 + <usize>ky * rowStride;
+    const r2 = x2 + <usize>ky * rowStride, r3 = x3 + <usize>ky * rowStride;
+    let i: usize = 0;
+    for (; i < L4; i += 16) {
+      const w = v128.load(a0 + i);
+      s0 = madd(w, v128.load(r0 + i), s0); s1 = madd(w, v128.load(r1 + i), s1);
+      s2 = madd(w, v128.load(r2 + i), s2); s3 = madd(w, v128.load(r3 + i), s3);
+    }
+    for (; i < Lb; i += 4) {
+      const w = f32.load(a0 + i);
+      t0 += w * f32.load(r0 + i); t1 += w * f32.load(r1 + i); t2 += w * f32.load(r2 + i); t3 += w * f32.load(r3 + i);
+    }
+    a0 += Lb;
+  }
+  f32.store(out, hsum(s0) + t0); f32.store(out, hsum(s1) + t1, 4);
+  f32.store(out, hsum(s2) + t2, 8); f32.store(out, hsum(s3) + t3, 12);
+}

@@ -17,8 +17,9 @@
  * - T = 1 (every neuron decides alone): the neurons still to compute are collected per position
  *   and finished by dot products over the position's patch (evaluateOthersNeurons);
  * - T = 2 or 4 with SDSS alone: a failing tile's channels are finished by dot products over the
- *   kept planes stored channels last, four channels x two positions per pass (evaluateSmallTile):
- *   a window row is contiguous there, so nothing is gathered per tile.
+ *   kept planes stored channels last, two channels x a tile of four positions per pass (four
+ *   channels x two positions for tiles of 2; evaluateSmallTile): a window row is contiguous
+ *   there, so nothing is gathered per tile.
  * The host computes the per-image quantities (kept order, SPET limits, SFMA corrections) in float64
  * and counts what they cost; this file counts MACs and the per-neuron ops it executes.
  */
@@ -28,7 +29,7 @@ import { im2colPanel, setIm2colAllColumns, setIm2colColumns, setIm2colGeometry, 
 import { INIT_FROM_C, INIT_ROW_BIAS, tile } from './microkernels';
 import { panelCount, panelRows } from './panels';
 import { packRowPanels } from './pack';
-import { dot1, dots4, dots4x2, rows1x8, rows2x8, rows4x8 } from './row-kernels';
+import { dot1, dot1x4, dots2x4, dots4, dots4x2, rows1x8, rows2x8, rows4x8 } from './row-kernels';
 
 /**
  * The layer, its plan and buffers, written by the host as consecutive 32-bit fields in this order
@@ -519,6 +520,9 @@ export function tileConvolution(desc: usize): void {
       }
       if (d.tile == 1) {
         finishListNeurons(d, img, g, m, c, ldc, extraOps, traceMap, allListed ? nTableAt : listTableAt);
+      } else if (!d.spet && k2 == 0) {
+        // Nothing to test or add on the list: its neurons' ops only (as finishListTile counts them).
+        ops += <f64>(m * d.listCount * (d.neuronOps + extraOps));
       } else {
         for (let j0 = 0; j0 < d.listCount; j0 += d.tile) {
           finishListTile(d, img, g, m, c, ldc, j0, min(d.tile, d.listCount - j0), extraOps, traceMap, <usize>d.list);
@@ -526,20 +530,9 @@ export function tileConvolution(desc: usize): void {
       }
       if (!d.sdss) continue;
 
-      // SDSS: the grid into the output (rectified) and, for the tiles' test, transposed in
-      // blocks of 8 entries (both sides stay in L1); then the tiles off the grid.
-      for (let o = 0; o < m; o++) {
-        const row = c + <usize>o * ldc;
-        const map = outBlock + <usize>o * n * 4;
-        if (d.rectified) {
-          // pmax(v, 0) is `v < 0 ? 0 : v`: NaN and -0 stay as they are, as in the reference.
-          let j = 0;
-          for (; j + 4 <= d.listCount; j += 4) v128.store(row + <usize>j * 4, f32x4.pmax(v128.load(row + <usize>j * 4), f32x4.splat(0)));
-          for (; j < d.listCount; j++) if (f32.load(row + <usize>j * 4) < 0) f32.store(row + <usize>j * 4, 0);
-        }
-        for (let j = 0; j < d.listCount; j++) f32.store(map + <usize>i32.load(<usize>d.list + <usize>j * 4) * 4, f32.load(row + <usize>j * 4));
-      }
-      if (d.tile > 1) transposeGrid(m, c, ldc, d.listCount);
+      // SDSS: the grid into the output (rectified) and, for the tiles' test, transposed; then the
+      // tiles off the grid.
+      storeGrid(d, m, c, ldc, outBlock, n);
       if (d.rectified) ops += <f64>(m * d.listCount);
       setIm2colColumns(othersTableAt, d.othersCount);
       if (d.tile == 1) evaluateOthersNeurons(d, img, g, m, n, outBlock, corrBlock, bias, extraOps, traceMap);
@@ -571,17 +564,63 @@ function agree(a: f32, b: f32, c: f32, e: f32, delta: f32): i32 {
 }
 
 /**
- * The grid's s values (row o at c + o * ldc, one per grid entry) into gridTAt, entry-major:
- * entry j's m channels at + j * m4 * 4, in blocks of 8 entries so that both sides stay in L1.
+ * The grid's s values (row o at c + o * ldc, one per grid entry), rectified in place where a ReLU
+ * follows, into the output maps at their positions and, for tiles of several positions, into
+ * gridTAt entry-major (entry j's m4 channels at + j * m4 * 4): four channels x four entries at a
+ * time, transposed in registers; the edges one value at a time.
  */
-function transposeGrid(m: i32, c: usize, ldc: usize, count: i32): void {
+function storeGrid(d: TileDesc, m: i32, c: usize, ldc: usize, outBlock: usize, n: i32): void {
+  const count = d.listCount;
+  const list = <usize>d.list;
   const m4 = <usize>channelLanes(m);
-  for (let j0 = 0; j0 < count; j0 += 8) {
-    const j1 = min(j0 + 8, count);
-    for (let o = 0; o < m; o++) {
-      const row = c + <usize>o * ldc;
-      for (let j = j0; j < j1; j++) f32.store(gridTAt + (<usize>j * m4 + <usize>o) * 4, f32.load(row + <usize>j * 4));
+  const transpose = d.tile > 1;
+  const rect = d.rectified != 0;
+  const zero = f32x4.splat(0);
+  const mapBytes = <usize>n * 4;
+  const c4 = count & ~3;
+  let o = 0;
+  for (; o + 4 <= m; o += 4) {
+    const row0 = c + <usize>o * ldc, row1 = row0 + ldc, row2 = row1 + ldc, row3 = row2 + ldc;
+    const map0 = outBlock + <usize>o * mapBytes, map1 = map0 + mapBytes, map2 = map1 + mapBytes, map3 = map2 + mapBytes;
+    for (let j = 0; j < c4; j += 4) {
+      const at = <usize>j * 4;
+      let r0 = v128.load(row0 + at), r1 = v128.load(row1 + at), r2 = v128.load(row2 + at), r3 = v128.load(row3 + at);
+      if (rect) {
+        // pmax(v, 0) is `v < 0 ? 0 : v`: NaN and -0 stay as they are, as in the reference.
+        r0 = f32x4.pmax(r0, zero); r1 = f32x4.pmax(r1, zero); r2 = f32x4.pmax(r2, zero); r3 = f32x4.pmax(r3, zero);
+        v128.store(row0 + at, r0); v128.store(row1 + at, r1); v128.store(row2 + at, r2); v128.store(row3 + at, r3);
+      }
+      const q0 = <usize>i32.load(list + at) * 4, q1 = <usize>i32.load(list + at, 4) * 4;
+      const q2 = <usize>i32.load(list + at, 8) * 4, q3 = <usize>i32.load(list + at, 12) * 4;
+      v128.store32_lane(map0 + q0, r0, 0); v128.store32_lane(map0 + q1, r0, 1); v128.store32_lane(map0 + q2, r0, 2); v128.store32_lane(map0 + q3, r0, 3);
+      v128.store32_lane(map1 + q0, r1, 0); v128.store32_lane(map1 + q1, r1, 1); v128.store32_lane(map1 + q2, r1, 2); v128.store32_lane(map1 + q3, r1, 3);
+      v128.store32_lane(map2 + q0, r2, 0); v128.store32_lane(map2 + q1, r2, 1); v128.store32_lane(map2 + q2, r2, 2); v128.store32_lane(map2 + q3, r2, 3);
+      v128.store32_lane(map3 + q0, r3, 0); v128.store32_lane(map3 + q1, r3, 1); v128.store32_lane(map3 + q2, r3, 2); v128.store32_lane(map3 + q3, r3, 3);
+      if (transpose) {
+        const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
+        const lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
+        const t = gridTAt + (<usize>j * m4 + <usize>o) * 4;
+        v128.store(t, i64x2.shuffle(lo01, lo23, 0, 2));
+        v128.store(t + m4 * 4, i64x2.shuffle(lo01, lo23, 1, 3));
+        v128.store(t + m4 * 8, i64x2.shuffle(hi01, hi23, 0, 2));
+        v128.store(t + m4 * 12, i64x2.shuffle(hi01, hi23, 1, 3));
+      }
     }
+    for (let q = 0; q < 4; q++) storeGridValues(m4, c + <usize>(o + q) * ldc, outBlock + <usize>(o + q) * mapBytes, o + q, c4, count, list, rect, transpose);
+  }
+  for (; o < m; o++) storeGridValues(m4, c + <usize>o * ldc, outBlock + <usize>o * mapBytes, o, 0, count, list, rect, transpose);
+}
+
+/** storeGrid for channel o's entries [from, to), one value at a time. */
+function storeGridValues(m4: usize, row: usize, map: usize, o: i32, from: i32, to: i32, list: usize, rect: bool, transpose: bool): void {
+  for (let j = from; j < to; j++) {
+    let v = f32.load(row + <usize>j * 4);
+    if (rect && v < 0) {
+      v = 0;
+      f32.store(row + <usize>j * 4, v);
+    }
+    f32.store(map + <usize>i32.load(list + <usize>j * 4) * 4, v);
+    if (transpose) f32.store(gridTAt + (<usize>j * m4 + <usize>o) * 4, v);
   }
 }
 
@@ -977,10 +1016,21 @@ function evaluateOthersNeurons(
   }
 }
 
+/** The first value of position p's window in the channels-last planes. */
+// @ts-ignore: decorator
+@inline
+function windowAt(d: TileDesc, p: i32, kC: i32): usize {
+  const y = p / d.outW;
+  return hwcAt + (<usize>(y * d.strideH) * hwcPw + <usize>((p - y * d.outW) * d.strideW)) * kC * 4;
+}
+
 /**
  * The failing channels of a tile of fewer than 8 positions (SDSS without SPET), evaluated whole by
  * dot products over the channels-last planes: a position's window is kernelH runs of kernelW x
- * nKept contiguous values, so nothing is gathered; four channels and two positions at a time.
+ * nKept contiguous values, so nothing is gathered. A tile of four positions runs two channels x
+ * its four positions per pass (measured 5 % faster on conv2 of cifar10-quick than four channels x
+ * two positions, which reads every weight vector twice per tile; three channels ran out of
+ * registers: 14-30 % slower); other tiles four channels x two positions.
  */
 function evaluateSmallTile(
   d: TileDesc, n: i32, j0: i32, cnt: i32, nFail: i32, outBlock: usize, corrBlock: usize, bias: usize, extraOps: i32, traceMap: usize, outBase: i32,
@@ -992,12 +1042,32 @@ function evaluateSmallTile(
   const L = d.kernelW * kC;
   const rowStride = <usize>(d.dilationH * hwcPw * kC) * 4;
   const kk = <usize>d.kernelH * L * 4;
+  if (cnt == 4) {
+    // A whole tile: two channels x its four positions per pass, so that each weight vector (the
+    // rows come from L2) feeds four multiply-adds; an odd channel last alone.
+    const p0 = i32.load(others + <usize>j0 * 4), p1 = i32.load(others + <usize>(j0 + 1) * 4);
+    const p2 = i32.load(others + <usize>(j0 + 2) * 4), p3 = i32.load(others + <usize>(j0 + 3) * 4);
+    const x0 = windowAt(d, p0, kC), x1 = windowAt(d, p1, kC), x2 = windowAt(d, p2, kC), x3 = windowAt(d, p3, kC);
+    for (let f = 0; f < nFail; f += 2) {
+      const a0 = hwcRowsAt + <usize>row(rowListAt, f) * kk;
+      if (f + 1 < nFail) dots2x4(d.kernelH, L, rowStride, a0, hwcRowsAt + <usize>row(rowListAt, f + 1) * kk, x0, x1, x2, x3, dotsOutAt);
+      else dot1x4(d.kernelH, L, rowStride, a0, x0, x1, x2, x3, dotsOutAt);
+      for (let q = 0; q < 2 && f + q < nFail; q++) {
+        const o = row(rowListAt, f + q);
+        for (let e = 0; e < 4; e++) {
+          const p = <usize>(e == 0 ? p0 : e == 1 ? p1 : e == 2 ? p2 : p3);
+          const corr = extraOps ? f32.load(corrBlock + (<usize>o * n + p) * 4) : <f32>0;
+          f32.store(outBlock + (<usize>o * n + p) * 4, f32.load(bias + <usize>o * 4) + corr + f32.load(dotsOutAt + <usize>(q * 4 + e) * 4));
+          if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 0);
+        }
+      }
+    }
+    return;
+  }
   for (let j = 0; j < cnt; j += 2) {
     const p0 = i32.load(others + <usize>(j0 + j) * 4);
     const p1 = i32.load(others + <usize>(j0 + min(j + 1, cnt - 1)) * 4);
-    const y0 = p0 / d.outW, y1 = p1 / d.outW;
-    const x0 = hwcAt + (<usize>(y0 * d.strideH) * hwcPw + <usize>((p0 - y0 * d.outW) * d.strideW)) * kC * 4;
-    const x1 = hwcAt + (<usize>(y1 * d.strideH) * hwcPw + <usize>((p1 - y1 * d.outW) * d.strideW)) * kC * 4;
+    const x0 = windowAt(d, p0, kC), x1 = windowAt(d, p1, kC);
     for (let f = 0; f < nFail; f += 4) {
       const o0 = row(rowListAt, f);
       const o1 = row(rowListAt, min(f + 1, nFail - 1));
