@@ -40,7 +40,8 @@ export interface SfmaKnobs {
  * over the surviving tiles (8-position panels, four surviving channels per pass); `positions` 1
  * decides per neuron and finishes each position's surviving channels together (its patch
  * gathered once, dot products four channels at a time); `positions` 2 or 4 finish SDSS's failing
- * tiles by dot products over channels-last planes (four channels x two positions per pass) and
+ * tiles by dot products over channels-last planes (two channels x a tile's four positions per pass,
+ * four channels x two positions for tiles of 2) and
  * otherwise run as the 8-position panels, partly filled. Output channels are never grouped into
  * one tile: their saturation patterns differ (measured: 4 x 4 tiles keep 0.2-5 % of the
  * per-neuron skips).

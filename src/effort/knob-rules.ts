@@ -54,7 +54,7 @@ export const MAX_TILE_POSITIONS = 256;
 /**
  * Tile positions the kernels run: 1 (every neuron decides alone; survivors finished per position,
  * vectorised over the patch), 2 or 4 (SDSS's failing tiles finished by dot products over
- * channels-last planes, two positions at a time) or a multiple of 8 (the dense micro-kernels'
+ * channels-last planes, a tile's positions together) or a multiple of 8 (the dense micro-kernels'
  * column panel).
  */
 export function validTilePositions(n: number): boolean {
