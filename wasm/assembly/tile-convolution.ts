@@ -166,6 +166,19 @@ function smallTiles(d: TileDesc): bool {
 }
 
 /**
+ * Row i of the 4 x 4 transpose of rows r0..r3 (its lane k is lane i of r_k): how the kernels turn
+ * four channels x four positions into four positions x four channels and back, in registers.
+ */
+// @ts-ignore: decorator
+@inline
+function transposed(r0: v128, r1: v128, r2: v128, r3: v128, i: i32): v128 {
+  if (i == 0) return i64x2.shuffle(i32x4.shuffle(r0, r1, 0, 4, 1, 5), i32x4.shuffle(r2, r3, 0, 4, 1, 5), 0, 2);
+  if (i == 1) return i64x2.shuffle(i32x4.shuffle(r0, r1, 0, 4, 1, 5), i32x4.shuffle(r2, r3, 0, 4, 1, 5), 1, 3);
+  if (i == 2) return i64x2.shuffle(i32x4.shuffle(r0, r1, 2, 6, 3, 7), i32x4.shuffle(r2, r3, 2, 6, 3, 7), 0, 2);
+  return i64x2.shuffle(i32x4.shuffle(r0, r1, 2, 6, 3, 7), i32x4.shuffle(r2, r3, 2, 6, 3, 7), 1, 3);
+}
+
+/**
  * The kept planes (planesAt, nKept planes of `area` values) channels last into hwcAt: value
  * (y, x, j) at (y * pw + x) * nKept + j, so a window row is kernelW x nKept contiguous values;
  * with `rows`, the kept weight rows in the same order into hwcRowsAt ([o][ky][kx][j]).
@@ -181,13 +194,11 @@ function channelsLast(nKept: i32, area: i32, planeBytes: usize, m: i32, taps: i3
     for (let yx = 0; yx < a4; yx += 4) {
       const at = <usize>yx * 4;
       const r0 = v128.load(p0 + at), r1 = v128.load(p1 + at), r2 = v128.load(p2 + at), r3 = v128.load(p3 + at);
-      const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-      const lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
       const dst = hwcAt + <usize>yx * ld + <usize>j * 4;
-      v128.store(dst, i64x2.shuffle(lo01, lo23, 0, 2));
-      v128.store(dst + ld, i64x2.shuffle(lo01, lo23, 1, 3));
-      v128.store(dst + 2 * ld, i64x2.shuffle(hi01, hi23, 0, 2));
-      v128.store(dst + 3 * ld, i64x2.shuffle(hi01, hi23, 1, 3));
+      v128.store(dst, transposed(r0, r1, r2, r3, 0));
+      v128.store(dst + ld, transposed(r0, r1, r2, r3, 1));
+      v128.store(dst + 2 * ld, transposed(r0, r1, r2, r3, 2));
+      v128.store(dst + 3 * ld, transposed(r0, r1, r2, r3, 3));
     }
     for (let yx = a4; yx < area; yx++) {
       for (let q = 0; q < 4; q++) f32.store(hwcAt + <usize>yx * ld + <usize>(j + q) * 4, f32.load(p0 + <usize>q * planeBytes + <usize>yx * 4));
@@ -597,13 +608,11 @@ function storeGrid(d: TileDesc, m: i32, c: usize, ldc: usize, outBlock: usize, n
       v128.store32_lane(map2 + q0, r2, 0); v128.store32_lane(map2 + q1, r2, 1); v128.store32_lane(map2 + q2, r2, 2); v128.store32_lane(map2 + q3, r2, 3);
       v128.store32_lane(map3 + q0, r3, 0); v128.store32_lane(map3 + q1, r3, 1); v128.store32_lane(map3 + q2, r3, 2); v128.store32_lane(map3 + q3, r3, 3);
       if (transpose) {
-        const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-        const lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
         const t = gridTAt + (<usize>j * m4 + <usize>o) * 4;
-        v128.store(t, i64x2.shuffle(lo01, lo23, 0, 2));
-        v128.store(t + m4 * 4, i64x2.shuffle(lo01, lo23, 1, 3));
-        v128.store(t + m4 * 8, i64x2.shuffle(hi01, hi23, 0, 2));
-        v128.store(t + m4 * 12, i64x2.shuffle(hi01, hi23, 1, 3));
+        v128.store(t, transposed(r0, r1, r2, r3, 0));
+        v128.store(t + m4 * 4, transposed(r0, r1, r2, r3, 1));
+        v128.store(t + m4 * 8, transposed(r0, r1, r2, r3, 2));
+        v128.store(t + m4 * 12, transposed(r0, r1, r2, r3, 3));
       }
     }
     for (let q = 0; q < 4; q++) storeGridValues(m4, c + <usize>(o + q) * ldc, outBlock + <usize>(o + q) * mapBytes, o + q, c4, count, list, rect, transpose);
@@ -660,12 +669,10 @@ function writeMeans(j0: i32, cnt: i32, m: i32, n: i32, outBlock: usize, others: 
       const r1 = v128.load(row + <usize>min(1, c4 - 1) * ld + q * 4);
       const r2 = v128.load(row + <usize>min(2, c4 - 1) * ld + q * 4);
       const r3 = v128.load(row + <usize>(c4 - 1) * ld + q * 4);
-      const lo01 = i32x4.shuffle(r0, r1, 0, 4, 1, 5), hi01 = i32x4.shuffle(r0, r1, 2, 6, 3, 7);
-      const lo23 = i32x4.shuffle(r2, r3, 0, 4, 1, 5), hi23 = i32x4.shuffle(r2, r3, 2, 6, 3, 7);
       const lanes = min(<usize>4, <usize>m - q);
       for (let i: usize = 0; i < lanes; i++) {
         // Channel q + i at the four positions.
-        const t = i == 0 ? i64x2.shuffle(lo01, lo23, 0, 2) : i == 1 ? i64x2.shuffle(lo01, lo23, 1, 3) : i == 2 ? i64x2.shuffle(hi01, hi23, 0, 2) : i64x2.shuffle(hi01, hi23, 1, 3);
+        const t = transposed(r0, r1, r2, r3, <i32>i);
         const map = outBlock + (q + i) * <usize>n * 4;
         if (consecutive) {
           v128.store(map + p0 * 4, t);
@@ -1016,6 +1023,15 @@ function evaluateOthersNeurons(
   }
 }
 
+/** A failing neuron's value from its dot product `s`: bias + SFMA's correction + s (traced as evaluated). */
+// @ts-ignore: decorator
+@inline
+function storeEvaluated(o: i32, p: usize, s: f32, n: i32, outBlock: usize, corrBlock: usize, bias: usize, extraOps: i32, traceMap: usize, outBase: i32): void {
+  const corr = extraOps ? f32.load(corrBlock + (<usize>o * n + p) * 4) : <f32>0;
+  f32.store(outBlock + (<usize>o * n + p) * 4, f32.load(bias + <usize>o * 4) + corr + s);
+  if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 0);
+}
+
 /** The first value of position p's window in the channels-last planes. */
 // @ts-ignore: decorator
 @inline
@@ -1056,9 +1072,7 @@ function evaluateSmallTile(
         const o = row(rowListAt, f + q);
         for (let e = 0; e < 4; e++) {
           const p = <usize>(e == 0 ? p0 : e == 1 ? p1 : e == 2 ? p2 : p3);
-          const corr = extraOps ? f32.load(corrBlock + (<usize>o * n + p) * 4) : <f32>0;
-          f32.store(outBlock + (<usize>o * n + p) * 4, f32.load(bias + <usize>o * 4) + corr + f32.load(dotsOutAt + <usize>(q * 4 + e) * 4));
-          if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 0);
+          storeEvaluated(o, p, f32.load(dotsOutAt + <usize>(q * 4 + e) * 4), n, outBlock, corrBlock, bias, extraOps, traceMap, outBase);
         }
       }
     }
@@ -1078,9 +1092,7 @@ function evaluateSmallTile(
         const o = row(rowListAt, f + q);
         for (let e = 0; e < 2 && j + e < cnt; e++) {
           const p = <usize>(e == 0 ? p0 : p1);
-          const corr = extraOps ? f32.load(corrBlock + (<usize>o * n + p) * 4) : <f32>0;
-          f32.store(outBlock + (<usize>o * n + p) * 4, f32.load(bias + <usize>o * 4) + corr + f32.load(dotsOutAt + <usize>(q * 2 + e) * 4));
-          if (traceMap) store<u8>(traceMap + <usize>(outBase + o) * n + p, 0);
+          storeEvaluated(o, p, f32.load(dotsOutAt + <usize>(q * 2 + e) * 4), n, outBlock, corrBlock, bias, extraOps, traceMap, outBase);
         }
       }
     }
