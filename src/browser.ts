@@ -37,7 +37,7 @@ export { openGpu, NoAdapterError, DeviceLostError, type GpuContext } from './bac
 export { ShaderCompilationError } from './backends/webgpu/pipelines.js';
 export { setShaderLoader, type ShaderLoader } from './backends/webgpu/shader-loader.js';
 export { openBackend, FallbackBackend, BACKEND_NAMES, type BackendName, type OpenedBackend } from './select-backend.js';
-export type { LayerEffort, SpetKnobs, SdssKnobs, SfmaKnobs } from './effort/effort.js';
+export type { LayerEffort, SpetKnobs, SdssKnobs, SdssPattern, SfmaKnobs } from './effort/effort.js';
 export { DENSE_PROFILE, MECHANISMS, parseProfile, validateProfile, restrictMechanisms, type EffortProfile, type Mechanism } from './effort/profile.js';
 export { scaleEffort } from './effort/scale.js';
 export { evaluate, type Evaluation, type EvaluateOptions } from './evaluation/evaluate.js';

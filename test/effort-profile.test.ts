@@ -34,6 +34,13 @@ describe('effort profiles', () => {
     expect(restrictMechanisms(p, ['sfma']).layers.conv2).toEqual({});
   });
 
+  it('reads the SDSS pattern of tile mode (absent: the square grid)', () => {
+    const checkerboard = { stride: 2, delta: 3, pattern: 'checkerboard' };
+    const p = validateProfile({ layers: { conv2: { sdss: checkerboard, tile: { positions: 4 } }, conv3: { sdss: { stride: 2, delta: 1, pattern: 'square' } } } }, net, 'p.json');
+    expect(p.layers.conv2).toEqual({ sdss: checkerboard, tile: { positions: 4 } });
+    expect(p.layers.conv3).toEqual({ sdss: { stride: 2, delta: 1, pattern: 'square' } });
+  });
+
   it('knows where a ReLU decides the sign: through MAX pooling, not into an inner product', () => {
     expect(feedsRelu(net, layer('conv1'))).toBe(true); // conv1 -> pool1 (MAX) -> relu1
     expect(feedsRelu(net, layer('conv2'))).toBe(true);
@@ -47,6 +54,12 @@ describe('effort profiles', () => {
     [{ layers: { conv1: { spet: { mode: 'maybe', fraction: 0.5 } } } }, "p.json: layer 'conv1'.spet.mode must be \"threshold\" or \"exact\", found \"maybe\""],
     [{ layers: { conv1: { sdss: { stride: 1, delta: 0 } } } }, "p.json: layer 'conv1'.sdss.stride must be an integer >= 2, found 1"],
     [{ layers: { conv1: { sdss: { stride: 2, delta: -1 } } } }, "p.json: layer 'conv1'.sdss.delta must be a number >= 0, found -1"],
+    [{ layers: { conv1: { sdss: { stride: 2, delta: 0, pattern: 'hexagonal' }, tile: { positions: 4 } } } },
+      "p.json: layer 'conv1'.sdss.pattern must be \"square\" or \"checkerboard\", found \"hexagonal\""],
+    [{ layers: { conv1: { sdss: { stride: 2, delta: 0, pattern: 'checkerboard' } } } },
+      "p.json: layer 'conv1': the SDSS checkerboard pattern applies in tile mode only (add \"tile\")"],
+    [{ layers: { conv1: { sdss: { stride: 3, delta: 0, pattern: 'checkerboard' }, tile: { positions: 4 } } } },
+      "p.json: layer 'conv1': the SDSS checkerboard pattern samples every other position: stride must be 2, got 3"],
     [{ layers: { conv1: { sfma: { epsilon: 0.1, extra: 1 } } } }, "p.json: layer 'conv1'.sfma: unknown field 'extra' (allowed: epsilon)"],
     [{ layers: { conv1: { spot: {} } } }, "p.json: layer 'conv1': unknown field 'spot' (allowed: spet, sdss, sfma, tile)"],
     [{ layers: { conv1: { sdss: { stride: 2, delta: 0 }, tile: { positions: 12 } } } }, "p.json: layer 'conv1'.tile.positions must be 1, 2, 4 or a multiple of 8 in [8, 256], found 12"],

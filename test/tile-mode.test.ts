@@ -4,7 +4,7 @@ import { CpuBackend, runLayer } from '../src/backends/cpu/cpu-backend.js';
 import { cifar10Dataset } from '../src/data/dataset.js';
 import { loadRealModels } from './helpers/models.js';
 import { initWasmKernels } from '../src/backends/cpu/wasm/wasm-loader.js';
-import type { LayerEffort } from '../src/effort/effort.js';
+import { SDSS_PATTERNS, type LayerEffort } from '../src/effort/effort.js';
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
 import type { Layer, Network } from '../src/ir/network.js';
 import { NEURON_EVALUATED } from '../src/records/decisions.js';
@@ -19,6 +19,7 @@ import { planSplit } from '../src/threads/layer-split.js';
 import { sumCounters } from '../src/records/counters.js';
 import { fitTileSpet } from '../src/calibration/tile-thresholds.js';
 import { convLayer, randomArray } from './helpers/synthetic-layers.js';
+import { checkerboardOrder } from '../src/mechanisms/tile-plan.js';
 
 /**
  * Tile mode (src/mechanisms/tile-plan.ts): the fast paths (the WebAssembly float32 kernels and the
@@ -99,6 +100,8 @@ function efforts(k: { spet: number; delta: number; epsilon: number }, t: number)
     { spet: spetT(0.34, 0), sfma: { epsilon: k.epsilon }, tile },
     { spet: spetT(0.5, k.spet), sdss: { stride: 2, delta: k.delta }, sfma: { epsilon: k.epsilon }, tile },
     { spet: spetX(0.3), sdss: { stride: 3, delta: k.delta }, sfma: { epsilon: k.epsilon }, tile },
+    { sdss: { stride: 2, delta: k.delta, pattern: 'checkerboard' }, tile },
+    { spet: spetT(0.5, k.spet), sdss: { stride: 2, delta: k.delta, pattern: 'checkerboard' }, sfma: { epsilon: k.epsilon }, tile },
   ];
 }
 
@@ -179,6 +182,7 @@ describe('tile mode: WebAssembly and TypeScript kernels against the tile referen
             { sdss: { stride: 2, delta: 5 }, tile },
             { sfma: { epsilon: 1 }, tile },
             { spet: spetT(0.5, -2), sdss: { stride: 2, delta: 5 }, sfma: { epsilon: 1 }, tile },
+            { spet: spetX(0.5), sdss: { stride: 2, delta: 5, pattern: 'checkerboard' }, tile },
           ];
         let acted = 0;
         for (const effort of list) {
@@ -204,6 +208,9 @@ describe('tile mode: WebAssembly and TypeScript kernels against the tile referen
       name: '6 channels, stride 2, rows dilated by 2', input: { c: 3, h: 23, w: 21 },
       conv: { numOutput: 6, kernelH: 3, kernelW: 2, strideH: 2, strideW: 2, padH: 1, padW: 1, dilationH: 2 },
     },
+    // Maps one row high and one column wide: the checkerboard's corners have one neighbour.
+    { name: '5 channels, 1x10 maps', input: { c: 3, h: 3, w: 12 }, conv: { numOutput: 5, kernelH: 3, kernelW: 3 } },
+    { name: '5 channels, 9x1 maps', input: { c: 3, h: 11, w: 2 }, conv: { numOutput: 5, kernelH: 3, kernelW: 2 } },
   ];
   for (const s of shapes) {
     for (const t of [2, 4, 8, 16, 40]) {
@@ -218,6 +225,8 @@ describe('tile mode: WebAssembly and TypeScript kernels against the tile referen
           { sdss: { stride: 2, delta: 0.3 }, tile },
           { sdss: { stride: 3, delta: 0.5 }, tile },
           { spet: spetT(0.5, 0), sdss: { stride: 2, delta: 0.3 }, sfma: { epsilon: 0.5 }, tile },
+          { sdss: { stride: 2, delta: 0.3, pattern: 'checkerboard' }, tile },
+          { spet: spetT(0.5, 0), sdss: { stride: 2, delta: 0.3, pattern: 'checkerboard' }, sfma: { epsilon: 0.5 }, tile },
         ] as LayerEffort[]) {
           interpolated += expectTileParity(c, batch, effort).counts.mechanisms?.sdss?.interpolated ?? 0;
         }
@@ -244,16 +253,18 @@ describe('tile mode: SDSS on NaN and infinite values', () => {
         // Tiles of 1 keep the pairwise test (wasm/assembly/tile-convolution.ts, agree): two equal
         // infinite neighbours fail it under an infinite delta.
         for (const t of delta === Infinity ? [2, 4, 8] : [1, 2, 4, 8]) {
-          const effort: LayerEffort = { sdss: { stride: 2, delta }, tile: { positions: t } };
-          const c: Captured = { layer, input, rectified };
-          const ref = run(c, 1, effort, 'reference');
-          interpolated += ref.counts.mechanisms?.sdss?.interpolated ?? 0;
-          for (const kernels of ['wasm', 'fast'] as const) {
-            const fast = run(c, 1, effort, kernels);
-            const what = `${kernels}, rectified ${rectified}, delta ${delta}, tiles of ${t}`;
-            expect(Array.from(fast.decisions), what).toEqual(Array.from(ref.decisions));
-            const wrong = ref.y.findIndex((v, i) => !same(v, fast.y[i]));
-            expect(wrong, `${what}: output ${wrong}: ${ref.y[wrong]} vs ${fast.y[wrong]}`).toBe(-1);
+          for (const pattern of SDSS_PATTERNS) {
+            const effort: LayerEffort = { sdss: { stride: 2, delta, pattern }, tile: { positions: t } };
+            const c: Captured = { layer, input, rectified };
+            const ref = run(c, 1, effort, 'reference');
+            interpolated += ref.counts.mechanisms?.sdss?.interpolated ?? 0;
+            for (const kernels of ['wasm', 'fast'] as const) {
+              const fast = run(c, 1, effort, kernels);
+              const what = `${kernels}, ${pattern}, rectified ${rectified}, delta ${delta}, tiles of ${t}`;
+              expect(Array.from(fast.decisions), what).toEqual(Array.from(ref.decisions));
+              const wrong = ref.y.findIndex((v, i) => !same(v, fast.y[i]));
+              expect(wrong, `${what}: output ${wrong}: ${ref.y[wrong]} vs ${fast.y[wrong]}`).toBe(-1);
+            }
           }
         }
       }
@@ -349,5 +360,31 @@ describe('tile-mode SPET thresholds fitted per output channel', () => {
     }
     for (let o = 0; o < 32; o++) expect(lost[o], `channel ${o}`).toBeLessThanOrEqual(budget * total[o] * 1.001 + 1e-3);
     expect(r.counts.mechanisms?.spet?.terminated ?? 0).toBeGreaterThan(0);
+  });
+});
+
+describe('tile mode: the SDSS checkerboard pattern', () => {
+  it('lists the even positions as the grid and gives every other one its left, right, upper and lower grid neighbours, mirrored at the border', () => {
+    const order = checkerboardOrder(3, 4);
+    expect(Array.from(order.grid)).toEqual([0, 2, 5, 7, 8, 10]);
+    expect(Array.from(order.others)).toEqual([1, 3, 4, 6, 9, 11]);
+    expect(Array.from(order.neighbours.neighbours)).toEqual([0, 2, 5, 5, 2, 2, 7, 7, 5, 5, 0, 8, 5, 7, 2, 10, 8, 10, 5, 5, 10, 10, 7, 7]);
+    expect(Array.from(order.neighbours.counts)).toEqual([3, 2, 3, 4, 3, 2]);
+    const row = checkerboardOrder(1, 4);
+    expect(Array.from(row.neighbours.neighbours)).toEqual([0, 2, 0, 2, 2, 2, 2, 2]);
+    expect(Array.from(row.neighbours.counts)).toEqual([2, 1]);
+    for (const [h, w] of [[1, 1], [2, 1], [5, 5], [8, 8], [16, 16], [7, 12]]) {
+      const o = checkerboardOrder(h, w);
+      const onGrid = new Set(o.grid);
+      expect(o.grid.length + o.others.length).toBe(h * w);
+      for (let j = 0; j < o.others.length; j++) {
+        const p = o.others[j];
+        expect(new Set(o.neighbours.neighbours.subarray(4 * j, 4 * j + 4)).size).toBe(o.neighbours.counts[j]);
+        for (const q of o.neighbours.neighbours.subarray(4 * j, 4 * j + 4)) {
+          expect(onGrid.has(q)).toBe(true);
+          expect(Math.abs(Math.floor(q / w) - Math.floor(p / w)) + Math.abs((q % w) - (p % w))).toBe(1);
+        }
+      }
+    }
   });
 });

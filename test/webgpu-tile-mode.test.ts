@@ -79,6 +79,7 @@ function efforts(k: { spet: number; delta: number; epsilon: number }, t: number)
     { sfma: { epsilon: k.epsilon }, tile },
     { spet: spetT(0.5, k.spet), sdss: { stride: 2, delta: k.delta }, sfma: { epsilon: k.epsilon }, tile },
     { spet: spetX(0.3), sdss: { stride: 3, delta: k.delta }, sfma: { epsilon: k.epsilon }, tile },
+    { spet: spetT(0.5, k.spet), sdss: { stride: 2, delta: k.delta, pattern: 'checkerboard' }, tile },
   ];
 }
 

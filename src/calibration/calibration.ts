@@ -109,7 +109,7 @@ export function checkTilePositions(positions: readonly number[]): number[] {
   return [...new Set(positions)].sort((a, b) => a - b);
 }
 
-/** Describes knobs compactly for the log, e.g. `spet f0.25 t-0.31 + sdss s2 d0.05` (`, tile 8` in tile mode). */
+/** Describes knobs compactly for the log, e.g. `spet f0.25 t-0.31 + sdss s2 d0.05` (`, tile 8` in tile mode; `sdss checkerboard d2` for that pattern). */
 export function describeEffort(effort: LayerEffort): string {
   const parts: string[] = [];
   const { spet, sdss, sfma, tile } = effort;
@@ -118,7 +118,7 @@ export function describeEffort(effort: LayerEffort): string {
       : spet.thresholds ? `spet f${spet.fraction} t per channel (${Math.min(...spet.thresholds).toPrecision(3)} .. ${Math.max(...spet.thresholds).toPrecision(3)})`
       : `spet f${spet.fraction} t${spet.threshold}`);
   }
-  if (sdss) parts.push(`sdss s${sdss.stride} d${sdss.delta}`);
+  if (sdss) parts.push(`sdss ${sdss.pattern === 'checkerboard' ? 'checkerboard' : `s${sdss.stride}`} d${sdss.delta}`);
   if (sfma) parts.push(`sfma e${sfma.epsilon}`);
   const knobs = parts.join(' + ') || 'dense';
   return tile && parts.length > 0 ? `${knobs}, tile ${tile.positions}` : knobs;

@@ -151,6 +151,8 @@ const TILE_SPET_THRESHOLDS = [-1, -0.5, -0.25, 0, 0.25, 0.5, 1, 1.5];
  */
 const TILE_SDSS_S2 = [0, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.5];
 const TILE_SDSS_S3 = [0, 0.1, 0.25];
+/** The checkerboard's neighbours are one step away, so its useful deltas reach further still. */
+const TILE_SDSS_CHECKERBOARD = [0.1, 0.25, 0.5, 1, 1.5, 2, 3];
 
 /**
  * Tile-mode candidates of a Convolution, mildest first, every one carrying `tile`: SPET over
@@ -175,7 +177,8 @@ function tileCandidates(
     case 'sdss': {
       const s2 = TILE_SDSS_S2.map((k): SdssKnobs => ({ stride: 2, delta: round(k * outScale) }));
       const s3 = TILE_SDSS_S3.map((k): SdssKnobs => ({ stride: 3, delta: round(k * outScale) }));
-      return dedupe([...s2, ...s3]).map((sdss) => ({ sdss, tile }));
+      const checkerboard = TILE_SDSS_CHECKERBOARD.map((k): SdssKnobs => ({ stride: 2, delta: round(k * outScale), pattern: 'checkerboard' }));
+      return dedupe([...s2, ...s3, ...checkerboard]).map((sdss) => ({ sdss, tile }));
     }
     case 'sfma':
       return SFMA_EPSILONS.map((epsilon): SfmaKnobs => ({ epsilon })).map((sfma) => ({ sfma, tile }));

@@ -7,7 +7,7 @@
  */
 import { NetworkError } from '../errors.js';
 import type { Layer } from '../ir/network.js';
-import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs, TileKnobs } from './effort.js';
+import { SDSS_PATTERNS, type LayerEffort, type SdssKnobs, type SfmaKnobs, type SpetKnobs, type TileKnobs } from './effort.js';
 
 /** Checks SPET knobs; throws a NetworkError naming the layer. */
 function checkSpet(knobs: SpetKnobs, layer: Layer, tileMode: boolean): void {
@@ -34,11 +34,18 @@ function checkSpet(knobs: SpetKnobs, layer: Layer, tileMode: boolean): void {
 }
 
 /** Checks SDSS knobs; throws a NetworkError naming the layer. */
-function checkSdss(knobs: SdssKnobs, layerName: string): void {
+function checkSdss(knobs: SdssKnobs, layerName: string, tileMode: boolean): void {
   if (!(Number.isInteger(knobs.stride) && knobs.stride >= 2)) {
     throw new NetworkError(`layer '${layerName}': SDSS stride must be an integer >= 2, got ${knobs.stride}`);
   }
   if (!(knobs.delta >= 0)) throw new NetworkError(`layer '${layerName}': SDSS delta must be >= 0, got ${knobs.delta}`);
+  const pattern = knobs.pattern ?? 'square';
+  if (!SDSS_PATTERNS.includes(pattern)) throw new NetworkError(`layer '${layerName}': unknown SDSS pattern '${String(pattern)}'`);
+  if (pattern === 'checkerboard') {
+    // Neuron mode is the paper's semantics: its grid is the square one.
+    if (!tileMode) throw new NetworkError(`layer '${layerName}': the SDSS checkerboard pattern applies in tile mode only (add "tile")`);
+    if (knobs.stride !== 2) throw new NetworkError(`layer '${layerName}': the SDSS checkerboard pattern samples every other position: stride must be 2, got ${knobs.stride}`);
+  }
 }
 
 /** Checks SFMA knobs; throws a NetworkError naming the layer. */
@@ -89,7 +96,7 @@ export function checkLayerEffort(layer: Layer, effort: LayerEffort): void {
     throw new NetworkError(`layer '${layer.name}': SDSS and SFMA apply to convolutions only; an InnerProduct takes SPET knobs alone`);
   }
   if (effort.spet) checkSpet(effort.spet, layer, effort.tile !== undefined);
-  if (effort.sdss) checkSdss(effort.sdss, layer.name);
+  if (effort.sdss) checkSdss(effort.sdss, layer.name, effort.tile !== undefined);
   if (effort.sfma) checkSfma(effort.sfma, layer.name);
   if (effort.tile) checkTile(effort.tile, layer);
 }

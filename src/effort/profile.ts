@@ -1,7 +1,7 @@
 import { DyveError } from '../errors.js';
 import type { Network } from '../ir/network.js';
 import { feedsRelu, residualSum } from '../ir/relu-reach.js';
-import type { LayerEffort, SdssKnobs, SfmaKnobs, SpetKnobs, TileKnobs } from './effort.js';
+import { SDSS_PATTERNS, type LayerEffort, type SdssKnobs, type SfmaKnobs, type SpetKnobs, type TileKnobs } from './effort.js';
 import { checkLayerEffort, TILE_POSITIONS_RULE, validTilePositions } from './knob-rules.js';
 
 /**
@@ -11,7 +11,7 @@ import { checkLayerEffort, TILE_POSITIONS_RULE, validTilePositions } from './kno
  * { "format": "dyvedeep-effort/1", "model": "cifar10-quick", "description": "...",
  *   "layers": {
  *     "conv2": { "spet": { "mode": "threshold", "fraction": 0.5, "threshold": -0.5 },
- *                "sdss": { "stride": 2, "delta": 0 },
+ *                "sdss": { "stride": 2, "delta": 0, "pattern": "square" },
  *                "sfma": { "epsilon": 0.001 },
  *                "tile": { "positions": 8 } } } }
  * ```
@@ -103,12 +103,16 @@ function parseSpet(v: unknown, where: string): SpetKnobs {
 }
 
 function parseSdss(v: unknown, where: string): SdssKnobs {
-  if (!isObject(v)) throw new ProfileError(`${where} must be an object { stride, delta }`);
-  checkKeys(v, ['stride', 'delta'], where);
-  return {
+  if (!isObject(v)) throw new ProfileError(`${where} must be an object { stride, delta, pattern? }`);
+  checkKeys(v, ['stride', 'delta', 'pattern'], where);
+  const knobs = {
     stride: numberField(v, 'stride', where, (n) => Number.isInteger(n) && n >= 2, 'an integer >= 2'),
     delta: numberField(v, 'delta', where, (n) => n >= 0, 'a number >= 0'),
   };
+  if (v.pattern === undefined) return knobs;
+  const pattern = SDSS_PATTERNS.find((p) => p === v.pattern);
+  if (pattern === undefined) throw new ProfileError(`${where}.pattern must be ${SDSS_PATTERNS.map((p) => `"${p}"`).join(' or ')}, found ${found(v.pattern)}`);
+  return { ...knobs, pattern };
 }
 
 function parseTile(v: unknown, where: string): TileKnobs {

@@ -4,7 +4,7 @@
  * both implementations decide from the same numbers), and the mechanism statistics being counted.
  */
 import type { LayerCounters } from '../../../records/counters.js';
-import type { LayerEffort } from '../../../effort/effort.js';
+import type { LayerEffort, SdssPattern } from '../../../effort/effort.js';
 import type { MechanismStats } from '../../../records/counters.js';
 import type { DynGeometry, DynWeights } from '../../../mechanisms/geometry.js';
 import { sfmaDecide, sfmaStatsOps } from '../../../mechanisms/sfma.js';
@@ -36,6 +36,8 @@ export interface CallState {
   /** SDSS stride, 0 when SDSS is off. */
   readonly sdssStride: number;
   readonly sdssDelta: number;
+  /** SDSS's sampling pattern (tile mode may take the checkerboard). */
+  readonly sdssPattern: SdssPattern;
   /** SDSS stores grid neurons rectified (max(v, 0)): the layer's output only reaches a ReLU. */
   readonly sdssRectified: boolean;
   readonly sfmaOn: boolean;
@@ -127,7 +129,7 @@ export function prepareCall(call: CallInputs): CallState {
   }
   return {
     layerName, geom, w, batch, spet, exact, threshold, thresholds: effort.spet?.mode === 'threshold' ? effort.spet.thresholds ?? null : null,
-    sdssStride: effort.sdss ? effort.sdss.stride : 0, sdssDelta: effort.sdss ? effort.sdss.delta : 0,
+    sdssStride: effort.sdss ? effort.sdss.stride : 0, sdssDelta: effort.sdss ? effort.sdss.delta : 0, sdssPattern: effort.sdss?.pattern ?? 'square',
     sdssRectified: effort.sdss !== undefined && rectified,
     sfmaOn: effort.sfma !== undefined, means, dropped, droppedLists, keptLists, range, tally, trace, addend,
   };

@@ -17,9 +17,9 @@
 import type { LayerCounters } from '../../../records/counters.js';
 import { NEURON_SDSS_INTERPOLATED, NEURON_SPET_TERMINATED } from '../../../records/decisions.js';
 import { correctionLayout, correctionTables } from '../../../mechanisms/sfma.js';
-import { rectify, sdssGrid, sdssInterpolateOps } from '../../../mechanisms/sdss.js';
+import { rectify, sdssInterpolateOps } from '../../../mechanisms/sdss.js';
 import { spetTestOps } from '../../../mechanisms/spet.js';
-import { everyPosition, keptOrder, tileRestBound, tileRestBoundOps, tileSdssOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { everyPosition, keptOrder, sdssTileOrder, tileRestBound, tileRestBoundOps, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { CallState } from './run-state.js';
 import { blobPool } from '../blob-pool.js';
 import { tapLayout } from './tile-kernels.js';
@@ -47,8 +47,7 @@ export function tileConvolutionFast(
   const spetOn = state.spet !== null;
   // Every neuron is written (evaluated, terminated or interpolated): a reused array will do.
   const y = blobPool.take(batch * outSize);
-  const grid = state.sdssStride > 0 ? sdssGrid(geom.outH, outW, state.sdssStride) : null;
-  const order = grid ? tileSdssOrder(grid, state.sdssStride) : null;
+  const order = state.sdssStride > 0 ? sdssTileOrder(geom.outH, outW, state.sdssStride, state.sdssPattern) : null;
   const listed = order ? order.grid : everyPosition(positions);
   const others = order ? order.others : new Int32Array(0);
 

@@ -9,9 +9,9 @@
 import type { LayerCounters } from '../../../records/counters.js';
 import { NEURON_SDSS_INTERPOLATED, NEURON_SPET_TERMINATED } from '../../../records/decisions.js';
 import { correctionLayout, correctionTables } from '../../../mechanisms/sfma.js';
-import { rectify, sdssGrid, sdssInterpolateOps, sdssTestOps } from '../../../mechanisms/sdss.js';
+import { rectify, sdssInterpolateOps, sdssTestOps } from '../../../mechanisms/sdss.js';
 import { spetTestOps } from '../../../mechanisms/spet.js';
-import { everyPosition, keptOrder, tileRestBound, tileRestBoundOps, tileSdssOrder, type KeptOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { everyPosition, keptOrder, sdssTileOrder, tileRestBound, tileRestBoundOps, type KeptOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { CallState } from './run-state.js';
 
 /**
@@ -25,8 +25,7 @@ export function tileReference(state: CallState, plan: TilePlan, tilePositions: n
   const bias = state.w.bias;
   const y = new Float32Array(batch * outSize);
   const spetOn = state.spet !== null;
-  const grid = state.sdssStride > 0 ? sdssGrid(geom.outH, outW, state.sdssStride) : null;
-  const order = grid ? tileSdssOrder(grid, state.sdssStride) : null;
+  const order = state.sdssStride > 0 ? sdssTileOrder(geom.outH, outW, state.sdssStride, state.sdssPattern) : null;
   const listed = order ? order.grid : everyPosition(positions);
   const layout = correctionLayout(geom);
   const nClasses = layout.nRowClasses * layout.nColClasses;

@@ -8,9 +8,8 @@
  */
 import type { LayerCounters } from '../../../records/counters.js';
 import { correctionLayout, correctionTables } from '../../../mechanisms/sfma.js';
-import { sdssGrid } from '../../../mechanisms/sdss.js';
 import { spetTestOps } from '../../../mechanisms/spet.js';
-import { everyPosition, keptOrder, tileRestBound, tileRestBoundOps, tileSdssOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { everyPosition, keptOrder, sdssTileOrder, tileRestBound, tileRestBoundOps, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { CallState } from '../dynamic/run-state.js';
 import { activeWasmKernels } from './wasm-loader.js';
 
@@ -92,8 +91,7 @@ export function tileConvolutionWasm(
       }
     }
   }
-  const grid = state.sdssStride > 0 ? sdssGrid(geom.outH, outW, state.sdssStride) : null;
-  const order = grid ? tileSdssOrder(grid, state.sdssStride) : null;
+  const order = state.sdssStride > 0 ? sdssTileOrder(geom.outH, outW, state.sdssStride, state.sdssPattern) : null;
   const list = order ? order.grid : everyPosition(positions);
   const others = order ? order.others : NONE;
   const neighbours = order ? order.neighbours : null;
@@ -117,7 +115,7 @@ export function tileConvolutionWasm(
     dilationH: geom.dilationH, dilationW: geom.dilationW, group,
     rows: packed.weights, packed: packed.weights + rowBytes, prefix, bias: packed.bias, order: put(plan.order),
     kept: put(kept), keptPrefix: put(keptPrefix), keptPositions: put(keptPositions), spet: spetOn ? 1 : 0, limits: put(limits),
-    corr: corr ? put(corr) : 0, addend: state.addend ? put(state.addend) : 0, list: put(list), listCount: list.length, sdss: grid ? 1 : 0, others: put(others),
+    corr: corr ? put(corr) : 0, addend: state.addend ? put(state.addend) : 0, list: put(list), listCount: list.length, sdss: order ? 1 : 0, others: put(others),
     othersCount: others.length, neighbours: neighbours ? put(neighbours.neighbours) : 0, testOps: put(testOps),
     rectified: state.sdssRectified ? 1 : 0, tile: tilePositions,
     neuronOps: (state.w.bias ? 1 : 0) + (spetOn ? spetTestOps(state.exact) : 0),
@@ -142,7 +140,7 @@ export function tileConvolutionWasm(
   tally.spetNeurons += c[2];
   tally.spetTerminated += c[3];
   tally.sdssInterpolated += c[4];
-  if (grid) tally.sdssOutputs += batch * outC * positions;
+  if (order) tally.sdssOutputs += batch * outC * positions;
   if (trace) trace.set(new Uint8Array(exports.memory.buffer, traceAt, batch * outSize));
   return y;
 }

@@ -20,8 +20,7 @@
  * Traced plans: a u32 per output neuron, 1 = terminated, 2 = interpolated (whole tiles).
  */
 import { convolutionGeometry, type DynGeometry } from '../../../mechanisms/geometry.js';
-import { sdssGrid } from '../../../mechanisms/sdss.js';
-import { everyPosition, tilePlan, tileSdssOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { everyPosition, sdssTileOrder, tilePlan, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { LayerEffort } from '../../../effort/effort.js';
 import { NetworkError } from '../../../errors.js';
 import type { Layer } from '../../../ir/network.js';
@@ -83,8 +82,7 @@ export async function encodeTileDynamic(
   const exact = spet?.mode === 'exact';
   const plan = tilePlan(weights, g, spet?.fraction ?? 1, spet?.mode === 'threshold' ? spet.inputScale : undefined);
   const nSig = spet ? plan.nSig : g.cpg;
-  const grid = effort.sdss ? sdssGrid(g.outH, g.outW, effort.sdss.stride) : null;
-  const order = grid && effort.sdss ? tileSdssOrder(grid, effort.sdss.stride) : null;
+  const order = effort.sdss ? sdssTileOrder(g.outH, g.outW, effort.sdss.stride, effort.sdss.pattern) : null;
   const staticList = order ? order.grid : everyPosition(g.positions);
   const others = order ? order.others : new Int32Array(0);
   const T = tile.positions;
@@ -228,7 +226,7 @@ export async function encodeTileDynamic(
     }
   };
   // The grid (or every position): whole tiles, or SPET's pass 1 (+ test, compaction) and pass 2 over the survivors.
-  const rectifyGrid = grid !== null && rectified;
+  const rectifyGrid = order !== null && rectified;
   if (spet) {
     const survivors: Sink = { at: work.gridSurvAt, countAt: work.gridCount, argsSlot: 0 };
     pass(1, gridPositions, { direct: true }, survivors, false);
@@ -236,7 +234,7 @@ export async function encodeTileDynamic(
   } else {
     pass(0, gridPositions, { direct: true }, null, rectifyGrid);
   }
-  if (!grid) return;
+  if (!order) return;
   rec.sdssOutputs = maps * g.positions;
   if (others.length === 0) return;
   // Off the grid: the decision, and the failing tiles evaluated in the same workgroups.
