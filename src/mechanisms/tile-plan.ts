@@ -177,11 +177,14 @@ export interface NeighbourTable {
   readonly counts: Uint8Array;
 }
 
-/** SDSS's positions in tile mode's order, with the neighbours of the positions off the grid. */
+/**
+ * SDSS's positions in tile mode's order, with the neighbours of the positions off the grid (the
+ * square grid's order: tileSdssOrder; the checkerboard's: checkerboardOrder).
+ */
 export interface TileSdssOrder {
-  /** The grid: positions on a regular grid column (x a multiple of the stride) row-major, then the last column's. */
+  /** The evaluated positions (square grid: those on a regular grid column row-major, then the last column's). */
   readonly grid: Int32Array;
-  /** Off the grid: the positions of rows off the grid row-major, then those on grid rows. */
+  /** The interpolated-or-evaluated positions (square grid: those of rows off the grid row-major, then those on grid rows). */
   readonly others: Int32Array;
   /** Neighbours of `others`, in its order. */
   readonly neighbours: NeighbourTable;
