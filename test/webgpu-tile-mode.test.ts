@@ -58,10 +58,13 @@ async function expectTileParity(c: Captured, batch: number, effort: LayerEffort)
     expect(Math.abs(gc.macsExecuted - rc.macsExecuted) / rc.macsDense, what).toBeLessThanOrEqual(DYNAMIC_DECISION_TOLERANCE * 10);
   }
   // Few dispatches: SPET's pass 1, test and compaction are one; SDSS adds one over the tiles off
-  // the grid that decides and evaluates the failing ones (and SPET's pass 2 after it).
-  const passes = g.dispatches.filter((d) => d.kernel === 'dynamic/tile-convolution').length;
+  // the grid that decides and evaluates the failing ones (and SPET's pass 2 after it). SDSS alone
+  // computes its grid with the dense kernel over the listed positions.
+  const passes = g.dispatches.filter((d) => d.kernel === 'dynamic/tile-convolution' || d.kernel === 'convolution/dense').length;
   const expected = (effort.spet ? 2 : 1) * (effort.sdss ? 2 : 1);
   expect(passes, what).toBeLessThanOrEqual(expected);
+  const denseGrid = effort.sdss !== undefined && !effort.spet && !effort.sfma;
+  expect(g.dispatches.filter((d) => d.kernel === 'convolution/dense').length, what).toBe(denseGrid ? 1 : 0);
   return rc;
 }
 
@@ -76,6 +79,7 @@ function efforts(k: { spet: number; delta: number; epsilon: number }, t: number)
     { spet: spetX(0.5), tile },
     { sdss: { stride: 2, delta: k.delta }, tile },
     { sdss: { stride: 3, delta: 0 }, tile },
+    { sdss: { stride: 2, delta: k.delta, pattern: 'checkerboard' }, tile },
     { sfma: { epsilon: k.epsilon }, tile },
     { spet: spetT(0.5, k.spet), sdss: { stride: 2, delta: k.delta }, sfma: { epsilon: k.epsilon }, tile },
     { spet: spetX(0.3), sdss: { stride: 3, delta: k.delta }, sfma: { epsilon: k.epsilon }, tile },

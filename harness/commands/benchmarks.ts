@@ -315,7 +315,8 @@ squeezenet-dc: odd ImageNet samples (the calibration used the even ones). MAC re
 MACs / executed MACs, counted by the kernels (WebGPU: atomics in the dynamic kernels). On WebGPU
 (shaders/dynamic/tile-convolution.wgsl) a tile-mode SPET layer is one dispatch for pass 1, the
 tile test and the survivors' compaction, then one indirect dispatch over the survivors; an SDSS
-layer one for the grid, then one over the tiles off the grid that decides each and evaluates
+layer one for the grid (SDSS alone: the dense kernel, shaders/convolution/dense.wgsl, over the
+grid's listed positions), then one over the tiles off the grid that decides each and evaluates
 the failing ones in the same workgroups (re-packed there into quads of failing channels); the
 last column counts the compute dispatches of one batch run, dense / DyVEDeep, from the
 scheduler's record, and in brackets those of the profile's layers per layer (\`dyve bench

@@ -1,9 +1,12 @@
-// Dense convolution (grouped, strided, padded, dilated), bias and an optional fused ReLU.
+// Dense convolution (grouped, strided, padded, dilated), bias and an optional fused ReLU; over
+// every output position, or over a list of them (SDSS's grid in tile mode: the positions the
+// dynamic layer computes exactly, at the dense kernel's rate).
 //
 // Thread mapping: one invocation computes 4 output channels (one vec4 of the packed weights) x
 // PX consecutive output positions of one image: PX vec4 accumulators, no shared memory (on
 // CPU-backed adapters barriers cost more than they save).
-// Dispatch: x = ceil(outH * outW / (PX * WG)), y = group * ceil(m / 4), z = images.
+// Dispatch: x = ceil(positions / (PX * WG)), y = group * ceil(m / 4), z = images; positions =
+// outH * outW, or listLen: then invocation position i is output position list[listAt + i].
 // Weights are packed by the host as [g][c][ky][kx][o rounded up to 4] (vec4 over 4 output
 // channels of a group; the padding lanes hold 0 and are never stored).
 //
@@ -27,7 +30,9 @@ struct Params {
   quads: u32,      // ceil(m / 4): vec4 columns per group
   relu: u32,       // 1: apply the fused ReLU at the store
   slope: f32,      // its negative slope
-  _pad: u32,
+  listLen: u32,    // 0: every output position; else the length of the list of positions
+  listAt: u32,     // where the list starts in `list`
+  _p0: u32, _p1: u32, _p2: u32,
 }
 
 @group(0) @binding(0) var<uniform> P: Params;
@@ -35,10 +40,20 @@ struct Params {
 @group(0) @binding(2) var<storage, read> w: array<vec4f>;
 @group(0) @binding(3) var<storage, read> bias: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read> list: array<u32>;   // unread when listLen = 0
 
-// The top-left input coordinates (y, x) of 4 consecutive output positions from p (clamped to the last).
-fn origins(p: u32, hw: u32) -> array<vec4i, 2> {
-  let ps = min(vec4u(p) + vec4u(0u, 1u, 2u, 3u), vec4u(hw - 1u));
+// The output position of invocation position i (< n).
+fn position(i: u32) -> u32 {
+  if (P.listLen == 0u) { return i; }
+  return list[P.listAt + i];
+}
+
+// The top-left input coordinates (y, x) of the output positions of invocation positions i .. i + 3
+// (clamped to the last of n).
+fn origins(i: u32, n: u32) -> array<vec4i, 2> {
+  let at = min(vec4u(i) + vec4u(0u, 1u, 2u, 3u), vec4u(n - 1u));
+  var ps = at;
+  if (P.listLen > 0u) { ps = vec4u(list[P.listAt + at.x], list[P.listAt + at.y], list[P.listAt + at.z], list[P.listAt + at.w]); }
   let oy = ps / vec4u(P.outW);
   let ox = ps - oy * vec4u(P.outW);
   return array<vec4i, 2>(vec4i(oy * P.sH) - vec4i(i32(P.pH)), vec4i(ox * P.sW) - vec4i(i32(P.pW)));
@@ -56,24 +71,26 @@ fn activate(v: vec4f) -> vec4f {
   return select(v, select(v * P.slope, v, v > vec4f(0.0)), P.relu == 1u);
 }
 
-fn store(v: vec4f, p: u32, hw: u32, yBase: u32, lanes: u32) {
-  if (p >= hw) { return; }
+fn store(v: vec4f, i: u32, n: u32, hw: u32, yBase: u32, lanes: u32) {
+  if (i >= n) { return; }
   let a = activate(v);
+  let p = position(i);
   for (var j = 0u; j < lanes; j++) { y[yBase + j * hw + p] = a[j]; }
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let hw = P.outH * P.outW;
+  let n = select(hw, P.listLen, P.listLen > 0u);
   let p0 = (wid.x * WG + lid.x) * PX;
-  if (p0 >= hw) { return; }
+  if (p0 >= n) { return; }
   let g = wid.y / P.quads;
   let q = wid.y % P.quads;
   let img = wid.z;
   let wide = PX > 4u;
 
-  let oa = origins(p0, hw);
-  let ob = origins(p0 + 4u, hw);
+  let oa = origins(p0, n);
+  let ob = origins(p0 + 4u, n);
   let b = bias[g * P.quads + q];
   var a0 = b; var a1 = b; var a2 = b; var a3 = b;
   var a4 = b; var a5 = b; var a6 = b; var a7 = b;
@@ -107,12 +124,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let yBase = img * P.outC * hw + (g * P.m + q * 4u) * hw;
   let lanes = min(4u, P.m - q * 4u);
   // Positions past PX belong to the next invocation (PX < 4 computes them, but does not store them).
-  store(a0, p0, hw, yBase, lanes);
-  if (PX > 1u) { store(a1, p0 + 1u, hw, yBase, lanes); }
-  if (PX > 2u) { store(a2, p0 + 2u, hw, yBase, lanes); }
-  if (PX > 3u) { store(a3, p0 + 3u, hw, yBase, lanes); }
-  if (PX > 4u) { store(a4, p0 + 4u, hw, yBase, lanes); }
-  if (PX > 5u) { store(a5, p0 + 5u, hw, yBase, lanes); }
-  if (PX > 6u) { store(a6, p0 + 6u, hw, yBase, lanes); }
-  if (PX > 7u) { store(a7, p0 + 7u, hw, yBase, lanes); }
+  store(a0, p0, n, hw, yBase, lanes);
+  if (PX > 1u) { store(a1, p0 + 1u, n, hw, yBase, lanes); }
+  if (PX > 2u) { store(a2, p0 + 2u, n, hw, yBase, lanes); }
+  if (PX > 3u) { store(a3, p0 + 3u, n, hw, yBase, lanes); }
+  if (PX > 4u) { store(a4, p0 + 4u, n, hw, yBase, lanes); }
+  if (PX > 5u) { store(a5, p0 + 5u, n, hw, yBase, lanes); }
+  if (PX > 6u) { store(a6, p0 + 6u, n, hw, yBase, lanes); }
+  if (PX > 7u) { store(a7, p0 + 7u, n, hw, yBase, lanes); }
 }

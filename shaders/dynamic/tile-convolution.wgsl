@@ -20,7 +20,8 @@
 // a quad).
 //
 // Phases (P.phase):
-//   0  whole tiles (SPET off): bias (+ correction) + every kept channel; stored.
+//   0  whole tiles (SPET off): bias (+ correction) + every kept channel; stored. (SDSS's grid
+//      without SPET or SFMA runs on the dense kernel instead, convolution/dense.wgsl over a list.)
 //   1  SPET pass 1, test and compaction in one dispatch: bias (+ correction) + the significant
 //      kept channels (j < nSig); a tile is SATURATED when every neuron's value (+ addend on a
 //      residual layer) is below its limit: o's threshold, or in exact mode -bound(img, o). A

@@ -74,6 +74,8 @@ export interface DecisionBuffers {
 export interface LayerRecord {
   /** Counter slots of the dynamic convolution dispatches. */
   readonly convSlots: number[];
+  /** MACs of the layer's dispatches that count none themselves (SDSS's grid on the dense kernel). */
+  staticMacs?: number;
   /** Counter slot of SDSS's decision pass (interpolated neurons). */
   decideSlot?: number;
   /** Counter slot of the map statistics (SFMA's dropped maps). */

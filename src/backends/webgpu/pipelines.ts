@@ -30,20 +30,24 @@ export const KERNELS = {
   'dynamic/spet-bound': { WG: 64 },
   'dynamic/sdss-decide': { WG: 256 },
   'dynamic/sdss-indirect-args': {},
+  // 64 rather than 256: 256 re-packs more of SDSS's failing tiles per workgroup (lavapipe, batch
+  // 100: ~1.08x -> 1.14x dense) but loses at batch 1 (SwiftShader 1.16x -> 0.89x).
   'dynamic/tile-convolution': { WG: 64 },
 } as const satisfies Record<string, { WG?: number; PX?: number }>;
 
 export type KernelName = keyof typeof KERNELS;
 
 /**
- * Override constants that choose what a kernel computes, not how fast: per kernel, the constants
- * an encoder sets per layer (`PipelineCache.kernel(name, { KIND: 1 })`), each specialisation
- * created once. They are not tuning: `--tune` cannot set them.
+ * Override constants an encoder sets per layer (`PipelineCache.kernel(name, { KIND: 1 })`), each
+ * specialisation created once: those that choose what a kernel computes (not tuning: `--tune`
+ * cannot set them), and the dense convolution's PX, which its encoder lowers below the tuned
+ * value for maps with few positions.
  */
 export const SPECIALISATION_CONSTANTS: Partial<Record<KernelName, readonly string[]>> = {
   'activation/pointwise': ['KIND'],
   'elementwise/eltwise': ['OP'],
   'dynamic/tile-convolution': ['TP'],
+  'convolution/dense': ['PX'],
 };
 
 /** The override constants of one pipeline specialisation (see {@link SPECIALISATION_CONSTANTS}). */

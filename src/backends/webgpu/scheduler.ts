@@ -376,7 +376,7 @@ export class Plan {
       const c: LayerCounters = { name: layer.name, type: layer.params.type, macsDense, macsExecuted: macsDense, otherOps: otherOps.get(layer.name) ?? 0 };
       const rec = this.records.get(layer.name);
       if (rec) {
-        c.macsExecuted = rec.convSlots.reduce((s, slot) => s + u64(stats, slot), 0);
+        c.macsExecuted = rec.convSlots.reduce((s, slot) => s + u64(stats, slot), rec.staticMacs ?? 0);
         c.mechanisms = {};
         if (rec.spet) {
           c.mechanisms.spet = {

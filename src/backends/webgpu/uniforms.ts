@@ -48,7 +48,7 @@ export const UNIFORM_LAYOUTS = {
   'activation/prelu': [u32('total'), u32('hw'), u32('channels'), u32('relu'), f32('slope'), u32('_p0'), u32('_p1'), u32('_p2')],
   'elementwise/scale': [u32('total'), u32('hw'), u32('channels'), u32('relu'), f32('slope'), u32('_p0'), u32('_p1'), u32('_p2')],
   'elementwise/eltwise': [u32('total'), u32('first'), f32('ca'), f32('cb'), u32('relu'), f32('slope'), u32('_p0'), u32('_p1')],
-  'convolution/dense': [...CONV_GEOMETRY, u32('quads'), u32('relu'), f32('slope'), u32('_pad')],
+  'convolution/dense': [...CONV_GEOMETRY, u32('quads'), u32('relu'), f32('slope'), u32('listLen'), u32('listAt'), u32('_p0'), u32('_p1'), u32('_p2')],
   'inner-product/dense': [u32('inSize'), u32('outC'), u32('quads'), u32('relu'), f32('slope'), u32('outOffset'), u32('_p0'), u32('_p1')],
   'normalization/lrn': [
     u32('C'), u32('H'), u32('W'), u32('total'), u32('size'), u32('within'), f32('alpha'), f32('beta'), f32('k'),

@@ -27,17 +27,55 @@ function packGroupBias(bias: Float32Array | undefined, group: number, m: number,
   return packed;
 }
 
+/**
+ * Invocations a map's positions should at least fill: a software adapter runs 8 invocations per
+ * 256-bit vector (lavapipe), and fewer leave lanes idle. SDSS's grid on an 8x8 map (32 positions)
+ * with 4 per invocation instead of 8: cifar10-quick 1.02x -> 1.10x dense, conv3's off-grid tiles
+ * all interpolated.
+ */
+const MIN_INVOCATIONS = 8;
+
+/** Positions per invocation for `positions` output positions: `px` (the tuned PX), halved while they would fill fewer than MIN_INVOCATIONS. */
+function positionsPerInvocation(positions: number, px: number): number {
+  let p = px;
+  while (p > 1 && Math.ceil(positions / p) < MIN_INVOCATIONS) p = Math.max(1, Math.floor(p / 2));
+  return p;
+}
+
+/** Output positions given as a list: `length` u32 entries of `buffer` from word `at`. */
+export interface PositionList {
+  readonly buffer: GPUBuffer;
+  readonly at: number;
+  readonly length: number;
+}
+
 export async function encodeConvolution(ctx: EncodeContext, layer: Layer, inputs: GPUBuffer[], outputs: GPUBuffer[], relu: FusedRelu): Promise<void> {
+  await encodeDenseConvolution(ctx, layer, inputs[0], outputs[0], relu, null);
+}
+
+/**
+ * One dispatch of the dense kernel: every output position (`list` null), or only the listed ones
+ * (the others are left as they are). Counts its MACs: all of them are executed.
+ */
+export async function encodeDenseConvolution(
+  ctx: EncodeContext, layer: Layer, input: GPUBuffer, output: GPUBuffer, relu: FusedRelu, list: PositionList | null,
+): Promise<void> {
   const g = convolutionGeometry(layer);
   const quads = Math.ceil(g.m / 4);
   const w = ctx.constant(layer, 'conv-dense-weights', () => packWeights(dynWeights(layer, g).weight, g, quads));
   const b = ctx.constant(layer, 'conv-dense-bias', () => packGroupBias(dynWeights(layer, g).bias, g.group, g.m, quads));
-  const kernel = await ctx.kernel('convolution/dense');
+  const positions = list ? list.length : g.positions;
+  const tuned = await ctx.kernel('convolution/dense');
+  const px = positionsPerInvocation(positions, tuned.positionsPerInvocation);
+  const kernel = px === tuned.positionsPerInvocation ? tuned : await ctx.kernel('convolution/dense', { PX: px });
   const params = ctx.uniform(packUniforms('convolution/dense', {
-    ...convGeometryUniforms(g), quads, relu: relu !== null, slope: relu?.slope ?? 0,
+    ...convGeometryUniforms(g), quads, relu: relu !== null, slope: relu?.slope ?? 0, listLen: list?.length ?? 0, listAt: list?.at ?? 0,
   }), layer.name);
+  // WebGPU binds every binding the shader declares: the dense pass reads no list, so 16 bytes stand in.
+  const listBuffer = list?.buffer ?? ctx.buffer(16, `${layer.name} no list`);
   ctx.push({
-    op: 'dispatch', layer: layer.name, kernel, bindGroup: ctx.bind(kernel, [params, inputs[0], w, b, outputs[0]]),
-    workgroups: [Math.ceil(g.positions / (kernel.positionsPerInvocation * kernel.workgroupSize)), g.group * quads, ctx.batch], macs: denseMacs(layer, ctx.batch),
+    op: 'dispatch', layer: layer.name, kernel, bindGroup: ctx.bind(kernel, [params, input, w, b, output, listBuffer]),
+    workgroups: [Math.ceil(positions / (kernel.positionsPerInvocation * kernel.workgroupSize)), g.group * quads, ctx.batch],
+    macs: list ? ctx.batch * list.length * g.outC * g.cpg * g.taps : denseMacs(layer, ctx.batch),
   });
 }

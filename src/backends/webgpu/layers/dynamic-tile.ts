@@ -7,10 +7,11 @@
  * - SPET: pass 1 (the significant K-prefix of the permuted weights), the tile test and the
  *   compaction of the surviving tiles are ONE dispatch, which also writes the indirect arguments
  *   of pass 2 (the rest, over the survivors, in full workgroups): 2 dispatches.
- * - SDSS: the grid (phase 0, or SPET's two passes), then ONE dispatch over the tiles off the
- *   grid that decides each (interpolated or not) and evaluates the failing ones in the same
- *   workgroup (phase 0, or SPET's pass 1, whose survivors then take pass 2 by indirect
- *   dispatch): 2 dispatches for SDSS alone, 4 with SPET.
+ * - SDSS: the grid (SDSS alone: the dense kernel, shaders/convolution/dense.wgsl, over the
+ *   grid's listed positions; with SFMA phase 0, with SPET its two passes), then ONE dispatch over
+ *   the tiles off the grid that decides each (interpolated or not) and evaluates the failing
+ *   ones in the same workgroup (phase 0, or SPET's pass 1, whose survivors then take pass 2 by
+ *   indirect dispatch): 2 dispatches for SDSS alone, 4 with SPET.
  * - SFMA, exact SPET: the neuron mode's map-statistics, sfma-kernel-sums and spet-bound passes.
  * Lists, counts and indirect arguments are cleared by the command encoder; nothing is read back
  * inside a batch. Tiles of at most 16 positions (the kernel's registers), ungrouped convolutions.
@@ -26,6 +27,7 @@ import { NetworkError } from '../../../errors.js';
 import type { Layer } from '../../../ir/network.js';
 import { f32Bits, grid1d, type EncodeContext, type FusedRelu } from '../encode-context.js';
 import { convGeometryUniforms, packUniforms } from '../uniforms.js';
+import { encodeDenseConvolution } from './convolution.js';
 import { encodeMapStatistics } from './map-statistics-pass.js';
 
 /** Largest tile the kernel holds in registers (its MAX_TP). */
@@ -231,6 +233,12 @@ export async function encodeTileDynamic(
     const survivors: Sink = { at: work.gridSurvAt, countAt: work.gridCount, argsSlot: 0 };
     pass(1, gridPositions, { direct: true }, survivors, false);
     pass(2, gridPositions, { direct: false, ...survivors }, null, rectifyGrid);
+  } else if (order && !effort.sfma) {
+    // SDSS alone: its grid is an ordinary convolution over listed positions, so the dense kernel
+    // runs it (weights uniform across a workgroup, 8 positions per invocation; on lavapipe the
+    // tile kernel's quads of 4 positions ran the same MACs at about half its rate).
+    await encodeDenseConvolution(ctx, layer, x, y, relu ?? (rectifyGrid ? { slope: 0 } : null), { buffer: tablesBuf, ...gridPositions });
+    rec.staticMacs = batch * staticList.length * g.outC * g.cpg * g.taps;
   } else {
     pass(0, gridPositions, { direct: true }, null, rectifyGrid);
   }
