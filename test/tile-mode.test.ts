@@ -236,6 +236,31 @@ describe('tile mode: WebAssembly and TypeScript kernels against the tile referen
   }
 });
 
+describe('tile mode: SDSS\'s small tiles when SFMA drops maps in some images only', () => {
+  // Tiles of 2 and 4 read the weight rows channels last: the layer's cached rows for an image that
+  // keeps every map, its kept maps' rows for one that drops some. Image 1 drops two maps, images 0
+  // and 2 drop none: image 2 must not see image 1's rows.
+  for (const group of [1, 2]) {
+    for (const t of [2, 4]) {
+      it(`${group} group(s), tiles of ${t}`, () => {
+        const shape = { c: 6, h: 12, w: 12 };
+        const layer = convLayer(shape, { numOutput: 8, kernelH: 3, kernelW: 3, padH: 1, padW: 1, group }, 7);
+        const batch = 3;
+        const plane = shape.h * shape.w;
+        const input = randomArray(batch * shape.c * plane, 3).map((v) => Math.max(v, 0));
+        for (const c of [0, 4]) input.fill(0.7, (shape.c + c) * plane, (shape.c + c + 1) * plane);
+        const c: Captured = { layer, input, rectified: true };
+        const tile = { positions: t };
+        for (const pattern of ['square', 'checkerboard'] as const) {
+          const ref = expectTileParity(c, batch, { sdss: { stride: 2, delta: 0.3, pattern }, sfma: { epsilon: 1e-6 }, tile });
+          expect(ref.counts.mechanisms?.sfma?.approximated, pattern).toBe(2);
+          expect(ref.counts.mechanisms?.sdss?.interpolated, pattern).toBeGreaterThan(0);
+        }
+      });
+    }
+  }
+});
+
 describe('tile mode: SDSS on NaN and infinite values', () => {
   // A 1x1 convolution passes special inputs to its outputs, grid neurons included: a NaN neighbour
   // fails the test, two infinite ones agree only under an infinite delta (their difference is

@@ -22,4 +22,4 @@ export function heapBase(): usize {
 export function tileRows(): i32 {
   return MR;
 }
-export { tileConvolution, tileConvolutionScratchBytes } from './tile-convolution';
+export { channelsLastRows, tileConvolution, tileConvolutionScratchBytes } from './tile-convolution';

@@ -110,6 +110,11 @@ export class TileDesc {
   counters: u32;
   /** float64 x 2, added to: interpolated neurons, interpolation ops. */
   sdssCounters: u32;
+  /**
+   * The rows (`rows`) channels last, [o][ky][kx][c], cached per layer by the host
+   * (channelsLastRows per group): what the small tiles' dots read when no map is dropped.
+   */
+  hwcRows: u32;
   /** tileConvolutionScratchBytes(desc) bytes, 16-aligned. */
   scratch: u32;
 }
@@ -150,6 +155,8 @@ let meansAt: usize = 0;
 let masksAt: usize = 0;
 let hwcAt: usize = 0;
 let hwcRowsAt: usize = 0;
+/** Scratch for the rows channels last of an image whose kept maps are not all of them. */
+let keptHwcRowsAt: usize = 0;
 let dotsOutAt: usize = 0;
 let endAt: usize = 0;
 /** The kept planes channels-last (hwcAt) and the rows in the same order (hwcRowsAt) are ready. */
@@ -176,6 +183,21 @@ function transposed(r0: v128, r1: v128, r2: v128, r3: v128, i: i32): v128 {
   if (i == 1) return i64x2.shuffle(i32x4.shuffle(r0, r1, 0, 4, 1, 5), i32x4.shuffle(r2, r3, 0, 4, 1, 5), 1, 3);
   if (i == 2) return i64x2.shuffle(i32x4.shuffle(r0, r1, 2, 6, 3, 7), i32x4.shuffle(r2, r3, 2, 6, 3, 7), 0, 2);
   return i64x2.shuffle(i32x4.shuffle(r0, r1, 2, 6, 3, 7), i32x4.shuffle(r2, r3, 2, 6, 3, 7), 1, 3);
+}
+
+/**
+ * Weight rows channels last: m rows of nKept x taps values (`ldRow` bytes apart, [j][ky][kx]) into
+ * `dst` as [o][ky][kx][j]. Per call for the kept maps of an image that drops some; the host caches
+ * it per layer for all maps (TileDesc.hwcRows).
+ */
+export function channelsLastRows(src: usize, ldRow: usize, m: i32, nKept: i32, taps: i32, dst: usize): void {
+  for (let o = 0; o < m; o++) {
+    const from = src + <usize>o * ldRow;
+    const to = dst + <usize>o * nKept * taps * 4;
+    for (let j = 0; j < nKept; j++) {
+      for (let t = 0; t < taps; t++) f32.store(to + (<usize>t * nKept + j) * 4, f32.load(from + (<usize>j * taps + t) * 4));
+    }
+  }
 }
 
 /**
@@ -208,15 +230,7 @@ function channelsLast(nKept: i32, area: i32, planeBytes: usize, m: i32, taps: i3
     const plane = planesAt + <usize>j * planeBytes;
     for (let yx = 0; yx < area; yx++) f32.store(hwcAt + <usize>yx * ld + <usize>j * 4, f32.load(plane + <usize>yx * 4));
   }
-  if (rows) {
-    for (let o = 0; o < m; o++) {
-      const src = rowBase + <usize>o * ldRow;
-      const dst = hwcRowsAt + <usize>o * nKept * taps * 4;
-      for (let j = 0; j < nKept; j++) {
-        for (let t = 0; t < taps; t++) f32.store(dst + (<usize>t * nKept + j) * 4, f32.load(src + (<usize>j * taps + t) * 4));
-      }
-    }
-  }
+  if (rows) channelsLastRows(rowBase, ldRow, m, nKept, taps, hwcRowsAt);
   hwcKept = nKept;
   hwcPw = pw;
 }
@@ -261,8 +275,8 @@ function layout(d: TileDesc, base: usize): void {
   masksAt = meansAt + (sdss ? <usize>max(d.tile, 1) * m4 * 4 : 0);
   hwcAt = masksAt + m4 * 4;
   const small = smallTiles(d);
-  hwcRowsAt = hwcAt + (small ? align16(<usize>cpg * ph * pw * 4) + 64 : 0);
-  dotsOutAt = hwcRowsAt + (small ? align16(<usize>m * k * 4) : 0);
+  keptHwcRowsAt = hwcAt + (small ? align16(<usize>cpg * ph * pw * 4) + 64 : 0);
+  dotsOutAt = keptHwcRowsAt + (small ? align16(<usize>m * k * 4) : 0);
   endAt = dotsOutAt + 64;
 }
 
@@ -498,8 +512,11 @@ export function tileConvolution(desc: usize): void {
       }
       packedRest = packedA + <usize>m * k1 * 4;
       hwcReady = smallTiles(d);
-      // The rows change with the kept maps and the group; otherwise they are the first image's.
-      if (hwcReady) channelsLast(nKept, ph * pw, srcPlane, m, taps, pw, dropped || d.group > 1 || img == 0);
+      // The rows: the layer's cached ones, or this image's kept maps' (transposed here).
+      if (hwcReady) {
+        hwcRowsAt = dropped ? keptHwcRowsAt : <usize>d.hwcRows + <usize>g * m * kFull * 4;
+        channelsLast(nKept, ph * pw, srcPlane, m, taps, pw, dropped);
+      }
       const bias = <usize>d.bias + <usize>g * m * 4;
       const outBlock = <usize>d.y + (<usize>img * d.outC + <usize>g * m) * n * 4;
       const corrBlock = <usize>d.corr + (<usize>img * d.outC + <usize>g * m) * n * 4;

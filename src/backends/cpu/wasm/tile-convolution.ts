@@ -18,7 +18,7 @@ const DESC_FIELDS = [
   'batch', 'x', 'y', 'inC', 'inH', 'inW', 'outC', 'outH', 'outW', 'kernelH', 'kernelW', 'strideH', 'strideW',
   'padH', 'padW', 'dilationH', 'dilationW', 'group', 'rows', 'packed', 'prefix', 'bias', 'order', 'kept', 'keptPrefix',
   'keptPositions', 'spet', 'limits', 'corr', 'addend', 'list', 'listCount', 'sdss', 'others', 'othersCount', 'neighbours', 'testOps',
-  'delta', 'rectified', 'tile', 'neuronOps', 'trace', 'counters', 'sdssCounters', 'scratch',
+  'delta', 'rectified', 'tile', 'neuronOps', 'trace', 'counters', 'sdssCounters', 'hwcRows', 'scratch',
 ] as const;
 type DescField = (typeof DESC_FIELDS)[number];
 
@@ -39,14 +39,17 @@ export function tileConvolutionWasm(
   const wasm = activeWasmKernels();
   const { exports } = wasm;
   const rowBytes = plan.permuted.length * 4;
-  const packed = wasm.packedWeights(plan.permuted, state.w.bias, outC, `tile ${prefix}`, 2 * rowBytes, (src, dst) => {
+  // The rows, then per group the significant prefix and the rest in row panels (m x its K), then
+  // the rows channels last (the small tiles' dots: transposing them per call cost conv2 a quarter
+  // of its time at batch 1).
+  const packed = wasm.packedWeights(plan.permuted, state.w.bias, outC, `tile ${prefix}`, 3 * rowBytes, (src, dst) => {
     new Uint8Array(exports.memory.buffer).copyWithin(dst, src, src + rowBytes);
-    // Per group: the significant prefix then the rest, each in row panels (m x its K).
     for (let g = 0; g < group; g++) {
       const rows = src + g * m * cpg * taps * 4;
       const at = dst + rowBytes + g * m * cpg * taps * 4;
       exports.packRowPanels(rows, m, prefix * taps, cpg * taps, at);
       exports.packRowPanels(rows + prefix * taps * 4, m, (cpg - prefix) * taps, cpg * taps, at + m * prefix * taps * 4);
+      exports.channelsLastRows(rows, cpg * taps * 4, m, cpg, taps, dst + 2 * rowBytes + g * m * cpg * taps * 4);
     }
   });
 
@@ -119,7 +122,7 @@ export function tileConvolutionWasm(
     othersCount: others.length, neighbours: neighbours ? put(neighbours.neighbours) : 0, testOps: put(testOps),
     rectified: state.sdssRectified ? 1 : 0, tile: tilePositions,
     neuronOps: (state.w.bias ? 1 : 0) + (spetOn ? spetTestOps(state.exact) : 0),
-    trace: traceAt, counters: countersAt, sdssCounters: countersAt + 32,
+    trace: traceAt, counters: countersAt, sdssCounters: countersAt + 32, hwcRows: packed.weights + 2 * rowBytes,
   };
   const i32 = mem.i32();
   DESC_FIELDS.forEach((field, i) => {

@@ -27,6 +27,7 @@ export interface WasmKernelExports {
   ): void;
   relu(x: number, n: number, slope: number): void;
   tileConvolutionScratchBytes(desc: number): number;
+  channelsLastRows(src: number, ldRow: number, m: number, nKept: number, taps: number, dst: number): void;
   tileConvolution(desc: number): void;
   gemm(
     m: number, n: number, k: number, a: number, bMode: number, bBase: number, c: number, ldc: number,
