@@ -31,7 +31,7 @@ export const KERNELS = {
   'dynamic/sdss-decide': { WG: 256 },
   'dynamic/sdss-indirect-args': {},
   // 64 rather than 256: 256 re-packs more of SDSS's failing tiles per workgroup (lavapipe, batch
-  // 100: ~1.08x -> 1.14x dense) but loses at batch 1 (SwiftShader 1.16x -> 0.89x).
+  // 100: ~1.08x -> 1.14x dense) but loses at batch 1 (SwiftShader 0.89x against 1.13-1.16x).
   'dynamic/tile-convolution': { WG: 64 },
 } as const satisfies Record<string, { WG?: number; PX?: number }>;
 
