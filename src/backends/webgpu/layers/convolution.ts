@@ -55,11 +55,11 @@ export async function encodeConvolution(ctx: EncodeContext, layer: Layer, inputs
 
 /**
  * One dispatch of the dense kernel: every output position (`list` null), or only the listed ones
- * (the others are left as they are). Counts its MACs: all of them are executed.
+ * (the others are left as they are). Returns its MACs (all executed; the dispatch records them).
  */
 export async function encodeDenseConvolution(
   ctx: EncodeContext, layer: Layer, input: GPUBuffer, output: GPUBuffer, relu: FusedRelu, list: PositionList | null,
-): Promise<void> {
+): Promise<number> {
   const g = convolutionGeometry(layer);
   const quads = Math.ceil(g.m / 4);
   const w = ctx.constant(layer, 'conv-dense-weights', () => packWeights(dynWeights(layer, g).weight, g, quads));
@@ -71,11 +71,13 @@ export async function encodeDenseConvolution(
   const params = ctx.uniform(packUniforms('convolution/dense', {
     ...convGeometryUniforms(g), quads, relu: relu !== null, slope: relu?.slope ?? 0, listLen: list?.length ?? 0, listAt: list?.at ?? 0,
   }), layer.name);
-  // WebGPU binds every binding the shader declares: the dense pass reads no list, so 16 bytes stand in.
-  const listBuffer = list?.buffer ?? ctx.buffer(16, `${layer.name} no list`);
+  // Every declared binding must be bound: without a list, binding 5 (unread) takes the input,
+  // read-only in both places.
+  const listBuffer = list?.buffer ?? input;
+  const macs = list ? ctx.batch * list.length * g.outC * g.cpg * g.taps : denseMacs(layer, ctx.batch);
   ctx.push({
     op: 'dispatch', layer: layer.name, kernel, bindGroup: ctx.bind(kernel, [params, input, w, b, output, listBuffer]),
-    workgroups: [Math.ceil(positions / (kernel.positionsPerInvocation * kernel.workgroupSize)), g.group * quads, ctx.batch],
-    macs: list ? ctx.batch * list.length * g.outC * g.cpg * g.taps : denseMacs(layer, ctx.batch),
+    workgroups: [Math.ceil(positions / (kernel.positionsPerInvocation * kernel.workgroupSize)), g.group * quads, ctx.batch], macs,
   });
+  return macs;
 }

@@ -237,8 +237,7 @@ export async function encodeTileDynamic(
     // SDSS alone: its grid is an ordinary convolution over listed positions, so the dense kernel
     // runs it (weights uniform across a workgroup, 8 positions per invocation; on lavapipe the
     // tile kernel's quads of 4 positions ran the same MACs at about half its rate).
-    await encodeDenseConvolution(ctx, layer, x, y, relu ?? (rectifyGrid ? { slope: 0 } : null), { buffer: tablesBuf, ...gridPositions });
-    rec.staticMacs = batch * staticList.length * g.outC * g.cpg * g.taps;
+    rec.staticMacs = await encodeDenseConvolution(ctx, layer, x, y, relu ?? (rectifyGrid ? { slope: 0 } : null), { buffer: tablesBuf, ...gridPositions });
   } else {
     pass(0, gridPositions, { direct: true }, null, rectifyGrid);
   }
