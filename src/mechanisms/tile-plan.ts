@@ -108,14 +108,17 @@ function buildPlan(w: Float32Array, geom: DynGeometry, fraction: number, inputSc
   return { nSig: significantCount(fraction, cpg), order, permuted, posSum, negSum };
 }
 
-const positionLists = new Map<number, Int32Array>();
+const indexRanges = new Map<number, Int32Array>();
 
-/** 0 .. n - 1: the list of pass 1 without SDSS, every position row-major (cached per size). */
-export function everyPosition(n: number): Int32Array {
-  let list = positionLists.get(n);
+/**
+ * 0 .. n - 1, cached per n and shared (read it, never write it): the list of pass 1 without SDSS
+ * (every position row-major), the channels of a group that keeps every map.
+ */
+export function indexRange(n: number): Int32Array {
+  let list = indexRanges.get(n);
   if (!list) {
     list = Int32Array.from({ length: n }, (_, p) => p);
-    positionLists.set(n, list);
+    indexRanges.set(n, list);
   }
   return list;
 }
@@ -169,7 +172,7 @@ function wholeOrder(plan: TilePlan, cpg: number, g: number): KeptOrder {
   if (!order) {
     order = {
       channels: plan.order.slice(g * cpg, (g + 1) * cpg),
-      positions: Int32Array.from({ length: cpg }, (_, j) => j),
+      positions: indexRange(cpg),
       nPrefix: Math.min(plan.nSig, cpg),
     };
     perGroup[g] = order;

@@ -9,6 +9,7 @@ import type { MechanismStats } from '../../../records/counters.js';
 import type { DynGeometry, DynWeights } from '../../../mechanisms/geometry.js';
 import { sfmaDecide, sfmaStatsOps } from '../../../mechanisms/sfma.js';
 import { channelRanges, inputRangeOps, spetPlan, type SpetPlan } from '../../../mechanisms/spet.js';
+import { indexRange } from '../../../mechanisms/tile-plan.js';
 import type { LayerWeights } from '../../../ir/network.js';
 
 /** Mutable mechanism statistics of one call; every field counts over the whole batch. */
@@ -114,7 +115,7 @@ export function prepareCall(call: CallInputs): CallState {
   const droppedLists: Int32Array[] = [];
   const keptLists: Int32Array[] = [];
   const noneDropped = new Int32Array(0);
-  const allKept = Int32Array.from({ length: cpg }, (_, c) => c);
+  const allKept = indexRange(cpg);
   for (let img = 0; img < batch; img++) {
     for (let g = 0; g < group; g++) {
       const at = img * inC + g * cpg;

@@ -19,7 +19,7 @@ import { NEURON_SDSS_INTERPOLATED, NEURON_SPET_TERMINATED } from '../../../recor
 import { correctionLayout, correctionTables } from '../../../mechanisms/sfma.js';
 import { rectify, sdssInterpolateOps } from '../../../mechanisms/sdss.js';
 import { spetTestOps } from '../../../mechanisms/spet.js';
-import { everyPosition, keptOrder, sdssTileOrder, tileRestBound, tileRestBoundOps, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { indexRange, keptOrder, sdssTileOrder, tileRestBound, tileRestBoundOps, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { CallState } from './run-state.js';
 import { blobPool } from '../blob-pool.js';
 import { tapLayout } from './tile-kernels.js';
@@ -48,7 +48,7 @@ export function tileConvolutionFast(
   // Every neuron is written (evaluated, terminated or interpolated): a reused array will do.
   const y = blobPool.take(batch * outSize);
   const order = state.sdssStride > 0 ? sdssTileOrder(geom.outH, outW, state.sdssStride, state.sdssPattern) : null;
-  const listed = order ? order.grid : everyPosition(positions);
+  const listed = order ? order.grid : indexRange(positions);
   const others = order ? order.others : new Int32Array(0);
 
   // Blocks of whole tiles, at least 8 positions wide (pass 1 runs four positions per weight load).

@@ -11,7 +11,7 @@ import { NEURON_SDSS_INTERPOLATED, NEURON_SPET_TERMINATED } from '../../../recor
 import { correctionLayout, correctionTables } from '../../../mechanisms/sfma.js';
 import { rectify, sdssInterpolateOps, sdssTestOps } from '../../../mechanisms/sdss.js';
 import { spetTestOps } from '../../../mechanisms/spet.js';
-import { everyPosition, keptOrder, sdssTileOrder, tileRestBound, tileRestBoundOps, type KeptOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { indexRange, keptOrder, sdssTileOrder, tileRestBound, tileRestBoundOps, type KeptOrder, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { CallState } from './run-state.js';
 
 /**
@@ -26,7 +26,7 @@ export function tileReference(state: CallState, plan: TilePlan, tilePositions: n
   const y = new Float32Array(batch * outSize);
   const spetOn = state.spet !== null;
   const order = state.sdssStride > 0 ? sdssTileOrder(geom.outH, outW, state.sdssStride, state.sdssPattern) : null;
-  const listed = order ? order.grid : everyPosition(positions);
+  const listed = order ? order.grid : indexRange(positions);
   const layout = correctionLayout(geom);
   const nClasses = layout.nRowClasses * layout.nColClasses;
   const corrTable = new Float64Array(m * nClasses);

@@ -9,7 +9,7 @@
 import type { LayerCounters } from '../../../records/counters.js';
 import { correctionLayout, correctionTables } from '../../../mechanisms/sfma.js';
 import { spetTestOps } from '../../../mechanisms/spet.js';
-import { everyPosition, keptOrder, sdssTileOrder, tileRestBound, tileRestBoundOps, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { indexRange, keptOrder, sdssTileOrder, tileRestBound, tileRestBoundOps, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { CallState } from '../dynamic/run-state.js';
 import { activeWasmKernels } from './wasm-loader.js';
 
@@ -95,7 +95,7 @@ export function tileConvolutionWasm(
     }
   }
   const order = state.sdssStride > 0 ? sdssTileOrder(geom.outH, outW, state.sdssStride, state.sdssPattern) : null;
-  const list = order ? order.grid : everyPosition(positions);
+  const list = order ? order.grid : indexRange(positions);
   const others = order ? order.others : NONE;
   const neighbours = order ? order.neighbours : null;
   const testOps = order ? order.testOps : NO_OPS;

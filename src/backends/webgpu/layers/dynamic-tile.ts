@@ -21,7 +21,7 @@
  * Traced plans: a u32 per output neuron, 1 = terminated, 2 = interpolated (whole tiles).
  */
 import { convolutionGeometry, type DynGeometry } from '../../../mechanisms/geometry.js';
-import { everyPosition, sdssTileOrder, tilePlan, type TilePlan } from '../../../mechanisms/tile-plan.js';
+import { indexRange, sdssTileOrder, tilePlan, type TilePlan } from '../../../mechanisms/tile-plan.js';
 import type { LayerEffort } from '../../../effort/effort.js';
 import { NetworkError } from '../../../errors.js';
 import type { Layer } from '../../../ir/network.js';
@@ -85,7 +85,7 @@ export async function encodeTileDynamic(
   const plan = tilePlan(weights, g, spet?.fraction ?? 1, spet?.mode === 'threshold' ? spet.inputScale : undefined);
   const nSig = spet ? plan.nSig : g.cpg;
   const order = effort.sdss ? sdssTileOrder(g.outH, g.outW, effort.sdss.stride, effort.sdss.pattern) : null;
-  const staticList = order ? order.grid : everyPosition(g.positions);
+  const staticList = order ? order.grid : indexRange(g.positions);
   const others = order ? order.others : new Int32Array(0);
   const T = tile.positions;
   const staticTiles = Math.ceil(staticList.length / T);
