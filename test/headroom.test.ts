@@ -8,6 +8,7 @@ import { HeadroomCounter, type TileShape } from '../src/evaluation/saturation-he
 import { loadMeanBinaryproto, loadNetwork } from '../src/formats/load-network.js';
 import { parseNetwork } from '../src/formats/parse-network.js';
 import { isConvOrInnerProduct, type Layer } from '../src/ir/network.js';
+import type { SdssSampling } from '../src/effort/effort.js';
 import { interpolateTiles, SdssHeadroom } from '../src/evaluation/sdss-headroom.js';
 import { fitErrorBasis, lowRankTestMacs, principalMapsLayer, principalResiduals } from '../src/evaluation/sdss-low-rank.js';
 import { layerMacs } from '../src/ir/layer-metrics.js';
@@ -152,6 +153,8 @@ describe('dyve headroom', () => {
 
 describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)', () => {
   const images = 16;
+  const SQUARE: SdssSampling = { stride: 2 };
+  const CHECKERBOARD: SdssSampling = { stride: 2, pattern: 'checkerboard' };
   const setup = async () => {
     await initWasmKernels();
     const net = await loadNetwork(CIFAR_PROTOTXT, { kind: 'file', path: CIFAR_CAFFEMODEL });
@@ -168,7 +171,7 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
       perfect(['conv1', 'conv2', 'conv3'], 4, 0.5),
       { layers: ['conv2'], test: 'neighbours' as const, positions: 4, tolerance: 2 },
     ];
-    const headroom = new SdssHeadroom(net, settings, 2);
+    const headroom = new SdssHeadroom(net, settings, SQUARE);
     headroom.add(input, labels, images);
     const [all, exact, perNeuron, half, one, together, neighbours] = headroom.result();
 
@@ -195,21 +198,38 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
     const withOwn = await evaluate(net, inMemoryDataset({ name: 'test_batch', inputShape: net.inputShape, inputs: input, labels }), new CpuBackend({ kernels: 'reference' }), { batch: images, effort: own });
     expect(neighbours.macReduction).toBeCloseTo(withOwn.macs.dense / withOwn.macs.executed, 10);
     expect(neighbours.interpolated).toBeGreaterThan(0);
+
+    // So on the checkerboard, the pattern tile-mode profiles choose.
+    const board = new SdssHeadroom(net, [{ layers: ['conv2'], test: 'neighbours', positions: 4, tolerance: 2 }], CHECKERBOARD);
+    board.add(input, labels, images);
+    const [onBoard] = board.result();
+    const boardDelta = 2 * (board.sigma.get('conv2') as number);
+    const boardOwn = validateProfile({ format: 'dyvedeep-effort/1', layers: { conv2: { sdss: { ...CHECKERBOARD, delta: boardDelta }, tile: { positions: 4 } } } }, net);
+    const withBoard = await evaluate(net, inMemoryDataset({ name: 'test_batch', inputShape: net.inputShape, inputs: input, labels }), new CpuBackend({ kernels: 'reference' }), { batch: images, effort: boardOwn });
+    expect(onBoard.macReduction).toBeCloseTo(withBoard.macs.dense / withBoard.macs.executed, 10);
+    expect(onBoard.interpolated).toBeGreaterThan(0);
+    expect(onBoard.interpolated).toBeLessThanOrEqual(0.5);
   });
 
-  it("interpolates every tile as the engine's SDSS does when every tile passes (conv1 before a MAX pool, conv2, conv3)", async () => {
+  it("interpolates every tile as the engine's SDSS does when every tile passes, on the square grid and the checkerboard (conv1 before a MAX pool, conv2, conv3)", async () => {
     const { net, input } = await setup();
     const layers = await capture(net, input, images, ['conv1', 'conv2', 'conv3']);
     for (const [name, c] of layers) {
-      const raw = runLayer(c.layer, [c.input], images, { kernels: 'reference' }).outputs[0];
-      const n = interpolateTiles(c.layer, raw, images, 2, 'perfect', 4, Infinity, c.rectified);
       const { h, w } = c.layer.outputShapes[0];
-      expect(n, name).toBe((raw.length / (h * w)) * (h * w - Math.ceil((h - 1) / 2 + 1) * Math.ceil((w - 1) / 2 + 1)));
-      const sdss = runLayer(c.layer, [c.input], images, { kernels: 'reference', effort: { sdss: { stride: 2, delta: 1e30 }, tile: { positions: 4 } }, rectified: c.rectified }).outputs[0];
-      const seen = (v: number) => (c.rectified ? Math.max(v, 0) : v);
-      let worst = 0;
-      for (let i = 0; i < raw.length; i++) worst = Math.max(worst, Math.abs(seen(raw[i]) - seen(sdss[i])));
-      expect(worst, name).toBeLessThan(1e-4);
+      const maps = c.layer.outputShapes[0].c * images;
+      // Off the square grid: every position but rows and columns 0, 2, .. and the last; off the
+      // checkerboard: the positions whose row + column is odd.
+      const off: [SdssSampling, number][] = [[SQUARE, h * w - Math.ceil((h - 1) / 2 + 1) * Math.ceil((w - 1) / 2 + 1)], [CHECKERBOARD, Math.floor((h * w) / 2)]];
+      for (const [sampling, offGrid] of off) {
+        const raw = runLayer(c.layer, [c.input], images, { kernels: 'reference' }).outputs[0];
+        const n = interpolateTiles(c.layer, raw, images, sampling, 'perfect', 4, Infinity, c.rectified);
+        expect(n, `${name} ${sampling.pattern ?? 'square'}`).toBe(maps * offGrid);
+        const sdss = runLayer(c.layer, [c.input], images, { kernels: 'reference', effort: { sdss: { ...sampling, delta: 1e30 }, tile: { positions: 4 } }, rectified: c.rectified }).outputs[0];
+        const seen = (v: number) => (c.rectified ? Math.max(v, 0) : v);
+        let worst = 0;
+        for (let i = 0; i < raw.length; i++) worst = Math.max(worst, Math.abs(seen(raw[i]) - seen(sdss[i])));
+        expect(worst, `${name} ${sampling.pattern ?? 'square'}`).toBeLessThan(1e-4);
+      }
     }
   });
 
@@ -221,7 +241,7 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
       const { c: outC, h, w } = c.layer.outputShapes[0];
       const n = h * w;
       // Rank 3: orthonormal directions, a larger captured share than rank 1, below 1.
-      const basis = fitErrorBasis(c.layer, y, images, 2, 3);
+      const basis = fitErrorBasis(c.layer, y, images, SQUARE, 3);
       const u = basis.u[0];
       for (let a = 0; a < 3; a++) {
         for (let b = 0; b < 3; b++) {
@@ -230,7 +250,7 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
           expect(dot, `${name} u${a}.u${b}`).toBeCloseTo(a === b ? 1 : 0, 8);
         }
       }
-      expect(basis.captured[0], name).toBeGreaterThan(fitErrorBasis(c.layer, y, images, 2, 1).captured[0]);
+      expect(basis.captured[0], name).toBeGreaterThan(fitErrorBasis(c.layer, y, images, SQUARE, 1).captured[0]);
       expect(basis.captured[0], name).toBeLessThan(1);
       // The principal maps are the directions applied to the layer's output without its bias.
       const z = runLayer(principalMapsLayer(c.layer, basis), [c.input], images, { kernels: 'reference' }).outputs[0];
@@ -251,28 +271,28 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
 
       // Full rank estimates every value exactly: the perfect test's decisions but where rounding
       // meets the limit (none here).
-      const full = fitErrorBasis(c.layer, y, images, 2, outC);
+      const full = fitErrorBasis(c.layer, y, images, SQUARE, outC);
       expect(full.captured[0], name).toBeCloseTo(1, 8);
       const zFull = runLayer(principalMapsLayer(c.layer, full), [c.input], images, { kernels: 'reference' }).outputs[0];
       const limit = 0.5 * Math.sqrt(y.reduce((s, v) => s + v * v, 0) / y.length);
       const perfect = y.slice();
       const lowRank = y.slice();
-      const nPerfect = interpolateTiles(c.layer, perfect, images, 2, 'perfect', 4, limit, c.rectified);
-      const nLowRank = interpolateTiles(c.layer, lowRank, images, 2, 'low-rank', 4, limit, c.rectified,
-        { basis: full, residuals: principalResiduals(zFull, c.layer, images, 2, outC) });
+      const nPerfect = interpolateTiles(c.layer, perfect, images, SQUARE, 'perfect', 4, limit, c.rectified);
+      const nLowRank = interpolateTiles(c.layer, lowRank, images, SQUARE, 'low-rank', 4, limit, c.rectified,
+        { basis: full, residuals: principalResiduals(zFull, c.layer, images, SQUARE, outC) });
       expect(nLowRank, name).toBe(nPerfect);
       expect(lowRank, name).toEqual(perfect);
     }
 
     // The network MAC reduction pays for the test: interpolated MACs minus the test's.
     const settings = [{ layers: ['conv2'], test: 'low-rank' as const, positions: 4, tolerance: 1, rank: 2 }];
-    const headroom = new SdssHeadroom(net, settings, 2);
+    const headroom = new SdssHeadroom(net, settings, SQUARE);
     headroom.add(input, labels, images);
     const [r] = headroom.result();
     const conv2 = net.layers.find((l) => l.name === 'conv2') as Layer;
-    expect(lowRankTestMacs(conv2, 2, 2)).toBe(2 * (800 * 175 + 32 * 256));
+    expect(lowRankTestMacs(conv2, SQUARE, 2)).toBe(2 * (800 * 175 + 32 * 256));
     const dense = net.layers.filter(isConvOrInnerProduct).reduce((s, l) => s + layerMacs(l), 0);
-    const saved = r.interpolated * layerMacs(conv2) - lowRankTestMacs(conv2, 2, 2);
+    const saved = r.interpolated * layerMacs(conv2) - lowRankTestMacs(conv2, SQUARE, 2);
     expect(r.macReduction).toBeCloseTo(dense / (dense - saved), 10);
     expect(r.interpolated).toBeGreaterThan(0);
     expect(headroom.bases.get('conv2/2')?.captured[0]).toBeGreaterThan(0);
@@ -280,13 +300,14 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
 
   it('refuses layers SDSS cannot act on and bad knobs', async () => {
     const { net } = await setup();
-    expect(() => new SdssHeadroom(net, [{ layers: ['ip1'], test: 'perfect', positions: 4, tolerance: 1 }], 2)).toThrow(/'ip1' is not a Convolution/);
-    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 0, tolerance: 1 }], 2)).toThrow(/whole numbers >= 1/);
-    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 4, tolerance: -1 }], 2)).toThrow(/>= 0/);
-    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'low-rank', positions: 4, tolerance: 1 }], 2)).toThrow(/a rank goes with the low-rank test/);
-    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 4, tolerance: 1, rank: 2 }], 2)).toThrow(/a rank goes with the low-rank test/);
+    expect(() => new SdssHeadroom(net, [{ layers: ['ip1'], test: 'perfect', positions: 4, tolerance: 1 }], SQUARE)).toThrow(/'ip1' is not a Convolution/);
+    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 0, tolerance: 1 }], SQUARE)).toThrow(/whole numbers >= 1/);
+    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 4, tolerance: -1 }], SQUARE)).toThrow(/>= 0/);
+    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'low-rank', positions: 4, tolerance: 1 }], SQUARE)).toThrow(/a rank goes with the low-rank test/);
+    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 4, tolerance: 1, rank: 2 }], SQUARE)).toThrow(/a rank goes with the low-rank test/);
+    expect(() => new SdssHeadroom(net, [{ layers: ['conv2'], test: 'perfect', positions: 4, tolerance: 1 }], { stride: 3, pattern: 'checkerboard' })).toThrow(/checkerboard samples every other position: its stride is 2, got 3/);
     const conv2 = net.layers.find((l) => l.name === 'conv2') as Layer;
-    expect(() => fitErrorBasis(conv2, new Float32Array(32 * 256), 1, 2, 33)).toThrow(/rank is a whole number in \[1, 32\] for 'conv2', got 33/);
+    expect(() => fitErrorBasis(conv2, new Float32Array(32 * 256), 1, SQUARE, 33)).toThrow(/rank is a whole number in \[1, 32\] for 'conv2', got 33/);
   });
 
   it('dyve headroom --mechanism sdss: the table, JSON and BENCHMARKS section; flags of the other mechanism refused', async () => {
@@ -301,7 +322,7 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
     expect(r.out).toMatch(/all at once\s+4\s+low-rank 2\s+\d\.\d\dx, -?\d+\.\d\d ± \d+\.\d\d pp, \d+ %/);
     expect(r.out).toMatch(/captured share of that error variance: conv2 \d+ %, conv3 \d+ %/);
     const report = JSON.parse(readFileSync(json, 'utf8')) as {
-      images: number; stride: number; tests: string[]; rank: number; lowRankCaptured: Record<string, number[]>;
+      images: number; stride: number; pattern: string; tests: string[]; rank: number; lowRankCaptured: Record<string, number[]>;
       results: { layers: string[]; test: string; positions: number; tolerance: number; drop: { lost: number; gained: number } }[];
     };
     expect(report.tests).toEqual(['perfect', 'neighbours', 'low-rank']);
@@ -309,6 +330,7 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
     expect(Object.keys(report.lowRankCaptured)).toEqual(['conv2', 'conv3']);
     expect(report.images).toBe(8);
     expect(report.stride).toBe(2);
+    expect(report.pattern).toBe('square');
     expect(report.results.map((x) => `${x.layers.join('+')}/${x.positions}/${x.test}/${x.tolerance}`)).toEqual(
       ['conv2', 'conv3', 'conv2+conv3'].flatMap((l) => ['perfect/0', 'perfect/1', 'neighbours/0', 'neighbours/1', 'low-rank/0', 'low-rank/1'].map((t) => `${l}/4/${t}`)),
     );
@@ -317,9 +339,10 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
     expect(section).toContain('<!-- sdss-headroom-cifar10-quick:start -->');
     expect(section).toContain('`dyve headroom --model cifar10-quick --mechanism sdss --limit 8');
 
-    // Seeded random weights: MACs and shares, no accuracy.
-    const synthetic = await dyve('headroom', '--model', 'cifar10-quick', '--weights', 'synthetic', '--mechanism', 'sdss', '--limit', '4', '--layers', 'conv2', '--tolerance', '1', '--tests', 'low-rank,perfect', '--rank', '4', '--quiet');
+    // Seeded random weights: MACs and shares, no accuracy (here on the checkerboard).
+    const synthetic = await dyve('headroom', '--model', 'cifar10-quick', '--weights', 'synthetic', '--mechanism', 'sdss', '--pattern', 'checkerboard', '--limit', '4', '--layers', 'conv2', '--tolerance', '1', '--tests', 'low-rank,perfect', '--rank', '4', '--quiet');
     expect(synthetic.code).toBe(0);
+    expect(synthetic.out).toContain('SDSS (checkerboard, tile mode) with 2 tests');
     expect(synthetic.out).toMatch(/conv2\s+4\s+perfect\s+\d\.\d\dx, no accuracy \(synthetic weights\), \d+ %/);
     expect(synthetic.out).toMatch(/conv2\s+4\s+low-rank 4\s+\d\.\d\dx, no accuracy \(synthetic weights\), \d+ %/);
     expect(synthetic.out).toContain('with 2 tests');
@@ -331,11 +354,14 @@ describe('SDSS headroom (SdssHeadroom: the grid and tiles with a perfect test)',
       [['--mechanism', 'sfma'], "--mechanism takes spet or sdss, found 'sfma'"],
       [['--mechanism', 'sdss', '--tolerance', '1,-1'], "--tolerance takes numbers >= 0, comma-separated (e.g. 0.25,0.5,1); found '1,-1'"],
       [['--mechanism', 'sdss', '--tiles', '2x4'], "not blocks; found '2x4'"],
-      [['--mechanism', 'sdss', '--layers', 'ip1'], "--layers takes Convolution layers of cifar10-quick with positions off a stride-2 grid (conv1, conv2, conv3); found 'ip1'"],
+      [['--mechanism', 'sdss', '--layers', 'ip1'], "--layers takes Convolution layers of cifar10-quick with positions off the stride-2 grid (conv1, conv2, conv3); found 'ip1'"],
       [['--mechanism', 'sdss', '--tests', 'perfect,oracle'], "--tests takes a list of perfect, neighbours, low-rank; found 'oracle'"],
       [['--mechanism', 'sdss', '--tests', 'perfect', '--rank', '2'], '--rank belongs to the low-rank test'],
       [['--mechanism', 'sdss', '--layers', 'conv2', '--rank', '33'], '--rank takes a whole number in [1, 32] here'],
       [['--rank', '2'], '--rank belongs to --mechanism sdss'],
+      [['--pattern', 'checkerboard'], '--pattern belongs to --mechanism sdss'],
+      [['--mechanism', 'sdss', '--pattern', 'hexagonal'], "--pattern takes square or checkerboard, found 'hexagonal'"],
+      [['--mechanism', 'sdss', '--pattern', 'checkerboard', '--stride', '3'], '--pattern checkerboard samples every other position: its stride is 2, found --stride 3'],
     ] as const) {
       const bad = await dyve('headroom', '--model', 'cifar10-quick', ...flags);
       expect(bad.code, flags.join(' ')).not.toBe(0);

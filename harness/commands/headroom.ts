@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { DyveError } from '../../src/errors.js';
 import { HeadroomCounter, tileLabel, type TileShape } from '../../src/evaluation/saturation-headroom.js';
 import { openBackend } from '../../src/select-backend.js';
-import { SDSS_TESTS, SdssHeadroom, sdssLayers, type SdssOracleResult, type SdssOracleSetting, type SdssTest } from '../../src/evaluation/sdss-headroom.js';
+import { samplingLabel, SDSS_TESTS, SdssHeadroom, sdssLayers, type SdssOracleResult, type SdssOracleSetting, type SdssTest } from '../../src/evaluation/sdss-headroom.js';
+import { SDSS_PATTERNS, type SdssSampling } from '../../src/effort/effort.js';
 import { convParams } from '../../src/ir/layer-params.js';
 import type { Layer } from '../../src/ir/network.js';
 import { initWasmKernels } from '../../src/backends/cpu/wasm/wasm-loader.js';
@@ -26,7 +27,7 @@ a free and perfect prediction, changes no output: the network's MAC reduction th
 exact tile test can reach; an approximate test removes more only by zeroing neurons that were not
 0 (accuracy).
 
-SDSS (--mechanism sdss): SDSS's grid, tiles and interpolation with a perfect test: a tile of
+SDSS (--mechanism sdss): SDSS's grid (--pattern), tiles and interpolation with a perfect test: a tile of
 off-grid neurons (one output channel, tile mode's order) is interpolated when every neuron's true
 error |mean of its grid neighbours - its value| is within the limit; beside it, on the same images,
 SDSS's own neighbour test (max - min of the grid neighbours within the limit, i.e. delta). Limits
@@ -56,6 +57,10 @@ Headroom:
       --prefix F            SPET: also the bound when pass 1 still computes the first F of every
                             decided neuron's sum (a prediction that reads F of K), F in [0, 1]
       --stride S            SDSS: the grid's stride, S in [2, 64] (default 2)
+      --pattern square|checkerboard
+                            SDSS: where the grid samples (default square: every S-th row and
+                            column; checkerboard: the positions whose row + column is even, stride
+                            2 only; the pattern tile-mode profiles may choose)
       --tolerance LIST      SDSS: the limits, x the layer's output standard deviation, comma-
                             separated numbers >= 0 (default 0.5,1,2)
       --tests LIST          SDSS: the tests run, comma-separated, of perfect, neighbours and
@@ -77,7 +82,7 @@ const DEFAULT_SDSS_TILES = '4';
 const DEFAULT_TOLERANCES = '0.5,1,2';
 const SPET_ONLY = ['prefix'] as const;
 const DEFAULT_RANK = 2;
-const SDSS_ONLY = ['stride', 'tolerance', 'layers', 'tests', 'rank'] as const;
+const SDSS_ONLY = ['stride', 'pattern', 'tolerance', 'layers', 'tests', 'rank'] as const;
 
 /** --tiles: runs (`8`) and blocks (`2x4`), sides whole numbers in [1, 4096], each shape once. */
 function tileShapes(value: string): TileShape[] {
@@ -99,7 +104,7 @@ function tileShapes(value: string): TileShape[] {
 export async function headroomCommand(args: string[]): Promise<void> {
   const { values } = parseFlags(args, {
     ...MODEL_OPTIONS, ...DATA_OPTIONS,
-    mechanism: { type: 'string' }, tiles: { type: 'string' }, prefix: { type: 'string' }, stride: { type: 'string' }, tolerance: { type: 'string' },
+    mechanism: { type: 'string' }, tiles: { type: 'string' }, prefix: { type: 'string' }, stride: { type: 'string' }, pattern: { type: 'string' }, tolerance: { type: 'string' },
     layers: { type: 'string' }, tests: { type: 'string' }, rank: { type: 'string' }, batch: { type: 'string' }, json: { type: 'string' }, benchmarks: { type: 'string' }, quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -117,7 +122,7 @@ export async function headroomCommand(args: string[]): Promise<void> {
 }
 
 type HeadroomValues = FlagValues & {
-  readonly tiles?: string; readonly prefix?: string; readonly stride?: string; readonly tolerance?: string; readonly layers?: string;
+  readonly tiles?: string; readonly prefix?: string; readonly stride?: string; readonly pattern?: string; readonly tolerance?: string; readonly layers?: string;
   readonly tests?: string; readonly rank?: string;
   readonly batch?: string; readonly json?: string; readonly benchmarks?: string; readonly quiet?: boolean;
 };
@@ -214,6 +219,10 @@ function sdssCell(r: SdssOracleResult, unscored: string): string {
 /** SDSS with a perfect test: per layer alone and all at once, per tile size and tolerance. */
 async function sdssHeadroom(values: HeadroomValues, command: string): Promise<void> {
   const stride = intFlag(values, 'stride', 2, { min: 2, max: 64 });
+  const pattern = SDSS_PATTERNS.find((p) => p === (values.pattern ?? 'square'));
+  if (pattern === undefined) throw new DyveError(`--pattern takes ${SDSS_PATTERNS.join(' or ')}, found '${values.pattern}'`);
+  if (pattern === 'checkerboard' && stride !== 2) throw new DyveError(`--pattern checkerboard samples every other position: its stride is 2, found --stride ${stride}`);
+  const sampling: SdssSampling = { stride, pattern };
   const tiles = tileShapes(values.tiles ?? DEFAULT_SDSS_TILES).map((t) => {
     if (t.kind !== 'run') throw new DyveError(`--mechanism sdss takes tiles of T consecutive positions (tile mode's), not blocks; found '${tileLabel(t)}'`);
     return t.positions;
@@ -228,11 +237,11 @@ async function sdssHeadroom(values: HeadroomValues, command: string): Promise<vo
 
   const opened = await openModel(values);
   const { net } = opened;
-  const eligible = sdssLayers(net, stride).map((l) => l.name);
+  const eligible = sdssLayers(net, sampling).map((l) => l.name);
   const layers = values.layers === undefined ? eligible : values.layers.split(',').map((l) => l.trim());
   const wrong = layers.find((l) => !eligible.includes(l));
   if (wrong !== undefined || layers.length === 0) {
-    throw new DyveError(`--layers takes Convolution layers of ${opened.label} with positions off a stride-${stride} grid (${eligible.join(', ') || 'none'}); found '${wrong ?? ''}'`);
+    throw new DyveError(`--layers takes Convolution layers of ${opened.label} with positions off the ${samplingLabel(sampling)} grid (${eligible.join(', ') || 'none'}); found '${wrong ?? ''}'`);
   }
   if (tests.includes('low-rank')) {
     const perGroup = Math.min(...layers.map((name) => {
@@ -247,7 +256,7 @@ async function sdssHeadroom(values: HeadroomValues, command: string): Promise<vo
   })))));
   const { dataset, description } = await openDataset(opened, values);
   await initWasmKernels();
-  const headroom = new SdssHeadroom(net, settings, stride, 'wasm');
+  const headroom = new SdssHeadroom(net, settings, sampling, 'wasm');
   const progress = new ProgressBar(`sdss headroom ${opened.label}`, !values.quiet);
   for (let start = 0; start < dataset.size; start += batch) {
     const n = Math.min(batch, dataset.size - start);
@@ -275,17 +284,18 @@ async function sdssHeadroom(values: HeadroomValues, command: string): Promise<vo
     neighbours: "neighbours = SDSS's own test, max - min of its grid neighbours within the limit (delta)",
     'low-rank': `low-rank ${rank} = its value estimated before computing it, as the mean of its grid neighbours before the ReLU plus its interpolation error projected on the ${rank} principal directions of the layer's errors across output channels (fitted on the first batch's dense run; captured share of that error variance: ${lowRankShares(headroom, layers, rank)}), is within the limit of the mean SDSS stores (its MACs, ${rank} x K per off-grid position and ${rank} per neuron, are counted)`,
   };
-  const what = `SDSS (stride ${stride}, tile mode) with ${tests.length === 1 ? 'one test' : `${tests.length} tests`}: a tile of off-grid neurons is interpolated when every neuron passes; ${tests.map((t) => testText[t]).join('; ')}; limits in units of sigma, the layer's output standard deviation (${sigmas}); cells: network MAC reduction, top-1 drop against dense on the same images (± one standard error), share of the layers' neurons interpolated`;
+  const what = `SDSS (${pattern === 'checkerboard' ? 'checkerboard' : `stride ${stride}`}, tile mode) with ${tests.length === 1 ? 'one test' : `${tests.length} tests`}: a tile of off-grid neurons is interpolated when every neuron passes; ${tests.map((t) => testText[t]).join('; ')}; limits in units of sigma, the layer's output standard deviation (${sigmas}); cells: network MAC reduction, top-1 drop against dense on the same images (± one standard error), share of the layers' neurons interpolated`;
   console.log(`model     ${opened.label}, ${dataset.size} images of ${description}, on the WebAssembly kernels`);
   console.log(`${what}:`);
   console.log(renderTable(columns, rows));
   writeReports(values, {
-    section: `sdss-headroom-${opened.label}`,
-    title: `SDSS headroom: ${opened.label}`,
+    // The square grid's section keeps its name; another pattern has one of its own.
+    section: `sdss-headroom-${pattern === 'square' ? '' : `${pattern}-`}${opened.label}`,
+    title: `SDSS headroom${pattern === 'square' ? '' : ` (${pattern})`}: ${opened.label}`,
     text: `Measured by \`${command}\` on ${today()} (${dataset.size} images of ${description}). ${what[0].toUpperCase()}${what.slice(1)}.`,
     table: renderMarkdownTable(columns, rows),
   }, {
     model: opened.label, dataset: description, images: dataset.size, machine: machineDescription(),
-    mechanism: 'sdss', stride, tests, ...(tests.includes('low-rank') && { rank, lowRankCaptured: Object.fromEntries(layers.map((l) => [l, headroom.bases.get(`${l}/${rank}`)?.captured ?? []])) }), sigma: Object.fromEntries(layers.map((l) => [l, headroom.sigma.get(l) ?? 0])), results,
+    mechanism: 'sdss', stride, pattern, tests, ...(tests.includes('low-rank') && { rank, lowRankCaptured: Object.fromEntries(layers.map((l) => [l, headroom.bases.get(`${l}/${rank}`)?.captured ?? []])) }), sigma: Object.fromEntries(layers.map((l) => [l, headroom.sigma.get(l) ?? 0])), results,
   });
 }

@@ -48,6 +48,9 @@ export interface SdssKnobs {
   readonly pattern?: SdssPattern;
 }
 
+/** Where SDSS samples, without its test: what a grid's geometry depends on (tile-plan.ts sdssTileOrder). */
+export type SdssSampling = Pick<SdssKnobs, 'stride' | 'pattern'>;
+
 /** SFMA: drop input map c when variance(c) <= epsilon * (mean(c)^2 + tiny); add mean x kernel sum. */
 export interface SfmaKnobs {
   readonly epsilon: number;

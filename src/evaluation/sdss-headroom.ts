@@ -5,15 +5,15 @@ import { layerMacs } from '../ir/layer-metrics.js';
 import { convParams } from '../ir/layer-params.js';
 import { isConvOrInnerProduct, logitsBlob, shapeSize, type Layer, type Network } from '../ir/network.js';
 import { feedsRelu } from '../ir/relu-reach.js';
-import { sdssGrid } from '../mechanisms/sdss.js';
-import { tileSdssOrder } from '../mechanisms/tile-plan.js';
+import type { SdssSampling } from '../effort/effort.js';
+import { sdssTileOrder } from '../mechanisms/tile-plan.js';
 import { pairedDrop, type PairedDrop } from './paired-drop.js';
 import { fitErrorBasis, lowRankTestMacs, neighbourMean, principalMapsLayer, principalResiduals, type ErrorBasis } from './sdss-low-rank.js';
 import { argmax } from './top-k.js';
 
 /**
- * How much SDSS could save with a better test: its grid and interpolation (sdss.ts, in tile mode's
- * order and tiles, tile-plan.ts) decided by a PERFECT test, beside SDSS's own neighbour test on
+ * How much SDSS could save with a better test: its grid (the square grid of sdss.ts or the
+ * checkerboard) and interpolation, in tile mode's order and tiles (tile-plan.ts), decided by a PERFECT test, beside SDSS's own neighbour test on
  * the same images. The perfect test interpolates a tile of one output channel's off-grid neurons
  * when every neuron's true interpolation error |mean(grid neighbours) - value| is at most the limit
  * (`tolerance` x the layer's output standard deviation, rectified where a ReLU follows, as SDSS
@@ -57,12 +57,12 @@ export interface SdssOracleResult extends SdssOracleSetting {
   readonly drop: PairedDrop | null;
 }
 
-/** A layer SDSS may act on: a Convolution whose maps have positions off the grid. */
-export function sdssLayers(net: Network, stride: number): Layer[] {
+/** A layer SDSS may act on: a Convolution whose maps have positions off the grid of `sampling`. */
+export function sdssLayers(net: Network, sampling: SdssSampling): Layer[] {
   return net.layers.filter((l) => {
     if (l.params.type !== 'Convolution') return false;
     const { h, w } = l.outputShapes[0];
-    return sdssGrid(h, w, stride).others.length > 0;
+    return sdssTileOrder(h, w, sampling.stride, sampling.pattern).others.length > 0;
   });
 }
 
@@ -95,21 +95,22 @@ export class SdssHeadroom {
 
   /**
    * @param net The network (trained weights: the drop needs them).
-   * @param settings The oracle runs; their layers must be among sdssLayers(net, stride).
-   * @param stride SDSS's grid stride.
+   * @param settings The oracle runs; their layers must be among sdssLayers(net, sampling).
+   * @param sampling SDSS's grid: its stride and pattern (square when absent).
    * @param kernels The CPU kernels that run the layers ('wasm' needs initWasmKernels()).
    */
   constructor(
     private readonly net: Network,
     readonly settings: readonly SdssOracleSetting[],
-    readonly stride: number,
+    readonly sampling: SdssSampling,
     private readonly kernels: KernelVariant = 'wasm',
   ) {
-    this.eligible = new Set(sdssLayers(net, stride).map((l) => l.name));
+    if (sampling.pattern === 'checkerboard' && sampling.stride !== 2) throw new RangeError(`the checkerboard samples every other position: its stride is 2, got ${sampling.stride}`);
+    this.eligible = new Set(sdssLayers(net, sampling).map((l) => l.name));
     for (const s of settings) {
       if (s.layers.length === 0) throw new RangeError('a setting acts on at least one layer');
       const wrong = s.layers.find((name) => !this.eligible.has(name));
-      if (wrong !== undefined) throw new RangeError(`'${wrong}' is not a Convolution with positions off a stride-${stride} grid`);
+      if (wrong !== undefined) throw new RangeError(`'${wrong}' is not a Convolution with positions off the ${samplingLabel(sampling)} grid`);
       if (!(Number.isInteger(s.positions) && s.positions >= 1)) throw new RangeError(`tile positions must be whole numbers >= 1, got ${s.positions}`);
       if (!(s.tolerance >= 0)) throw new RangeError(`tolerances must be >= 0, got ${s.tolerance}`);
       if ((s.test === 'low-rank') !== (s.rank !== undefined)) throw new RangeError('a rank goes with the low-rank test, and only with it');
@@ -174,7 +175,7 @@ export class SdssHeadroom {
           this.sigma.set(layer.name, standardDeviation(outputs[0], rectified));
           // Fitted where the dense run first passes (every setting's layers follow it).
           for (const rank of new Set(this.settings.filter((s) => s.rank !== undefined && s.layers.includes(layer.name)).map((s) => s.rank as number))) {
-            const basis = fitErrorBasis(layer, outputs[0], batch, this.stride, rank);
+            const basis = fitErrorBasis(layer, outputs[0], batch, this.sampling, rank);
             this.bases.set(`${layer.name}/${rank}`, basis);
             this.mapLayers.set(`${layer.name}/${rank}`, principalMapsLayer(layer, basis));
           }
@@ -186,11 +187,11 @@ export class SdssHeadroom {
           if (setting.rank !== undefined) {
             const key = `${layer.name}/${setting.rank}`;
             const z = runLayer(this.mapLayers.get(key) as Layer, inputs, batch, { kernels: this.kernels }).outputs[0];
-            estimate = { basis: this.bases.get(key) as ErrorBasis, residuals: principalResiduals(z, layer, batch, this.stride, setting.rank) };
+            estimate = { basis: this.bases.get(key) as ErrorBasis, residuals: principalResiduals(z, layer, batch, this.sampling, setting.rank) };
             blobPool.give(z);
-            tally.testMacs += batch * lowRankTestMacs(layer, this.stride, setting.rank);
+            tally.testMacs += batch * lowRankTestMacs(layer, this.sampling, setting.rank);
           }
-          const n = interpolateTiles(layer, outputs[0], batch, this.stride, setting.test, setting.positions, limit, rectified, estimate);
+          const n = interpolateTiles(layer, outputs[0], batch, this.sampling, setting.test, setting.positions, limit, rectified, estimate);
           tally.neurons += n;
           tally.macs += (n * layerMacs(layer)) / shapeSize(layer.outputShapes[0]);
         }
@@ -198,6 +199,11 @@ export class SdssHeadroom {
       outputs.forEach((o, j) => blobs.set(layer.tops[j], o));
     }
   }
+}
+
+/** How reports name a sampling: `checkerboard`, or `stride-S` for the square grid. */
+export function samplingLabel(sampling: SdssSampling): string {
+  return sampling.pattern === 'checkerboard' ? 'checkerboard' : `stride-${sampling.stride}`;
 }
 
 /** The standard deviation of `y`'s values (rectified first when `rectified`). */
@@ -226,12 +232,12 @@ export interface LowRankEstimate {
  * `estimate` is the low-rank test's input (that test only). Returns the neurons interpolated.
  */
 export function interpolateTiles(
-  layer: Layer, y: Float32Array, batch: number, stride: number, test: SdssTest, positions: number, limit: number, rectified: boolean,
+  layer: Layer, y: Float32Array, batch: number, sampling: SdssSampling, test: SdssTest, positions: number, limit: number, rectified: boolean,
   estimate?: LowRankEstimate,
 ): number {
   if ((test === 'low-rank') !== (estimate !== undefined)) throw new RangeError('the low-rank test, and only it, reads an estimate');
   const { c: channels, h, w } = layer.outputShapes[0];
-  const { others, neighbours } = tileSdssOrder(sdssGrid(h, w, stride), stride);
+  const { others, neighbours } = sdssTileOrder(h, w, sampling.stride, sampling.pattern);
   const nb = neighbours.neighbours;
   const n = h * w;
   const means = new Float64Array(positions);

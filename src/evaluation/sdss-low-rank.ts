@@ -1,7 +1,7 @@
 import { convParams } from '../ir/layer-params.js';
 import type { Layer } from '../ir/network.js';
-import { sdssGrid } from '../mechanisms/sdss.js';
-import { tileSdssOrder } from '../mechanisms/tile-plan.js';
+import { sdssTileOrder } from '../mechanisms/tile-plan.js';
+import type { SdssSampling } from '../effort/effort.js';
 
 /**
  * A candidate SDSS test that predicts each off-grid neuron's interpolation error before computing
@@ -34,14 +34,14 @@ const ITERATIONS = 200;
 
 /**
  * The `rank` principal directions of `layer`'s interpolation errors over the off-grid positions of
- * a stride-`stride` grid, per group, from `y` (its dense output, pre-activation, `batch` images).
+ * SDSS's `sampling`, per group, from `y` (its dense output, pre-activation, `batch` images).
  */
-export function fitErrorBasis(layer: Layer, y: Float32Array, batch: number, stride: number, rank: number): ErrorBasis {
+export function fitErrorBasis(layer: Layer, y: Float32Array, batch: number, sampling: SdssSampling, rank: number): ErrorBasis {
   const { c: outC, h, w } = layer.outputShapes[0];
   const group = convParams(layer).group;
   const m = outC / group;
   if (!(Number.isInteger(rank) && rank >= 1 && rank <= m)) throw new RangeError(`the low-rank test's rank is a whole number in [1, ${m}] for '${layer.name}', got ${rank}`);
-  const { others, neighbours } = tileSdssOrder(sdssGrid(h, w, stride), stride);
+  const { others, neighbours } = sdssTileOrder(h, w, sampling.stride, sampling.pattern);
   const nb = neighbours.neighbours;
   const n = h * w;
   const u: Float64Array[] = [];
@@ -154,22 +154,22 @@ export function principalMapsLayer(layer: Layer, basis: ErrorBasis): Layer {
  * group), their values on the grid from the grid neurons (rank x m per group), and each off-grid
  * neuron's estimate (rank per neuron).
  */
-export function lowRankTestMacs(layer: Layer, stride: number, rank: number): number {
+export function lowRankTestMacs(layer: Layer, sampling: SdssSampling, rank: number): number {
   const { c: outC, h, w } = layer.outputShapes[0];
   const group = convParams(layer).group;
   const k = (layer.weights as { weight: Float32Array }).weight.length / outC;
-  const grid = sdssGrid(h, w, stride);
-  return group * rank * (k * grid.others.length + (outC / group) * (grid.grid.length + grid.others.length));
+  const order = sdssTileOrder(h, w, sampling.stride, sampling.pattern);
+  return group * rank * (k * order.others.length + (outC / group) * (order.grid.length + order.others.length));
 }
 
 /**
  * Per image, group, direction j and off-grid entry (tile mode's order): z_j there minus the mean
  * of z_j at its grid neighbours; `z` holds the principal maps (batch x group*rank maps).
  */
-export function principalResiduals(z: Float32Array, layer: Layer, batch: number, stride: number, rank: number): Float64Array {
+export function principalResiduals(z: Float32Array, layer: Layer, batch: number, sampling: SdssSampling, rank: number): Float64Array {
   const { h, w } = layer.outputShapes[0];
   const group = convParams(layer).group;
-  const { others, neighbours } = tileSdssOrder(sdssGrid(h, w, stride), stride);
+  const { others, neighbours } = sdssTileOrder(h, w, sampling.stride, sampling.pattern);
   const nb = neighbours.neighbours;
   const n = h * w;
   const maps = batch * group * rank;
