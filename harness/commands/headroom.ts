@@ -27,7 +27,7 @@ a free and perfect prediction, changes no output: the network's MAC reduction th
 exact tile test can reach; an approximate test removes more only by zeroing neurons that were not
 0 (accuracy).
 
-SDSS (--mechanism sdss): SDSS's grid (--pattern), tiles and interpolation with a perfect test: a tile of
+SDSS (--mechanism sdss): SDSS's grid, tiles and interpolation with a perfect test: a tile of
 off-grid neurons (one output channel, tile mode's order) is interpolated when every neuron's true
 error |mean of its grid neighbours - its value| is within the limit; beside it, on the same images,
 SDSS's own neighbour test (max - min of the grid neighbours within the limit, i.e. delta). Limits

@@ -13,8 +13,8 @@ import { argmax } from './top-k.js';
 
 /**
  * How much SDSS could save with a better test: its grid (the square grid of sdss.ts or the
- * checkerboard) and interpolation, in tile mode's order and tiles (tile-plan.ts), decided by a PERFECT test, beside SDSS's own neighbour test on
- * the same images. The perfect test interpolates a tile of one output channel's off-grid neurons
+ * checkerboard) and interpolation, in tile mode's order and tiles (tile-plan.ts), decided by a
+ * PERFECT test, beside SDSS's own neighbour test on the same images. The perfect test interpolates a tile of one output channel's off-grid neurons
  * when every neuron's true interpolation error |mean(grid neighbours) - value| is at most the limit
  * (`tolerance` x the layer's output standard deviation, rectified where a ReLU follows, as SDSS
  * compares them): exactly the neurons the interpolation gets right, which no test that must decide
