@@ -119,6 +119,24 @@ describe('ParallelBackend (2 worker threads)', () => {
     }
   });
 
+  it('reuses the input buffers the workers hand back: later batches run on their own images, the caller\'s arrays and kept blobs stay intact', async () => {
+    const a = (await real.cifarTest.batch(0, 8)).input;
+    const b = (await real.cifarTest.batch(8, 8)).input;
+    const aCopy = a.slice();
+    const kept = await parallel.run(real.cifar, a, 8, { keepBlobs: true });
+    const keptInput = kept.blobs?.get(real.cifar.inputName)?.slice();
+    expect(keptInput).toEqual(aCopy);
+    const expected = new Map<Float32Array, Float32Array>();
+    for (const input of [a, b]) expected.set(input, new Float32Array((await sliced(input, [4, 4], {})).flatMap((p) => [...p.output])));
+    // Alternating inputs of one size: from the second run on, each slice travels in a returned buffer.
+    for (let i = 0; i < 4; i++) {
+      const input = i % 2 ? b : a;
+      expect((await parallel.run(real.cifar, input, 8)).output).toEqual(expected.get(input));
+    }
+    expect(a).toEqual(aCopy);
+    expect(kept.blobs?.get(real.cifar.inputName)).toEqual(aCopy);
+  });
+
   it('reports a worker-side error as an error of the run', async () => {
     const { input } = await real.cifarTest.batch(0, 4);
     // A profile naming a layer the network lacks is refused inside the workers' backends.

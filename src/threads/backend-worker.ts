@@ -63,13 +63,18 @@ port.onMessage(async (message) => {
     } else {
       let backend = backends.get(request.kernels);
       if (!backend) backends.set(request.kernels, (backend = new CpuBackend({ kernels: request.kernels })));
-      reply = { id: request.id, result: await backend.run(net, request.input, request.batch, request.options) };
+      const result = await backend.run(net, request.input, request.batch, request.options);
+      // The input buffer goes back to be filled again (the parent copies what the result holds),
+      // unless it is the output's own: a transfer list takes a buffer once.
+      const spare = request.input.buffer;
+      reply = spare instanceof ArrayBuffer && result.output.buffer !== spare ? { id: request.id, result, spare } : { id: request.id, result };
     }
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     reply = { id: request.id, error: { name: e.name, message: e.message } };
   }
   const transfer: ArrayBuffer[] = [];
+  if ('spare' in reply && reply.spare) transfer.push(reply.spare);
   if ('result' in reply) {
     if (reply.result.output) transfer.push(reply.result.output.buffer as ArrayBuffer);
     if ('side' in reply.result && reply.result.side) transfer.push(reply.result.side.output.buffer as ArrayBuffer);

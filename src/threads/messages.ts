@@ -73,7 +73,10 @@ export interface PartResult {
   readonly side?: { readonly output: Float32Array; readonly counters: LayerCounters[] };
 }
 
-/** Worker -> parent: the result, or the error it threw. */
+/**
+ * Worker -> parent: the result, or the error it threw. A run request's input buffer comes back
+ * (`spare`, transferred) for the parent to fill with the next slice (WorkerHandle.stage).
+ */
 export type WorkerReply =
-  | { readonly id: number; readonly result: RunResult | PartResult }
+  | { readonly id: number; readonly result: RunResult | PartResult; readonly spare?: ArrayBuffer }
   | { readonly id: number; readonly error: { readonly name: string; readonly message: string } };

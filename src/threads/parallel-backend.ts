@@ -50,6 +50,9 @@ function workerUrl(): URL {
   return new URL('../../dist/src/threads/backend-worker.js', import.meta.url);
 }
 
+/** Input buffers a worker handle keeps for reuse (two batch sizes: a run's, and its last partial batch's). */
+const MAX_SPARES = 2;
+
 interface Pending {
   resolve(r: RunResult | PartResult): void;
   reject(e: Error): void;
@@ -59,10 +62,16 @@ interface Pending {
 class WorkerHandle {
   private readonly pending = new Map<number, Pending>();
   readonly sent = new WeakSet<Network>();
+  /** Input buffers the worker handed back, for the next slices (stage). */
+  private readonly spares: ArrayBuffer[] = [];
 
   constructor(private readonly port: Port) {
     port.onMessage((message) => {
       const reply = message as WorkerReply;
+      if ('spare' in reply && reply.spare) {
+        this.spares.push(reply.spare);
+        if (this.spares.length > MAX_SPARES) this.spares.shift();
+      }
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
@@ -81,6 +90,19 @@ class WorkerHandle {
       this.pending.set(request.id, { resolve: resolve as (r: RunResult | PartResult) => void, reject });
       this.port.post(request, transfer && request.input ? [request.input.buffer as ArrayBuffer] : []);
     });
+  }
+
+  /**
+   * A copy of `values` to transfer to this worker: into a buffer it handed back when one has the
+   * size, else a new one. Fresh 400 KB buffers (page faults on first touch, garbage collections
+   * their external memory sets off) cost a batch of 64 CIFAR-10 images on two threads 1.2 ms of 22.
+   */
+  stage(values: Float32Array): Float32Array {
+    const i = this.spares.findIndex((b) => b.byteLength === values.byteLength);
+    if (i < 0) return values.slice();
+    const copy = new Float32Array(this.spares.splice(i, 1)[0]);
+    copy.set(values);
+    return copy;
   }
 
   private readonly buffersSent = new WeakSet<Layer>();
@@ -206,7 +228,7 @@ export class ParallelBackend implements Backend {
       const worker = this.workers[w];
       runs.push(worker.request<RunResult>({
         kind: 'run', id: nextRequestId++, netId, ...worker.netFor(net), kernels: this.kernels,
-        input: input.slice(start * block, (start + count) * block), batch: count, options,
+        input: worker.stage(input.subarray(start * block, (start + count) * block)), batch: count, options,
       }, true));
       start += count;
     }
