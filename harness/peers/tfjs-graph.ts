@@ -11,7 +11,8 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { DataError, NetworkError } from '../../src/errors.js';
 import { formatShape, shapeSize, type Layer, type Network, type ReluParams } from '../../src/ir/network.js';
-import { tfjsLayer, type TfjsLayer } from './tfjs-layer.js';
+import { tfjsLayer } from './tfjs-layer.js';
+import type { TfjsLayer } from './tfjs-layer-form.js';
 import type { Tf } from './tfjs-wasm-runtime.js';
 
 type Tensor4D = TfCore.Tensor4D;

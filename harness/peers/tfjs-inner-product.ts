@@ -9,7 +9,7 @@
 import type * as TfCore from '@tensorflow/tfjs-core';
 import { NetworkError } from '../../src/errors.js';
 import type { InnerProductParams, Layer } from '../../src/ir/network.js';
-import type { FusedActivation, TfjsLayer } from './tfjs-layer.js';
+import type { FusedActivation, TfjsLayer } from './tfjs-layer-form.js';
 import type { Tf } from './tfjs-wasm-runtime.js';
 
 /** Caffe's (out, CHW) weight as [HWC, out]. */

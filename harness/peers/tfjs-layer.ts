@@ -13,29 +13,10 @@ import { convolutionLayer } from './tfjs-convolution.js';
 import { innerProductLayer } from './tfjs-inner-product.js';
 import { lrnLayer } from './tfjs-lrn.js';
 import { poolingLayer } from './tfjs-pooling.js';
+import { fusedActivation, type TfjsLayer } from './tfjs-layer-form.js';
 import type { Tf } from './tfjs-wasm-runtime.js';
 
 type Tensor4D = TfCore.Tensor4D;
-
-/** A layer ready to run: bottoms in, tops out, all NHWC. */
-export interface TfjsLayer {
-  /** Runs on the layer's bottoms; returns one tensor per top (an input itself for identities). */
-  run(inputs: readonly Tensor4D[]): Tensor4D[];
-  /** Frees the weights it uploaded. */
-  dispose(): void;
-}
-
-/** The activation a fused op applies, in TF.js's terms (`tf.fused.*`). */
-export interface FusedActivation {
-  readonly activation: 'linear' | 'relu' | 'leakyrelu';
-  readonly leakyreluAlpha?: number;
-}
-
-/** A ReLU layer folded into the op before it, or none. */
-export function fusedActivation(relu: ReluParams | undefined): FusedActivation {
-  if (!relu) return { activation: 'linear' };
-  return relu.negativeSlope === 0 ? { activation: 'relu' } : { activation: 'leakyrelu', leakyreluAlpha: relu.negativeSlope };
-}
 
 const noWeights = (run: TfjsLayer['run']): TfjsLayer => ({ run, dispose: () => undefined });
 

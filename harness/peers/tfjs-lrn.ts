@@ -11,7 +11,7 @@
  */
 import type * as TfCore from '@tensorflow/tfjs-core';
 import type { Layer, LrnParams } from '../../src/ir/network.js';
-import type { TfjsLayer } from './tfjs-layer.js';
+import type { TfjsLayer } from './tfjs-layer-form.js';
 import type { Tf } from './tfjs-wasm-runtime.js';
 
 /** An LRN layer. */

@@ -19,7 +19,7 @@ import type * as TfCore from '@tensorflow/tfjs-core';
 import { poolKernel } from '../../src/ir/layers/pooling.js';
 import type { Layer, PoolingParams } from '../../src/ir/network.js';
 import type { Tf } from './tfjs-wasm-runtime.js';
-import type { TfjsLayer } from './tfjs-layer.js';
+import type { TfjsLayer } from './tfjs-layer-form.js';
 
 /** Caffe's AVE divisor over TF.js's, per output position (row-major outH x outW), or undefined when all are 1. */
 export function averageCorrection(pool: PoolingParams, input: { h: number; w: number }, out: { h: number; w: number }): Float32Array | undefined {
